@@ -1,0 +1,202 @@
+"""The input case: what is known about one person after spinal fusion, validated strictly.
+
+Every yes/no question is three-valued (yes / no / unknown) and defaults to unknown: an omitted
+answer is never read as "no". Numbers carry plausible ranges; a value outside them is an input
+error, not a finding. ``as_of`` is passed in through the validation context, never read from a clock.
+"""
+
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from fusionwatch.core.spine import REGION_VERTEBRAE, parse_level, vertebrae_of
+from fusionwatch.core.vocab import (
+    Activity,
+    Answer,
+    Approach,
+    ExamFinding,
+    FusionStatus,
+    Graft,
+    Indication,
+    Nicotine,
+    PainPattern,
+    Region,
+    Sex,
+)
+
+U = Answer.UNKNOWN
+Score10 = Annotated[int, Field(ge=0, le=10, description="0 (none) to 10 (worst imaginable)")]
+Months = Annotated[float, Field(ge=0, le=600, description="months since the index fusion")]
+
+
+class Section(BaseModel):
+    """Base of every case section: strict types, unknown fields rejected, immutable."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class Surgery(Section):
+    date: dt.date | None = Field(None, description="date of the index fusion (not after as_of)")
+    months_since: Months | None = Field(None, description="months since fusion, if no date")
+    region: Region | None = None
+    levels: tuple[str, ...] = Field((), description="fused segments, e.g. L4-L5, L5-S1 or L4-S1")
+    approach: Approach | None = None
+    instrumented: Answer = U
+    graft: Graft | None = None
+    indication: Indication | None = None
+    prior_failed_fusion_same_site: Answer = U
+
+    @field_validator("levels", mode="before")
+    @classmethod
+    def _expand_levels(cls, value: Any) -> Any:
+        if not isinstance(value, list | tuple):
+            return value
+        segments: list[str] = []
+        for item in value:
+            if not isinstance(item, str):
+                raise ValueError("each level must be text such as 'L4-L5'")  # noqa: TRY004
+            segments.extend(s for s in parse_level(item) if s not in segments)
+        return tuple(segments)
+
+    @field_validator("date")
+    @classmethod
+    def _not_in_future(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        as_of = (info.context or {}).get("as_of")
+        if value is not None and isinstance(as_of, dt.date) and value > as_of:
+            raise ValueError(f"surgery date {value} is after the assessment date {as_of}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Surgery":
+        if self.date is not None and self.months_since is not None:
+            raise ValueError("give either surgery.date or surgery.months_since, not both")
+        if self.region is not None and self.levels:
+            allowed = REGION_VERTEBRAE[self.region]
+            stray = [s for s in self.levels if not vertebrae_of((s,)) & allowed]
+            if stray:
+                raise ValueError(f"levels {', '.join(stray)} do not belong to region {self.region}")
+        return self
+
+    @property
+    def level_count(self) -> int:
+        return len(self.levels)
+
+    @property
+    def vertebra_count(self) -> int:
+        return len(vertebrae_of(self.levels))
+
+
+class Person(Section):
+    age: int | None = Field(None, ge=0, le=120, description="age in years")
+    sex: Sex | None = None
+
+
+class Signs(Section):
+    """The article's nine warning signs, with the details it gives."""
+
+    mechanical_pain: Answer = U
+    improved_then_worse: Answer = U
+    worsening_began_month: Months | None = Field(
+        None, description="months after surgery when the pain came back or plateaued"
+    )
+    instability: Answer = U
+    focal_pain: Answer = U
+    clicking: Answer = U
+    clicking_with_worsening_pain: Answer = U
+    no_expected_recovery: Answer = U
+    worse_with_cough_sneeze: Answer = U
+    hardware_failure: Answer = U
+    functional_impact: Answer = U
+
+
+class Clues(Section):
+    """Clues to pain generators other than a nonunion (article: not all pain is pseudarthrosis)."""
+
+    sacroiliac: Answer = U
+    facet: Answer = U
+    nerve_irritation: Answer = U
+    scar_tissue: Answer = U
+    neuropathic: Answer = U
+
+
+class Pain(Section):
+    axial: Score10 | None = Field(None, description="back or neck pain, 0-10")
+    limb: Score10 | None = Field(None, description="leg or arm pain, 0-10")
+    pattern: PainPattern | None = None
+    new_radiating: Answer = U
+    clues: Clues = Clues()
+
+
+class Emergency(Section):
+    """The article's emergency signs. Any yes means emergency care now."""
+
+    new_weakness: Answer = U
+    bladder_bowel_loss: Answer = U
+    saddle_numbness: Answer = U
+    fever_chills_worse_pain: Answer = U
+    draining_wound: Answer = U
+    unbearable_pain_neuro: Answer = U
+    breathing_difficulty: Answer = U
+    one_leg_swelling: Answer = U
+
+
+class Exam(Section):
+    strength: ExamFinding = ExamFinding.NOT_EXAMINED
+    sensation: ExamFinding = ExamFinding.NOT_EXAMINED
+    reflexes: ExamFinding = ExamFinding.NOT_EXAMINED
+    gait: ExamFinding = ExamFinding.NOT_EXAMINED
+
+
+class Risk(Section):
+    nicotine: Nicotine | None = None
+    nicotine_quit_date: dt.date | None = Field(None, description="only with nicotine 'former'")
+    diabetes: Answer = U
+    hba1c_percent: float | None = Field(None, ge=3, le=20, description="HbA1c, %")
+    dxa_t_score: float | None = Field(None, ge=-7, le=5, description="lowest DXA T-score")
+    ct_hu_l1: float | None = Field(None, ge=-100, le=600, description="L1 trabecular CT, HU")
+    osteoporosis_known: Answer = U
+    vitamin_d_ng_ml: float | None = Field(None, ge=0, le=250, description="25-OH vitamin D, ng/mL")
+    albumin_g_dl: float | None = Field(None, ge=0.5, le=7, description="serum albumin, g/dL")
+    low_protein_intake: Answer = U
+    bmi: float | None = Field(None, ge=10, le=100, description="body-mass index, kg/m²")
+    long_term_steroids: Answer = U
+    activity: Activity | None = None
+
+    @model_validator(mode="after")
+    def _quit_date_needs_former(self) -> "Risk":
+        if self.nicotine_quit_date is not None and self.nicotine is not Nicotine.FORMER:
+            raise ValueError("risk.nicotine_quit_date is only allowed with nicotine 'former'")
+        return self
+
+
+class Care(Section):
+    rehab_weeks: float | None = Field(None, ge=0, le=520, description="weeks of structured rehab")
+    multimodal_pain_care: Answer = U
+    bone_stimulator: Answer = U
+
+
+class Imaging(Section):
+    """A summary of imaging so far; per-level grading arrives with the imaging issue."""
+
+    fusion_status: FusionStatus | None = None
+    hardware_failure: Answer = U
+    deformity_progressing: Answer = U
+    instability_on_motion_films: Answer = U
+    nerve_compression: Answer = U
+    infection_signs: Answer = U
+
+
+class Case(Section):
+    """Everything known about one person after spinal fusion."""
+
+    label: str | None = Field(None, max_length=80, description="a non-identifying tag")
+    surgery: Surgery = Surgery()
+    person: Person = Person()
+    signs: Signs = Signs()
+    pain: Pain = Pain()
+    emergency: Emergency = Emergency()
+    exam: Exam = Exam()
+    risk: Risk = Risk()
+    care: Care = Care()
+    imaging: Imaging = Imaging()

@@ -1,0 +1,245 @@
+"""Load-time checks of the knowledge base's meaning: every id resolves, every rule has evidence and
+worked cases, every citation is used, banding rows never overlap, texts fit their channels."""
+
+from collections.abc import Iterator
+from itertools import combinations
+from typing import Any
+
+from pydantic import BaseModel
+
+from fusionwatch.core.case import Case
+from fusionwatch.core.knowledge import (
+    Compare,
+    Condition,
+    Equals,
+    FactType,
+    Is,
+    Known,
+    KnowledgeBase,
+    OneOf,
+    Row,
+    RuleKind,
+)
+from fusionwatch.core.logic import facts_of
+
+PATIENT_TEXT_LIMIT = 600
+REQUIRED_MESSAGES = (
+    "triage.emergency",
+    "triage.pending",
+    "triage.prompt_referral",
+    "triage.routine",
+    "suspicion.low",
+    "suspicion.moderate",
+    "suspicion.high",
+)
+
+
+def check(kb: KnowledgeBase) -> list[str]:
+    """Every problem found; an empty list means the knowledge base may be used."""
+    return [
+        *_duplicates(kb),
+        *_facts(kb),
+        *_conditions(kb),
+        *_rules(kb),
+        *_tables(kb),
+        *_education(kb),
+        *_citations(kb),
+    ]
+
+
+def case_leaves(model: type[BaseModel] = Case, prefix: str = "") -> Iterator[str]:
+    """Dotted paths of every input field in the case model."""
+    for name, info in model.model_fields.items():
+        annotation: Any = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            yield from case_leaves(annotation, f"{prefix}{name}.")
+        else:
+            yield f"{prefix}{name}"
+
+
+def _duplicates(kb: KnowledgeBase) -> Iterator[str]:
+    groups: dict[str, list[str]] = {
+        "fact": [f.id for f in kb.facts],
+        "threshold": [t.id for t in kb.thresholds],
+        "rule": [r.id for r in kb.rules],
+        "table": [t.id for t in kb.tables],
+        "citation": [c.id for c in kb.citations],
+        "education": [e.id for e in kb.education],
+    }
+    for kind, ids in groups.items():
+        for dup in sorted({i for i in ids if ids.count(i) > 1}):
+            yield f"duplicate {kind} id {dup!r}"
+
+
+def _facts(kb: KnowledgeBase) -> Iterator[str]:
+    declared = {f.id for f in kb.facts if not f.derived}
+    leaves = set(case_leaves()) - {"label"}
+    for missing in sorted(leaves - declared):
+        yield f"case field {missing!r} has no entry in facts.yaml"
+    for stray in sorted(declared - leaves):
+        yield f"fact {stray!r} is not a case field (derived facts start with 'derived.')"
+    ids = {f.id for f in kb.facts}
+    for fact in kb.facts:
+        for source in fact.derived_from:
+            if source not in ids:
+                yield f"fact {fact.id!r} is derived from unknown fact {source!r}"
+        if fact.type is FactType.CHOICE and not fact.values:
+            yield f"choice fact {fact.id!r} lists no values"
+        if fact.patient and len(fact.patient) > PATIENT_TEXT_LIMIT:
+            yield f"fact {fact.id!r}: patient wording longer than {PATIENT_TEXT_LIMIT} characters"
+
+
+def _all_conditions(kb: KnowledgeBase) -> Iterator[tuple[str, Condition]]:
+    for rule in kb.rules:
+        yield f"rule {rule.id}", rule.when
+    for fact in kb.facts:
+        for cond in fact.count_true:
+            yield f"fact {fact.id}", cond
+    for item in kb.education:
+        if item.show_when is not None:
+            yield f"education {item.id}", item.show_when
+
+
+def _leaves(cond: Condition) -> Iterator[Condition]:
+    if isinstance(cond, Is | Equals | OneOf | Compare | Known):
+        yield cond
+        return
+    for part in getattr(cond, "all", ()) or getattr(cond, "any", ()) or ():
+        yield from _leaves(part)
+    for part in getattr(cond, "none", ()) or getattr(cond, "of", ()) or ():
+        yield from _leaves(part)
+
+
+def _conditions(kb: KnowledgeBase) -> Iterator[str]:
+    facts = {f.id: f for f in kb.facts}
+    thresholds = {t.id for t in kb.thresholds}
+    for where, cond in _all_conditions(kb):
+        for leaf in _leaves(cond):
+            yield from _leaf(where, leaf, facts, thresholds)
+
+
+def _leaf(where: str, leaf: Condition, facts: dict[str, Any], thresholds: set[str]) -> Iterator[str]:
+    name = leaf.known if isinstance(leaf, Known) else getattr(leaf, "fact", "")
+    fact = facts.get(name)
+    if fact is None:
+        yield f"{where}: unknown fact {name!r}"
+        return
+    if isinstance(leaf, Is) and fact.type is not FactType.ANSWER:
+        yield f"{where}: 'is' needs a yes/no fact, {fact.id!r} is {fact.type}"
+    if isinstance(leaf, Equals | OneOf):
+        wanted = (leaf.equals,) if isinstance(leaf, Equals) else leaf.in_
+        if fact.type is not FactType.CHOICE:
+            yield f"{where}: 'equals'/'in' need a choice fact, {fact.id!r} is {fact.type}"
+        for value in wanted:
+            if value not in fact.values:
+                yield f"{where}: {value!r} is not a value of {fact.id!r}"
+    if isinstance(leaf, Compare):
+        if fact.type is not FactType.NUMBER:
+            yield f"{where}: comparison needs a number fact, {fact.id!r} is {fact.type}"
+        for _, ref in leaf.bounds():
+            if ref not in thresholds:
+                yield f"{where}: unknown threshold {ref!r}"
+
+
+def _rules(kb: KnowledgeBase) -> Iterator[str]:
+    facts = {f.id for f in kb.facts}
+    for rule in kb.rules:
+        if rule.section not in kb.manifest.sections:
+            yield f"rule {rule.id}: unknown article section {rule.section!r}"
+        if not rule.evidence:
+            yield f"rule {rule.id}: no evidence"
+        if not rule.cases:
+            yield f"rule {rule.id}: no worked cases"
+        needs_level = rule.kind in {RuleKind.SUSPICION, RuleKind.SUSPICION_CAP}
+        if needs_level != (rule.then.level is not None):
+            yield f"rule {rule.id}: 'level' is required exactly for suspicion rules and caps"
+        if len(rule.then.patient) > PATIENT_TEXT_LIMIT:
+            yield f"rule {rule.id}: patient text longer than {PATIENT_TEXT_LIMIT} characters"
+        read = set(facts_of(rule.when))
+        for case in rule.cases:
+            for fact in case.given:
+                if fact not in facts:
+                    yield f"rule {rule.id}, case {case.name!r}: unknown fact {fact!r}"
+                elif fact not in read and not fact.startswith(("derived.", "result.")):
+                    yield f"rule {rule.id}, case {case.name!r}: gives {fact!r}, which it never reads"
+
+
+def _bounds(row: Row, values: dict[str, float]) -> tuple[float, bool, float, bool]:
+    low, low_closed = (values[row.gte], True) if row.gte else (float("-inf"), False)
+    if row.gt:
+        low, low_closed = values[row.gt], False
+    high, high_closed = (values[row.lte], True) if row.lte else (float("inf"), False)
+    if row.lt:
+        high, high_closed = values[row.lt], False
+    return low, low_closed, high, high_closed
+
+
+def _overlap(a: tuple[float, bool, float, bool], b: tuple[float, bool, float, bool]) -> bool:
+    lo, lo_closed = max((a[0], a[1]), (b[0], b[1]), key=lambda x: (x[0], not x[1]))
+    hi, hi_closed = min((a[2], a[3]), (b[2], b[3]), key=lambda x: (x[0], x[1]))
+    return lo < hi or (lo == hi and lo_closed and hi_closed)
+
+
+def _tables(kb: KnowledgeBase) -> Iterator[str]:
+    facts = {f.id: f for f in kb.facts}
+    values = {t.id: t.value for t in kb.thresholds}
+    for table in kb.tables:
+        out = facts.get(table.output)
+        if table.input not in facts or facts[table.input].type is not FactType.NUMBER:
+            yield f"table {table.id}: input {table.input!r} is not a number fact"
+        if out is None or not out.derived:
+            yield f"table {table.id}: output {table.output!r} must be a derived fact"
+        for row in table.rows:
+            refs = [r for r in (row.gt, row.gte, row.lt, row.lte) if r]
+            if not refs:
+                yield f"table {table.id}: a row has no bounds"
+            for ref in refs:
+                if ref not in values:
+                    yield f"table {table.id}: unknown threshold {ref!r}"
+            if out is not None and row.output not in out.values:
+                yield f"table {table.id}: output {row.output!r} is not a value of {out.id!r}"
+        if any(r not in values for row in table.rows for r in (row.gt, row.gte, row.lt, row.lte) if r):
+            continue
+        spans = [_bounds(row, values) for row in table.rows]
+        for (i, a), (j, b) in combinations(enumerate(spans), 2):
+            if _overlap(a, b):
+                yield f"table {table.id}: rows {i + 1} and {j + 1} overlap"
+
+
+def _education(kb: KnowledgeBase) -> Iterator[str]:
+    disclaimers = [e for e in kb.education if e.kind.value == "disclaimer"]
+    if len(disclaimers) != 1:
+        yield f"exactly one disclaimer is required, found {len(disclaimers)}"
+    for item in kb.education:
+        if item.section not in kb.manifest.sections:
+            yield f"education {item.id}: unknown article section {item.section!r}"
+        if not item.body.strip():
+            yield f"education {item.id}: empty text"
+    for key in REQUIRED_MESSAGES:
+        if key not in kb.messages:
+            yield f"messages.yaml lacks {key!r}"
+
+
+def _citations(kb: KnowledgeBase) -> Iterator[str]:
+    known = {c.id for c in kb.citations}
+    used: dict[str, str] = {}
+    for rule in kb.rules:
+        used.update({e.cite: f"rule {rule.id}" for e in rule.evidence})
+    for threshold in kb.thresholds:
+        used[threshold.cite] = f"threshold {threshold.id}"
+    for table in kb.tables:
+        used.update({row.cite: f"table {table.id}" for row in table.rows})
+    for item in kb.education:
+        used.update({s: f"education {item.id}" for s in item.sources})
+    for key, message in kb.messages.items():
+        used[message.cite] = f"message {key}"
+    for ref in kb.article_references:
+        if ref.identified_as is not None:
+            used[ref.identified_as] = f"article reference {ref.number}"
+        elif not ref.note:
+            yield f"article reference {ref.number}: neither identified nor explained"
+    for cite, where in sorted(used.items()):
+        if cite not in known:
+            yield f"{where}: unknown citation {cite!r}"
+    for unused in sorted(known - set(used)):
+        yield f"citation {unused!r} is never used"

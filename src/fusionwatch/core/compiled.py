@@ -1,0 +1,168 @@
+"""A knowledge base made ready to run: fact readers, banding tables, counts and rules compiled once."""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from operator import attrgetter
+from typing import Any
+
+from fusionwatch.core.case import Case
+from fusionwatch.core.knowledge import (
+    Compare,
+    Fact,
+    FactType,
+    KnowledgeBase,
+    Rule,
+    RuleKind,
+    Table,
+)
+from fusionwatch.core.logic import Compiled, Env, Predicate, compile_condition
+from fusionwatch.core.results import EducationItem, Source
+from fusionwatch.core.vocab import Answer, ExamFinding
+
+_ANSWER: dict[object, bool | None] = {Answer.YES: True, Answer.NO: False, Answer.UNKNOWN: None}
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Reads one input fact from a case and turns it into a logic value (None = unknown)."""
+
+    fact: str
+    get: Callable[[Case], Any]
+    answer: bool
+
+    def value(self, case: Case) -> object:
+        raw = self.get(case)
+        if self.answer:
+            return _ANSWER[raw]
+        if raw is None or raw == () or raw is ExamFinding.NOT_EXAMINED:
+            return None
+        return raw.value if isinstance(raw, Enum) else raw
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """One row of a first-hit banding table, compiled."""
+
+    test: Predicate
+    output: str
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTable:
+    table: Table
+    bands: tuple[Band, ...]
+
+    def apply(self, env: Env) -> tuple[str | None, int | None]:
+        if env.get(self.table.input) is None:
+            return None, None
+        for band in self.bands:
+            if band.test(env):
+                return band.output, band.index
+        return None, None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledCount:
+    fact: Fact
+    parts: tuple[Compiled, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    rule: Rule
+    when: Compiled
+    questions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledEducation:
+    id: str
+    when: Compiled | None
+
+
+class Knowledge:
+    """The checked knowledge base and its compiled, ready-to-run form."""
+
+    def __init__(self, data: KnowledgeBase) -> None:
+        self.data = data
+        self.version = data.version
+        self.thresholds: Mapping[str, float] = {t.id: t.value for t in data.thresholds}
+        self.facts: Mapping[str, Fact] = {f.id: f for f in data.facts}
+        self.readers = tuple(_reader(f) for f in data.facts if not f.derived)
+        self.tables = tuple(self._table(t) for t in data.tables)
+        self.counts = tuple(
+            CompiledCount(f, tuple(self.compile(c) for c in f.count_true))
+            for f in data.facts
+            if f.count_true
+        )
+        self.labels = {f.id: f.clinician for f in data.facts}
+        # Missing information is listed by importance, then in dictionary order.
+        ranked = sorted(enumerate(data.facts), key=lambda item: (-item[1].importance, item[0]))
+        self.fact_order = {f.id: rank for rank, (_, f) in enumerate(ranked)}
+        self.count_members = {c.fact.id: _members(c) for c in self.counts}
+        # Facts that are not themselves questions expand to the questions behind them.
+        self.expand: Mapping[str, tuple[str, ...]] = {
+            **{f.id: f.derived_from for f in data.facts if f.derived and not f.patient},
+            **self.count_members,
+        }
+        self.rules: Mapping[RuleKind, tuple[CompiledRule, ...]] = {
+            kind: tuple(
+                self._rule(r)
+                for r in sorted(data.rules, key=lambda r: (-r.priority, r.id))
+                if r.kind is kind
+            )
+            for kind in RuleKind
+        }
+        self.education = tuple(
+            CompiledEducation(e.id, None if e.show_when is None else self.compile(e.show_when))
+            for e in data.education
+        )
+        self.citations = {c.id: c for c in data.citations}
+        self.rule_sources = {
+            r.id: tuple(self.source(e.cite, e.locator) for e in r.evidence) for r in data.rules
+        }
+        self.education_items = {
+            e.id: EducationItem(
+                e.id, e.kind.value, e.title, e.body, tuple(self.source(s, e.title) for s in e.sources)
+            )
+            for e in data.education
+        }
+
+    def source(self, cite: str, locator: str) -> Source:
+        c = self.citations[cite]
+        return Source(cite, c.title, locator, c.strength.value, c.url)
+
+    def _rule(self, rule: Rule) -> CompiledRule:
+        when = self.compile(rule.when)
+        return CompiledRule(rule, when, self.questions(when.facts))
+
+    def questions(self, facts: tuple[str, ...]) -> tuple[str, ...]:
+        """The answerable questions behind facts: derived facts expand to their inputs."""
+        found: dict[str, None] = {}
+        for fact in facts:
+            if fact in self.expand:
+                found.update(dict.fromkeys(self.questions(self.expand[fact])))
+            elif not fact.startswith("result."):
+                found[fact] = None
+        return tuple(found)
+
+    def compile(self, cond: Any) -> Compiled:
+        return compile_condition(cond, self.thresholds)
+
+    def _table(self, table: Table) -> CompiledTable:
+        bands = []
+        for index, row in enumerate(table.rows):
+            bounds = {k: getattr(row, k) for k in ("gt", "gte", "lt", "lte")}
+            test = self.compile(Compare(fact=table.input, **bounds)).run
+            bands.append(Band(test, row.output, index))
+        return CompiledTable(table, tuple(bands))
+
+
+def _members(count: CompiledCount) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(f for part in count.parts for f in part.facts))
+
+
+def _reader(fact: Fact) -> Reader:
+    return Reader(fact.id, attrgetter(fact.id), fact.type is FactType.ANSWER)

@@ -1,0 +1,166 @@
+"""assess(case, kb, as_of) -> Assessment: pure, deterministic, and explained.
+
+Order of work: read the case into facts, derive timing and counts, band through the tables, then
+run the rules kind by kind (emergency first). Triage follows three safety invariants:
+any emergency sign -> emergency; an unanswered emergency question -> never routine;
+suspicion is the highest band any rule supports, lowered only by a cap that is known to hold.
+"""
+
+import datetime as dt
+from typing import Any
+
+from fusionwatch.core.case import Case
+from fusionwatch.core.compiled import CompiledRule, Knowledge
+from fusionwatch.core.derive.timing import months_since_surgery
+from fusionwatch.core.errors import CaseError, Problem
+from fusionwatch.core.explain import Explainer
+from fusionwatch.core.knowledge import RuleKind
+from fusionwatch.core.results import (
+    Assessment,
+    Conclusion,
+    Provenance,
+    RuleTrace,
+    SuspicionResult,
+    TableTrace,
+    TriageResult,
+)
+from fusionwatch.core.vocab import SUSPICION_ORDER, Suspicion, Triage
+
+_LATER_KINDS = (
+    RuleKind.GENERATOR,
+    RuleKind.NEXT_STEP,
+    RuleKind.RISK_FACTOR,
+    RuleKind.MANAGEMENT,
+    RuleKind.REVISION,
+    RuleKind.OBSERVATION,
+)
+
+
+def assess(case: Case, kb: Knowledge, as_of: dt.date) -> Assessment:
+    """Assess one validated case against the knowledge base as of a given date."""
+    run = _Run(case, kb, as_of)
+    return run.assessment()
+
+
+class _Run:
+    """The state of one assessment while it is being worked out."""
+
+    def __init__(self, case: Case, kb: Knowledge, as_of: dt.date) -> None:
+        if case.surgery.date is not None and case.surgery.date > as_of:
+            problem = Problem("surgery.date", f"must not be after the assessment date {as_of}")
+            raise CaseError([problem])
+        self.case, self.kb, self.as_of = case, kb, as_of
+        self.env: dict[str, Any] = {r.fact: r.value(case) for r in kb.readers}
+        self.explain = Explainer(kb, self.env)
+        self.traces: list[RuleTrace] = []
+        self.fired: dict[RuleKind, list[Conclusion]] = {kind: [] for kind in RuleKind}
+        self.unknown: list[CompiledRule] = []
+        self.quiet: list[CompiledRule] = []
+        self._derive(case, as_of)
+        self.table_traces = self._band()
+        self._count()
+
+    def _derive(self, case: Case, as_of: dt.date) -> None:
+        env = self.env
+        env["derived.months_since_surgery"] = months_since_surgery(case.surgery, as_of)
+        env["derived.level_count"] = case.surgery.level_count or None
+        env["derived.vertebra_count"] = case.surgery.vertebra_count or None
+
+    def _band(self) -> tuple[TableTrace, ...]:
+        traces = []
+        for table in self.kb.tables:
+            output, row = table.apply(self.env)
+            self.env[table.table.output] = output
+            value = self.env.get(table.table.input)
+            traces.append(TableTrace(table.table.id, table.table.input, value, output, row))
+        return tuple(traces)
+
+    def _count(self) -> None:
+        for count in self.kb.counts:
+            self.env[count.fact.id] = sum(1 for part in count.parts if part.run(self.env) is True)
+
+    def _evaluate(self, kind: RuleKind) -> list[Conclusion]:
+        fired = self.fired[kind]
+        for compiled in self.kb.rules[kind]:
+            outcome = compiled.when.run(self.env)
+            if outcome is True:
+                conclusion = self.explain.conclusion(compiled)
+                fired.append(conclusion)
+                self.traces.append(RuleTrace(compiled.rule.id, "fires", conclusion.because))
+            elif outcome is None:
+                self.unknown.append(compiled)
+                self.traces.append(RuleTrace(compiled.rule.id, "unknown"))
+            else:
+                self.quiet.append(compiled)
+        return fired
+
+    def _suspicion(self) -> SuspicionResult:
+        reasons = self._evaluate(RuleKind.SUSPICION)
+        caps = self._evaluate(RuleKind.SUSPICION_CAP)
+        level = max((c.level or "low" for c in reasons), key=SUSPICION_ORDER.__getitem__, default="low")
+        limited = [c for c in caps if SUSPICION_ORDER[c.level or "high"] < SUSPICION_ORDER[level]]
+        for cap in limited:
+            level = min(level, cap.level or level, key=SUSPICION_ORDER.__getitem__)
+        self.env["result.suspicion"] = level
+        message = self.kb.data.messages[f"suspicion.{level}"]
+        return SuspicionResult(
+            level=Suspicion(level).value,
+            phase=self.env.get("derived.phase"),
+            months_since_surgery=self.env.get("derived.months_since_surgery"),
+            reasons=tuple(reasons),
+            limited_by=tuple(limited),
+            explanation=message.clinician,
+        )
+
+    def _triage(self, emergency: list[Conclusion], referral: list[Conclusion]) -> TriageResult:
+        pending = self.explain.unanswered(self.unknown)
+        if emergency:
+            level, key, reasons = Triage.EMERGENCY, "triage.emergency", emergency
+        elif pending:
+            level, key, reasons = Triage.PROMPT_REFERRAL, "triage.pending", referral
+        elif referral:
+            level, key, reasons = Triage.PROMPT_REFERRAL, "triage.prompt_referral", referral
+        else:
+            level, key, reasons = Triage.ROUTINE, "triage.routine", []
+        message = self.kb.data.messages[key]
+        return TriageResult(
+            level=level.value,
+            headline=message.patient,
+            clinician_headline=message.clinician,
+            reasons=tuple(reasons),
+            unanswered_emergency=pending,
+        )
+
+    def assessment(self) -> Assessment:
+        emergency = self._evaluate(RuleKind.EMERGENCY)
+        suspicion = self._suspicion()
+        referral = self._evaluate(RuleKind.REFERRAL)
+        triage = self._triage(emergency, referral)
+        for kind in _LATER_KINDS:
+            self._evaluate(kind)
+        self.env["result.revision_considered"] = bool(self.fired[RuleKind.REVISION])
+        education = self.explain.education()
+        recommendations = tuple(c for kind in _LATER_KINDS[1:] for c in self.fired[kind])
+        cited = [*emergency, *suspicion.reasons, *suspicion.limited_by, *referral]
+        cited += [*self.fired[RuleKind.GENERATOR], *recommendations]
+        return Assessment(
+            label=self.case.label,
+            as_of=self.as_of.isoformat(),
+            triage=triage,
+            suspicion=suspicion,
+            pain_generators=tuple(self.fired[RuleKind.GENERATOR]),
+            recommendations=recommendations,
+            timeline=tuple(e for e in education if e.kind == "timeline"),
+            education=tuple(e for e in education if e.kind not in {"timeline", "disclaimer"}),
+            missing_information=self.explain.missing(self.unknown, self.quiet),
+            disclaimer=next(e.body for e in education if e.kind == "disclaimer"),
+            provenance=Provenance(
+                knowledge_version=self.kb.version,
+                as_of=self.as_of.isoformat(),
+                rules=tuple(self.traces),
+                tables=self.table_traces,
+                citations=self.explain.citations(cited, education),
+            ),
+            derived={k: v for k, v in self.env.items() if k.startswith("derived.")},
+        )
+

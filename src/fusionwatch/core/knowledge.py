@@ -1,0 +1,295 @@
+"""Schema of the knowledge base: facts, thresholds, tables, rules, citations and education.
+
+The files under ``fusionwatch/knowledge`` are parsed into these frozen models (unknown keys are
+refused), then checked for meaning by ``core.checks``. Numbers never appear as literals in a rule:
+a rule names a threshold, and every threshold carries its citation.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# ---- conditions ---------------------------------------------------------------------------------
+
+
+class Is(Frozen):
+    fact: str
+    is_: Literal["yes", "no"] = Field(alias="is")
+
+
+class Equals(Frozen):
+    fact: str
+    equals: str
+
+
+class OneOf(Frozen):
+    fact: str
+    in_: tuple[str, ...] = Field(alias="in", min_length=1)
+
+
+class Known(Frozen):
+    """True when the fact has a value, False when it is unknown (never itself unknown)."""
+
+    known: str
+
+
+class Compare(Frozen):
+    """A number compared with named thresholds (all given bounds must hold)."""
+
+    fact: str
+    gt: str | None = None
+    gte: str | None = None
+    lt: str | None = None
+    lte: str | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Compare:
+        if not self.bounds():
+            raise ValueError("a comparison needs at least one of gt, gte, lt, lte")
+        return self
+
+    def bounds(self) -> list[tuple[str, str]]:
+        pairs = (("gt", self.gt), ("gte", self.gte), ("lt", self.lt), ("lte", self.lte))
+        return [(op, ref) for op, ref in pairs if ref is not None]
+
+
+class AllOf(Frozen):
+    all: tuple[Condition, ...] = Field(min_length=1)
+
+
+class AnyOf(Frozen):
+    any: tuple[Condition, ...] = Field(min_length=1)
+
+
+class NoneOf(Frozen):
+    none: tuple[Condition, ...] = Field(min_length=1)
+
+
+class AtLeast(Frozen):
+    at_least: int = Field(ge=1)
+    of: tuple[Condition, ...] = Field(min_length=1)
+
+
+Condition = Is | Equals | OneOf | Compare | Known | AllOf | AnyOf | NoneOf | AtLeast
+for _model in (AllOf, AnyOf, NoneOf, AtLeast):
+    _model.model_rebuild()
+
+
+# ---- dictionary, thresholds, citations ---------------------------------------------------------
+
+
+class FactType(StrEnum):
+    ANSWER = "answer"
+    NUMBER = "number"
+    CHOICE = "choice"
+    DATE = "date"
+    TEXT = "text"
+
+
+class Fact(Frozen):
+    id: str
+    type: FactType
+    meaning: str
+    clinician: str
+    patient: str | None = None
+    unit: str | None = None
+    values: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    codes: dict[str, str] = Field(default_factory=dict)
+    derived_from: tuple[str, ...] = ()
+    count_true: tuple[Condition, ...] = ()
+    importance: int = Field(50, ge=0, le=100, description="orders missing information")
+
+    @property
+    def derived(self) -> bool:
+        return self.id.startswith(("derived.", "result."))
+
+
+class ThresholdKind(StrEnum):
+    EVIDENCE = "evidence"
+    SETTING = "setting"
+
+
+class Threshold(Frozen):
+    id: str
+    value: float
+    unit: str
+    meaning: str
+    kind: ThresholdKind
+    cite: str
+    locator: str
+    note: str | None = None
+
+
+class Strength(StrEnum):
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    WEAK = "weak"
+    ARTICLE = "article"
+    CONVENTION = "convention"
+
+
+class Citation(Frozen):
+    id: str
+    title: str
+    source: str
+    year: int | None = None
+    url: str | None = None
+    strength: Strength
+    article_reference: int | None = Field(None, ge=1, le=5)
+    identification: str | None = None
+
+
+class ArticleReference(Frozen):
+    """One of the source article's five references, and how far it could be identified."""
+
+    number: int = Field(ge=1, le=5)
+    as_printed: str
+    identified_as: str | None = None
+    note: str | None = None
+
+
+class Evidence(Frozen):
+    cite: str
+    locator: str
+    strength: Strength
+    note: str | None = None
+
+
+# ---- tables -------------------------------------------------------------------------------------
+
+
+class Row(Frozen):
+    gt: str | None = None
+    gte: str | None = None
+    lt: str | None = None
+    lte: str | None = None
+    output: str
+    note: str
+    cite: str
+    locator: str
+
+
+class Table(Frozen):
+    id: str
+    title: str
+    input: str
+    output: str
+    hit_policy: Literal["first"]
+    rows: tuple[Row, ...] = Field(min_length=1)
+
+
+# ---- rules --------------------------------------------------------------------------------------
+
+
+class RuleKind(StrEnum):
+    EMERGENCY = "emergency"
+    SUSPICION = "suspicion"
+    SUSPICION_CAP = "suspicion_cap"
+    REFERRAL = "referral"
+    GENERATOR = "generator"
+    NEXT_STEP = "next_step"
+    RISK_FACTOR = "risk_factor"
+    MANAGEMENT = "management"
+    REVISION = "revision"
+    OBSERVATION = "observation"
+
+
+class Then(Frozen):
+    summary: str = Field(max_length=140)
+    patient: str
+    clinician: str
+    level: Literal["low", "moderate", "high"] | None = None
+    target: str | None = None
+
+
+class Expect(StrEnum):
+    FIRES = "fires"
+    QUIET = "quiet"
+    UNKNOWN = "unknown"
+
+
+class WorkedCase(Frozen):
+    name: str
+    given: dict[str, bool | float | str]
+    expect: Expect
+
+
+class Rule(Frozen):
+    id: str = Field(pattern=r"^FW-[A-Z]+-\d{3}$")
+    title: str
+    kind: RuleKind
+    section: str
+    priority: int = Field(50, ge=0, le=100)
+    when: Condition
+    then: Then
+    evidence: tuple[Evidence, ...]
+    cases: tuple[WorkedCase, ...]
+
+
+# ---- education ----------------------------------------------------------------------------------
+
+
+class EducationKind(StrEnum):
+    MYTH = "myth"
+    FAQ = "faq"
+    GLOSSARY = "glossary"
+    DISCLAIMER = "disclaimer"
+    TIMELINE = "timeline"
+
+
+class Education(Frozen):
+    id: str
+    kind: EducationKind
+    title: str
+    audience: Literal["patient", "clinician", "both"]
+    language: str
+    reading_level: str
+    sources: tuple[str, ...] = Field(min_length=1)
+    section: str
+    show_when: Condition | None = None
+    aliases: tuple[str, ...] = ()
+    body: str = ""
+
+
+class Message(Frozen):
+    """A fixed statement the engine makes (triage headlines, suspicion bands), with its source."""
+
+    patient: str
+    clinician: str
+    cite: str
+    locator: str
+
+
+class Manifest(Frozen):
+    version: str
+    released: str
+    title: str
+    sections: dict[str, str]
+
+
+class KnowledgeBase(Frozen):
+    """Everything the engine knows, as parsed and checked data."""
+
+    manifest: Manifest
+    facts: tuple[Fact, ...]
+    thresholds: tuple[Threshold, ...]
+    tables: tuple[Table, ...]
+    rules: tuple[Rule, ...]
+    citations: tuple[Citation, ...]
+    article_references: tuple[ArticleReference, ...] = Field(min_length=5, max_length=5)
+    education: tuple[Education, ...]
+    messages: dict[str, Message]
+
+    @property
+    def version(self) -> str:
+        return self.manifest.version
+

@@ -1,0 +1,125 @@
+"""The assessment and its parts: plain frozen dataclasses, serialised through pydantic.
+
+Dataclasses rather than pydantic models because an assessment is built on the hot path (the
+benchmark target is tens of microseconds); ``fusionwatch.core.serialize`` dumps and validates them.
+"""
+
+from dataclasses import dataclass, field
+
+Value = bool | float | int | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    cite: str
+    title: str
+    locator: str
+    strength: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A fact a conclusion rests on, with the value the engine saw (None = unknown)."""
+
+    fact: str
+    label: str
+    value: Value
+
+
+@dataclass(frozen=True, slots=True)
+class Conclusion:
+    """A fired rule turned into a statement, with its reasons and sources."""
+
+    rule: str
+    kind: str
+    title: str
+    summary: str
+    patient: str
+    clinician: str
+    because: tuple[Finding, ...]
+    sources: tuple[Source, ...]
+    level: str | None = None
+    target: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MissingItem:
+    """An unanswered question that could change the result, and what it could change."""
+
+    fact: str
+    question: str
+    clinician: str
+    stakes: str
+    affects: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TriageResult:
+    level: str
+    headline: str
+    clinician_headline: str
+    reasons: tuple[Conclusion, ...]
+    unanswered_emergency: tuple[MissingItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SuspicionResult:
+    level: str
+    phase: str | None
+    months_since_surgery: float | None
+    reasons: tuple[Conclusion, ...]
+    limited_by: tuple[Conclusion, ...]
+    explanation: str
+
+
+@dataclass(frozen=True, slots=True)
+class EducationItem:
+    id: str
+    kind: str
+    title: str
+    body: str
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTrace:
+    rule: str
+    outcome: str
+    values: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TableTrace:
+    table: str
+    input: str
+    value: Value
+    output: str | None
+    row: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    knowledge_version: str
+    as_of: str
+    rules: tuple[RuleTrace, ...]
+    tables: tuple[TableTrace, ...]
+    citations: tuple[Source, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """Everything fusionwatch concludes about one case, each part with its reasons."""
+
+    label: str | None
+    as_of: str
+    triage: TriageResult
+    suspicion: SuspicionResult
+    pain_generators: tuple[Conclusion, ...]
+    recommendations: tuple[Conclusion, ...]
+    timeline: tuple[EducationItem, ...]
+    education: tuple[EducationItem, ...]
+    missing_information: tuple[MissingItem, ...]
+    disclaimer: str
+    provenance: Provenance
+    derived: dict[str, Value] = field(default_factory=dict)

@@ -1,0 +1,5 @@
+"""The reviewed knowledge base, shipped as package data, and ``load()`` to read and check it."""
+
+from fusionwatch.knowledge.loader import load, read_files
+
+__all__ = ["load", "read_files"]

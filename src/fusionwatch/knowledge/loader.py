@@ -1,0 +1,77 @@
+"""Reads the knowledge files (YAML and Markdown with front matter), validates and compiles them."""
+
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from fusionwatch.core.checks import check
+from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.errors import KnowledgeError
+from fusionwatch.core.knowledge import KnowledgeBase
+
+ROOT = resources.files("fusionwatch.knowledge")
+
+
+@cache
+def load() -> Knowledge:
+    """The packaged knowledge base, checked and compiled (read once per process)."""
+    return compile_files(ROOT)
+
+
+def compile_files(root: Traversable) -> Knowledge:
+    data = read_files(root)
+    problems = check(data)
+    if problems:
+        raise KnowledgeError(problems)
+    return Knowledge(data)
+
+
+def read_files(root: Traversable) -> KnowledgeBase:
+    """Parse every knowledge file under ``root`` into the schema (no semantic checks yet)."""
+    citations = _yaml(root / "citations.yaml")
+    raw = {
+        "manifest": _yaml(root / "manifest.yaml"),
+        "facts": _yaml(root / "facts.yaml"),
+        "thresholds": _yaml(root / "thresholds.yaml"),
+        "citations": citations["citations"],
+        "article_references": citations["article_references"],
+        "messages": _yaml(root / "messages.yaml"),
+        "tables": [_yaml(f) for f in _files(root / "tables", ".yaml")],
+        "rules": [_yaml(f) for f in _files(root / "rules", ".yaml")],
+        "education": [_markdown(f) for f in _files(root / "education", ".md")],
+    }
+    try:
+        return KnowledgeBase.model_validate(raw)
+    except ValidationError as err:
+        raise KnowledgeError([_describe(e) for e in err.errors()]) from err
+
+
+def _files(folder: Traversable, suffix: str) -> list[Traversable]:
+    return sorted((f for f in folder.iterdir() if f.name.endswith(suffix)), key=lambda f: f.name)
+
+
+def _yaml(path: Traversable) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise KnowledgeError([f"{path.name}: not valid YAML ({err})"]) from err
+
+
+def _markdown(path: Traversable) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    if not text.startswith("---\n"):
+        raise KnowledgeError([f"{path.name}: education files start with '---' front matter"])
+    front, _, body = text[4:].partition("\n---\n")
+    meta = yaml.safe_load(front)
+    if not isinstance(meta, dict):
+        raise KnowledgeError([f"{path.name}: front matter must be a mapping"])
+    return {**meta, "body": body.strip()}
+
+
+def _describe(error: Any) -> str:
+    where = ".".join(str(p) for p in error["loc"])
+    return f"{where}: {error['msg']}"
