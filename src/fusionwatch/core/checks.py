@@ -95,6 +95,8 @@ def _all_conditions(kb: KnowledgeBase) -> Iterator[tuple[str, Condition]]:
     for fact in kb.facts:
         for cond in fact.count_true:
             yield f"fact {fact.id}", cond
+        if fact.ask_if is not None:
+            yield f"fact {fact.id}", fact.ask_if
     for item in kb.education:
         if item.show_when is not None:
             yield f"education {item.id}", item.show_when

@@ -164,3 +164,31 @@ class _Run:
             derived={k: v for k, v in self.env.items() if k.startswith("derived.")},
         )
 
+
+
+def decide_triage(kb: Knowledge, env: dict[str, Any]) -> str:
+    """The triage decision alone, over ready facts (used by the benchmark and cohort screening).
+
+    Same rules and precedence as ``assess``: emergency sign, then unanswered emergency question,
+    then referral criterion, else routine. ``env`` must already hold derived facts and
+    ``result.suspicion``.
+    """
+    pending = False
+    for compiled in kb.rules[RuleKind.EMERGENCY]:
+        outcome = compiled.when.run(env)
+        if outcome is True:
+            return Triage.EMERGENCY.value
+        pending = pending or outcome is None
+    if pending:
+        return Triage.PROMPT_REFERRAL.value
+    for compiled in kb.rules[RuleKind.REFERRAL]:
+        if compiled.when.run(env) is True:
+            return Triage.PROMPT_REFERRAL.value
+    return Triage.ROUTINE.value
+
+
+def case_facts(case: Case, kb: Knowledge, as_of: dt.date) -> dict[str, Any]:
+    """The facts the rules see for a case (inputs, derived values and the suspicion band)."""
+    run = _Run(case, kb, as_of)
+    run._suspicion()  # noqa: SLF001 - same module
+    return run.env

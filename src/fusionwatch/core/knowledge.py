@@ -107,6 +107,7 @@ class Fact(Frozen):
     derived_from: tuple[str, ...] = ()
     count_true: tuple[Condition, ...] = ()
     importance: int = Field(50, ge=0, le=100, description="orders missing information")
+    ask_if: Condition | None = Field(None, description="a follow-up question: ask only when true")
 
     @property
     def derived(self) -> bool:

@@ -1,0 +1,584 @@
+"""Benchmark: complete assessments per second on one core, and the triage decision against ZEN.
+
+Run with ``uv run python benchmarks/bench_assess.py`` (add ``--profile`` for a cProfile summary
+of the complete assessment). It measures, in a single process pinned to one core:
+
+1. complete assessments (JSON text -> ``Case`` -> ``assess`` -> JSON bytes) over a seeded mix
+   of synthetic cases plus any ``examples/*.json``: median and p99 per assessment, throughput,
+   and the median of each stage alone;
+2. ``decide_triage`` alone over prepared facts (from ``case_facts``);
+3. the same triage decision written as a GoRules JDM decision table run by zen-engine, per call
+   and through ``ZenEngine.evaluate_batch``, after checking that it agrees with ``decide_triage``
+   on every case of the mix.
+
+It ends with the issue's targets and whether each is met. Nothing is tuned to pass.
+"""
+
+import cProfile
+import datetime as dt
+import importlib
+import importlib.metadata
+import json
+import os
+import pstats
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import zen
+from pydantic import TypeAdapter
+
+from fusionwatch.core.case import Case
+from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.engine import assess, case_facts, decide_triage
+from fusionwatch.core.knowledge import (
+    AllOf,
+    AnyOf,
+    AtLeast,
+    Compare,
+    Condition,
+    Equals,
+    Is,
+    Known,
+    NoneOf,
+    OneOf,
+    RuleKind,
+)
+from fusionwatch.core.results import Assessment
+from fusionwatch.knowledge import load
+
+AS_OF = dt.date(2026, 11, 15)  # fixed, so that runs compare; after every example's surgery
+SEED = 20250601
+SYNTHETIC_CASES = 400
+REPO = Path(__file__).resolve().parent.parent
+
+TARGET_MEDIAN_US = 50.0  # issue: <= 50 µs median per complete assessment
+TARGET_SPEEDUP = 10.0  # issue: our triage >= 10x faster than ZEN's batch evaluation
+
+# Passes over the whole mix (or timed rounds) per measurement; sized for < 60 s on 2 cores.
+PASSES_COMPLETE = 12
+PASSES_STAGE = 8
+ROUNDS_TRIAGE = 300
+ROUNDS_ZEN = 25
+
+EMERGENCY, REFERRAL, ROUTINE = "emergency", "prompt_referral", "routine"
+ZEN_OPS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+
+Dump = Callable[[Assessment], bytes | str]
+
+# ---- the case mix --------------------------------------------------------------------------------
+
+LEVELS = {
+    "lumbar": ["L4-L5", "L5-S1", "L4-S1", "L3-L4", "L3-L5", "L2-L5"],
+    "lumbosacral": ["L5-S1", "L4-S1", "L3-S1"],
+    "cervical": ["C5-C6", "C4-C6", "C6-C7", "C3-C5"],
+    "thoracic": ["T10-T12", "T11-L1"],
+}
+APPROACHES = {
+    "lumbar": ["TLIF", "PLIF", "ALIF", "LLIF", "posterolateral", "combined"],
+    "lumbosacral": ["TLIF", "ALIF", "posterolateral", "combined"],
+    "cervical": ["ACDF", "posterior_cervical"],
+    "thoracic": ["posterolateral", "other"],
+}
+SIGNS = (
+    "mechanical_pain",
+    "improved_then_worse",
+    "instability",
+    "focal_pain",
+    "clicking",
+    "no_expected_recovery",
+    "worse_with_cough_sneeze",
+    "hardware_failure",
+    "functional_impact",
+)
+EMERGENCY_SIGNS = (
+    "new_weakness",
+    "bladder_bowel_loss",
+    "saddle_numbness",
+    "fever_chills_worse_pain",
+    "draining_wound",
+    "unbearable_pain_neuro",
+    "breathing_difficulty",
+    "one_leg_swelling",
+)
+
+
+def _answer(rng: random.Random, yes: float, unknown: float = 0.15) -> str | None:
+    """yes / no / unknown; None means the question is left out of the JSON (also unknown)."""
+    roll = rng.random()
+    if roll < unknown:
+        return rng.choice([None, "unknown"])
+    return "yes" if roll < unknown + yes else "no"
+
+
+def _sometimes(rng: random.Random, p: float, low: float, high: float) -> float | None:
+    return round(rng.uniform(low, high), 1) if rng.random() < p else None
+
+
+def _surgery(rng: random.Random) -> dict[str, Any]:
+    months = round(rng.uniform(1, 36), 1)
+    region = rng.choices(list(LEVELS), weights=[45, 25, 25, 5])[0]
+    surgery: dict[str, Any] = {
+        "region": region,
+        "levels": [rng.choice(LEVELS[region])] if rng.random() < 0.9 else None,
+        "approach": rng.choice(APPROACHES[region]),
+        "instrumented": _answer(rng, 0.85, 0.05),
+        "graft": rng.choice(["autograft", "allograft", "bmp", "synthetic", "mixed", None]),
+        "indication": rng.choice(["degenerative", "spondylolisthesis", "deformity", "trauma"]),
+        "prior_failed_fusion_same_site": _answer(rng, 0.07),
+    }
+    if rng.random() < 0.6:
+        surgery["date"] = (AS_OF - dt.timedelta(days=round(months * 30.44))).isoformat()
+    else:
+        surgery["months_since"] = months
+    return surgery
+
+
+def _signs(rng: random.Random) -> dict[str, Any]:
+    likeness = rng.uniform(0.05, 0.7)  # how nonunion-like this person's story is
+    signs: dict[str, Any] = {name: _answer(rng, likeness, 0.1) for name in SIGNS}
+    if signs["improved_then_worse"] == "yes":
+        signs["worsening_began_month"] = round(rng.uniform(2, 12), 1)
+    if signs["clicking"] == "yes":
+        signs["clicking_with_worsening_pain"] = _answer(rng, 0.5, 0.1)
+    return signs
+
+
+def _pain(rng: random.Random) -> dict[str, Any]:
+    clues = ("sacroiliac", "facet", "nerve_irritation", "scar_tissue", "neuropathic")
+    return {
+        "axial": rng.randint(0, 10),
+        "limb": rng.randint(0, 10) if rng.random() < 0.8 else None,
+        "pattern": rng.choice(["mechanical", "radicular", "both", "neither", None]),
+        "new_radiating": _answer(rng, 0.15),
+        "clues": {name: _answer(rng, 0.2, 0.4) for name in clues},
+    }
+
+
+def _emergency(rng: random.Random) -> dict[str, Any]:
+    """Mostly all "no"; about 4% with one "yes", about 6% with some questions unanswered."""
+    answers: dict[str, Any] = dict.fromkeys(EMERGENCY_SIGNS, "no")
+    roll = rng.random()
+    if roll < 0.04:
+        answers[rng.choice(EMERGENCY_SIGNS)] = "yes"
+    elif roll < 0.10:
+        for name in rng.sample(EMERGENCY_SIGNS, rng.randint(1, 8)):
+            answers[name] = rng.choice([None, "unknown"])
+    return answers
+
+
+def _exam(rng: random.Random) -> dict[str, Any]:
+    if rng.random() < 0.4:
+        return {}
+    parts = ("strength", "sensation", "reflexes", "gait")
+    return {p: rng.choices(["normal", "abnormal", "not_examined"], [80, 12, 8])[0] for p in parts}
+
+
+def _risk(rng: random.Random) -> dict[str, Any]:
+    nicotine = rng.choices(["never", "former", "current", None], [50, 25, 15, 10])[0]
+    diabetes = _answer(rng, 0.2)
+    quit_days = rng.randint(30, 3000)
+    return {
+        "nicotine": nicotine,
+        "nicotine_quit_date": (AS_OF - dt.timedelta(days=quit_days)).isoformat()
+        if nicotine == "former" and rng.random() < 0.5
+        else None,
+        "diabetes": diabetes,
+        "hba1c_percent": _sometimes(rng, 0.9 if diabetes == "yes" else 0.2, 5.0, 10.5),
+        "dxa_t_score": _sometimes(rng, 0.4, -3.8, 1.0),
+        "ct_hu_l1": _sometimes(rng, 0.3, 60, 220),
+        "osteoporosis_known": _answer(rng, 0.15),
+        "vitamin_d_ng_ml": _sometimes(rng, 0.4, 8, 60),
+        "albumin_g_dl": _sometimes(rng, 0.3, 2.8, 4.8),
+        "low_protein_intake": _answer(rng, 0.1, 0.4),
+        "bmi": _sometimes(rng, 0.8, 19, 42),
+        "long_term_steroids": _answer(rng, 0.05),
+        "activity": rng.choice(["very_inactive", "light", "active", None]),
+    }
+
+
+def _imaging(rng: random.Random) -> dict[str, Any]:
+    status = rng.choices(
+        [None, "not_done", "fused", "indeterminate", "nonunion"], [25, 10, 35, 20, 10]
+    )
+    return {
+        "fusion_status": status[0],
+        "hardware_failure": _answer(rng, 0.1, 0.3),
+        "deformity_progressing": _answer(rng, 0.05, 0.3),
+        "instability_on_motion_films": _answer(rng, 0.08, 0.4),
+        "nerve_compression": _answer(rng, 0.15, 0.3),
+        "infection_signs": _answer(rng, 0.03, 0.3),
+    }
+
+
+def _without_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    return value
+
+
+def synthetic_case(rng: random.Random, number: int) -> dict[str, Any]:
+    """One plausible case as the JSON a form or API client would send."""
+    case = {
+        "label": f"synthetic-{number:04d}",
+        "surgery": _surgery(rng),
+        "person": {"age": rng.randint(28, 84), "sex": rng.choice(["female", "male", None])},
+        "signs": _signs(rng),
+        "pain": _pain(rng),
+        "emergency": _emergency(rng),
+        "exam": _exam(rng),
+        "risk": _risk(rng),
+        "care": {
+            "rehab_weeks": _sometimes(rng, 0.6, 0, 24),
+            "multimodal_pain_care": _answer(rng, 0.4),
+            "bone_stimulator": _answer(rng, 0.05),
+        },
+        "imaging": _imaging(rng),
+    }
+    return _without_none(case)
+
+
+def case_mix() -> tuple[list[str], int]:
+    """JSON texts of the synthetic cases plus any example files; also the number of examples."""
+    rng = random.Random(SEED)
+    texts = [json.dumps(synthetic_case(rng, i)) for i in range(SYNTHETIC_CASES)]
+    examples = [p.read_text(encoding="utf-8") for p in sorted(REPO.glob("examples/*.json"))]
+    return texts + examples, len(examples)
+
+
+# ---- timing --------------------------------------------------------------------------------------
+
+
+def pin_one_core() -> str:
+    if not hasattr(os, "sched_setaffinity"):
+        return "not pinned (os.sched_setaffinity unavailable)"
+    core = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {core})
+    return f"pinned to CPU {core}"
+
+
+def per_call_ns(fn: Callable[[Any], object], items: Sequence[Any], passes: int) -> list[int]:
+    """One timing per call, over ``passes`` passes through ``items`` (after one warm-up pass)."""
+    for item in items:
+        fn(item)
+    clock = time.perf_counter_ns
+    samples: list[int] = []
+    for _ in range(passes):
+        for item in items:
+            start = clock()
+            fn(item)
+            samples.append(clock() - start)
+    return samples
+
+
+def round_means_ns(fn: Callable[[Any], object], items: Sequence[Any], rounds: int) -> list[float]:
+    """Mean time per call of each round through ``items`` (for calls too short to time singly)."""
+    for item in items:
+        fn(item)
+    clock = time.perf_counter_ns
+    means: list[float] = []
+    for _ in range(rounds):
+        start = clock()
+        for item in items:
+            fn(item)
+        means.append((clock() - start) / len(items))
+    return means
+
+
+def batch_means_ns(run: Callable[[], object], size: int, rounds: int) -> list[float]:
+    """Time per decision of each call to a batch function that decides ``size`` cases."""
+    run()
+    clock = time.perf_counter_ns
+    means: list[float] = []
+    for _ in range(rounds):
+        start = clock()
+        run()
+        means.append((clock() - start) / size)
+    return means
+
+
+def p99(samples: Sequence[float]) -> float:
+    return statistics.quantiles(samples, n=100)[98]
+
+
+# ---- complete assessment -------------------------------------------------------------------------
+
+
+def dumper() -> tuple[Dump, str]:
+    """``fusionwatch.core.serialize.dump_json`` if it exists yet, else pydantic's TypeAdapter."""
+    try:
+        serialize = importlib.import_module("fusionwatch.core.serialize")
+    except ModuleNotFoundError:
+        return TypeAdapter(Assessment).dump_json, "pydantic.TypeAdapter(Assessment).dump_json"
+    return serialize.dump_json, "fusionwatch.core.serialize.dump_json"
+
+
+def validate(text: str) -> Case:
+    return Case.model_validate_json(text, context={"as_of": AS_OF})
+
+
+def complete_fn(kb: Knowledge, dump: Dump) -> Callable[[str], bytes | str]:
+    def complete(text: str) -> bytes | str:
+        return dump(assess(validate(text), kb, AS_OF))
+
+    return complete
+
+
+def throughput(fn: Callable[[str], object], texts: Sequence[str], passes: int) -> float:
+    """Complete assessments per second, timing whole passes (no per-call clock reads)."""
+    start = time.perf_counter_ns()
+    for _ in range(passes):
+        for text in texts:
+            fn(text)
+    return passes * len(texts) / ((time.perf_counter_ns() - start) / 1e9)
+
+
+# ---- the triage decision as a GoRules JDM decision table ----------------------------------------
+
+
+Row = dict[str, str]  # fact id -> ZEN unary test on that fact ($ is the fact's value)
+
+
+def _and(cells: Row, more: Row) -> Row:
+    merged = dict(cells)
+    for fact, test in more.items():
+        merged[fact] = f"({merged[fact]}) and ({test})" if fact in merged else test
+    return merged
+
+
+def true_rows(cond: Condition, thresholds: Mapping[str, float]) -> list[Row]:
+    """The condition as rows (OR of ANDs) that match exactly when it is True in Kleene logic.
+
+    Null (unknown) never passes a test here, so "unknown" and "false" both fall through, as
+    ``compiled.when.run(env) is True`` does in ``decide_triage``.
+    """
+    if isinstance(cond, AnyOf):
+        return [row for part in cond.any for row in true_rows(part, thresholds)]
+    if isinstance(cond, AllOf):
+        return _all_rows([true_rows(part, thresholds) for part in cond.all])
+    if isinstance(cond, AtLeast):
+        parts = [true_rows(part, thresholds) for part in cond.of]
+        return [row for chosen in combinations(parts, cond.at_least) for row in _all_rows(chosen)]
+    if isinstance(cond, NoneOf):
+        sys.exit("no JDM translation for 'none' conditions yet; extend true_rows()")
+    return [_cell(cond, thresholds)]
+
+
+def _cell(cond: Is | Equals | OneOf | Compare | Known, thresholds: Mapping[str, float]) -> Row:
+    """One fact's test as a ZEN unary expression (false for null unless it asks for null)."""
+    if isinstance(cond, Is):
+        return {cond.fact: f"$ == {'true' if cond.is_ == 'yes' else 'false'}"}
+    if isinstance(cond, Equals):
+        return {cond.fact: f"$ == {json.dumps(cond.equals)}"}
+    if isinstance(cond, OneOf):
+        return {cond.fact: f"$ in {json.dumps(list(cond.in_))}"}
+    if isinstance(cond, Known):
+        return {cond.known: "$ != null"}
+    # ZEN refuses to compare null with a number, so test for null first.
+    bounds = [f"$ {ZEN_OPS[op]} {thresholds[ref]}" for op, ref in cond.bounds()]
+    return {cond.fact: " and ".join(["$ != null", *bounds])}
+
+
+def _all_rows(parts: Sequence[list[Row]]) -> list[Row]:
+    rows: list[Row] = [{}]
+    for options in parts:
+        rows = [_and(row, option) for row in rows for option in options]
+    return rows
+
+
+def triage_rows(kb: Knowledge) -> list[tuple[Row, str, str]]:
+    """First-hit rows (cells, output, rule id) in ``decide_triage``'s precedence."""
+    emergency = kb.rules[RuleKind.EMERGENCY]
+    if not all(isinstance(c.rule.when, Is) and c.rule.when.is_ == "yes" for c in emergency):
+        sys.exit("an emergency rule is no longer a single yes question; extend triage_rows()")
+    facts = [(c.rule.id, c.when.facts[0]) for c in emergency]
+    rows = [({fact: "$ == true"}, EMERGENCY, rule) for rule, fact in facts]
+    rows += [({fact: "$ == null"}, REFERRAL, rule) for rule, fact in facts]  # never routine
+    for compiled in kb.rules[RuleKind.REFERRAL]:
+        cells = true_rows(compiled.rule.when, kb.thresholds)
+        rows += [(row, REFERRAL, compiled.rule.id) for row in cells]
+    rows.append(({}, ROUTINE, "otherwise"))
+    return rows
+
+
+def triage_jdm(rows: list[tuple[Row, str, str]]) -> dict[str, Any]:
+    """inputNode -> decisionTableNode (hit policy "first") -> outputNode."""
+    fields = list(dict.fromkeys(field for cells, _, _ in rows for field in cells))
+    column = {field: f"in{i}" for i, field in enumerate(fields)}
+    table_rows = [
+        {"_id": f"{rule}/{n}", **{column[f]: c for f, c in cells.items()}, "out": json.dumps(level)}
+        for n, (cells, level, rule) in enumerate(rows)
+    ]
+    table = {
+        "hitPolicy": "first",
+        "inputs": [{"id": column[f], "name": f, "field": f} for f in fields],
+        "outputs": [{"id": "out", "name": "Triage", "field": "triage"}],
+        "rules": table_rows,
+    }
+    nodes = [
+        {"id": "request", "type": "inputNode", "name": "Request", "position": {"x": 0, "y": 0}},
+        {
+            "id": "triage",
+            "type": "decisionTableNode",
+            "name": "Triage",
+            "position": {"x": 300, "y": 0},
+            "content": table,
+        },
+        {
+            "id": "response",
+            "type": "outputNode",
+            "name": "Response",
+            "position": {"x": 600, "y": 0},
+        },
+    ]
+    edges = [
+        {"id": "e1", "type": "edge", "sourceId": "request", "targetId": "triage"},
+        {"id": "e2", "type": "edge", "sourceId": "triage", "targetId": "response"},
+    ]
+    return {"nodes": nodes, "edges": edges}
+
+
+def zen_context(env: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
+    """The facts the table reads, nested by their dotted ids (None becomes JSON null)."""
+    context: dict[str, Any] = {}
+    for field in fields:
+        *path, leaf = field.split(".")
+        node = context
+        for part in path:
+            node = node.setdefault(part, {})
+        node[leaf] = env.get(field)
+    return context
+
+
+def check_agreement(ours: Sequence[str], theirs: Sequence[str], what: str) -> int:
+    differ = [i for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b]
+    if differ:
+        first = differ[0]
+        sys.exit(
+            f"{what}: {len(differ)} disagreements, first at case {first}: "
+            f"{ours[first]!r} vs {theirs[first]!r}"
+        )
+    return len(ours)
+
+
+# ---- report --------------------------------------------------------------------------------------
+
+
+def fmt_us(ns: float) -> str:
+    return f"{ns / 1000:,.2f} µs"
+
+
+def verdict(ok: bool) -> str:
+    return "MET" if ok else "NOT MET"
+
+
+def profile(fn: Callable[[str], object], texts: Sequence[str]) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(3):
+        for text in texts:
+            fn(text)
+    profiler.disable()
+    print("\ncProfile of 3 passes of complete assessments (top 20 by own time):")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
+
+
+def main() -> None:
+    print(
+        f"fusionwatch assessment benchmark ({pin_one_core()}, Python {sys.version.split()[0]}, "
+        f"zen-engine {importlib.metadata.version('zen-engine')})"
+    )
+    kb = load()
+    dump, dump_name = dumper()
+    texts, examples = case_mix()
+    print(
+        f"mix: {len(texts)} cases ({SYNTHETIC_CASES} synthetic, seed {SEED}; {examples} from "
+        f"examples/*.json), as_of {AS_OF}; serialiser: {dump_name}"
+    )
+    complete = complete_fn(kb, dump)
+    if "--profile" in sys.argv:
+        profile(complete, texts)
+        return
+
+    cases = [validate(t) for t in texts]
+    assessments = [assess(c, kb, AS_OF) for c in cases]
+    envs = [case_facts(c, kb, AS_OF) for c in cases]
+    ours = [decide_triage(kb, env) for env in envs]
+    same = check_agreement([a.triage.level for a in assessments], ours, "assess vs decide_triage")
+    mix = {level: ours.count(level) for level in (EMERGENCY, REFERRAL, ROUTINE)}
+    print(f"triage in the mix: {mix}; decide_triage agrees with assess() on {same}/{len(texts)}")
+
+    rows = triage_rows(kb)
+    jdm = triage_jdm(rows)
+    fields = [i["field"] for i in jdm["nodes"][1]["content"]["inputs"]]
+    contexts = [zen_context(env, fields) for env in envs]
+    engine = zen.ZenEngine({"loader": {"type": "static", "content": {"triage": jdm}}})
+    decision = engine.create_decision(json.dumps(jdm))
+    requests = [{"key": "triage", "context": c} for c in contexts]
+    single = [decision.evaluate(c)["result"].get("triage") for c in contexts]
+    batch = [
+        r["data"]["result"].get("triage") if r.get("success") else r.get("error")
+        for r in engine.evaluate_batch(requests)
+    ]
+    agree = check_agreement(ours, single, "ZEN evaluate vs decide_triage")
+    agree_batch = check_agreement(ours, batch, "ZEN evaluate_batch vs decide_triage")
+    print(
+        f"ZEN table: {len(rows)} rows x {len(fields)} input columns; agreement with "
+        f"decide_triage: {agree}/{len(texts)} (evaluate), "
+        f"{agree_batch}/{len(texts)} (evaluate_batch)"
+    )
+
+    t_complete = per_call_ns(complete, texts, PASSES_COMPLETE)
+    per_sec = throughput(complete, texts, PASSES_COMPLETE)
+    t_validate = per_call_ns(validate, texts, PASSES_STAGE)
+    t_assess = per_call_ns(lambda c: assess(c, kb, AS_OF), cases, PASSES_STAGE)
+    t_dump = per_call_ns(dump, assessments, PASSES_STAGE)
+    t_triage = round_means_ns(lambda env: decide_triage(kb, env), envs, ROUNDS_TRIAGE)
+    t_zen = round_means_ns(decision.evaluate, contexts, ROUNDS_ZEN)
+    t_batch = batch_means_ns(lambda: engine.evaluate_batch(requests), len(requests), ROUNDS_ZEN)
+
+    median_complete = statistics.median(t_complete)
+    triage_ns, batch_ns = statistics.median(t_triage), statistics.median(t_batch)
+    speedup = batch_ns / triage_ns
+    width = 58
+    print(f"\n{'measure':<{width}}{'result':>16}   target / verdict")
+    print("-" * (width + 40))
+    lines = [
+        (
+            "complete assessment, median",
+            fmt_us(median_complete),
+            f"<= {TARGET_MEDIAN_US:.0f} µs: {verdict(median_complete / 1000 <= TARGET_MEDIAN_US)}",
+        ),
+        ("complete assessment, p99", fmt_us(p99(t_complete)), ""),
+        ("complete assessments per second (one core)", f"{per_sec:,.0f} /s", ""),
+        (
+            "  validation alone (Case.model_validate_json), median",
+            fmt_us(statistics.median(t_validate)),
+            "",
+        ),
+        ("  assess alone, median", fmt_us(statistics.median(t_assess)), ""),
+        ("  JSON dump alone, median", fmt_us(statistics.median(t_dump)), ""),
+        ("triage alone: decide_triage per call (median of rounds)", fmt_us(triage_ns), ""),
+        ("ZEN decision.evaluate per call (median of rounds)", fmt_us(statistics.median(t_zen)), ""),
+        ("ZEN engine.evaluate_batch per decision (median)", fmt_us(batch_ns), ""),
+        (
+            "ratio ZEN batch per decision / our triage",
+            f"{speedup:,.1f}x",
+            f">= {TARGET_SPEEDUP:.0f}x: {verdict(speedup >= TARGET_SPEEDUP)}",
+        ),
+    ]
+    for name, value, target in lines:
+        print(f"{name:<{width}}{value:>16}   {target}")
+    print(
+        f"\nsamples: complete {len(t_complete)} calls; stages {PASSES_STAGE} passes; triage "
+        f"{ROUNDS_TRIAGE} rounds and ZEN {ROUNDS_ZEN} rounds of {len(texts)} decisions each"
+    )
+
+
+if __name__ == "__main__":
+    main()

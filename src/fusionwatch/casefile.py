@@ -1,0 +1,61 @@
+"""Reads case files (JSON or YAML) into validated cases, turning every problem into a CaseError."""
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from fusionwatch.core.case import Case
+from fusionwatch.core.errors import CaseError, Problem
+
+
+def read_case(path: Path, as_of: dt.date) -> Case:
+    """Parse and validate one case file; the file's suffix picks JSON or YAML."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise CaseError([Problem(str(path), f"cannot be read ({err.strerror})")]) from err
+    if path.suffix.lower() in {".yaml", ".yml"}:
+        return parse_yaml(text, as_of)
+    return parse_json(text, as_of)
+
+
+def parse_yaml(text: str, as_of: dt.date) -> Case:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise CaseError([Problem("(file)", f"not valid YAML: {err}")]) from err
+    return parse_data(data, as_of)
+
+
+def parse_data(data: Any, as_of: dt.date) -> Case:
+    """Validate plain data (as from YAML or a form): dates become ISO text, then strict JSON rules."""
+    if not isinstance(data, dict):
+        raise CaseError([Problem("(file)", "a case must be a mapping of sections")])
+    return parse_json(json.dumps(data, default=_iso), as_of)
+
+
+def parse_json(text: str, as_of: dt.date) -> Case:
+    try:
+        return Case.model_validate_json(text, context={"as_of": as_of})
+    except ValidationError as err:
+        raise CaseError([_problem(e) for e in err.errors(include_url=False)]) from err
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} in a case")
+
+
+def _problem(error: Any) -> Problem:
+    field = ".".join(str(part) for part in error["loc"]) or "(case)"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "is not a known field (see `fusionwatch schema`)"
+    elif error["type"] == "json_invalid":
+        message = f"not valid JSON ({error.get('ctx', {}).get('error', 'syntax error')})"
+    return Problem(field, message)

@@ -1,0 +1,207 @@
+"""The fusionwatch command line: each command parses, calls one function, prints."""
+
+import datetime as dt
+import json
+import sys
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.panel import Panel
+
+from fusionwatch import console as view
+from fusionwatch import questionnaire as qn
+from fusionwatch import rulebook
+from fusionwatch.casefile import parse_data, read_case
+from fusionwatch.core.case import Case
+from fusionwatch.core.engine import assess
+from fusionwatch.core.errors import CaseError, KnowledgeError
+from fusionwatch.core.serialize import to_data
+from fusionwatch.knowledge import load
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    INVALID_INPUT = 2
+    STALE = 3
+    NOT_FOUND = 4
+    KNOWLEDGE = 5
+
+
+app = typer.Typer(
+    help="Explained triage and care pathway for suspected nonunion after spinal fusion.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+AsOf = Annotated[
+    dt.datetime | None,
+    typer.Option("--as-of", formats=["%Y-%m-%d"], help="Assessment date (default: today)."),
+]
+Audience = Annotated[
+    str, typer.Option("--for", help="Write the report for a 'patient' or a 'clinician'.")
+]
+
+
+def _as_of(value: dt.datetime | None) -> dt.date:
+    return value.date() if value is not None else dt.date.today()  # noqa: DTZ011 - local date
+
+
+def _audience(value: str) -> view.Audience:
+    if value not in ("patient", "clinician"):
+        raise typer.BadParameter("must be 'patient' or 'clinician'", param_hint="--for")
+    return "patient" if value == "patient" else "clinician"
+
+
+@app.command("assess")
+def assess_files(
+    files: Annotated[list[Path], typer.Argument(help="Case files (.json, .yaml).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    as_of: AsOf = None,
+    audience: Audience = "clinician",
+) -> None:
+    """Assess one or more case files and explain each result."""
+    kb, day, reader = load(), _as_of(as_of), _audience(audience)
+    results: list[dict[str, Any]] = []
+    failed = False
+    for path in files:
+        try:
+            result = assess(read_case(path, day), kb, day)
+        except CaseError as error:
+            failed = True
+            _report_problems(str(path), error)
+            continue
+        if as_json:
+            results.append({"file": str(path), **to_data(result)})
+        else:
+            out.rule(f"[bold]{path}")
+            view.render(out, result, reader)
+    if as_json:
+        payload = results[0] if len(results) == 1 and len(files) == 1 else results
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    if failed:
+        raise typer.Exit(ExitCode.INVALID_INPUT)
+
+
+@app.command()
+def check(
+    mode: Annotated[str, typer.Option(help="'patient' (plain words) or 'clinician'.")] = "patient",
+    save: Annotated[
+        Path | None, typer.Option(help="Save the answers as a case file (only if you choose to).")
+    ] = None,
+    as_of: AsOf = None,
+) -> None:
+    """An interactive self-check: emergency questions first, then the rest, then the result."""
+    kb, day, who = load(), _as_of(as_of), _audience(mode)
+    out.print(Panel(_disclaimer(kb), title="Before you start", border_style="dim"))
+    out.print("[bold]First, a few emergency questions.[/bold]")
+    answers: dict[str, Any] = {}
+    for question in qn.emergency_questions(kb, who):
+        answers[question.fact.id] = _ask(question)
+        if answers[question.fact.id] == "yes":
+            _stop_for_emergency(kb, answers, day, who)
+            return
+    out.print("\n[bold]Now some questions about your surgery, symptoms and health.[/bold]")
+    out.print("[dim]Press Enter to skip anything you do not know.[/dim]")
+    for question in qn.other_questions(kb, who):
+        if qn.should_ask(kb, question, answers):
+            answers[question.fact.id] = _ask(question)
+    _finish(kb, answers, day, who, save)
+
+
+def _ask(question: qn.Question) -> Any:
+    while True:
+        raw = typer.prompt(f"{question.text} [{question.hint}]", default="", show_default=False)
+        try:
+            return qn.parse(question, raw)
+        except ValueError as problem:
+            out.print(f"[red]{problem}[/red]")
+
+
+def _stop_for_emergency(kb: Any, answers: dict[str, Any], day: dt.date, who: Any) -> None:
+    result = assess(parse_data(qn.to_case_data(answers), day), kb, day)
+    out.print()
+    view.render_triage(out, result, who)
+
+
+def _finish(kb: Any, answers: dict[str, Any], day: dt.date, who: Any, save: Path | None) -> None:
+    data = qn.to_case_data(answers)
+    try:
+        case = parse_data(data, day)
+    except CaseError as error:
+        _report_problems("your answers", error)
+        raise typer.Exit(ExitCode.INVALID_INPUT) from error
+    if save is not None:
+        save.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        out.print(f"[dim]Saved your answers to {save}.[/dim]")
+    out.print()
+    view.render(out, assess(case, kb, day), who)
+
+
+@app.command()
+def rules(
+    output: Annotated[Path | None, typer.Option("--out", help="Write the rulebook here.")] = None,
+    check_file: Annotated[
+        Path | None, typer.Option("--check", help="Fail if this rulebook file is stale.")
+    ] = None,
+) -> None:
+    """Render the rulebook (every rule with its evidence and worked cases) as Markdown."""
+    text = rulebook.render(load())
+    if check_file is not None:
+        current = check_file.read_text(encoding="utf-8") if check_file.exists() else ""
+        if current != text:
+            err.print(f"{check_file} is stale: run `fusionwatch rules --out {check_file}`")
+            raise typer.Exit(ExitCode.STALE)
+        out.print(f"{check_file} is up to date.")
+    elif output is not None:
+        output.write_text(text, encoding="utf-8")
+        out.print(f"Wrote {output}.")
+    else:
+        sys.stdout.write(text)
+
+
+@app.command()
+def explain(term: Annotated[str, typer.Argument(help="A word such as 'pseudarthrosis'.")]) -> None:
+    """Explain a term or answer a common question from the glossary, FAQ and myths."""
+    items = load().data.education
+    needle = term.strip().lower()
+    hits = [e for e in items if needle in (e.id, e.title.lower(), *(a.lower() for a in e.aliases))]
+    hits = hits or [e for e in items if needle in e.title.lower() or needle in e.id]
+    if not hits:
+        err.print(f"No entry for {term!r}. Try one of: " + ", ".join(
+            e.title for e in items if e.kind.value == "glossary"
+        ))
+        raise typer.Exit(ExitCode.NOT_FOUND)
+    for item in hits:
+        out.print(Panel(Markdown(item.body), title=item.title, subtitle=", ".join(item.sources)))
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of a case file."""
+    sys.stdout.write(json.dumps(Case.model_json_schema(), indent=2) + "\n")
+
+
+def _disclaimer(kb: Any) -> str:
+    return str(next(e.body for e in kb.data.education if e.kind.value == "disclaimer"))
+
+
+def _report_problems(where: str, error: CaseError) -> None:
+    err.print(f"[bold red]{where}: the case was not accepted[/bold red]")
+    for problem in error.problems:
+        err.print(f"  - {problem.field}: {problem.message}")
+
+
+def main() -> None:
+    """Console-script entry point; knowledge errors become a readable message and exit code."""
+    try:
+        app()
+    except KnowledgeError as error:
+        err.print(f"[bold red]{error}[/bold red]")
+        sys.exit(ExitCode.KNOWLEDGE)

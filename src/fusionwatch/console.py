@@ -1,0 +1,132 @@
+"""Renders an assessment for the terminal with Rich, for a patient or a clinician reader."""
+
+from typing import Literal
+
+from rich.console import Console, Group, RenderableType
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from fusionwatch.core.results import Assessment, Conclusion, MissingItem
+
+Audience = Literal["patient", "clinician"]
+
+TRIAGE_STYLE = {"emergency": "bold white on red", "prompt_referral": "bold black on yellow"}
+TRIAGE_NAME = {
+    "emergency": "EMERGENCY - seek care now",
+    "prompt_referral": "PROMPT REFERRAL - specialist review soon",
+    "routine": "ROUTINE - next planned follow-up",
+}
+KIND_TITLE = {
+    "next_step": "Next steps to check",
+    "risk_factor": "Risk factors",
+    "management": "What may help (non-surgical)",
+    "revision": "When revision surgery may be discussed",
+    "observation": "Observation",
+}
+
+
+def render(console: Console, assessment: Assessment, audience: Audience) -> None:
+    """Print the whole explained assessment."""
+    for part in _parts(assessment, audience):
+        console.print(part)
+
+
+def render_triage(console: Console, assessment: Assessment, audience: Audience) -> None:
+    """Print only the triage (used when the self-check stops for an emergency)."""
+    console.print(_triage(assessment, audience))
+    console.print(Panel(Text(assessment.disclaimer), title="Please note", border_style="dim"))
+
+
+def _parts(a: Assessment, audience: Audience) -> list[RenderableType]:
+    parts: list[RenderableType] = [_triage(a, audience), _suspicion(a, audience)]
+    if a.pain_generators:
+        parts.append(_conclusions("Where the pain may come from", a.pain_generators, audience))
+    for kind, title in KIND_TITLE.items():
+        items = tuple(c for c in a.recommendations if c.kind == kind)
+        if items:
+            parts.append(_conclusions(title, items, audience))
+    if a.missing_information:
+        parts.append(_missing("Questions still open (most important first)", a.missing_information))
+    if a.timeline:
+        parts.append(Panel(Markdown("\n\n".join(t.body for t in a.timeline)), title="Timeline"))
+    if a.education:
+        parts.append(_education(a))
+    parts += [_sources(a), Panel(Text(a.disclaimer), title="Please note", border_style="dim")]
+    return parts
+
+
+def _triage(a: Assessment, audience: Audience) -> Panel:
+    t = a.triage
+    body: list[RenderableType] = [Text(t.headline if audience == "patient" else t.clinician_headline)]
+    if t.unanswered_emergency:
+        body.append(_missing("Answer these emergency questions first", t.unanswered_emergency))
+    for reason in t.reasons:
+        body.append(_line(reason, audience))
+    title = Text(TRIAGE_NAME[t.level], style=TRIAGE_STYLE.get(t.level, "bold green"))
+    label = f"{a.label or 'case'} - as of {a.as_of} - knowledge {a.provenance.knowledge_version}"
+    return Panel(Group(*body), title=title, subtitle=label)
+
+
+def _suspicion(a: Assessment, audience: Audience) -> Panel:
+    s = a.suspicion
+    months = "unknown" if s.months_since_surgery is None else f"{s.months_since_surgery:g}"
+    head = Text.assemble(
+        ("Nonunion suspicion: ", "bold"),
+        (s.level.upper(), "bold"),
+        f"   (months since fusion: {months}; phase: {s.phase or 'unknown'})",
+    )
+    body: list[RenderableType] = [head, Text(s.explanation)]
+    body += [_line(c, audience) for c in s.reasons]
+    body += [_line(c, audience, prefix="limited by: ") for c in s.limited_by]
+    return Panel(Group(*body), title="How likely a nonunion is")
+
+
+def _line(c: Conclusion, audience: Audience, prefix: str = "") -> Text:
+    text = c.patient if audience == "patient" else c.clinician
+    because = ", ".join(f"{f.label} = {_show(f.value)}" for f in c.because if f.value is not None)
+    line = Text.assemble(("• " + prefix, "bold"), (c.summary, "bold"), "\n  ", text)
+    if c.target:
+        line.append(f"\n  Target: {c.target}", style="green")
+    if audience == "clinician" and because:
+        line.append(f"\n  because: {because}", style="dim")
+    sources = "; ".join(f"{s.cite} ({s.locator})" for s in c.sources)
+    line.append(f"\n  [{c.rule}] sources: {sources}", style="dim")
+    return line
+
+
+def _conclusions(title: str, items: tuple[Conclusion, ...], audience: Audience) -> Panel:
+    return Panel(Group(*(_line(c, audience) for c in items)), title=title)
+
+
+def _missing(title: str, items: tuple[MissingItem, ...]) -> Table:
+    table = Table(title=title, show_lines=False, expand=True)
+    table.add_column("question")
+    table.add_column("could change", style="magenta", no_wrap=True)
+    for item in items:
+        table.add_row(item.question, item.stakes)
+    return table
+
+
+def _education(a: Assessment) -> Panel:
+    body = "\n\n".join(f"**{e.title}**\n\n{e.body}" for e in a.education)
+    return Panel(Markdown(body), title="Good to know")
+
+
+def _sources(a: Assessment) -> Panel:
+    table = Table(show_header=True, expand=True)
+    table.add_column("id", no_wrap=True)
+    table.add_column("source")
+    table.add_column("where")
+    for s in a.provenance.citations:
+        table.add_row(s.cite, s.title, s.locator)
+    return Panel(table, title="Sources behind this result")
+
+
+def _show(value: object) -> str:
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return str(value)

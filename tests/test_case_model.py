@@ -1,0 +1,83 @@
+"""The case model rejects impossible input with a message naming the field and what is allowed."""
+
+import datetime as dt
+import json
+
+import pytest
+
+from fusionwatch.casefile import parse_data, parse_json, parse_yaml
+from fusionwatch.core.case import Case
+from fusionwatch.core.errors import CaseError
+from fusionwatch.core.vocab import Answer
+from tests.conftest import AS_OF
+
+
+def problems(data: object) -> dict[str, str]:
+    with pytest.raises(CaseError) as caught:
+        parse_data(data, AS_OF)
+    return {p.field: p.message for p in caught.value.problems}
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "words"),
+    [
+        ({"pain": {"axial": 11}}, "pain.axial", "less than or equal to 10"),
+        ({"pain": {"limb": -1}}, "pain.limb", "greater than or equal to 0"),
+        ({"surgery": {"months_since": -2}}, "surgery.months_since", "greater than or equal to 0"),
+        ({"surgery": {"date": "2027-01-01"}}, "surgery.date", "after the assessment date"),
+        ({"surgery": {"levels": ["L7-L8"]}}, "surgery.levels", "unknown level 'L7-L8'"),
+        ({"surgery": {"levels": ["L5-L4"]}}, "surgery.levels", "upper to the lower"),
+        ({"signs": {"mechanical_pain": "maybe"}}, "signs.mechanical_pain", "'yes', 'no' or 'unknown'"),
+        ({"signs": {"mechanical_pain": True}}, "signs.mechanical_pain", "'yes', 'no' or 'unknown'"),
+        ({"pain": {"axial": "5"}}, "pain.axial", "valid integer"),
+        ({"risk": {"hba1c_percent": 45}}, "risk.hba1c_percent", "less than or equal to 20"),
+        ({"risk": {"smoker": "yes"}}, "risk.smoker", "not a known field"),
+        ({"exam": {"strength": "weak"}}, "exam.strength", "'normal', 'abnormal' or 'not_examined'"),
+    ],
+)
+def test_impossible_values_are_rejected_by_field(data: object, field: str, words: str) -> None:
+    found = problems(data)
+    assert field in found, found
+    assert words in found[field]
+
+
+def test_date_and_months_together_are_refused() -> None:
+    found = problems({"surgery": {"date": "2026-01-01", "months_since": 3}})
+    assert "not both" in found["surgery"]
+
+
+def test_levels_must_fit_the_region() -> None:
+    found = problems({"surgery": {"region": "cervical", "levels": ["L4-L5"]}})
+    assert "do not belong to region cervical" in found["surgery"]
+
+
+def test_quit_date_needs_former_smoker() -> None:
+    found = problems({"risk": {"nicotine": "current", "nicotine_quit_date": "2025-01-01"}})
+    assert "only allowed with nicotine 'former'" in found["risk"]
+
+
+def test_spans_expand_and_counts_are_derived() -> None:
+    case = parse_data({"surgery": {"levels": ["L4-S1", "L4-L5"]}}, AS_OF)
+    assert case.surgery.levels == ("L4-L5", "L5-S1")
+    assert (case.surgery.level_count, case.surgery.vertebra_count) == (2, 3)
+    single = parse_data({"surgery": {"levels": ["l5–s1"]}}, AS_OF)
+    assert (single.surgery.level_count, single.surgery.vertebra_count) == (1, 2)
+
+
+def test_unanswered_questions_default_to_unknown_not_no() -> None:
+    case = Case()
+    assert case.emergency.new_weakness is Answer.UNKNOWN
+    assert case.signs.mechanical_pain is Answer.UNKNOWN
+
+
+def test_yaml_dates_and_json_text_give_the_same_case() -> None:
+    from_yaml = parse_yaml("surgery:\n  date: 2026-01-15\n", AS_OF)
+    from_json = parse_json(json.dumps({"surgery": {"date": "2026-01-15"}}), AS_OF)
+    assert from_yaml == from_json
+    assert from_yaml.surgery.date == dt.date(2026, 1, 15)
+
+
+def test_not_json_and_not_a_mapping_are_clear_errors() -> None:
+    with pytest.raises(CaseError, match="not valid JSON"):
+        parse_json("{nope", AS_OF)
+    assert "mapping" in problems([1, 2])["(file)"]

@@ -1,0 +1,76 @@
+"""The load-time checker refuses broken knowledge: each test breaks one thing on purpose."""
+
+from typing import Any
+
+from fusionwatch.core.checks import check
+from fusionwatch.core.knowledge import Citation, KnowledgeBase, Rule
+from fusionwatch.knowledge import load
+
+GOOD = load().data
+
+
+def with_rule(**changes: Any) -> KnowledgeBase:
+    first = GOOD.rules[0]
+    rule = Rule.model_validate({**first.model_dump(by_alias=True), **changes})
+    return GOOD.model_copy(update={"rules": (rule, *GOOD.rules[1:])})
+
+
+def test_packaged_knowledge_passes() -> None:
+    assert check(GOOD) == []
+
+
+def test_unknown_fact_is_refused() -> None:
+    kb = with_rule(when={"fact": "signs.telepathy", "is": "yes"})
+    assert any("unknown fact 'signs.telepathy'" in p for p in check(kb))
+
+
+def test_unknown_threshold_is_refused() -> None:
+    kb = with_rule(when={"fact": "pain.axial", "gte": "pain.made_up"})
+    assert any("unknown threshold 'pain.made_up'" in p for p in check(kb))
+
+
+def test_rule_without_evidence_or_cases_is_refused() -> None:
+    problems = check(with_rule(evidence=(), cases=()))
+    assert any("no evidence" in p for p in problems)
+    assert any("no worked cases" in p for p in problems)
+
+
+def test_wrong_value_for_a_choice_fact_is_refused() -> None:
+    kb = with_rule(when={"fact": "risk.nicotine", "equals": "vaping"})
+    assert any("'vaping' is not a value of 'risk.nicotine'" in p for p in check(kb))
+
+
+def test_unused_citation_is_refused() -> None:
+    extra = Citation(id="orphan", title="t", source="s", strength="primary")
+    kb = GOOD.model_copy(update={"citations": (*GOOD.citations, extra)})
+    assert "citation 'orphan' is never used" in check(kb)
+
+
+def test_unknown_citation_is_refused() -> None:
+    evidence = [{"cite": "nowhere", "locator": "x", "strength": "primary"}]
+    assert any("unknown citation 'nowhere'" in p for p in check(with_rule(evidence=evidence)))
+
+
+def test_overlapping_rows_in_a_first_hit_table_are_refused() -> None:
+    table = GOOD.tables[0]
+    rows = list(table.rows)
+    rows[1] = rows[1].model_copy(update={"gte": None, "gt": None})  # now overlaps row 1
+    broken = table.model_copy(update={"rows": tuple(rows)})
+    kb = GOOD.model_copy(update={"tables": (broken, *GOOD.tables[1:])})
+    assert any("overlap" in p for p in check(kb))
+
+
+def test_case_field_without_a_dictionary_entry_is_refused() -> None:
+    kb = GOOD.model_copy(update={"facts": tuple(f for f in GOOD.facts if f.id != "pain.axial")})
+    assert "case field 'pain.axial' has no entry in facts.yaml" in check(kb)
+
+
+def test_summary_over_140_characters_is_refused_by_the_schema() -> None:
+    first = GOOD.rules[0].model_dump(by_alias=True)
+    first["then"]["summary"] = "x" * 141
+    try:
+        Rule.model_validate(first)
+    except ValueError as error:
+        assert "140" in str(error)
+    else:
+        raise AssertionError("a 141-character summary was accepted")
