@@ -33,6 +33,7 @@ unit:
 
 rulebook: install
 	$(UV) run fusionwatch rules --out docs/rulebook.md
+	$(UV) run fusionwatch rules --coverage --out docs/coverage.md
 
 bench: install
 	$(UV) run python benchmarks/bench_assess.py

@@ -27,7 +27,11 @@ def problems(data: object) -> dict[str, str]:
         ({"surgery": {"date": "2027-01-01"}}, "surgery.date", "after the assessment date"),
         ({"surgery": {"levels": ["L7-L8"]}}, "surgery.levels", "unknown level 'L7-L8'"),
         ({"surgery": {"levels": ["L5-L4"]}}, "surgery.levels", "upper to the lower"),
-        ({"signs": {"mechanical_pain": "maybe"}}, "signs.mechanical_pain", "'yes', 'no' or 'unknown'"),
+        (
+            {"signs": {"mechanical_pain": "maybe"}},
+            "signs.mechanical_pain",
+            "'yes', 'no' or 'unknown'",
+        ),
         ({"signs": {"mechanical_pain": True}}, "signs.mechanical_pain", "'yes', 'no' or 'unknown'"),
         ({"pain": {"axial": "5"}}, "pain.axial", "valid integer"),
         ({"risk": {"hba1c_percent": 45}}, "risk.hba1c_percent", "less than or equal to 20"),

@@ -44,7 +44,10 @@ CASES = st.builds(
         new_radiating=ANSWER,
     ),
     risk=st.builds(
-        Risk, nicotine=st.none() | st.sampled_from(Nicotine), diabetes=ANSWER, long_term_steroids=ANSWER
+        Risk,
+        nicotine=st.none() | st.sampled_from(Nicotine),
+        diabetes=ANSWER,
+        long_term_steroids=ANSWER,
     ),
     imaging=section(Imaging, fusion_status=st.none() | st.sampled_from(FusionStatus)),
 )
@@ -66,7 +69,7 @@ def test_any_emergency_sign_means_emergency(case: Case, which: str) -> None:
 @runs(2_000)
 @given(case=CASES, which=st.sampled_from(EMERGENCY_FIELDS))
 def test_unanswered_emergency_question_is_never_routine(case: Case, which: str) -> None:
-    answers = {f: Answer.NO for f in EMERGENCY_FIELDS} | {which: Answer.UNKNOWN}
+    answers = dict.fromkeys(EMERGENCY_FIELDS, Answer.NO) | {which: Answer.UNKNOWN}
     result = assess(case.model_copy(update={"emergency": Emergency(**answers)}), KB, AS_OF)
     assert result.triage.level == "prompt_referral"
     assert result.triage.unanswered_emergency[0].fact.startswith("emergency.")

@@ -32,7 +32,7 @@ def parse_yaml(text: str, as_of: dt.date) -> Case:
 
 
 def parse_data(data: Any, as_of: dt.date) -> Case:
-    """Validate plain data (as from YAML or a form): dates become ISO text, then strict JSON rules."""
+    """Validate plain data (from YAML or a form): dates become ISO text, then strict JSON rules."""
     if not isinstance(data, dict):
         raise CaseError([Problem("(file)", "a case must be a mapping of sections")])
     return parse_json(json.dumps(data, default=_iso), as_of)

@@ -50,7 +50,7 @@ Audience = Annotated[
 
 
 def _as_of(value: dt.datetime | None) -> dt.date:
-    return value.date() if value is not None else dt.date.today()  # noqa: DTZ011 - local date
+    return value.date() if value is not None else dt.date.today()
 
 
 def _audience(value: str) -> view.Audience:
@@ -148,11 +148,14 @@ def _finish(kb: Any, answers: dict[str, Any], day: dt.date, who: Any, save: Path
 def rules(
     output: Annotated[Path | None, typer.Option("--out", help="Write the rulebook here.")] = None,
     check_file: Annotated[
-        Path | None, typer.Option("--check", help="Fail if this rulebook file is stale.")
+        Path | None, typer.Option("--check", help="Fail if this file is stale.")
     ] = None,
+    show_coverage: Annotated[
+        bool, typer.Option("--coverage", help="Render the article coverage map instead.")
+    ] = False,
 ) -> None:
     """Render the rulebook (every rule with its evidence and worked cases) as Markdown."""
-    text = rulebook.render(load())
+    text = rulebook.coverage(load()) if show_coverage else rulebook.render(load())
     if check_file is not None:
         current = check_file.read_text(encoding="utf-8") if check_file.exists() else ""
         if current != text:
@@ -174,9 +177,10 @@ def explain(term: Annotated[str, typer.Argument(help="A word such as 'pseudarthr
     hits = [e for e in items if needle in (e.id, e.title.lower(), *(a.lower() for a in e.aliases))]
     hits = hits or [e for e in items if needle in e.title.lower() or needle in e.id]
     if not hits:
-        err.print(f"No entry for {term!r}. Try one of: " + ", ".join(
-            e.title for e in items if e.kind.value == "glossary"
-        ))
+        err.print(
+            f"No entry for {term!r}. Try one of: "
+            + ", ".join(e.title for e in items if e.kind.value == "glossary")
+        )
         raise typer.Exit(ExitCode.NOT_FOUND)
     for item in hits:
         out.print(Panel(Markdown(item.body), title=item.title, subtitle=", ".join(item.sources)))

@@ -59,7 +59,9 @@ def _parts(a: Assessment, audience: Audience) -> list[RenderableType]:
 
 def _triage(a: Assessment, audience: Audience) -> Panel:
     t = a.triage
-    body: list[RenderableType] = [Text(t.headline if audience == "patient" else t.clinician_headline)]
+    body: list[RenderableType] = [
+        Text(t.headline if audience == "patient" else t.clinician_headline)
+    ]
     if t.unanswered_emergency:
         body.append(_missing("Answer these emergency questions first", t.unanswered_emergency))
     for reason in t.reasons:

@@ -92,7 +92,9 @@ def to_case_data(answers: dict[str, Any]) -> dict[str, Any]:
 
 
 def _question(fact: Fact, mode: Mode) -> Question:
-    text = fact.patient if (mode == "patient" and fact.patient) else (fact.patient or fact.clinician)
+    text = (
+        fact.patient if (mode == "patient" and fact.patient) else (fact.patient or fact.clinician)
+    )
     return Question(fact, text)
 
 
@@ -122,4 +124,8 @@ def _number(text: str) -> int | float:
 
 
 def _logic(value: Any) -> Any:
-    return {"yes": True, "no": False, "unknown": None}.get(value, value) if isinstance(value, str) else value
+    return (
+        {"yes": True, "no": False, "unknown": None}.get(value, value)
+        if isinstance(value, str)
+        else value
+    )

@@ -2,7 +2,7 @@
 
 Every yes/no question is three-valued (yes / no / unknown) and defaults to unknown: an omitted
 answer is never read as "no". Numbers carry plausible ranges; a value outside them is an input
-error, not a finding. ``as_of`` is passed in through the validation context, never read from a clock.
+error, not a finding. ``as_of`` comes in through the validation context, never from a clock.
 """
 
 import datetime as dt
@@ -55,7 +55,7 @@ class Surgery(Section):
         segments: list[str] = []
         for item in value:
             if not isinstance(item, str):
-                raise ValueError("each level must be text such as 'L4-L5'")  # noqa: TRY004
+                raise ValueError("each level must be text such as 'L4-L5'")
             segments.extend(s for s in parse_level(item) if s not in segments)
         return tuple(segments)
 

@@ -14,8 +14,8 @@ from fusionwatch.core.knowledge import (
     Equals,
     FactType,
     Is,
-    Known,
     KnowledgeBase,
+    Known,
     OneOf,
     Row,
     RuleKind,
@@ -120,7 +120,9 @@ def _conditions(kb: KnowledgeBase) -> Iterator[str]:
             yield from _leaf(where, leaf, facts, thresholds)
 
 
-def _leaf(where: str, leaf: Condition, facts: dict[str, Any], thresholds: set[str]) -> Iterator[str]:
+def _leaf(
+    where: str, leaf: Condition, facts: dict[str, Any], thresholds: set[str]
+) -> Iterator[str]:
     name = leaf.known if isinstance(leaf, Known) else getattr(leaf, "fact", "")
     fact = facts.get(name)
     if fact is None:
@@ -163,7 +165,7 @@ def _rules(kb: KnowledgeBase) -> Iterator[str]:
                 if fact not in facts:
                     yield f"rule {rule.id}, case {case.name!r}: unknown fact {fact!r}"
                 elif fact not in read and not fact.startswith(("derived.", "result.")):
-                    yield f"rule {rule.id}, case {case.name!r}: gives {fact!r}, which it never reads"
+                    yield f"rule {rule.id}, case {case.name!r}: gives {fact!r}, never read"
 
 
 def _bounds(row: Row, values: dict[str, float]) -> tuple[float, bool, float, bool]:
@@ -200,7 +202,9 @@ def _tables(kb: KnowledgeBase) -> Iterator[str]:
                     yield f"table {table.id}: unknown threshold {ref!r}"
             if out is not None and row.output not in out.values:
                 yield f"table {table.id}: output {row.output!r} is not a value of {out.id!r}"
-        if any(r not in values for row in table.rows for r in (row.gt, row.gte, row.lt, row.lte) if r):
+        if any(
+            r not in values for row in table.rows for r in (row.gt, row.gte, row.lt, row.lte) if r
+        ):
             continue
         spans = [_bounds(row, values) for row in table.rows]
         for (i, a), (j, b) in combinations(enumerate(spans), 2):
@@ -232,7 +236,7 @@ def _citations(kb: KnowledgeBase) -> Iterator[str]:
     for table in kb.tables:
         used.update({row.cite: f"table {table.id}" for row in table.rows})
     for item in kb.education:
-        used.update({s: f"education {item.id}" for s in item.sources})
+        used.update(dict.fromkeys(item.sources, f"education {item.id}"))
     for key, message in kb.messages.items():
         used[message.cite] = f"message {key}"
     for ref in kb.article_references:

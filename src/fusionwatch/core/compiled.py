@@ -1,4 +1,4 @@
-"""A knowledge base made ready to run: fact readers, banding tables, counts and rules compiled once."""
+"""A knowledge base made ready to run: readers, banding tables, counts and rules compiled once."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -125,7 +125,11 @@ class Knowledge:
         }
         self.education_items = {
             e.id: EducationItem(
-                e.id, e.kind.value, e.title, e.body, tuple(self.source(s, e.title) for s in e.sources)
+                e.id,
+                e.kind.value,
+                e.title,
+                e.body,
+                tuple(self.source(s, e.title) for s in e.sources),
             )
             for e in data.education
         }

@@ -97,7 +97,9 @@ class _Run:
     def _suspicion(self) -> SuspicionResult:
         reasons = self._evaluate(RuleKind.SUSPICION)
         caps = self._evaluate(RuleKind.SUSPICION_CAP)
-        level = max((c.level or "low" for c in reasons), key=SUSPICION_ORDER.__getitem__, default="low")
+        level = max(
+            (c.level or "low" for c in reasons), key=SUSPICION_ORDER.__getitem__, default="low"
+        )
         limited = [c for c in caps if SUSPICION_ORDER[c.level or "high"] < SUSPICION_ORDER[level]]
         for cap in limited:
             level = min(level, cap.level or level, key=SUSPICION_ORDER.__getitem__)
@@ -165,7 +167,6 @@ class _Run:
         )
 
 
-
 def decide_triage(kb: Knowledge, env: dict[str, Any]) -> str:
     """The triage decision alone, over ready facts (used by the benchmark and cohort screening).
 
@@ -190,5 +191,5 @@ def decide_triage(kb: Knowledge, env: dict[str, Any]) -> str:
 def case_facts(case: Case, kb: Knowledge, as_of: dt.date) -> dict[str, Any]:
     """The facts the rules see for a case (inputs, derived values and the suspicion band)."""
     run = _Run(case, kb, as_of)
-    run._suspicion()  # noqa: SLF001 - same module
+    run._suspicion()
     return run.env

@@ -1,4 +1,4 @@
-"""Turns rule outcomes into explanations: conclusions with findings and sources, and missing data."""
+"""Turns rule outcomes into explanations: conclusions with findings and sources, missing data."""
 
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -88,8 +88,9 @@ class Explainer:
         self, conclusions: Iterable[Conclusion], education: Iterable[EducationItem]
     ) -> tuple[Source, ...]:
         seen: dict[tuple[str, str], Source] = {}
-        for item in [*conclusions, *education]:
-            for source in item.sources:
+        groups = [c.sources for c in conclusions] + [e.sources for e in education]
+        for sources in groups:
+            for source in sources:
                 seen.setdefault((source.cite, source.locator), source)
         return tuple(seen.values())
 

@@ -293,4 +293,3 @@ class KnowledgeBase(Frozen):
     @property
     def version(self) -> str:
         return self.manifest.version
-

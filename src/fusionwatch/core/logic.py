@@ -8,6 +8,7 @@ never silently becomes "no" (CQL and SQL null logic work the same way).
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from operator import ge, gt, le, lt
+from typing import cast
 
 from fusionwatch.core.knowledge import (
     AllOf,
@@ -112,12 +113,15 @@ def _one_of(fact: str, allowed: frozenset[str]) -> Predicate:
     return run
 
 
-def _compare(fact: str, checks: tuple[tuple[Callable[[float, float], bool], float], ...]) -> Predicate:
+def _compare(
+    fact: str, checks: tuple[tuple[Callable[[float, float], bool], float], ...]
+) -> Predicate:
     def run(env: Env) -> Tri:
         value = env.get(fact)
         if value is None:
             return None
-        return all(op(value, limit) for op, limit in checks)
+        number = cast(float, value)
+        return all(op(number, limit) for op, limit in checks)
 
     return run
 

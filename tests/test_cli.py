@@ -1,0 +1,132 @@
+"""The command line as a user drives it: assess files, the interactive check, rules, explain."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fusionwatch.cli import ExitCode, app
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("*.*"))
+runner = CliRunner()
+AS_OF = ["--as-of", "2026-11-23"]
+
+
+def invoke(*args: str, stdin: str | None = None):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, list(args), input=stdin)
+
+
+def test_examples_cover_every_triage_level() -> None:
+    result = invoke("assess", "--json", *AS_OF, *map(str, EXAMPLES))
+    assert result.exit_code == 0, result.output
+    levels = {item["triage"]["level"] for item in json.loads(result.stdout)}
+    assert levels == {"emergency", "prompt_referral", "routine"}
+
+
+def test_json_has_the_documented_keys() -> None:
+    result = invoke("assess", "--json", *AS_OF, str(ROOT / "examples/routine-recovering-well.json"))
+    data = json.loads(result.stdout)
+    for key in ("recommendations", "missing_information", "provenance", "disclaimer"):
+        assert key in data
+    assert data["triage"]["level"] == "routine"
+    assert data["suspicion"]["level"] == "low"
+    assert data["provenance"]["knowledge_version"]
+
+
+def test_readable_report_explains_and_cites() -> None:
+    path = ROOT / "examples/emergency-saddle-numbness.json"
+    result = invoke("assess", *AS_OF, "--for", "patient", str(path))
+    assert result.exit_code == 0
+    assert "EMERGENCY" in result.stdout
+    assert "FW-EMERG-003" in result.stdout
+    assert "Sources behind this result" in result.stdout
+
+
+def test_invalid_file_names_the_field_and_exits_non_zero(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"pain": {"axial": 11}, "surgery": {"levels": ["L7-L8"]}}))
+    good = ROOT / "examples/routine-recovering-well.json"
+    result = invoke("assess", *AS_OF, str(bad), str(good))
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "pain.axial" in result.stderr
+    assert "L7-L8" in result.stderr
+    assert "ROUTINE" in result.stdout  # the good file is still assessed
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = invoke("assess", str(tmp_path / "nope.json"))
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "cannot be read" in result.stderr
+
+
+def test_check_stops_at_the_first_emergency_yes() -> None:
+    result = invoke("check", *AS_OF, stdin="n\ny\n")
+    assert result.exit_code == 0, result.output
+    assert "EMERGENCY" in result.stdout
+    assert "Now some questions" not in result.stdout
+
+
+def test_check_walks_through_and_unknown_emergency_is_never_routine(tmp_path: Path) -> None:
+    answers = ["?"] + ["n"] * 7 + [""] * 80  # first emergency question unanswered, rest skipped
+    saved = tmp_path / "me.yaml"
+    result = invoke("check", *AS_OF, "--save", str(saved), stdin="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "PROMPT REFERRAL" in result.stdout
+    assert "Answer these emergency questions first" in result.stdout
+    assert "new_weakness: unknown" in saved.read_text()
+
+
+def test_check_reasks_on_a_bad_answer() -> None:
+    result = invoke("check", *AS_OF, stdin="maybe\nn\ny\n")
+    assert "please answer y (yes), n (no) or ? (not sure)" in result.stdout
+    assert "EMERGENCY" in result.stdout
+
+
+def test_clinician_check_asks_exam_questions() -> None:
+    result = invoke("check", "--mode", "clinician", *AS_OF, stdin="n\n" * 8 + "\n" * 120)
+    assert result.exit_code == 0, result.output
+    assert "Strength" in result.stdout
+
+
+def test_committed_rulebook_is_up_to_date() -> None:
+    result = invoke("rules", "--check", str(ROOT / "docs/rulebook.md"))
+    assert result.exit_code == 0, "docs/rulebook.md is stale: run `make rulebook`"
+
+
+def test_coverage_map_is_current_and_leaves_no_section_out() -> None:
+    from fusionwatch import rulebook
+    from fusionwatch.knowledge import load
+
+    result = invoke("rules", "--coverage", "--check", str(ROOT / "docs/coverage.md"))
+    assert result.exit_code == 0, "docs/coverage.md is stale: run `make rulebook`"
+    kb = load()
+    for section in kb.data.manifest.sections:
+        rules, others = rulebook.implementing(kb, section)
+        assert rules or others, f"article section {section!r} has nothing implementing it"
+
+
+def test_stale_rulebook_is_detected(tmp_path: Path) -> None:
+    stale = tmp_path / "rulebook.md"
+    stale.write_text("old")
+    assert invoke("rules", "--check", str(stale)).exit_code == ExitCode.STALE
+
+
+@pytest.mark.parametrize("term", ["pseudarthrosis", "nonunion", "CT scan"])
+def test_explain_finds_glossary_terms(term: str) -> None:
+    result = invoke("explain", term)
+    assert result.exit_code == 0
+    assert len(result.stdout) > 80
+
+
+def test_explain_unknown_term_suggests_entries() -> None:
+    result = invoke("explain", "quantum")
+    assert result.exit_code == ExitCode.NOT_FOUND
+    assert "Try one of" in result.stderr
+
+
+def test_schema_is_json_schema_of_the_case() -> None:
+    schema = json.loads(invoke("schema").stdout)
+    assert set(schema["properties"]) >= {"surgery", "signs", "emergency", "risk", "imaging"}
+    assert schema["additionalProperties"] is False
