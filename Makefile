@@ -3,12 +3,14 @@ SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3
 UV_VERSION := 0.13.8
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# Use uv from PATH when present; otherwise install the pinned uv into .tools/ (needs only pip).
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
 .PHONY: run test install lint typecheck architecture unit rulebook bench clean
 
-$(UV):
-	python3 -m pip install --user --quiet "uv==$(UV_VERSION)"
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
 install: $(UV)
 	$(UV) sync --frozen
@@ -39,4 +41,4 @@ bench: install
 	$(UV) run python benchmarks/bench_assess.py
 
 clean:
-	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache
