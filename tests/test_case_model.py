@@ -85,3 +85,21 @@ def test_not_json_and_not_a_mapping_are_clear_errors() -> None:
     with pytest.raises(CaseError, match="not valid JSON"):
         parse_json("{nope", AS_OF)
     assert "mapping" in problems([1, 2])["(file)"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "months"),
+    [
+        ("2025-11-23", "2026-11-23", 12.0),
+        ("2025-12-01", "2026-03-01", 3.0),
+        ("2026-01-31", "2026-02-28", 0.92),
+        ("2026-01-15", "2026-07-30", 6.49),
+        ("2024-02-29", "2025-02-28", 11.99),
+    ],
+)
+def test_months_since_surgery_counts_calendar_months(start: str, end: str, months: float) -> None:
+    from fusionwatch.core.case import Surgery
+    from fusionwatch.core.derive.timing import months_since_surgery
+
+    surgery = Surgery(date=dt.date.fromisoformat(start))
+    assert months_since_surgery(surgery, dt.date.fromisoformat(end)) == months
