@@ -8,7 +8,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from fusionwatch.core.results import Assessment, Conclusion, MissingItem
+from fusionwatch.core.results import Assessment, Conclusion, MissingItem, show_value
 
 Audience = Literal["patient", "clinician"]
 
@@ -87,7 +87,9 @@ def _suspicion(a: Assessment, audience: Audience) -> Panel:
 
 def _line(c: Conclusion, audience: Audience, prefix: str = "") -> Text:
     text = c.patient if audience == "patient" else c.clinician
-    because = ", ".join(f"{f.label} = {_show(f.value)}" for f in c.because if f.value is not None)
+    because = ", ".join(
+        f"{f.label} = {show_value(f.value)}" for f in c.because if f.value is not None
+    )
     line = Text.assemble(("• " + prefix, "bold"), (c.summary, "bold"), "\n  ", text)
     if c.target:
         line.append(f"\n  Target: {c.target}", style="green")
@@ -124,11 +126,3 @@ def _sources(a: Assessment) -> Panel:
     for s in a.provenance.citations:
         table.add_row(s.cite, s.title, s.locator)
     return Panel(table, title="Sources behind this result")
-
-
-def _show(value: object) -> str:
-    if value is True:
-        return "yes"
-    if value is False:
-        return "no"
-    return str(value)

@@ -21,8 +21,11 @@ from fusionwatch.core.knowledge import (
     OneOf,
     RuleKind,
 )
+from fusionwatch.core.logic import parts
+from fusionwatch.core.results import show_value
 
 _OPS = {"gt": ">", "gte": "≥", "lt": "<", "lte": "≤"}
+_GROUPS: dict[type, str] = {AllOf: "all of", AnyOf: "any of", NoneOf: "none of"}
 KIND_HEADINGS = {
     RuleKind.EMERGENCY: "Emergency red flags",
     RuleKind.SUSPICION: "Nonunion suspicion",
@@ -107,7 +110,9 @@ def _rule(kb: Knowledge, rule: Any) -> Iterator[str]:
     yield "**Worked cases**"
     yield ""
     for case in rule.cases:
-        given = ", ".join(f"{k} = {_value(v)}" for k, v in case.given.items()) or "nothing answered"
+        given = (
+            ", ".join(f"{k} = {show_value(v)}" for k, v in case.given.items()) or "nothing answered"
+        )
         yield f"- {case.name}: {given} → **{case.expect.value}**"
     yield ""
 
@@ -127,22 +132,10 @@ def _condition(kb: Knowledge, cond: Condition, depth: int) -> Iterator[str]:
         bounds = " and ".join(f"{_OPS[op]} {_threshold(kb, ref)}" for op, ref in cond.bounds())
         yield f"{pad}{label[cond.fact]} {bounds}"
     else:
-        head, parts = _group(cond)
+        head = f"at least {cond.at_least} of" if isinstance(cond, AtLeast) else _GROUPS[type(cond)]
         yield f"{pad}{head}:"
-        for part in parts:
+        for part in parts(cond):
             yield from _condition(kb, part, depth + 1)
-
-
-def _group(cond: Condition) -> tuple[str, tuple[Condition, ...]]:
-    if isinstance(cond, AllOf):
-        return "all of", cond.all
-    if isinstance(cond, AnyOf):
-        return "any of", cond.any
-    if isinstance(cond, NoneOf):
-        return "none of", cond.none
-    if isinstance(cond, AtLeast):
-        return f"at least {cond.at_least} of", cond.of
-    return "?", ()
 
 
 def _threshold(kb: Knowledge, ref: str) -> str:
@@ -213,14 +206,6 @@ def _citations(kb: Knowledge) -> Iterator[str]:
         note = f" {ref.note}" if ref.note else ""
         yield f"{ref.number}. {ref.as_printed} — {found}.{note}"
     yield ""
-
-
-def _value(value: object) -> str:
-    if value is True:
-        return "yes"
-    if value is False:
-        return "no"
-    return str(value)
 
 
 def coverage(kb: Knowledge) -> str:

@@ -20,7 +20,7 @@ from fusionwatch.core.knowledge import (
     Row,
     RuleKind,
 )
-from fusionwatch.core.logic import facts_of
+from fusionwatch.core.logic import facts_of, leaves
 
 PATIENT_TEXT_LIMIT = 600
 REQUIRED_MESSAGES = (
@@ -102,21 +102,11 @@ def _all_conditions(kb: KnowledgeBase) -> Iterator[tuple[str, Condition]]:
             yield f"education {item.id}", item.show_when
 
 
-def _leaves(cond: Condition) -> Iterator[Condition]:
-    if isinstance(cond, Is | Equals | OneOf | Compare | Known):
-        yield cond
-        return
-    for part in getattr(cond, "all", ()) or getattr(cond, "any", ()) or ():
-        yield from _leaves(part)
-    for part in getattr(cond, "none", ()) or getattr(cond, "of", ()) or ():
-        yield from _leaves(part)
-
-
 def _conditions(kb: KnowledgeBase) -> Iterator[str]:
     facts = {f.id: f for f in kb.facts}
     thresholds = {t.id for t in kb.thresholds}
     for where, cond in _all_conditions(kb):
-        for leaf in _leaves(cond):
+        for leaf in leaves(cond):
             yield from _leaf(where, leaf, facts, thresholds)
 
 

@@ -20,7 +20,7 @@ from fusionwatch.core.logic import Compiled, Env, Predicate, compile_condition
 from fusionwatch.core.results import EducationItem, Source
 from fusionwatch.core.vocab import Answer, ExamFinding
 
-_ANSWER: dict[object, bool | None] = {Answer.YES: True, Answer.NO: False, Answer.UNKNOWN: None}
+ANSWER_LOGIC: dict[object, bool | None] = {Answer.YES: True, Answer.NO: False, Answer.UNKNOWN: None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +34,7 @@ class Reader:
     def value(self, case: Case) -> object:
         raw = self.get(case)
         if self.answer:
-            return _ANSWER[raw]
+            return ANSWER_LOGIC[raw]
         if raw is None or raw == () or raw is ExamFinding.NOT_EXAMINED:
             return None
         return raw.value if isinstance(raw, Enum) else raw

@@ -97,12 +97,11 @@ class _Run:
     def _suspicion(self) -> SuspicionResult:
         reasons = self._evaluate(RuleKind.SUSPICION)
         caps = self._evaluate(RuleKind.SUSPICION_CAP)
-        level = max(
-            (c.level or "low" for c in reasons), key=SUSPICION_ORDER.__getitem__, default="low"
-        )
-        limited = [c for c in caps if SUSPICION_ORDER[c.level or "high"] < SUSPICION_ORDER[level]]
-        for cap in limited:
-            level = min(level, cap.level or level, key=SUSPICION_ORDER.__getitem__)
+        rank = SUSPICION_ORDER.__getitem__
+        level = max((c.level or "low" for c in reasons), key=rank, default="low")
+        # A cap only counts when it actually lowers the band; the lowest such cap wins.
+        limited = [c for c in caps if rank(c.level or "high") < rank(level)]
+        level = min((c.level or "high" for c in limited), key=rank, default=level)
         self.env["result.suspicion"] = level
         message = self.kb.data.messages[f"suspicion.{level}"]
         return SuspicionResult(

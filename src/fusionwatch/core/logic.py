@@ -44,7 +44,7 @@ def facts_of(cond: Condition) -> tuple[str, ...]:
     if isinstance(cond, Known):
         return (cond.known,)
     seen: dict[str, None] = {}
-    for part in _parts(cond):
+    for part in parts(cond):
         seen.update(dict.fromkeys(facts_of(part)))
     return tuple(seen)
 
@@ -55,14 +55,21 @@ def thresholds_of(cond: Condition) -> tuple[str, ...]:
         return tuple(ref for _, ref in cond.bounds())
     if isinstance(cond, Is | Equals | OneOf | Known):
         return ()
-    return tuple(t for part in _parts(cond) for t in thresholds_of(part))
+    return tuple(t for part in parts(cond) for t in thresholds_of(part))
+
+
+def leaves(cond: Condition) -> tuple[Condition, ...]:
+    """Every leaf test (is / equals / in / compare / known) inside a condition."""
+    inner = parts(cond)
+    return tuple(leaf for part in inner for leaf in leaves(part)) if inner else (cond,)
 
 
 def compile_condition(cond: Condition, thresholds: Mapping[str, float]) -> Compiled:
     return Compiled(_compile(cond, thresholds), facts_of(cond))
 
 
-def _parts(cond: Condition) -> tuple[Condition, ...]:
+def parts(cond: Condition) -> tuple[Condition, ...]:
+    """The sub-conditions of a group (all / any / none / at least); empty for a leaf."""
     if isinstance(cond, AllOf):
         return cond.all
     if isinstance(cond, AnyOf):
@@ -87,14 +94,14 @@ def _compile(cond: Condition, thresholds: Mapping[str, float]) -> Predicate:  # 
     if isinstance(cond, Compare):
         checks = tuple((_OPS[op], thresholds[ref]) for op, ref in cond.bounds())
         return _compare(cond.fact, checks)
-    parts = tuple(_compile(p, thresholds) for p in _parts(cond))
+    inner = tuple(_compile(p, thresholds) for p in parts(cond))
     if isinstance(cond, AllOf):
-        return _all(parts)
+        return _all(inner)
     if isinstance(cond, AnyOf):
-        return _any(parts)
+        return _any(inner)
     if isinstance(cond, NoneOf):
-        return _negate(_any(parts))
-    return _at_least(cond.at_least, parts)
+        return _negate(_any(inner))
+    return _at_least(cond.at_least, inner)
 
 
 def _is(fact: str, wanted: bool) -> Predicate:

@@ -123,3 +123,12 @@ class Assessment:
     disclaimer: str
     provenance: Provenance
     derived: dict[str, Value] = field(default_factory=dict)
+
+
+def show_value(value: Value) -> str:
+    """How a finding's value reads to a person: yes / no / unknown, or the value itself."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
