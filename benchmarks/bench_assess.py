@@ -33,9 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import zen
-from pydantic import TypeAdapter
 
-from fusionwatch.core.case import Case
+from fusionwatch.core.case import Case, Emergency, Signs
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.engine import assess, case_facts, decide_triage
 from fusionwatch.core.knowledge import (
@@ -52,6 +51,8 @@ from fusionwatch.core.knowledge import (
     RuleKind,
 )
 from fusionwatch.core.results import Assessment
+from fusionwatch.core.serialize import dump_json
+from fusionwatch.core.vocab import Answer
 from fusionwatch.knowledge import load
 
 AS_OF = dt.date(2026, 11, 15)  # fixed, so that runs compare; after every example's surgery
@@ -88,27 +89,9 @@ APPROACHES = {
     "cervical": ["ACDF", "posterior_cervical"],
     "thoracic": ["posterolateral", "other"],
 }
-SIGNS = (
-    "mechanical_pain",
-    "improved_then_worse",
-    "instability",
-    "focal_pain",
-    "clicking",
-    "no_expected_recovery",
-    "worse_with_cough_sneeze",
-    "hardware_failure",
-    "functional_impact",
-)
-EMERGENCY_SIGNS = (
-    "new_weakness",
-    "bladder_bowel_loss",
-    "saddle_numbness",
-    "fever_chills_worse_pain",
-    "draining_wound",
-    "unbearable_pain_neuro",
-    "breathing_difficulty",
-    "one_leg_swelling",
-)
+# The nine signs and the emergency questions, read from the case model itself.
+SIGNS = tuple(name for name, f in Signs.model_fields.items() if f.annotation is Answer)
+EMERGENCY_SIGNS = tuple(Emergency.model_fields)
 
 
 def _answer(rng: random.Random, yes: float, unknown: float = 0.15) -> str | None:
@@ -320,12 +303,7 @@ def p99(samples: Sequence[float]) -> float:
 
 
 def dumper() -> tuple[Dump, str]:
-    """``fusionwatch.core.serialize.dump_json`` if it exists yet, else pydantic's TypeAdapter."""
-    try:
-        serialize = importlib.import_module("fusionwatch.core.serialize")
-    except ModuleNotFoundError:
-        return TypeAdapter(Assessment).dump_json, "pydantic.TypeAdapter(Assessment).dump_json"
-    return serialize.dump_json, "fusionwatch.core.serialize.dump_json"
+    return dump_json, "fusionwatch.core.serialize.dump_json"
 
 
 def validate(text: str) -> Case:

@@ -130,3 +130,17 @@ def test_schema_is_json_schema_of_the_case() -> None:
     schema = json.loads(invoke("schema").stdout)
     assert set(schema["properties"]) >= {"surgery", "signs", "emergency", "risk", "imaging"}
     assert schema["additionalProperties"] is False
+
+
+def test_python_dash_m_runs_the_same_cli() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "fusionwatch", "explain", "pseudarthrosis"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Pseudarthrosis" in done.stdout

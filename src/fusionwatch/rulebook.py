@@ -187,7 +187,9 @@ def _facts(kb: Knowledge) -> Iterator[str]:
         if f.type.value == "answer":
             allowed = "yes, no, unknown"
         unit = f" ({f.unit})" if f.unit else ""
-        yield f"| `{f.id}` | {f.type.value}{unit} | {allowed} | {f.meaning} | {f.patient or ''} |"
+        cites = "".join(f" (`{s}`)" for s in f.sources)
+        meaning = f"{f.meaning}{cites}"
+        yield f"| `{f.id}` | {f.type.value}{unit} | {allowed} | {meaning} | {f.patient or ''} |"
     yield ""
 
 

@@ -221,6 +221,8 @@ def _citations(kb: KnowledgeBase) -> Iterator[str]:
     used: dict[str, str] = {}
     for rule in kb.rules:
         used.update({e.cite: f"rule {rule.id}" for e in rule.evidence})
+    for fact in kb.facts:
+        used.update(dict.fromkeys(fact.sources, f"fact {fact.id}"))
     for threshold in kb.thresholds:
         used[threshold.cite] = f"threshold {threshold.id}"
     for table in kb.tables:

@@ -108,6 +108,7 @@ class Fact(Frozen):
     count_true: tuple[Condition, ...] = ()
     importance: int = Field(50, ge=0, le=100, description="orders missing information")
     ask_if: Condition | None = Field(None, description="a follow-up question: ask only when true")
+    sources: tuple[str, ...] = Field((), description="citations for numbers in the wording")
 
     @property
     def derived(self) -> bool:
