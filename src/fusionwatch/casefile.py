@@ -24,11 +24,15 @@ def read_case(path: Path, as_of: dt.date) -> Case:
 
 
 def parse_yaml(text: str, as_of: dt.date) -> Case:
+    return parse_data(read_mapping(text), as_of)
+
+
+def read_mapping(text: str) -> Any:
+    """YAML (and so also JSON) text as plain data, not yet validated as a case."""
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise CaseError([Problem("(file)", f"not valid YAML: {err}")]) from err
-    return parse_data(data, as_of)
+        raise CaseError([Problem("(file)", f"not valid YAML or JSON: {err}")]) from err
 
 
 def parse_data(data: Any, as_of: dt.date) -> Case:

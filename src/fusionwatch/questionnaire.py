@@ -16,7 +16,7 @@ _YES = {"y", "yes"}
 _NO = {"n", "no"}
 _UNSURE = {"", "?", "u", "unknown", "not sure", "dont know", "don't know"}
 # A patient rarely knows the exact date; the month count is asked instead.
-_PATIENT_SKIPS = {"surgery.date"}
+PATIENT_SKIPS = {"surgery.date"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,7 @@ def other_questions(kb: Knowledge, mode: Mode) -> Iterator[Question]:
     for fact in kb.data.facts:
         if fact.derived or "emergency" in fact.groups:
             continue
-        if mode == "patient" and (fact.patient is None or fact.id in _PATIENT_SKIPS):
+        if mode == "patient" and (fact.patient is None or fact.id in PATIENT_SKIPS):
             continue
         yield _question(fact, mode)
 

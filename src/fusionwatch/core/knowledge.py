@@ -102,6 +102,9 @@ class Fact(Frozen):
     patient: str | None = None
     unit: str | None = None
     values: tuple[str, ...] = ()
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="plain-language name of each choice, for patient forms"
+    )
     groups: tuple[str, ...] = ()
     codes: dict[str, str] = Field(default_factory=dict)
     derived_from: tuple[str, ...] = ()
@@ -113,6 +116,13 @@ class Fact(Frozen):
     @property
     def derived(self) -> bool:
         return self.id.startswith(("derived.", "result."))
+
+    @model_validator(mode="after")
+    def _labels_name_values(self) -> Fact:
+        unknown = set(self.labels) - set(self.values)
+        if unknown:
+            raise ValueError(f"labels for values that {self.id} does not have: {sorted(unknown)}")
+        return self
 
 
 class ThresholdKind(StrEnum):
@@ -246,6 +256,7 @@ class EducationKind(StrEnum):
     GLOSSARY = "glossary"
     DISCLAIMER = "disclaimer"
     TIMELINE = "timeline"
+    QUESTION = "question"
 
 
 class Education(Frozen):

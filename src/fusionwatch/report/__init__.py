@@ -1,0 +1,1 @@
+"""Printable reports (PDF) rendered from the web app's own templates."""

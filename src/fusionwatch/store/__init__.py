@@ -1,0 +1,1 @@
+"""Storage of accounts, patients and immutable assessments (SQLAlchemy 2 + Alembic)."""

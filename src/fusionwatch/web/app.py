@@ -1,0 +1,63 @@
+"""The composition root: create_app(settings) wires storage, knowledge, templates and routes."""
+
+from importlib import resources
+
+from fastapi import FastAPI
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from fusionwatch import __version__
+from fusionwatch.core.compiled import Knowledge
+from fusionwatch.knowledge import load
+from fusionwatch.settings import Settings
+from fusionwatch.store.database import Database
+from fusionwatch.web import api, errors, selfcheck, workspace
+from fusionwatch.web.context import AppContext, Clock, utc_now
+from fusionwatch.web.headers import SecurityHeaders
+
+HERE = resources.files("fusionwatch.web")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    kb: Knowledge | None = None,
+    clock: Clock = utc_now,
+) -> FastAPI:
+    """Build the application; the database must already be migrated (see Database.migrate)."""
+    app = FastAPI(
+        title="fusionwatch",
+        version=__version__,
+        summary="Explained triage for suspected nonunion after spinal fusion.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    templates = Jinja2Templates(env=_jinja())
+    app.state.ctx = AppContext(
+        settings=settings,
+        db=db or Database(settings.database_url),
+        kb=kb or load(),
+        templates=templates,
+        clock=clock,
+    )
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(api.router)
+    app.include_router(selfcheck.router)
+    app.include_router(workspace.router)
+    errors.install(app)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _jinja() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(HERE / "templates")),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["app_version"] = __version__
+    return env

@@ -1,0 +1,48 @@
+"""What every request handler needs, built once in create_app and kept on app.state."""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+
+from fusionwatch.core.compiled import Knowledge
+from fusionwatch.settings import Settings
+from fusionwatch.store.accounts import LoginPolicy
+from fusionwatch.store.database import Database
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    """Naive UTC, as stored in the database."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True, slots=True)
+class AppContext:
+    settings: Settings
+    db: Database
+    kb: Knowledge
+    templates: Jinja2Templates
+    clock: Clock
+
+    @property
+    def today(self) -> dt.date:
+        return self.clock().date()
+
+    @property
+    def login_policy(self) -> LoginPolicy:
+        return LoginPolicy(
+            self.settings.login_max_failures, dt.timedelta(minutes=self.settings.lockout_minutes)
+        )
+
+    @property
+    def session_lifetime(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.settings.session_hours)
+
+
+def context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx

@@ -1,0 +1,70 @@
+"""How an assessment is laid out on a page: names, colours and groupings for the templates."""
+
+from typing import Any
+
+TRIAGE = {
+    "emergency": {
+        "css": "emergency",
+        "patient": "Get emergency care now",
+        "clinician": "Emergency",
+        "when": "Now: call your local emergency number or go to the nearest emergency department.",
+    },
+    "prompt_referral": {
+        "css": "prompt",
+        "patient": "See a spine specialist soon",
+        "clinician": "Prompt referral",
+        "when": "Soon: contact your surgeon's office or your doctor in the next few days.",
+    },
+    "routine": {
+        "css": "routine",
+        "patient": "Keep your planned check-ups",
+        "clinician": "Routine",
+        "when": "At your next planned follow-up, or sooner if anything changes.",
+    },
+}
+SUSPICION = {
+    "low": "Low",
+    "moderate": "Moderate",
+    "high": "High",
+}
+KINDS = (
+    ("next_step", "What your care team may check next", "Next steps"),
+    ("management", "What could help without surgery", "Non-surgical management"),
+    ("risk_factor", "Things that affect bone healing", "Risk factors"),
+    ("revision", "When surgery is sometimes discussed", "Revision criteria"),
+    ("observation", "Watching and waiting", "Observation"),
+)
+
+
+def by_kind(result: dict[str, Any], audience: str) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Recommendations grouped under a heading for the reader, in a fixed order."""
+    column = 1 if audience == "patient" else 2
+    groups = []
+    for kind, *titles in KINDS:
+        items = [c for c in result["recommendations"] if c["kind"] == kind]
+        if items:
+            groups.append((titles[column - 1], items))
+    return groups
+
+
+def education(result: dict[str, Any], *kinds: str) -> list[dict[str, Any]]:
+    return [e for e in result["education"] if e["kind"] in kinds]
+
+
+def shown(value: Any) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def template_names() -> dict[str, Any]:
+    """What every template may use, whether rendered as a page or as a PDF."""
+    return {
+        "TRIAGE": TRIAGE,
+        "SUSPICION": SUSPICION,
+        "by_kind": by_kind,
+        "education": education,
+        "shown": shown,
+    }

@@ -1,0 +1,109 @@
+"""Sessions, CSRF tokens and bearer tokens: who is asking, and may they.
+
+CSRF: every form carries a token that must match a per-browser cookie (double submit; the cookie
+is SameSite=Strict and HttpOnly), and signed-in forms must also carry their session's own token.
+"""
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from fusionwatch.store import accounts
+from fusionwatch.store.accounts import Principal, Scope
+from fusionwatch.web.context import AppContext, context
+
+SESSION_COOKIE = "fw_session"
+CSRF_COOKIE = "fw_csrf"
+CSRF_FIELD = "csrf_token"
+bearer = HTTPBearer(auto_error=False, description="A token from `fusionwatch tokens create`.")
+
+
+class NotSignedIn(Exception):
+    """The page needs a signed-in clinician; the browser is sent to the login page."""
+
+
+class Forbidden(Exception):
+    def __init__(self, reason: str, status: int = 403) -> None:
+        self.reason, self.status = reason, status
+        super().__init__(reason)
+
+
+def secure(request: Request, ctx: AppContext) -> bool:
+    if ctx.settings.secure_cookies is not None:
+        return ctx.settings.secure_cookies
+    return request.url.scheme == "https"
+
+
+def csrf_token(request: Request) -> str:
+    """This browser's token, created on first use and set as a cookie by the middleware."""
+    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
+    if token is None:
+        token = secrets.token_urlsafe(32)
+        request.state.new_csrf = token
+    return token
+
+
+def set_csrf_cookie(request: Request, response: Response, ctx: AppContext) -> None:
+    token = getattr(request.state, "new_csrf", None)
+    if token is not None:
+        response.set_cookie(
+            CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure(request, ctx)
+        )
+
+
+async def check_csrf(request: Request) -> None:
+    """Dependency for every form POST: refuses a request whose token does not match."""
+    form = await request.form()
+    sent = str(form.get(CSRF_FIELD, ""))
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if not sent or not cookie or not secrets.compare_digest(sent, cookie):
+        raise Forbidden("The form has expired or did not come from this site. Please try again.")
+
+
+def signed_in(request: Request, ctx: Annotated[AppContext, Depends(context)]) -> Principal:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise NotSignedIn
+    with ctx.db.session() as db:
+        found = accounts.session_for(db, token, ctx.clock())
+    if found is None:
+        raise NotSignedIn
+    session, user = found
+    request.state.session_csrf = session.csrf_token
+    return Principal(user.id, user.username, frozenset(Scope), "web")
+
+
+async def signed_in_form(
+    request: Request, user: Annotated[Principal, Depends(signed_in)]
+) -> Principal:
+    """A signed-in form POST: both the browser token and the session's token must match."""
+    await check_csrf(request)
+    form = await request.form()
+    sent = str(form.get("session_csrf", ""))
+    if not secrets.compare_digest(sent, request.state.session_csrf):
+        raise Forbidden("The form has expired or did not come from this site. Please try again.")
+    return user
+
+
+def api_principal(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ctx: Annotated[AppContext, Depends(context)],
+) -> Principal:
+    if credentials is None:
+        raise Forbidden("a bearer token is required", status=401)
+    with ctx.db.session() as db:
+        principal = accounts.token_principal(db, credentials.credentials, ctx.clock())
+    if principal is None:
+        raise Forbidden("the token is unknown, revoked or expired", status=401)
+    return principal
+
+
+def needs(scope: Scope) -> object:
+    def check(principal: Annotated[Principal, Depends(api_principal)]) -> Principal:
+        if scope not in principal.scopes:
+            raise Forbidden(f"this token was not issued with the '{scope}' scope")
+        return principal
+
+    return Depends(check)

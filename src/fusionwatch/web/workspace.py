@@ -1,0 +1,275 @@
+"""The clinician workspace: sign-in, patients, evaluations, explained assessments and reports."""
+
+import json
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from fusionwatch.casefile import read_mapping
+from fusionwatch.core.errors import CaseError
+from fusionwatch.report.pdf import render_pdf
+from fusionwatch.store import accounts, records
+from fusionwatch.store.accounts import LoginOutcome, Principal
+from fusionwatch.web import evaluations, forms, presentation
+from fusionwatch.web.context import AppContext, context
+from fusionwatch.web.pages import STATIC_ROOT, page
+from fusionwatch.web.security import (
+    SESSION_COOKIE,
+    check_csrf,
+    secure,
+    signed_in,
+    signed_in_form,
+)
+
+router = APIRouter(include_in_schema=False)
+Ctx = Annotated[AppContext, Depends(context)]
+User = Annotated[Principal, Depends(signed_in)]
+FormUser = Annotated[Principal, Depends(signed_in_form)]
+EXTRA_FIELD = "extra_case_data"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/patients") -> HTMLResponse:
+    return page(request, "login.html", {"next": _safe_next(next)})
+
+
+@router.post("/login", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
+def login(
+    request: Request,
+    ctx: Ctx,
+    username: Annotated[str, Form(max_length=80)],
+    password: Annotated[str, Form(max_length=1024)],
+    next: Annotated[str, Form()] = "/patients",
+) -> Response:
+    now = ctx.clock()
+    with ctx.db.session() as db:
+        outcome, user = accounts.login(db, username, password, now, ctx.login_policy)
+        records.audit(db, username[:80], "login", ("user", user and user.id), now, outcome.value)
+        token = accounts.open_session(db, user, now, ctx.session_lifetime) if user and (
+            outcome is LoginOutcome.OK
+        ) else None
+    if token is None:
+        message = (
+            "This account is locked for a while after repeated failed sign-ins. Try again later."
+            if outcome is LoginOutcome.LOCKED
+            else "The username or password is not right."
+        )
+        data = {"next": _safe_next(next), "message": message, "username": username}
+        return page(request, "login.html", data, status=401)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=secure(request, ctx),
+        max_age=int(ctx.session_lifetime.total_seconds()),
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, ctx: Ctx, user: FormUser) -> Response:
+    with ctx.db.session() as db:
+        accounts.close_session(db, request.cookies.get(SESSION_COOKIE, ""))
+        records.audit(db, user.actor, "logout", ("user", user.user_id), ctx.clock())
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/patients", response_class=HTMLResponse)
+def patient_list(request: Request, ctx: Ctx, user: User) -> HTMLResponse:
+    with ctx.db.session() as db:
+        rows = records.patients(db)
+        records.audit(db, user.actor, "view", ("patient_list", None), ctx.clock())
+    return page(request, "patients.html", {"user": user, "rows": rows})
+
+
+@router.post("/patients")
+def patient_add(
+    request: Request,
+    ctx: Ctx,
+    user: FormUser,
+    display_name: Annotated[str, Form()] = "",
+    reference: Annotated[str, Form()] = "",
+) -> Response:
+    name, ref = display_name.strip(), reference.strip()
+    problems = {}
+    if not name or len(name) > 200:
+        problems["display_name"] = "Give a name or label of 1 to 200 characters."
+    if len(ref) > 80:
+        problems["reference"] = "Keep the reference to 80 characters or fewer."
+    if problems:
+        with ctx.db.session() as db:
+            rows = records.patients(db)
+        data = {"user": user, "rows": rows, "problems": problems, "draft": (name, ref)}
+        return page(request, "patients.html", data, status=422)
+    with ctx.db.session() as db:
+        patient = records.add_patient(db, name, ref or None, user.user_id, ctx.clock())
+        records.audit(db, user.actor, "create", ("patient", patient.id), ctx.clock())
+    return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+
+
+@router.get("/patients/{patient_id}", response_class=HTMLResponse)
+def patient_page(request: Request, ctx: Ctx, user: User, patient_id: int) -> HTMLResponse:
+    with ctx.db.session() as db:
+        patient = _patient(db, patient_id)
+        history = records.assessments_of(db, patient_id)
+        records.audit(db, user.actor, "view", ("patient", patient_id), ctx.clock())
+    latest = history[0].case_data if history else {}
+    return page(
+        request,
+        "patient.html",
+        {"user": user, "patient": patient, "history": history, "surgery": latest.get("surgery")},
+    )
+
+
+@router.get("/patients/{patient_id}/evaluate", response_class=HTMLResponse)
+def evaluation_form(request: Request, ctx: Ctx, user: User, patient_id: int) -> HTMLResponse:
+    with ctx.db.session() as db:
+        patient = _patient(db, patient_id)
+        history = records.assessments_of(db, patient_id)
+    previous = history[0].case_data if history else {}
+    return _evaluation_page(request, ctx, user, patient, forms.case_raw(previous), {}, previous)
+
+
+@router.post("/patients/{patient_id}/evaluate")
+async def evaluation_submit(
+    request: Request, ctx: Ctx, user: FormUser, patient_id: int
+) -> Response:
+    form = await request.form()
+    raw = forms.raw_answers(ctx.kb, form)
+    extra_text = str(form.get(EXTRA_FIELD, ""))
+    values, errors = forms.parse_answers(ctx.kb, raw)
+    data, extra_error = _merged(forms.case_data(values), extra_text)
+    if extra_error:
+        errors[EXTRA_FIELD] = extra_error
+    with ctx.db.session() as db:
+        patient = _patient(db, patient_id)
+        if not errors:
+            try:
+                record = evaluations.evaluate(ctx, db, patient_id, data, user)
+            except CaseError as err:
+                errors = forms.problem_errors(err.problems)
+            else:
+                return RedirectResponse(f"/assessments/{record.id}", status_code=303)
+    return _evaluation_page(request, ctx, user, patient, raw, errors, extra_text, status=422)
+
+
+@router.get("/assessments/{assessment_id}", response_class=HTMLResponse)
+def assessment_page(request: Request, ctx: Ctx, user: User, assessment_id: int) -> HTMLResponse:
+    with ctx.db.session() as db:
+        record = _assessment(db, assessment_id)
+        patient = _patient(db, record.patient_id)
+        records.audit(db, user.actor, "view", ("assessment", assessment_id), ctx.clock())
+    return page(
+        request,
+        "assessment.html",
+        {"user": user, "record": record, "patient": patient, "result": record.result},
+    )
+
+
+@router.get("/assessments/{assessment_id}/report.pdf")
+def assessment_pdf(request: Request, ctx: Ctx, user: User, assessment_id: int) -> Response:
+    with ctx.db.session() as db:
+        record = _assessment(db, assessment_id)
+        patient = _patient(db, record.patient_id)
+        records.audit(db, user.actor, "print", ("assessment", assessment_id), ctx.clock())
+    html = ctx.templates.get_template("pdf_clinician.html").render(
+        {
+            **presentation.template_names(),
+            "record": record,
+            "patient": patient,
+            "result": record.result,
+            "user": user,
+            "knowledge_version": record.knowledge_version,
+        }
+    )
+    return Response(
+        render_pdf(html, STATIC_ROOT),
+        media_type="application/pdf",
+        headers={
+            "content-disposition": f'attachment; filename="fusionwatch-assessment-{record.id}.pdf"'
+        },
+    )
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, ctx: Ctx, user: User) -> HTMLResponse:
+    with ctx.db.session() as db:
+        events = records.audit_trail(db)
+        records.audit(db, user.actor, "view", ("audit_log", None), ctx.clock())
+    return page(request, "audit.html", {"user": user, "events": events})
+
+
+def _evaluation_page(
+    request: Request,
+    ctx: AppContext,
+    user: Principal,
+    patient: Any,
+    raw: dict[str, str],
+    errors: dict[str, str],
+    extra: Any,
+    status: int = 200,
+) -> HTMLResponse:
+    fields = forms.build_fields(forms.clinician_facts(ctx.kb), raw, "clinician", errors)
+    extra_text = extra if isinstance(extra, str) else _leftover_text(ctx, extra)
+    known = {f.name for f in fields} | {EXTRA_FIELD}
+    groups = forms.grouped(fields)
+    return page(
+        request,
+        "evaluate.html",
+        {
+            "user": user,
+            "patient": patient,
+            "groups": groups,
+            "field_errors": [f for f in fields if f.error],
+            "extra_text": extra_text,
+            "extra_error": errors.get(EXTRA_FIELD),
+            "other_errors": {k: v for k, v in errors.items() if k not in known},
+        },
+        status,
+    )
+
+
+def _leftover_text(ctx: AppContext, data: dict[str, Any]) -> str:
+    """Case data the form has no field for (lists of studies or scores), as editable JSON."""
+    covered = {f.id for f in forms.clinician_facts(ctx.kb)}
+    left = forms.uncovered(data, covered)
+    return json.dumps(left, indent=2) if left else ""
+
+
+def _merged(data: dict[str, Any], extra_text: str) -> tuple[dict[str, Any], str | None]:
+    if not extra_text.strip():
+        return data, None
+    try:
+        extra = read_mapping(extra_text)
+    except CaseError as err:
+        return data, "; ".join(str(p) for p in err.problems)
+    if not isinstance(extra, dict):
+        return data, "must be a mapping of case sections, for example {imaging: {...}}"
+    return forms.deep_merge(extra, data), None
+
+
+def _patient(db: Any, patient_id: int) -> Any:
+    patient = records.patient(db, patient_id)
+    if patient is None:
+        raise LookupError("patient")
+    return patient
+
+
+def _assessment(db: Any, assessment_id: int) -> Any:
+    record = records.assessment(db, assessment_id)
+    if record is None:
+        raise LookupError("assessment")
+    return record
+
+
+def _safe_next(target: str) -> str:
+    # Only local paths: an open redirect after sign-in is a phishing aid.
+    if not target.startswith("/") or target.startswith("//"):
+        return "/patients"
+    return quote(target, safe="/?=&")
