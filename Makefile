@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 # Use uv from PATH when present; otherwise install the pinned uv into .tools/ (needs only pip).
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: run test install lint typecheck architecture unit rulebook bench clean
+.PHONY: run test install lint typecheck architecture unit rulebook bench bench-web clean
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -15,8 +15,9 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 install: $(UV)
 	$(UV) sync --frozen
 
+# The web app on http://127.0.0.1:8000 with an SQLite file in var/ (created and migrated on start).
 run: install
-	$(UV) run fusionwatch assess examples/*.json
+	$(UV) run fusionwatch serve
 
 test: install lint typecheck architecture unit
 
@@ -39,6 +40,11 @@ rulebook: install
 
 bench: install
 	$(UV) run python benchmarks/bench_assess.py
+
+# Load test of the web API with wrk (from Debian's packages, installed here when missing).
+bench-web: install
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y --no-install-recommends wrk)
+	$(UV) run python benchmarks/bench_web.py
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache

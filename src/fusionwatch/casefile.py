@@ -42,7 +42,7 @@ def parse_data(data: Any, as_of: dt.date) -> Case:
     return parse_json(json.dumps(data, default=_iso), as_of)
 
 
-def parse_json(text: str, as_of: dt.date) -> Case:
+def parse_json(text: str | bytes, as_of: dt.date) -> Case:
     try:
         return Case.model_validate_json(text, context={"as_of": as_of})
     except ValidationError as err:

@@ -1,7 +1,7 @@
 """Commands that run and administer the web app: serve, users, tokens and database upgrades."""
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,6 +17,7 @@ database = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
 INVALID_INPUT = 2
+FACTORY = "fusionwatch.web.app:from_environment"
 
 
 def _now() -> dt.datetime:
@@ -32,11 +33,15 @@ def _database() -> Database:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (one per core is typical).")
+    ] = 1,
 ) -> None:
     """Start the web app (migrating the database first); Ctrl+C stops it."""
-    import uvicorn
+    # Imported here so that the other commands start without loading the web stack.
+    import uvicorn  # noqa: PLC0415
 
-    from fusionwatch.web.app import create_app
+    from fusionwatch.web.app import create_app, settle  # noqa: PLC0415
 
     base = Settings()
     settings = base.model_copy(update={"host": host or base.host, "port": port or base.port})
@@ -45,8 +50,13 @@ def serve(
     out.print(f"fusionwatch is running at [bold]http://{settings.host}:{settings.port}[/bold]")
     out.print(f"[dim]database: {settings.database_url}. Press Ctrl+C to stop.[/dim]")
     # No access log: request paths are harmless, but the log is not the place for health data.
+    db.close()
+    # Settings travel to worker processes through the environment they were read from.
+    app: Any = settle(create_app(settings)) if workers == 1 else FACTORY
     uvicorn.run(
-        create_app(settings, db=db),
+        app,
+        factory=workers > 1,
+        workers=workers,
         host=settings.host,
         port=settings.port,
         access_log=False,
@@ -96,7 +106,14 @@ def create_token(
     db = _database()
     try:
         with db.session() as session:
-            token = accounts.create_token(session, user, name, frozenset(scope), now, expires)
+            token = accounts.create_token(
+                session,
+                username=user,
+                name=name,
+                scopes=frozenset(scope),
+                now=now,
+                expires_at=expires,
+            )
     except AccountError as problem:
         err.print(f"[red]{problem}[/red]")
         raise typer.Exit(INVALID_INPUT) from problem

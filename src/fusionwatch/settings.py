@@ -15,7 +15,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         f"sqlite:///{DEFAULT_DATABASE}",
-        description="SQLAlchemy URL; SQLite by default, e.g. postgresql+psycopg://… for PostgreSQL.",
+        description="SQLAlchemy URL: SQLite by default, postgresql+psycopg://… for PostgreSQL.",
     )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

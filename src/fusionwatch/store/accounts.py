@@ -136,6 +136,7 @@ def close_session(db: Session, token: str) -> None:
 
 def create_token(
     db: Session,
+    *,
     username: str,
     name: str,
     scopes: frozenset[Scope],

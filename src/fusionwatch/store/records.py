@@ -60,6 +60,7 @@ def assessment(db: Session, assessment_id: int) -> AssessmentRecord | None:
 
 def audit(
     db: Session,
+    *,
     actor: str,
     action: str,
     target: tuple[str, object | None],

@@ -1,18 +1,19 @@
 """The composition root: create_app(settings) wires storage, knowledge, templates and routes."""
 
+import gc
 from importlib import resources
 
 from fastapi import FastAPI
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from fusionwatch import __version__
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.knowledge import load
 from fusionwatch.settings import Settings
 from fusionwatch.store.database import Database
-from fusionwatch.web import api, errors, selfcheck, workspace
+from fusionwatch.web import api, errors, presentation, selfcheck, workspace
 from fusionwatch.web.context import AppContext, Clock, utc_now
 from fusionwatch.web.headers import SecurityHeaders
 
@@ -48,7 +49,23 @@ def create_app(
     app.include_router(selfcheck.router)
     app.include_router(workspace.router)
     errors.install(app)
+    app.add_middleware(errors.ContainErrors)
     app.add_middleware(SecurityHeaders)
+    return app
+
+
+def from_environment() -> FastAPI:
+    """Factory for servers that start several worker processes (FUSIONWATCH_* settings)."""
+    return settle(create_app(Settings()))
+
+
+def settle(app: FastAPI) -> FastAPI:
+    """Move the long-lived objects (knowledge, templates) out of the garbage collector's way.
+
+    Without this, full collections walk the whole knowledge base and show up as tail latency.
+    """
+    gc.collect()
+    gc.freeze()
     return app
 
 
@@ -60,4 +77,5 @@ def _jinja() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["app_version"] = __version__
+    env.globals.update(presentation.template_names())
     return env

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.settings import Settings
+from fusionwatch.store import records
 from fusionwatch.store.accounts import LoginPolicy
 from fusionwatch.store.database import Database
 
@@ -31,6 +33,14 @@ class AppContext:
     @property
     def today(self) -> dt.date:
         return self.clock().date()
+
+    def audit(
+        self, db: Session, actor: str, action: str, target: tuple[str, object], outcome: str = "ok"
+    ) -> None:
+        """Record who did what to which record (ids only, never clinical content)."""
+        records.audit(
+            db, actor=actor, action=action, target=target, now=self.clock(), outcome=outcome
+        )
 
     @property
     def login_policy(self) -> LoginPolicy:

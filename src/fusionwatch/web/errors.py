@@ -4,6 +4,7 @@ Bad input is a 422 naming each field, a missing record a 404, and anything unexp
 shows no data; the log gets the exception type only, never the request's content.
 """
 
+import json
 import logging
 from typing import Any
 
@@ -11,27 +12,23 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fusionwatch.core.errors import CaseError
 from fusionwatch.web.pages import page
-from fusionwatch.web.security import Forbidden, NotSignedIn
+from fusionwatch.web.security import ForbiddenError, NotSignedInError
 
 log = logging.getLogger("fusionwatch.web")
-
-
-class BadBody(ValueError):
-    """A request body that is not even JSON."""
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(CaseError, _case_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(BadBody, _bad_body)
     app.add_exception_handler(LookupError, _not_found)
-    app.add_exception_handler(NotSignedIn, _not_signed_in)
-    app.add_exception_handler(Forbidden, _forbidden)
+    app.add_exception_handler(NotSignedInError, _not_signed_in)
+    app.add_exception_handler(ForbiddenError, _forbidden)
     app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
 
 
 def _api(request: Request) -> bool:
@@ -56,10 +53,6 @@ async def _validation_error(request: Request, exc: Any) -> Response:
         for e in exc.errors()
     ]
     return _problems(422, "The request was not accepted", problems)
-
-
-async def _bad_body(request: Request, exc: Any) -> Response:
-    return _problems(422, "The request was not accepted", [{"field": "(body)", "message": str(exc)}])
 
 
 async def _not_found(request: Request, exc: Any) -> Response:
@@ -89,9 +82,51 @@ async def _http_error(request: Request, exc: Any) -> Response:
     return page(request, "error.html", {"message": message}, exc.status_code)
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
-    if _api(request):
-        return _problems(500, "Something went wrong on our side", [])
-    message = "Something went wrong on our side. Nothing you entered was stored."
-    return page(request, "error.html", {"message": message}, 500)
+class ContainErrors:
+    """Turns an unexpected exception into a plain 500 and logs only its type and route.
+
+    Starlette's own last-resort handler re-raises, and the server would then log the full
+    traceback, whose messages can quote patient data; this middleware stops the exception here.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            return  # the client went away; there is no one to answer
+        except Exception as exc:  # the last line of defence, by design
+            log.error("unexpected %s on %s %s", type(exc).__name__, scope["method"], scope["path"])
+            if not started:
+                await _plain_500(scope, send)
+
+
+async def _plain_500(scope: Scope, send: Send) -> None:
+    if str(scope["path"]).startswith("/api/"):
+        body = json.dumps({"title": "Something went wrong on our side", "problems": []}).encode()
+        kind = b"application/json"
+    else:
+        body = FALLBACK_PAGE
+        kind = b"text/html; charset=utf-8"
+    await send({"type": "http.response.start", "status": 500, "headers": [(b"content-type", kind)]})
+    await send({"type": "http.response.body", "body": body})
+
+
+FALLBACK_PAGE = (
+    b"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Sorry</title>"
+    b"<link rel='stylesheet' href='/static/style.css'></head><body><main id='main'>"
+    b"<h1>Sorry</h1><p>Something went wrong on our side. Nothing you entered was stored."
+    b"</p><p><a href='/'>Back to the start</a></p></main></body></html>"
+)

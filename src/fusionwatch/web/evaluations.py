@@ -20,6 +20,7 @@ from fusionwatch.web.context import AppContext
 def evaluate(
     ctx: AppContext,
     db: Session,
+    *,
     patient_id: int,
     data: dict[str, Any],
     who: Principal,
@@ -43,7 +44,7 @@ def evaluate(
             result=result,
         ),
     )
-    records.audit(db, who.actor, "create", ("assessment", record.id), ctx.clock())
+    ctx.audit(db, who.actor, "create", ("assessment", record.id))
     return record
 
 

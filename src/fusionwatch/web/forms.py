@@ -41,10 +41,15 @@ PATIENT_STEPS = (
         "These questions come first because a yes to any of them needs care today.",
         ("emergency",),
     ),
-    Step("surgery", "Your surgery", "Tell us what you know. You can skip what you don't.", (
+    Step(
         "surgery",
-        "person",
-    )),
+        "Your surgery",
+        "Tell us what you know. You can skip what you don't.",
+        (
+            "surgery",
+            "person",
+        ),
+    ),
     Step("symptoms", "How you feel now", "Think about the last few weeks.", ("signs", "pain")),
     Step(
         "health",
@@ -184,8 +189,16 @@ def case_raw(data: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
         elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
             raw[path] = ", ".join(value)
         elif value is not None and not isinstance(value, list | tuple):
-            raw[path] = str(value).lower() if isinstance(value, bool) else str(value)
+            raw[path] = _text(value)
     return raw
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def uncovered(data: Mapping[str, Any], covered: set[str], prefix: str = "") -> dict[str, Any]:

@@ -6,7 +6,6 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from fusionwatch.web import presentation
 from fusionwatch.web.context import context
 from fusionwatch.web.security import csrf_token, set_csrf_cookie
 
@@ -19,7 +18,6 @@ def page(request: Request, name: str, data: dict[str, Any], status: int = 200) -
     values = {
         "csrf": csrf_token(request),
         "session_csrf": getattr(request.state, "session_csrf", None),
-        **presentation.template_names(),
         "knowledge_version": ctx.kb.data.manifest.version,
         **data,
     }

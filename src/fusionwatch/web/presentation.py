@@ -2,6 +2,12 @@
 
 from typing import Any
 
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+# Education texts are Markdown written by us; raw HTML in them is still refused.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False})
+
 TRIAGE = {
     "emergency": {
         "css": "emergency",
@@ -51,6 +57,15 @@ def education(result: dict[str, Any], *kinds: str) -> list[dict[str, Any]]:
     return [e for e in result["education"] if e["kind"] in kinds]
 
 
+def reference_numbers(result: dict[str, Any]) -> dict[str, int]:
+    """Each cited source's number in the result's reference list (1-based)."""
+    return {s["cite"]: n for n, s in enumerate(result["provenance"]["citations"], start=1)}
+
+
+def markdown(text: str) -> Markup:
+    return Markup(_MARKDOWN.render(text))  # noqa: S704 - html is off, so the output is escaped
+
+
 def shown(value: Any) -> str:
     if value is None:
         return "unknown"
@@ -60,11 +75,13 @@ def shown(value: Any) -> str:
 
 
 def template_names() -> dict[str, Any]:
-    """What every template may use, whether rendered as a page or as a PDF."""
+    """Names every template may use, whether rendered as a page or as a PDF (Jinja globals)."""
     return {
         "TRIAGE": TRIAGE,
         "SUSPICION": SUSPICION,
         "by_kind": by_kind,
         "education": education,
         "shown": shown,
+        "reference_numbers": reference_numbers,
+        "markdown": markdown,
     }

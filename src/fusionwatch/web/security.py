@@ -20,11 +20,11 @@ CSRF_FIELD = "csrf_token"
 bearer = HTTPBearer(auto_error=False, description="A token from `fusionwatch tokens create`.")
 
 
-class NotSignedIn(Exception):
+class NotSignedInError(Exception):
     """The page needs a signed-in clinician; the browser is sent to the login page."""
 
 
-class Forbidden(Exception):
+class ForbiddenError(Exception):
     def __init__(self, reason: str, status: int = 403) -> None:
         self.reason, self.status = reason, status
         super().__init__(reason)
@@ -59,17 +59,19 @@ async def check_csrf(request: Request) -> None:
     sent = str(form.get(CSRF_FIELD, ""))
     cookie = request.cookies.get(CSRF_COOKIE, "")
     if not sent or not cookie or not secrets.compare_digest(sent, cookie):
-        raise Forbidden("The form has expired or did not come from this site. Please try again.")
+        raise ForbiddenError(
+            "The form has expired or did not come from this site. Please try again."
+        )
 
 
 def signed_in(request: Request, ctx: Annotated[AppContext, Depends(context)]) -> Principal:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
-        raise NotSignedIn
+        raise NotSignedInError
     with ctx.db.session() as db:
         found = accounts.session_for(db, token, ctx.clock())
     if found is None:
-        raise NotSignedIn
+        raise NotSignedInError
     session, user = found
     request.state.session_csrf = session.csrf_token
     return Principal(user.id, user.username, frozenset(Scope), "web")
@@ -83,7 +85,9 @@ async def signed_in_form(
     form = await request.form()
     sent = str(form.get("session_csrf", ""))
     if not secrets.compare_digest(sent, request.state.session_csrf):
-        raise Forbidden("The form has expired or did not come from this site. Please try again.")
+        raise ForbiddenError(
+            "The form has expired or did not come from this site. Please try again."
+        )
     return user
 
 
@@ -92,18 +96,18 @@ def api_principal(
     ctx: Annotated[AppContext, Depends(context)],
 ) -> Principal:
     if credentials is None:
-        raise Forbidden("a bearer token is required", status=401)
+        raise ForbiddenError("a bearer token is required", status=401)
     with ctx.db.session() as db:
         principal = accounts.token_principal(db, credentials.credentials, ctx.clock())
     if principal is None:
-        raise Forbidden("the token is unknown, revoked or expired", status=401)
+        raise ForbiddenError("the token is unknown, revoked or expired", status=401)
     return principal
 
 
 def needs(scope: Scope) -> object:
     def check(principal: Annotated[Principal, Depends(api_principal)]) -> Principal:
         if scope not in principal.scopes:
-            raise Forbidden(f"this token was not issued with the '{scope}' scope")
+            raise ForbiddenError(f"this token was not issued with the '{scope}' scope")
         return principal
 
     return Depends(check)

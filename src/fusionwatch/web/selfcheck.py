@@ -15,7 +15,7 @@ from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError
 from fusionwatch.core.serialize import to_data
 from fusionwatch.report.pdf import render_pdf
-from fusionwatch.web import forms, presentation
+from fusionwatch.web import forms
 from fusionwatch.web.context import AppContext, context
 from fusionwatch.web.forms import PATIENT_STEPS, Step
 from fusionwatch.web.pages import STATIC_ROOT, page
@@ -39,27 +39,26 @@ def start(request: Request, ctx: Ctx) -> HTMLResponse:
 @router.post("/check/{step_id}", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
 async def submit(request: Request, ctx: Ctx, step_id: str) -> HTMLResponse:
     if step_id not in STEP_IDS:
-        return page(request, "error.html", {"message": "That page does not exist."}, 404)
-    step = PATIENT_STEPS[STEP_IDS.index(step_id)]
+        raise LookupError("page")
+    index = STEP_IDS.index(step_id)
+    step = PATIENT_STEPS[index]
     form = await request.form()
     raw = forms.raw_answers(ctx.kb, form)
-    if form.get("go") == "edit":
-        return _step_page(request, ctx, PATIENT_STEPS[0], raw, {})
-    if form.get("go") == "back" and step.id != STEP_IDS[0]:
-        return _step_page(request, ctx, PATIENT_STEPS[STEP_IDS.index(step.id) - 1], raw, {})
+    if form.get("go") in {"edit", "back"}:
+        # "Change my answers" starts over with every answer kept; "Back" goes one step back.
+        target = 0 if form.get("go") == "edit" else max(index - 1, 0)
+        return _step_page(request, ctx, PATIENT_STEPS[target], raw, {})
     values, errors = forms.parse_answers(ctx.kb, raw)
     if not errors:
         errors = _case_problems(ctx, values)
     own = {f.id for f in forms.step_facts(ctx.kb, step)}
     if any(k in own for k in errors):
         return _step_page(request, ctx, step, raw, errors, status=422)
-    if step.id == "emergency" and any(
-        values.get(f) == "yes" for f in own if f.startswith("emergency.")
-    ):
-        return _result(request, ctx, values, raw, emergency=True)
-    if step.id == STEP_IDS[-1]:
-        return _result(request, ctx, values, raw, emergency=False)
-    return _step_page(request, ctx, PATIENT_STEPS[STEP_IDS.index(step.id) + 1], raw, {})
+    # Any "yes" to an emergency question stops the self-check at once.
+    emergency = any(values.get(f) == "yes" for f in own if f.startswith("emergency."))
+    if emergency or index == len(STEP_IDS) - 1:
+        return _result(request, ctx, raw, emergency=emergency)
+    return _step_page(request, ctx, PATIENT_STEPS[index + 1], raw, {})
 
 
 @router.post("/check-summary.pdf", dependencies=[Depends(check_csrf)])
@@ -87,7 +86,7 @@ async def answers_file(request: Request, ctx: Ctx) -> Response:
     )
 
 
-def _step_page(
+def _step_page(  # noqa: PLR0917 - one call shape, all positional for readability
     request: Request,
     ctx: AppContext,
     step: Step,
@@ -128,7 +127,6 @@ def _summary_data(ctx: AppContext, raw: dict[str, str]) -> dict[str, Any]:
     case = parse_data(forms.case_data(values), ctx.today)
     result = to_data(assess(case, ctx.kb, ctx.today))
     return {
-        **presentation.template_names(),
         "result": result,
         "answers": _answer_list(ctx, raw),
         "static_root": STATIC_ROOT,
@@ -141,12 +139,14 @@ def _answer_list(ctx: AppContext, raw: dict[str, str]) -> list[tuple[str, str]]:
     for fact in ctx.kb.data.facts:
         if fact.id in raw and fact.patient:
             value = raw[fact.id]
-            rows.append((fact.patient, fact.labels.get(value, forms.ANSWER_LABELS.get(value, value))))
+            rows.append(
+                (fact.patient, fact.labels.get(value, forms.ANSWER_LABELS.get(value, value)))
+            )
     return rows
 
 
 def _result(
-    request: Request, ctx: AppContext, values: dict[str, Any], raw: dict[str, str], emergency: bool
+    request: Request, ctx: AppContext, raw: dict[str, str], *, emergency: bool
 ) -> HTMLResponse:
     data = _summary_data(ctx, raw)
     template = "emergency.html" if emergency else "result_patient.html"

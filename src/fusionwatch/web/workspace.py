@@ -12,7 +12,7 @@ from fusionwatch.core.errors import CaseError
 from fusionwatch.report.pdf import render_pdf
 from fusionwatch.store import accounts, records
 from fusionwatch.store.accounts import LoginOutcome, Principal
-from fusionwatch.web import evaluations, forms, presentation
+from fusionwatch.web import evaluations, forms
 from fusionwatch.web.context import AppContext, context
 from fusionwatch.web.pages import STATIC_ROOT, page
 from fusionwatch.web.security import (
@@ -46,10 +46,12 @@ def login(
     now = ctx.clock()
     with ctx.db.session() as db:
         outcome, user = accounts.login(db, username, password, now, ctx.login_policy)
-        records.audit(db, username[:80], "login", ("user", user and user.id), now, outcome.value)
-        token = accounts.open_session(db, user, now, ctx.session_lifetime) if user and (
-            outcome is LoginOutcome.OK
-        ) else None
+        ctx.audit(db, username[:80], "login", ("user", user and user.id), outcome.value)
+        token = (
+            accounts.open_session(db, user, now, ctx.session_lifetime)
+            if user and (outcome is LoginOutcome.OK)
+            else None
+        )
     if token is None:
         message = (
             "This account is locked for a while after repeated failed sign-ins. Try again later."
@@ -74,7 +76,7 @@ def login(
 def logout(request: Request, ctx: Ctx, user: FormUser) -> Response:
     with ctx.db.session() as db:
         accounts.close_session(db, request.cookies.get(SESSION_COOKIE, ""))
-        records.audit(db, user.actor, "logout", ("user", user.user_id), ctx.clock())
+        ctx.audit(db, user.actor, "logout", ("user", user.user_id))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -84,7 +86,7 @@ def logout(request: Request, ctx: Ctx, user: FormUser) -> Response:
 def patient_list(request: Request, ctx: Ctx, user: User) -> HTMLResponse:
     with ctx.db.session() as db:
         rows = records.patients(db)
-        records.audit(db, user.actor, "view", ("patient_list", None), ctx.clock())
+        ctx.audit(db, user.actor, "view", ("patient_list", None))
     return page(request, "patients.html", {"user": user, "rows": rows})
 
 
@@ -109,7 +111,7 @@ def patient_add(
         return page(request, "patients.html", data, status=422)
     with ctx.db.session() as db:
         patient = records.add_patient(db, name, ref or None, user.user_id, ctx.clock())
-        records.audit(db, user.actor, "create", ("patient", patient.id), ctx.clock())
+        ctx.audit(db, user.actor, "create", ("patient", patient.id))
     return RedirectResponse(f"/patients/{patient.id}", status_code=303)
 
 
@@ -118,7 +120,7 @@ def patient_page(request: Request, ctx: Ctx, user: User, patient_id: int) -> HTM
     with ctx.db.session() as db:
         patient = _patient(db, patient_id)
         history = records.assessments_of(db, patient_id)
-        records.audit(db, user.actor, "view", ("patient", patient_id), ctx.clock())
+        ctx.audit(db, user.actor, "view", ("patient", patient_id))
     latest = history[0].case_data if history else {}
     return page(
         request,
@@ -133,7 +135,8 @@ def evaluation_form(request: Request, ctx: Ctx, user: User, patient_id: int) -> 
         patient = _patient(db, patient_id)
         history = records.assessments_of(db, patient_id)
     previous = history[0].case_data if history else {}
-    return _evaluation_page(request, ctx, user, patient, forms.case_raw(previous), {}, previous)
+    raw = forms.case_raw(previous)
+    return _evaluation_page(request, ctx, user, patient, raw=raw, errors={}, extra=previous)
 
 
 @router.post("/patients/{patient_id}/evaluate")
@@ -151,12 +154,14 @@ async def evaluation_submit(
         patient = _patient(db, patient_id)
         if not errors:
             try:
-                record = evaluations.evaluate(ctx, db, patient_id, data, user)
+                record = evaluations.evaluate(ctx, db, patient_id=patient_id, data=data, who=user)
             except CaseError as err:
                 errors = forms.problem_errors(err.problems)
             else:
                 return RedirectResponse(f"/assessments/{record.id}", status_code=303)
-    return _evaluation_page(request, ctx, user, patient, raw, errors, extra_text, status=422)
+    return _evaluation_page(
+        request, ctx, user, patient, raw=raw, errors=errors, extra=extra_text, status=422
+    )
 
 
 @router.get("/assessments/{assessment_id}", response_class=HTMLResponse)
@@ -164,7 +169,7 @@ def assessment_page(request: Request, ctx: Ctx, user: User, assessment_id: int) 
     with ctx.db.session() as db:
         record = _assessment(db, assessment_id)
         patient = _patient(db, record.patient_id)
-        records.audit(db, user.actor, "view", ("assessment", assessment_id), ctx.clock())
+        ctx.audit(db, user.actor, "view", ("assessment", assessment_id))
     return page(
         request,
         "assessment.html",
@@ -177,10 +182,9 @@ def assessment_pdf(request: Request, ctx: Ctx, user: User, assessment_id: int) -
     with ctx.db.session() as db:
         record = _assessment(db, assessment_id)
         patient = _patient(db, record.patient_id)
-        records.audit(db, user.actor, "print", ("assessment", assessment_id), ctx.clock())
+        ctx.audit(db, user.actor, "print", ("assessment", assessment_id))
     html = ctx.templates.get_template("pdf_clinician.html").render(
         {
-            **presentation.template_names(),
             "record": record,
             "patient": patient,
             "result": record.result,
@@ -201,7 +205,7 @@ def assessment_pdf(request: Request, ctx: Ctx, user: User, assessment_id: int) -
 def audit_page(request: Request, ctx: Ctx, user: User) -> HTMLResponse:
     with ctx.db.session() as db:
         events = records.audit_trail(db)
-        records.audit(db, user.actor, "view", ("audit_log", None), ctx.clock())
+        ctx.audit(db, user.actor, "view", ("audit_log", None))
     return page(request, "audit.html", {"user": user, "events": events})
 
 
@@ -210,6 +214,7 @@ def _evaluation_page(
     ctx: AppContext,
     user: Principal,
     patient: Any,
+    *,
     raw: dict[str, str],
     errors: dict[str, str],
     extra: Any,

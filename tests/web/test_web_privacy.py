@@ -1,0 +1,43 @@
+"""Patient data never reaches the application log, even when something goes wrong."""
+
+import logging
+
+import pytest
+from fastapi.testclient import TestClient
+from test_web_workspace import EVALUATION, add_patient, evaluate
+
+from conftest import csrf, sign_in
+
+MARKER = "Zebulon Quartermaine"
+
+
+def test_no_patient_data_in_logs(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    token = sign_in(client)
+    path = add_patient(client, token, name=MARKER)
+    evaluate(client, path, {**EVALUATION, "surgery.levels": "L4-L5, L5-S1"})
+    evaluate(client, path, {**EVALUATION, "pain.axial": "eleven"})
+    client.post("/check/health", data={"csrf_token": csrf(client), "surgery.levels": "L9-L10"})
+    client.post("/api/v1/assess", json={"person": {"age": 4711}})
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in (MARKER, "L5-S1", "eleven", "L9-L10", "4711"):
+        assert secret not in text
+
+
+def test_unexpected_errors_log_the_type_but_not_the_content(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    def boom() -> None:
+        raise ValueError(f"patient {MARKER} broke something")
+
+    client.app.add_api_route("/api/v1/boom", boom)  # type: ignore[attr-defined]
+    client.app.add_api_route("/boom", boom)  # type: ignore[attr-defined]
+    caplog.set_level(logging.DEBUG)
+    for path in ("/api/v1/boom", "/boom"):
+        response = client.get(path)
+        assert response.status_code == 500
+        assert MARKER not in response.text
+        assert "Something went wrong on our side" in response.text
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "unexpected ValueError" in text
+    assert MARKER not in text
