@@ -152,3 +152,11 @@ def test_openapi_documents_every_route(client: TestClient) -> None:
     body = spec["paths"]["/api/v1/assess"]["post"]["requestBody"]
     assert "surgery" in body["content"]["application/json"]["schema"]["properties"]
     assert client.get("/api/docs").status_code == 200
+
+
+def test_audit_log_has_a_json_twin(client: TestClient, database: Database) -> None:
+    auth = bearer(api_token(database, Scope.READ, Scope.WRITE))
+    client.post("/api/v1/patients", json={"display_name": "Audited"}, headers=auth)
+    events = client.get("/api/v1/audit", headers=auth).json()
+    assert {(e["action"], e["object_type"]) for e in events} >= {("create", "patient")}
+    assert all("Audited" not in str(e) for e in events)

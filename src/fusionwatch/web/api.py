@@ -114,6 +114,24 @@ def get_assessment(ctx: Ctx, who: Reader, assessment_id: int) -> dict[str, Any]:
         return evaluations.full(record)
 
 
+@router.get("/audit", summary="The latest audit events (who did what to which record)")
+def audit_log(ctx: Ctx, who: Reader) -> list[dict[str, Any]]:
+    with ctx.db.session() as db:
+        events = records.audit_trail(db)
+        ctx.audit(db, who.actor, "view", ("audit_log", None))
+        return [
+            {
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "action": e.action,
+                "object_type": e.object_type,
+                "object_id": e.object_id,
+                "outcome": e.outcome,
+            }
+            for e in events
+        ]
+
+
 def _patient(p: Any) -> dict[str, Any]:
     return {
         "id": p.id,

@@ -13,19 +13,19 @@ TRIAGE = {
         "css": "emergency",
         "patient": "Get emergency care now",
         "clinician": "Emergency",
-        "when": "Now: call your local emergency number or go to the nearest emergency department.",
+        "when": "Now. Call your local emergency number or go to the nearest emergency department.",
     },
     "prompt_referral": {
         "css": "prompt",
         "patient": "See a spine specialist soon",
         "clinician": "Prompt referral",
-        "when": "Soon: contact your surgeon's office or your doctor in the next few days.",
+        "when": "In the next few days. Contact your surgeon's office or your doctor.",
     },
     "routine": {
         "css": "routine",
         "patient": "Keep your planned check-ups",
         "clinician": "Routine",
-        "when": "At your next planned follow-up, or sooner if anything changes.",
+        "when": "At your next planned check-up, or sooner if anything changes.",
     },
 }
 SUSPICION = {
