@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 # Use uv from PATH when present; otherwise install the pinned uv into .tools/ (needs only pip).
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: run test install lint typecheck architecture unit rulebook bench bench-web clean
+.PHONY: run test install lint typecheck architecture unit rulebook bench bench-web clean chromium postgres
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -31,7 +31,15 @@ typecheck:
 architecture:
 	$(UV) run lint-imports
 
-unit:
+# The browser tests (tests/browser) drive Debian's Chromium; install it when it is missing.
+chromium:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
+
+# The store is also tested on a throw-away PostgreSQL cluster; install the server when missing.
+postgres:
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update && apt-get install -y --no-install-recommends postgresql)
+
+unit: chromium postgres
 	$(UV) run pytest
 
 rulebook: install
