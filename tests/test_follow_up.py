@@ -155,7 +155,7 @@ def test_mixed_instruments_each_get_a_trajectory(kb: Knowledge) -> None:
     assert result.follow_up is not None
     found = {t.instrument: t.pattern for t in result.follow_up.trajectories}
     assert found == {
-        "nrs_axial": "too_early",  # 3 points better at 6 weeks: below the SDC of 3.6
+        "nrs_axial": "improving_as_expected",  # 3 points better: past the MCID of 1.2
         "odi": "improving_as_expected",
         "promis_pf": "improving_as_expected",
         "walking_minutes": "not_classified",

@@ -61,11 +61,20 @@ def test_without_baseline_the_first_visit_is_the_start_and_no_6_month_verdict() 
 
 
 def test_exactly_at_the_threshold_counts() -> None:
-    assert odi((3, 32), baseline=50) == Pattern.IMPROVING  # 18 better = SDC
-    assert odi((3, 33), baseline=50) == Pattern.PLATEAU  # 17 better
+    # Better counts from the MCID (12.8); worse counts from the individual SDC (18).
+    assert odi((3, 37.2), baseline=50) == Pattern.IMPROVING
+    assert odi((3, 37.3), baseline=50) == Pattern.PLATEAU
     assert odi((3, 32), (9, 50), baseline=50) == Pattern.IMPROVED_THEN_WORSENED  # fell 18
     # fell back 17 (below the SDC): no relapse, but no longer meaningfully better than before
     assert odi((3, 32), (9, 49), baseline=50) == Pattern.NOT_IMPROVED_BY_6_MONTHS
+    assert odi((3, 60), (6, 68), baseline=50) == Pattern.WORSENING
+    assert odi((3, 60), (6, 67.9), baseline=50) == Pattern.NOT_IMPROVED_BY_6_MONTHS
+
+
+def test_an_improvement_past_the_mcid_but_below_the_sdc_still_counts() -> None:
+    leg = limit_for(Instrument.NRS_LIMB, KB.thresholds)
+    points = [Point(0, 6, True), Point(3, 2), Point(9, 3)]
+    assert trajectory(Instrument.NRS_LIMB, points, leg, PHASES).pattern == Pattern.IMPROVING
 
 
 def test_worsening_before_month_3_is_too_early_and_relapse_needs_month_3() -> None:

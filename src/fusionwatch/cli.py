@@ -15,7 +15,7 @@ from rich.panel import Panel
 
 from fusionwatch import console as view
 from fusionwatch import questionnaire as qn
-from fusionwatch import rulebook
+from fusionwatch import rulebook, track_cli
 from fusionwatch.casefile import parse_data, read_case
 from fusionwatch.core.case import Case
 from fusionwatch.core.engine import assess
@@ -37,6 +37,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(track_cli.app, name="track")
 out = Console()
 err = Console(stderr=True)
 

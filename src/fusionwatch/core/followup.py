@@ -143,7 +143,8 @@ def _sign_checks(
     checks = []
     for sign, label, key, wanted in pairs:
         answer, scores = env.get(sign), facts[f"derived.scores_{key}"]
-        evidence = [summary(t) for t in found if t.pattern in wanted]
+        feeding = [t for t in found if Instrument(t.instrument) in FEEDS_SIGNS]
+        evidence = [summary(t) for t in feeding if t.pattern in wanted]
         note = _note(answer, scores if isinstance(scores, bool) else None, evidence)
         counted = facts[f"derived.sign_{key}"]
         checks.append(
@@ -185,20 +186,23 @@ def summary(t: Trajectory) -> str:
         return f"{name}: {pattern}."
     start = "before surgery" if t.has_baseline else f"first (month {t.reference.month:g})"
     line = (
-        f"{name}: {start} {t.reference.value:g}, best {t.best.value:g}"
-        f" (month {max(t.best.month, 0):g}), latest {t.latest.value:g} (month {t.latest.month:g})"
+        f"{name}: {start} {t.reference.value:g}, best {t.best.value:g} ({_when(t.best)})"
+        f", latest {t.latest.value:g} (month {t.latest.month:g})"
         f" = {_direction(t)}"
     )
+    if t.mcid is not None:
+        reached = "reached" if t.beyond_mcid else "not reached"
+        line += f"; better counts from {t.mcid:g} (MCID, {reached})"
     if t.threshold is not None:
-        line += f"; threshold {t.threshold:g} ({t.basis})"
-        if t.pattern == Pattern.IMPROVED_THEN_WORSENED.value:
-            fell = abs(t.latest.value - t.best.value)
-            line += f"; fell back {fell:g} from the best, from month {t.worsening_month:g}"
-        if t.mcid is not None and t.basis != "minimal clinically important difference":
-            line += (
-                f"; MCID {t.mcid:g} {'passed' if t.beyond_mcid else 'not passed'} since the start"
-            )
+        line += f"; worse counts from {t.threshold:g} ({t.basis})"
+    if t.pattern == Pattern.IMPROVED_THEN_WORSENED.value:
+        fell = abs(t.latest.value - t.best.value)
+        line += f"; fell back {fell:g} from the best, from month {t.worsening_month:g}"
     return f"{line} -> {pattern}."
+
+
+def _when(p: Point) -> str:
+    return "before surgery" if p.baseline else f"month {p.month:g}"
 
 
 def _direction(t: Trajectory) -> str:

@@ -1,8 +1,10 @@
 """Score trajectories: the starting, best and latest point of each score, and its pattern.
 
-Changes are judged against one person's *smallest detectable change* where the evidence gives one
-(a change smaller than that can be measurement error in a single person), else against the group
-*minimal clinically important difference*; each trajectory says which it used. Decision 0004.
+An improvement counts when it reaches the *minimal clinically important difference* (MCID), the
+smallest change patients notice. A worsening counts only when it reaches one person's *smallest
+detectable change* (SDC) where the evidence gives one, because a smaller change can be measurement
+error in a single person; without a published SDC the MCID is used, and each trajectory says which
+(``basis``). Decision 0004.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -68,7 +70,13 @@ class Limit:
 
     @property
     def threshold(self) -> float | None:
+        """How far a score must fall to count as worse for one person."""
         return self.sdc if self.sdc is not None else self.mcid
+
+    @property
+    def improvement(self) -> float | None:
+        """How far a score must rise to count as better."""
+        return self.mcid if self.mcid is not None else self.sdc
 
     @property
     def basis(self) -> str | None:
@@ -147,10 +155,11 @@ def _judged(
     # The best point: the largest gain, the earliest of equals.
     best = max([reference, *later], key=gain)
     latest = post[-1]
-    threshold = limit.threshold
+    threshold, improvement = limit.threshold, limit.improvement
     pattern, month = Pattern.NOT_CLASSIFIED, None
-    if threshold is not None:
-        pattern, month = _pattern(reference, best, later, gain, threshold, phases)
+    if threshold is not None and improvement is not None:
+        steps = (improvement, threshold)
+        pattern, month = _pattern(reference, best, later, gain, steps, phases)
     change = round(latest.value - reference.value, 6)
     return Trajectory(
         base.instrument,
@@ -165,7 +174,7 @@ def _judged(
         basis=limit.basis,
         threshold_id=limit.threshold_id,
         mcid=limit.mcid,
-        beyond_mcid=None if limit.mcid is None else abs(change) >= limit.mcid,
+        beyond_mcid=None if limit.mcid is None else gain(latest) >= limit.mcid,
         worsening_month=month,
     )
 
@@ -175,20 +184,21 @@ def _pattern(  # noqa: PLR0917  (each argument is a distinct part of one judgeme
     best: Point,
     later: list[Point],
     gain: Callable[[Point], float],
-    threshold: float,
+    steps: tuple[float, float],
     phases: Phases,
 ) -> tuple[Pattern, float | None]:
+    improvement, threshold = steps
     latest = later[-1]
     now = gain(latest)
     # A change exactly at the threshold counts: MCID and SDC are "at least this much" values.
-    improved = best is not reference and gain(best) >= threshold
+    improved = best is not reference and gain(best) >= improvement
     fell = gain(best) - now >= threshold
     if improved and fell and latest.month >= phases.early and latest.month > best.month:
         after = [p for p in later if p.month > best.month and gain(best) - gain(p) >= threshold]
         return Pattern.IMPROVED_THEN_WORSENED, after[0].month
     if now <= -threshold and latest.month >= phases.early:
         return Pattern.WORSENING, next(p.month for p in later if gain(p) <= -threshold)
-    if now >= threshold:
+    if now >= improvement:
         return Pattern.IMPROVING, None
     if latest.month < phases.early:
         return Pattern.TOO_EARLY, None
