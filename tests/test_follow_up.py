@@ -4,13 +4,20 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fusionwatch.casefile import parse_data
+from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError
 from fusionwatch.core.results import Assessment
+from fusionwatch.core.scores import Visit
+from fusionwatch.core.vocab import SUSPICION_ORDER
+from fusionwatch.knowledge import load
 from tests.conftest import AS_OF
+from tests.test_safety_properties import CASES
 
 RELAPSE = [
     {"baseline": True, "odi": 52, "nrs_axial": 7},
@@ -193,3 +200,29 @@ def test_dated_series_uses_calendar_months(kb: Knowledge) -> None:
     assert [p.month for p in t.points][1:] == [3.0, 12.0]
     assert t.pattern == "improved_then_worsened"
     assert dt.date(2026, 11, 23) == AS_OF
+
+
+KB = load()
+TRIAGE_RANK = {"routine": 0, "prompt_referral": 1, "emergency": 2}
+SCORE = st.floats(0, 10, allow_nan=False)
+
+
+@st.composite
+def series(draw: st.DrawFn) -> tuple[Visit, ...]:
+    visits = [Visit(baseline=True, nrs_axial=draw(SCORE), nrs_limb=draw(SCORE))]
+    month = 0.0
+    for _ in range(draw(st.integers(1, 5))):
+        month += draw(st.floats(0.5, 6))
+        visits.append(Visit(month=round(month, 2), nrs_axial=draw(SCORE), nrs_limb=draw(SCORE)))
+    return tuple(visits)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=CASES, visits=series())
+def test_adding_scores_never_lowers_suspicion_or_triage(
+    case: Case, visits: tuple[Visit, ...]
+) -> None:
+    without = assess(case, KB, AS_OF)
+    with_scores = assess(case.model_copy(update={"follow_up": visits}), KB, AS_OF)
+    assert SUSPICION_ORDER[with_scores.suspicion.level] >= SUSPICION_ORDER[without.suspicion.level]
+    assert TRIAGE_RANK[with_scores.triage.level] >= TRIAGE_RANK[without.triage.level]
