@@ -15,6 +15,7 @@ from fusionwatch.track_cli import INVALID_INPUT
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_CSV = ROOT / "examples/follow-up/scores.csv"
 EXAMPLE_CASE = ROOT / "examples/follow-up/case.yaml"
+WITH_SCORES = ROOT / "examples/follow-up/case-with-scores.yaml"
 AS_OF = "2026-09-01"
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -154,3 +155,21 @@ def test_plot_refuses_a_case_without_scores_and_other_formats(tmp_path: Path) ->
     assert result.exit_code == ExitCode.INVALID_INPUT  # type: ignore[attr-defined]
     result = invoke("track", "plot", str(EXAMPLE_CASE), "--out", str(tmp_path / "c.pdf"))
     assert result.exit_code != 0  # type: ignore[attr-defined]
+
+
+def test_assessing_never_loads_matplotlib() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, datetime as dt\n"
+        "from fusionwatch import cli\n"
+        "from fusionwatch.casefile import read_case\n"
+        "from fusionwatch.core.engine import assess\n"
+        "from fusionwatch.knowledge import load\n"
+        "from pathlib import Path\n"
+        f"case = read_case(Path({str(WITH_SCORES)!r}), dt.date(2026, 9, 1))\n"
+        "assess(case, load(), dt.date(2026, 9, 1))\n"
+        "assert 'matplotlib' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
