@@ -1,5 +1,7 @@
 """`fusionwatch track`: CSV import (with row-named errors) and the charts it draws."""
 
+import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -173,3 +175,16 @@ def test_assessing_never_loads_matplotlib() -> None:
         "assert 'matplotlib' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_patient_report_and_json_carry_the_follow_up() -> None:
+    patient = invoke("assess", "--for", "patient", "--as-of", AS_OF, str(WITH_SCORES))
+    text = " ".join(re.sub("[│╭╮╰╯─]", " ", patient.output).split())  # type: ignore[attr-defined]
+    assert "your scores show this, although you answered no" in text
+    assert "the person answered" not in text
+    machine = invoke("assess", "--json", "--as-of", AS_OF, str(WITH_SCORES))
+    data = json.loads(machine.stdout)  # type: ignore[attr-defined]
+    patterns = {t["instrument"]: t["pattern"] for t in data["follow_up"]["trajectories"]}
+    assert patterns["odi"] == "improved_then_worsened"
+    assert data["follow_up"]["signs"][0]["answer"] is False
+    assert data["follow_up"]["signs"][0]["counted"] is True

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from fusionwatch.core.derive.trajectory import PATTERN_TEXT, Pattern
-from fusionwatch.core.followup import FollowUpResult
+from fusionwatch.core.followup import FollowUpResult, SignCheck
 from fusionwatch.core.results import Assessment, Conclusion, MissingItem, show_value
 from fusionwatch.core.scores import INSTRUMENT_LABEL, Instrument
 
@@ -157,7 +157,9 @@ def _follow_up(f: FollowUpResult, audience: Audience) -> Panel:
         body.append(table)
         if audience == "clinician":
             body += [Text(line, style="dim") for line in f.summaries]
-        body += [Text.assemble((f"{c.label}: ", "bold"), c.note) for c in f.signs]
+            body += [Text.assemble((f"{c.label}: ", "bold"), c.note) for c in f.signs]
+        else:
+            body += [Text.assemble((f"{c.label}: ", "bold"), _plain(c)) for c in f.signs]
     upcoming = [m for m in f.milestones if m.status == "next"]
     for m in upcoming:
         body.append(
@@ -166,6 +168,25 @@ def _follow_up(f: FollowUpResult, audience: Audience) -> Panel:
     if not body:
         body.append(Text("No follow-up scores; the surgery date is needed for check points."))
     return Panel(Group(*body), title="Recovery over time")
+
+
+def _plain(c: SignCheck) -> str:
+    """The sign check in patient words: what the scores show and what counts."""
+    if c.scores and c.answer is False:
+        return (
+            "your scores show this, although you answered no. It counts as a warning sign;"
+            " please go through it with your care team."
+        )
+    if c.scores:
+        return (
+            "your scores show this, so it counts as a warning sign."
+            " Please mention it at your next visit."
+        )
+    if c.answer and c.scores is False:
+        return "you answered yes; your scores do not show it. Your answer still counts."
+    return (
+        "your scores do not show this." if c.scores is False else "not enough scores to tell yet."
+    )
 
 
 def _point(p: object) -> str:
