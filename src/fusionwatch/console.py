@@ -162,9 +162,10 @@ def _follow_up(f: FollowUpResult, audience: Audience) -> Panel:
             body += [Text.assemble((f"{c.label}: ", "bold"), _plain(c)) for c in f.signs]
     upcoming = [m for m in f.milestones if m.status == "next"]
     for m in upcoming:
-        body.append(
-            Text.assemble(("Next check: ", "bold"), f"{m.name} after surgery - {m.purpose}")
-        )
+        line = Text.assemble(("Next check: ", "bold"), f"{m.name} after surgery - {m.purpose}")
+        if audience == "clinician":
+            line.append(f" [{m.source}]", style="dim")
+        body.append(line)
     if not body:
         body.append(Text("No follow-up scores; the surgery date is needed for check points."))
     return Panel(Group(*body), title="Recovery over time")

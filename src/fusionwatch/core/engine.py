@@ -66,9 +66,9 @@ class _Run:
         env["derived.months_since_surgery"] = months_since_surgery(case.surgery, as_of)
         env["derived.level_count"] = case.surgery.level_count or None
         env["derived.vertebra_count"] = case.surgery.vertebra_count or None
-        thresholds, units = self.kb.thresholds, self.kb.units
+        thresholds, info = self.kb.thresholds, self.kb.threshold_info
         self.follow_up: FollowUpResult
-        self.follow_up, facts = follow_up(case.follow_up, case.surgery.date, thresholds, units, env)
+        self.follow_up, facts = follow_up(case.follow_up, case.surgery.date, thresholds, info, env)
         env.update(facts)
 
     def _band(self) -> tuple[TableTrace, ...]:

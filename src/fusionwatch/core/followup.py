@@ -19,6 +19,7 @@ from fusionwatch.core.derive.trajectory import (
     limit_for,
     trajectory,
 )
+from fusionwatch.core.knowledge import Threshold
 from fusionwatch.core.scores import INSTRUMENT_LABEL, Instrument, Visit, visit_month
 
 # The two signs are about pain, so only the pain and pain-disability scores feed them.
@@ -54,13 +55,13 @@ def follow_up(
     visits: tuple[Visit, ...],
     surgery_date: dt.date | None,
     thresholds: Mapping[str, float],
-    units: Mapping[str, str],
+    info: Mapping[str, Threshold],
     env: Mapping[str, object],
 ) -> tuple[FollowUpResult, dict[str, bool | float | None]]:
     """The follow-up result and the derived facts it adds for the rules."""
     months_since = env.get("derived.months_since_surgery")
     known = isinstance(months_since, int | float) and not isinstance(months_since, bool)
-    when = milestones(thresholds, units, float(months_since) if known else None)  # type: ignore[arg-type]
+    when = milestones(info, float(months_since) if known else None)  # type: ignore[arg-type]
     phases = Phases(thresholds["months.early_recovery"], thresholds["months.fusion_assessment"])
     series = _series(visits, surgery_date)
     found = tuple(

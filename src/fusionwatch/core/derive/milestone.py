@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from fusionwatch.core.knowledge import Threshold
 from fusionwatch.core.months import DAYS_PER_MONTH
 
 # (threshold id, what the check is for). The months come from thresholds.yaml with their sources.
@@ -24,10 +25,11 @@ class Milestone:
     purpose: str
     threshold: str
     status: str
+    source: str
 
 
 def milestones(
-    thresholds: Mapping[str, float], units: Mapping[str, str], months_since: float | None
+    thresholds: Mapping[str, Threshold], months_since: float | None
 ) -> tuple[Milestone, ...]:
     """Every check point with its status: passed, next (the first one not yet passed), later.
 
@@ -36,7 +38,8 @@ def milestones(
     found: list[Milestone] = []
     next_given = False
     for threshold_id, purpose in CHECKPOINTS:
-        month, name = _when(thresholds[threshold_id], units[threshold_id])
+        known = thresholds[threshold_id]
+        month, name = _when(known.value, known.unit)
         if months_since is None:
             status = "unknown"
         elif month < months_since:
@@ -45,7 +48,9 @@ def milestones(
             status, next_given = "next", True
         else:
             status = "later"
-        found.append(Milestone(name, month, purpose, threshold_id, status))
+        kind = " - a setting, no published value" if known.kind.value == "setting" else ""
+        source = f"{known.cite}: {known.locator}{kind}"
+        found.append(Milestone(name, month, purpose, threshold_id, status, source))
     return tuple(found)
 
 
