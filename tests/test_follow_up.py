@@ -226,3 +226,11 @@ def test_adding_scores_never_lowers_suspicion_or_triage(
     with_scores = assess(case.model_copy(update={"follow_up": visits}), KB, AS_OF)
     assert SUSPICION_ORDER[with_scores.suspicion.level] >= SUSPICION_ORDER[without.suspicion.level]
     assert TRIAGE_RANK[with_scores.triage.level] >= TRIAGE_RANK[without.triage.level]
+
+
+def test_the_self_check_never_asks_for_a_score_series(kb: Knowledge) -> None:
+    from fusionwatch import questionnaire as qn
+
+    for mode in ("patient", "clinician"):
+        asked = {q.fact.id for q in qn.other_questions(kb, mode)}
+        assert "follow_up" not in asked
