@@ -15,7 +15,7 @@ from rich.panel import Panel
 
 from fusionwatch import console as view
 from fusionwatch import questionnaire as qn
-from fusionwatch import rulebook, server_cli
+from fusionwatch import rulebook, server_cli, track_cli
 from fusionwatch.casefile import parse_data, read_case
 from fusionwatch.core.case import Case
 from fusionwatch.core.engine import assess
@@ -41,6 +41,7 @@ app.command()(server_cli.serve)
 app.add_typer(server_cli.users, name="users")
 app.add_typer(server_cli.tokens, name="tokens")
 app.add_typer(server_cli.database, name="db")
+app.add_typer(track_cli.app, name="track")
 out = Console()
 err = Console(stderr=True)
 

@@ -8,7 +8,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from fusionwatch.core.derive.trajectory import PATTERN_TEXT, Pattern
+from fusionwatch.core.followup import FollowUpResult, SignCheck
 from fusionwatch.core.results import Assessment, Conclusion, MissingItem, show_value
+from fusionwatch.core.scores import INSTRUMENT_LABEL, Instrument
 
 Audience = Literal["patient", "clinician"]
 
@@ -33,6 +36,12 @@ def render(console: Console, assessment: Assessment, audience: Audience) -> None
         console.print(part)
 
 
+def render_follow_up(console: Console, assessment: Assessment, audience: Audience) -> None:
+    """Print only the scores over time, the time-pattern signs and the next check point."""
+    if assessment.follow_up is not None:
+        console.print(_follow_up(assessment.follow_up, audience))
+
+
 def render_triage(console: Console, assessment: Assessment, audience: Audience) -> None:
     """Print only the triage (used when the self-check stops for an emergency)."""
     console.print(_triage(assessment, audience))
@@ -41,6 +50,8 @@ def render_triage(console: Console, assessment: Assessment, audience: Audience) 
 
 def _parts(a: Assessment, audience: Audience) -> list[RenderableType]:
     parts: list[RenderableType] = [_triage(a, audience), _suspicion(a, audience)]
+    if a.follow_up is not None:
+        parts.append(_follow_up(a.follow_up, audience))
     if a.pain_generators:
         parts.append(_conclusions("Where the pain may come from", a.pain_generators, audience))
     for kind, title in KIND_TITLE.items():
@@ -126,3 +137,62 @@ def _sources(a: Assessment) -> Panel:
     for s in a.provenance.citations:
         table.add_row(s.cite, s.title, s.locator)
     return Panel(table, title="Sources behind this result")
+
+
+def _follow_up(f: FollowUpResult, audience: Audience) -> Panel:
+    """Scores over time with their patterns, the two time-pattern signs, and the next check."""
+    body: list[RenderableType] = []
+    if f.trajectories:
+        table = Table(expand=True)
+        for column in ("score", "start", "best", "latest", "pattern"):
+            table.add_column(column)
+        for t in f.trajectories:
+            table.add_row(
+                INSTRUMENT_LABEL[Instrument(t.instrument)],
+                _point(t.reference),
+                _point(t.best),
+                _point(t.latest),
+                PATTERN_TEXT[Pattern(t.pattern)],
+            )
+        body.append(table)
+        if audience == "clinician":
+            body += [Text(line, style="dim") for line in f.summaries]
+            body += [Text.assemble((f"{c.label}: ", "bold"), c.note) for c in f.signs]
+        else:
+            body += [Text.assemble((f"{c.label}: ", "bold"), _plain(c)) for c in f.signs]
+    upcoming = [m for m in f.milestones if m.status == "next"]
+    for m in upcoming:
+        line = Text.assemble(("Next check: ", "bold"), f"{m.name} after surgery - {m.purpose}")
+        if audience == "clinician":
+            line.append(f" [{m.source}]", style="dim")
+        body.append(line)
+    if not body:
+        body.append(Text("No follow-up scores; the surgery date is needed for check points."))
+    return Panel(Group(*body), title="Recovery over time")
+
+
+def _plain(c: SignCheck) -> str:
+    """The sign check in patient words: what the scores show and what counts."""
+    if c.scores and c.answer is False:
+        return (
+            "your scores show this, although you answered no. It counts as a warning sign;"
+            " please go through it with your care team."
+        )
+    if c.scores:
+        return (
+            "your scores show this, so it counts as a warning sign."
+            " Please mention it at your next visit."
+        )
+    if c.answer and c.scores is False:
+        return "you answered yes; your scores do not show it. Your answer still counts."
+    return (
+        "your scores do not show this." if c.scores is False else "not enough scores to tell yet."
+    )
+
+
+def _point(p: object) -> str:
+    month, value = getattr(p, "month", None), getattr(p, "value", None)
+    if month is None or value is None:
+        return "-"
+    when = "before surgery" if getattr(p, "baseline", False) else f"month {month:g}"
+    return f"{value:g} ({when})"

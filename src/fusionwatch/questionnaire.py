@@ -45,7 +45,8 @@ def emergency_questions(kb: Knowledge, mode: Mode) -> list[Question]:
 
 def other_questions(kb: Knowledge, mode: Mode) -> Iterator[Question]:
     for fact in kb.data.facts:
-        if fact.derived or "emergency" in fact.groups:
+        # A score series is imported (case file or CSV), not typed in one answer at a time.
+        if fact.derived or "emergency" in fact.groups or "series" in fact.groups:
             continue
         if mode == "patient" and (fact.patient is None or fact.id in PATIENT_SKIPS):
             continue

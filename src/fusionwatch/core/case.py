@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from fusionwatch.core.scores import FollowUp
 from fusionwatch.core.spine import REGION_VERTEBRAE, parse_level, vertebrae_of
 from fusionwatch.core.vocab import (
     Activity,
@@ -200,3 +201,4 @@ class Case(Section):
     risk: Risk = Risk()
     care: Care = Care()
     imaging: Imaging = Imaging()
+    follow_up: FollowUp = ()

@@ -15,6 +15,7 @@ from fusionwatch.core.knowledge import (
     Rule,
     RuleKind,
     Table,
+    Threshold,
 )
 from fusionwatch.core.logic import Compiled, Env, Predicate, compile_condition
 from fusionwatch.core.results import EducationItem, Source
@@ -89,6 +90,7 @@ class Knowledge:
         self.data = data
         self.version = data.version
         self.thresholds: Mapping[str, float] = {t.id: t.value for t in data.thresholds}
+        self.threshold_info: Mapping[str, Threshold] = {t.id: t for t in data.thresholds}
         self.facts: Mapping[str, Fact] = {f.id: f for f in data.facts}
         self.readers = tuple(_reader(f) for f in data.facts if not f.derived)
         self.tables = tuple(self._table(t) for t in data.tables)

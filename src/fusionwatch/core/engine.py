@@ -14,6 +14,7 @@ from fusionwatch.core.compiled import CompiledRule, Knowledge
 from fusionwatch.core.derive.timing import months_since_surgery
 from fusionwatch.core.errors import CaseError, Problem
 from fusionwatch.core.explain import Explainer
+from fusionwatch.core.followup import FollowUpResult, follow_up
 from fusionwatch.core.knowledge import RuleKind
 from fusionwatch.core.results import (
     Assessment,
@@ -65,6 +66,10 @@ class _Run:
         env["derived.months_since_surgery"] = months_since_surgery(case.surgery, as_of)
         env["derived.level_count"] = case.surgery.level_count or None
         env["derived.vertebra_count"] = case.surgery.vertebra_count or None
+        thresholds, info = self.kb.thresholds, self.kb.threshold_info
+        self.follow_up: FollowUpResult
+        self.follow_up, facts = follow_up(case.follow_up, case.surgery.date, thresholds, info, env)
+        env.update(facts)
 
     def _band(self) -> tuple[TableTrace, ...]:
         traces = []
@@ -163,6 +168,7 @@ class _Run:
                 citations=self.explain.citations(cited, education),
             ),
             derived={k: v for k, v in self.env.items() if k.startswith("derived.")},
+            follow_up=self.follow_up,
         )
 
 

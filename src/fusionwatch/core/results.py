@@ -6,6 +6,8 @@ benchmark target is tens of microseconds); ``fusionwatch.core.serialize`` dumps 
 
 from dataclasses import dataclass, field
 
+from fusionwatch.core.followup import FollowUpResult
+
 Value = bool | float | int | str | None
 
 
@@ -123,6 +125,7 @@ class Assessment:
     disclaimer: str
     provenance: Provenance
     derived: dict[str, Value] = field(default_factory=dict)
+    follow_up: FollowUpResult | None = None
 
 
 def show_value(value: Value) -> str:

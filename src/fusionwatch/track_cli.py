@@ -1,0 +1,138 @@
+"""The ``fusionwatch track`` commands: import outcome scores from CSV, and chart them."""
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+
+from fusionwatch import console as view
+from fusionwatch import scorefile
+from fusionwatch.casefile import parse_data, read_case
+from fusionwatch.core.case import Case
+from fusionwatch.core.engine import assess
+from fusionwatch.core.errors import CaseError, Problem
+from fusionwatch.core.results import Assessment
+from fusionwatch.knowledge import load
+
+# The same numbers as fusionwatch.cli.ExitCode (a test keeps them equal).
+INVALID_INPUT = 2
+
+app = typer.Typer(
+    help="Follow-up over time: import outcome scores (CSV) and chart them.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+AsOf = Annotated[
+    dt.datetime | None,
+    typer.Option("--as-of", formats=["%Y-%m-%d"], help="Assessment date (default: today)."),
+]
+
+
+@app.command("import")
+def import_scores(  # noqa: PLR0917  (Typer reads each option from a parameter)
+    scores: Annotated[Path, typer.Argument(help="CSV: a 'when' column, then score columns.")],
+    case_file: Annotated[
+        Path | None, typer.Option("--case", help="Merge into this case file (.yaml, .json).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Write the merged case file here.")
+    ] = None,
+    surgery_date: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Date of the fusion (when there is no --case)."),
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option(help="Fused region (when there is no --case).")
+    ] = None,
+    as_of: AsOf = None,
+) -> None:
+    """Read a score CSV, check it, merge it into a case, and show the recovery patterns."""
+    day = as_of.date() if as_of is not None else dt.date.today()
+    try:
+        data, added, replaced = _merged(scores, case_file, surgery_date, region, day)
+        case = parse_data(data, day)
+    except CaseError as error:
+        _report(str(scores), error)
+        raise typer.Exit(INVALID_INPUT) from error
+    result = assess(case, load(), day)
+    view.render_follow_up(out, result, "clinician")
+    out.print(f"{added} visits read from {scores}; {replaced} replaced at the same time point.")
+    if output is not None:
+        _write(output, data)
+        out.print(f"Wrote {output}. Next: fusionwatch assess {output}")
+
+
+@app.command("plot")
+def plot(
+    case_file: Annotated[Path, typer.Argument(help="A case file with follow_up scores.")],
+    output: Annotated[Path, typer.Option("--out", help="Chart file: .svg or .png.")],
+    as_of: AsOf = None,
+) -> None:
+    """Chart each score over time, with the MCID band and the follow-up check points."""
+    from fusionwatch import charts  # noqa: PLC0415  (matplotlib loads only when charting)
+
+    day = as_of.date() if as_of is not None else dt.date.today()
+    if output.suffix.lower() not in charts.FORMATS:
+        raise typer.BadParameter("must end in .svg or .png", param_hint="--out")
+    try:
+        result = _assessed(read_case(case_file, day), day)
+    except CaseError as error:
+        _report(str(case_file), error)
+        raise typer.Exit(INVALID_INPUT) from error
+    if result.follow_up is None or not result.follow_up.trajectories:
+        err.print(f"{case_file} has no follow_up scores to chart.")
+        raise typer.Exit(INVALID_INPUT)
+    charts.write(result.follow_up, output, title=result.label)
+    out.print(f"Wrote {output}.")
+
+
+def _assessed(case: Case, day: dt.date) -> Assessment:
+    return assess(case, load(), day)
+
+
+def _merged(
+    scores: Path,
+    case_file: Path | None,
+    surgery: dt.datetime | None,
+    region: str | None,
+    day: dt.date,
+) -> tuple[dict[str, Any], int, int]:
+    rows = scorefile.read_scores(scores)
+    data = _case_data(case_file) if case_file is not None else {}
+    if case_file is None and (surgery is not None or region is not None):
+        given = {"date": surgery.date().isoformat() if surgery else None, "region": region}
+        data["surgery"] = {k: v for k, v in given.items() if v is not None}
+    surgery_model = parse_data({"surgery": data.get("surgery", {})}, day).surgery
+    scorefile.check_against(rows, surgery_model, day)
+    visits, replaced = scorefile.merge(list(data.get("follow_up", [])), [v for _, v in rows])
+    return {**data, "follow_up": visits}, len(rows), replaced
+
+
+def _case_data(path: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise CaseError([Problem(str(path), f"cannot be read as a case file ({error})")]) from error
+    if not isinstance(loaded, dict):
+        raise CaseError([Problem(str(path), "a case must be a mapping of sections")])
+    return loaded
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    if path.suffix.lower() == ".json":
+        path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    else:
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def _report(where: str, error: CaseError) -> None:
+    err.print(f"[bold red]{where}: not accepted[/bold red]")
+    for problem in error.problems:
+        err.print(f"  - {problem.field}: {problem.message}")
