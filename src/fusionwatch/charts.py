@@ -5,6 +5,7 @@ starting value (changes inside it are too small to matter), the follow-up check 
 a worsening began. SVG output is deterministic (fixed hash salt, no date) so it can be compared.
 """
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +35,20 @@ _CONCERN = frozenset(
 
 def write(result: FollowUpResult, path: Path, title: str | None = None) -> None:
     """Render every score of a follow-up result into one SVG or PNG file."""
+    path.write_bytes(render(result, path.suffix.lower().lstrip("."), title))
+
+
+def render(result: FollowUpResult, kind: str, title: str | None = None) -> bytes:
+    """The chart as SVG or PNG bytes (for the web app and reports)."""
     import matplotlib as mpl  # noqa: PLC0415  (only charting pays for matplotlib)
 
     mpl.use("Agg")
+    buffer = io.BytesIO()
     with mpl.rc_context(_STYLE):
         figure = _figure(result, title)
-        kind = path.suffix.lower().lstrip(".")
         metadata = {"Date": None} if kind == "svg" else None
-        figure.savefig(path, format=kind, metadata=metadata, dpi=110, bbox_inches="tight")
+        figure.savefig(buffer, format=kind, metadata=metadata, dpi=110, bbox_inches="tight")
+    return buffer.getvalue()
 
 
 def _figure(result: FollowUpResult, title: str | None) -> Any:

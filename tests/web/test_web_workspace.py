@@ -1,6 +1,7 @@
 """The clinician workspace: sign-in, lockout, CSRF, patients, evaluations, reports, audit."""
 
 import datetime as dt
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -9,6 +10,7 @@ from conftest import NOW, PASSWORD, Clock, csrf, session_token, sign_in
 from fusionwatch.store.database import Database
 from fusionwatch.store.tables import AssessmentRecord, AuditEvent
 
+EXAMPLES = Path(__file__).parents[2] / "examples"
 EVALUATION = {
     "surgery.months_since": "14",
     "surgery.region": "lumbar",
@@ -252,3 +254,26 @@ def test_missing_records_are_404_pages(client: TestClient) -> None:
     sign_in(client)
     assert client.get("/patients/999").status_code == 404
     assert client.get("/assessments/999").status_code == 404
+
+
+def test_follow_up_scores_show_their_pattern_and_chart(client: TestClient) -> None:
+    import yaml
+
+    case = yaml.safe_load(EXAMPLES.joinpath("follow-up", "case-with-scores.yaml").read_text())
+    token = sign_in(client)
+    path = add_patient(client, token)
+    extra = yaml.safe_dump({"follow_up": case["follow_up"]})
+    form = {f"surgery.{k}": str(v) for k, v in case["surgery"].items() if k != "levels"}
+    status, html, where = evaluate(client, path, {**form, "extra_case_data": extra})
+    assert status == 200, html
+    assert "Recovery over time" in html
+    assert "improved, then worsened" in html
+    assert f'src="{where}/chart.svg"' in html
+    chart = client.get(f"{where}/chart.svg")
+    assert chart.headers["content-type"] == "image/svg+xml"
+    assert b'id="series-odi"' in chart.content
+    assert b'id="mcid-band-odi"' in chart.content
+    report = client.get(f"{where}/report.pdf")
+    assert report.content.startswith(b"%PDF")
+    form_again = client.get(f"{path}/evaluate").text
+    assert "follow_up" in form_again  # scores kept in the JSON box for the next visit

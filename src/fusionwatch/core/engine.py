@@ -116,6 +116,7 @@ class _Run:
             reasons=tuple(reasons),
             limited_by=tuple(limited),
             explanation=message.clinician,
+            patient_explanation=message.patient,
         )
 
     def _triage(self, emergency: list[Conclusion], referral: list[Conclusion]) -> TriageResult:

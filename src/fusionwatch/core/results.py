@@ -73,6 +73,7 @@ class SuspicionResult:
     reasons: tuple[Conclusion, ...]
     limited_by: tuple[Conclusion, ...]
     explanation: str
+    patient_explanation: str = ""
 
 
 @dataclass(frozen=True, slots=True)

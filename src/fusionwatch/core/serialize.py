@@ -13,6 +13,11 @@ def dump_json(assessment: Assessment, *, indent: int | None = None) -> bytes:
     return _ADAPTER.dump_json(assessment, indent=indent)
 
 
+def from_data(data: Any) -> Assessment:
+    """A stored assessment (plain JSON data) back as the result objects."""
+    return _ADAPTER.validate_python(data)
+
+
 def to_data(assessment: Assessment) -> dict[str, Any]:
     data: dict[str, Any] = _ADAPTER.dump_python(assessment, mode="json")
     return data

@@ -57,13 +57,30 @@ def education(result: dict[str, Any], *kinds: str) -> list[dict[str, Any]]:
     return [e for e in result["education"] if e["kind"] in kinds]
 
 
+def references(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each cited source once, in order of first use (a source may be cited at many places)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for s in result["provenance"]["citations"]:
+        seen.setdefault(s["cite"], s)
+    return list(seen.values())
+
+
 def reference_numbers(result: dict[str, Any]) -> dict[str, int]:
-    """Each cited source's number in the result's reference list (1-based)."""
-    return {s["cite"]: n for n, s in enumerate(result["provenance"]["citations"], start=1)}
+    """Each cited source's number in the reference list (1-based)."""
+    return {s["cite"]: n for n, s in enumerate(references(result), start=1)}
 
 
 def markdown(text: str) -> Markup:
     return Markup(_MARKDOWN.render(text))  # noqa: S704 - html is off, so the output is escaped
+
+
+def source_numbers(sources: list[dict[str, Any]], refs: dict[str, int]) -> list[int]:
+    return sorted({refs[s["cite"]] for s in sources})
+
+
+def derived_fact(fact: str) -> bool:
+    """A value the engine worked out, not something the person answered."""
+    return fact.startswith(("derived.", "result."))
 
 
 def shown(value: Any) -> str:
@@ -71,7 +88,9 @@ def shown(value: Any) -> str:
         return "unknown"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return str(value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value).replace("_", " ")
 
 
 def template_names() -> dict[str, Any]:
@@ -83,5 +102,7 @@ def template_names() -> dict[str, Any]:
         "education": education,
         "shown": shown,
         "reference_numbers": reference_numbers,
+        "references": references,
+        "source_numbers": source_numbers,
         "markdown": markdown,
     }

@@ -1,14 +1,17 @@
 """The clinician workspace: sign-in, patients, evaluations, explained assessments and reports."""
 
 import json
+from base64 import b64encode
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from fusionwatch import charts
 from fusionwatch.casefile import read_mapping
 from fusionwatch.core.errors import CaseError
+from fusionwatch.core.serialize import from_data
 from fusionwatch.report.pdf import render_pdf
 from fusionwatch.store import accounts, records
 from fusionwatch.store.accounts import LoginOutcome, Principal
@@ -170,11 +173,29 @@ def assessment_page(request: Request, ctx: Ctx, user: User, assessment_id: int) 
         record = _assessment(db, assessment_id)
         patient = _patient(db, record.patient_id)
         ctx.audit(db, user.actor, "view", ("assessment", assessment_id))
+    follow_up = record.result.get("follow_up") or {}
+    chart = f"/assessments/{record.id}/chart.svg" if follow_up.get("trajectories") else None
     return page(
         request,
         "assessment.html",
-        {"user": user, "record": record, "patient": patient, "result": record.result},
+        {
+            "user": user,
+            "record": record,
+            "patient": patient,
+            "result": record.result,
+            "chart_src": chart,
+        },
     )
+
+
+@router.get("/assessments/{assessment_id}/chart.svg")
+def assessment_chart(ctx: Ctx, user: User, assessment_id: int) -> Response:
+    with ctx.db.session() as db:
+        record = _assessment(db, assessment_id)
+    svg = _chart(record.result)
+    if svg is None:
+        raise LookupError("chart")
+    return Response(svg, media_type="image/svg+xml")
 
 
 @router.get("/assessments/{assessment_id}/report.pdf")
@@ -190,6 +211,7 @@ def assessment_pdf(request: Request, ctx: Ctx, user: User, assessment_id: int) -
             "result": record.result,
             "user": user,
             "knowledge_version": record.knowledge_version,
+            "chart_src": _data_uri(_chart(record.result)),
         }
     )
     return Response(
@@ -257,6 +279,17 @@ def _merged(data: dict[str, Any], extra_text: str) -> tuple[dict[str, Any], str 
     if not isinstance(extra, dict):
         return data, "must be a mapping of case sections, for example {imaging: {...}}"
     return forms.deep_merge(extra, data), None
+
+
+def _chart(result: dict[str, Any]) -> bytes | None:
+    """The stored result's score chart, drawn from the record (never recomputed)."""
+    follow_up = from_data(result).follow_up
+    return charts.render(follow_up, "svg") if follow_up and follow_up.trajectories else None
+
+
+def _data_uri(svg: bytes | None) -> str | None:
+    # Reports embed the chart, so the PDF renderer never fetches anything.
+    return None if svg is None else "data:image/svg+xml;base64," + b64encode(svg).decode()
 
 
 def _patient(db: Any, patient_id: int) -> Any:
