@@ -17,6 +17,7 @@ from fusionwatch.casefile import parse_data
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.engine import assess
 from fusionwatch.core.results import Assessment
+from fusionwatch.core.site import DEFAULT_SITE, Site, StimulatorPolicy
 
 CASES_DIR = Path(__file__).parent / "cases"
 MIN_VIGNETTES = 40
@@ -51,6 +52,16 @@ def _as_of(value: object) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
+def _site(vignette: dict[str, Any]) -> Site:
+    """A vignette may name the site's choices (stimulator policy, motion cut-off)."""
+    if "site" not in vignette:
+        return DEFAULT_SITE
+    choices = dict(vignette["site"])
+    if "stimulator_policy" in choices:
+        choices["stimulator_policy"] = StimulatorPolicy(choices["stimulator_policy"])
+    return Site(**choices)
+
+
 def _fired(result: Assessment) -> set[str]:
     """Every rule that fired: triage and suspicion reasons, caps, generators, recommendations."""
     fired = {t.rule for t in result.provenance.rules if t.outcome == "fires"}
@@ -69,7 +80,7 @@ def test_vignette(kb: Knowledge, vignette: dict[str, Any]) -> None:
     expect: dict[str, Any] = vignette["expect"]
     assert set(expect) <= EXPECT_KEYS, f"unknown expectation keys {set(expect) - EXPECT_KEYS}"
     as_of = _as_of(vignette["as_of"])
-    result = assess(parse_data(vignette["case"], as_of), kb, as_of)
+    result = assess(parse_data(vignette["case"], as_of), kb, as_of, _site(vignette))
     fired = _fired(result)
     missing = [m.fact for m in result.missing_information]
     unanswered = [m.fact for m in result.triage.unanswered_emergency]

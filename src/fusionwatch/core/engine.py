@@ -7,24 +7,42 @@ suspicion is the highest band any rule supports, lowered only by a cap that is k
 """
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import CompiledRule, Knowledge
+from fusionwatch.core.criteria import OUTCOME
+from fusionwatch.core.derive.fusion import Cutoffs, LevelStatus
+from fusionwatch.core.derive.studies import study_findings
 from fusionwatch.core.derive.timing import months_since_surgery
 from fusionwatch.core.errors import CaseError, Problem
 from fusionwatch.core.explain import Explainer
 from fusionwatch.core.knowledge import RuleKind
 from fusionwatch.core.results import (
     Assessment,
+    Candidacy,
     Conclusion,
+    Criterion,
+    ImagingResult,
+    LevelResult,
     Provenance,
     RuleTrace,
+    Source,
+    SummaryFact,
     SuspicionResult,
     TableTrace,
     TriageResult,
+    Value,
 )
+from fusionwatch.core.site import DEFAULT_SITE, POLICY_TITLES, Site
 from fusionwatch.core.vocab import SUSPICION_ORDER, Suspicion, Triage
+
+CUTOFF_NOTE = (
+    "Angular motion cut-off: < {cutoff:g}° counts as no motion (a site setting; default 5°, the "
+    "most consistent interbody criterion, Duits 2024). The cut-off moves results a lot: apparent "
+    "cervical nonunion was 44% at 1° and 6% at 4° in one series (Hipp 2005)."
+)
 
 _LATER_KINDS = (
     RuleKind.GENERATOR,
@@ -36,20 +54,23 @@ _LATER_KINDS = (
 )
 
 
-def assess(case: Case, kb: Knowledge, as_of: dt.date) -> Assessment:
+def assess(case: Case, kb: Knowledge, as_of: dt.date, site: Site = DEFAULT_SITE) -> Assessment:
     """Assess one validated case against the knowledge base as of a given date."""
-    run = _Run(case, kb, as_of)
+    run = _Run(case, kb, as_of, site)
     return run.assessment()
 
 
 class _Run:
     """The state of one assessment while it is being worked out."""
 
-    def __init__(self, case: Case, kb: Knowledge, as_of: dt.date) -> None:
+    def __init__(
+        self, case: Case, kb: Knowledge, as_of: dt.date, site: Site = DEFAULT_SITE
+    ) -> None:
         if case.surgery.date is not None and case.surgery.date > as_of:
             problem = Problem("surgery.date", f"must not be after the assessment date {as_of}")
             raise CaseError([problem])
-        self.case, self.kb, self.as_of = case, kb, as_of
+        self.case, self.kb, self.as_of, self.site = case, kb, as_of, site
+        self.imaging: ImagingResult | None = None
         self.env: dict[str, Any] = {r.fact: r.value(case) for r in kb.readers}
         self.explain = Explainer(kb, self.env)
         self.traces: list[RuleTrace] = []
@@ -65,6 +86,43 @@ class _Run:
         env["derived.months_since_surgery"] = months_since_surgery(case.surgery, as_of)
         env["derived.level_count"] = case.surgery.level_count or None
         env["derived.vertebra_count"] = case.surgery.vertebra_count or None
+        # Only cases with studies pay for the imaging work; the summary answers stand otherwise.
+        if case.imaging.studies:
+            self.imaging = self._imaging(case, as_of)
+
+    def _imaging(self, case: Case, as_of: dt.date) -> ImagingResult:
+        cutoffs = Cutoffs.from_thresholds(self.kb.thresholds, self.site.motion_cutoff_deg)
+        found = study_findings(case, cutoffs, as_of)
+        for merged in found.summary:
+            self.env[merged.fact] = merged.used
+        self.env["derived.months_without_progress"] = found.months_without_progress
+        summary = tuple(
+            SummaryFact(m.fact, _value(m.given), _value(m.derived), _value(m.used), m.conflict)
+            for m in found.summary
+        )
+        return ImagingResult(
+            levels=tuple(self._level(status) for status in found.levels),
+            summary=summary,
+            motion_cutoff_deg=cutoffs.angle_deg,
+            cutoff_note=CUTOFF_NOTE.format(cutoff=cutoffs.angle_deg),
+        )
+
+    def _level(self, s: LevelStatus) -> LevelResult:
+        reasons = tuple(
+            Criterion(r.text, "noted", (self.kb.source(r.cite, r.locator),)) for r in s.reasons
+        )
+        return LevelResult(
+            level=s.level,
+            status=s.status.value,
+            months_after_fusion=s.months,
+            decided_by=s.modality,
+            angle_deg=s.angle_deg,
+            translation_mm=s.translation_mm,
+            interspinous_mm=s.interspinous_mm,
+            hardware_failure=s.hardware_failure,
+            progress=s.progress,
+            reasons=reasons,
+        )
 
     def _band(self) -> tuple[TableTrace, ...]:
         traces = []
@@ -79,9 +137,11 @@ class _Run:
         for count in self.kb.counts:
             self.env[count.fact.id] = sum(1 for part in count.parts if part.run(self.env) is True)
 
-    def _evaluate(self, kind: RuleKind) -> list[Conclusion]:
+    def _evaluate(
+        self, kind: RuleKind, rules: Sequence[CompiledRule] | None = None
+    ) -> list[Conclusion]:
         fired = self.fired[kind]
-        for compiled in self.kb.rules[kind]:
+        for compiled in self.kb.rules[kind] if rules is None else rules:
             outcome = compiled.when.run(self.env)
             if outcome is True:
                 conclusion = self.explain.conclusion(compiled)
@@ -132,18 +192,38 @@ class _Run:
             unanswered_emergency=pending,
         )
 
+    def _stimulator(self) -> Candidacy:
+        """Candidacy under the site's policy only; other policies' questions are not asked."""
+        policy = self.site.stimulator_policy
+        pathways = [
+            c for c in self.kb.rules[RuleKind.STIMULATOR] if c.rule.then.target == policy.value
+        ]
+        fired = self._evaluate(RuleKind.STIMULATOR, pathways)
+        outcomes = {c.when.run(self.env) for c in pathways}
+        candidate = True if True in outcomes else (None if None in outcomes else False)
+        self.env["result.stimulator_candidate"] = candidate
+        criteria = tuple(
+            Criterion(f"{c.rule.title} - {text}", OUTCOME[part.run(self.env)], ())
+            for c in pathways
+            for text, part in self.kb.criteria[c.rule.id]
+        )
+        return Candidacy(policy.value, POLICY_TITLES[policy], candidate, tuple(fired), criteria)
+
     def assessment(self) -> Assessment:
         emergency = self._evaluate(RuleKind.EMERGENCY)
         suspicion = self._suspicion()
+        concordance = self._evaluate(RuleKind.CONCORDANCE)
         referral = self._evaluate(RuleKind.REFERRAL)
         triage = self._triage(emergency, referral)
+        stimulator = self._stimulator()
         for kind in _LATER_KINDS:
             self._evaluate(kind)
         self.env["result.revision_considered"] = bool(self.fired[RuleKind.REVISION])
         education = self.explain.education()
         recommendations = tuple(c for kind in _LATER_KINDS[1:] for c in self.fired[kind])
         cited = [*emergency, *suspicion.reasons, *suspicion.limited_by, *referral]
-        cited += [*self.fired[RuleKind.GENERATOR], *recommendations]
+        cited += [*self.fired[RuleKind.GENERATOR], *recommendations, *concordance]
+        cited += stimulator.pathways
         return Assessment(
             label=self.case.label,
             as_of=self.as_of.isoformat(),
@@ -160,10 +240,23 @@ class _Run:
                 as_of=self.as_of.isoformat(),
                 rules=tuple(self.traces),
                 tables=self.table_traces,
-                citations=self.explain.citations(cited, education),
+                citations=self.explain.citations(cited, education, _imaging_sources(self.imaging)),
             ),
             derived={k: v for k, v in self.env.items() if k.startswith("derived.")},
+            imaging=self.imaging,
+            concordance=tuple(concordance),
+            stimulator=stimulator,
         )
+
+
+def _value(value: object) -> Value:
+    return value if isinstance(value, bool | float | int | str) else None
+
+
+def _imaging_sources(imaging: ImagingResult | None) -> tuple[Source, ...]:
+    if imaging is None:
+        return ()
+    return tuple(s for level in imaging.levels for r in level.reasons for s in r.sources)
 
 
 def decide_triage(kb: Knowledge, env: dict[str, Any]) -> str:

@@ -16,12 +16,16 @@ def months_since_surgery(surgery: Surgery, as_of: dt.date) -> float | None:
     """
     if surgery.date is None:
         return surgery.months_since
-    start = surgery.date
-    whole = (as_of.year - start.year) * 12 + as_of.month - start.month
-    if as_of.day < start.day:
+    return months_between(surgery.date, as_of)
+
+
+def months_between(start: dt.date, end: dt.date) -> float:
+    """Months from ``start`` to ``end``, whole calendar months first (see above)."""
+    whole = (end.year - start.year) * 12 + end.month - start.month
+    if end.day < start.day:
         whole -= 1
     anchor = _add_months(start, whole)
-    return round(whole + (as_of - anchor).days / DAYS_PER_MONTH, 2)
+    return round(whole + (end - anchor).days / DAYS_PER_MONTH, 2)
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:

@@ -1,0 +1,450 @@
+"""Per-level fusion status (fused / not yet fused / indeterminate / nonunion) from imaging studies.
+
+Order of judgement at each level (docs/decisions/0003-imaging-assessment.md):
+hardware failure, then fine-cut CT bridging (graded scales and bridging answers), then motion on
+flexion-extension films, then time since fusion and progress between serial studies. Every
+criterion that decided a level is returned with its citation, so the result explains itself.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from fusionwatch.core.derive.motion import Motion, measure
+from fusionwatch.core.imaging import Brantigan, Bridwell, LevelFindings, Mayfield, Modality, Study
+from fusionwatch.core.vocab import Answer, FusionStatus
+
+# Worst first: the summary of several levels is the worst level.
+SEVERITY = {
+    FusionStatus.NONUNION: 3,
+    FusionStatus.INDETERMINATE: 2,
+    FusionStatus.NOT_YET_FUSED: 1,
+    FusionStatus.FUSED: 0,
+}
+_BRIDWELL_SCORE = {Bridwell.I: 4, Bridwell.II: 3, Bridwell.III: 2, Bridwell.IV: 1}
+_MAYFIELD_SCORE = {Mayfield.I: 5, Mayfield.II: 4, Mayfield.III: 3, Mayfield.IV: 2, Mayfield.V: 1}
+_BRANTIGAN_SCORE = {grade: 6 - i for i, grade in enumerate(Brantigan)}
+_BRIDGED_BRANTIGAN = {Brantigan.BRIDGED_AT_SURGICAL_DENSITY, Brantigan.BRIDGED_AT_LEAST_HALF}
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One criterion that weighed on a level, with the source that supports it."""
+
+    text: str
+    cite: str
+    locator: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cutoffs:
+    """Numbers the judgement uses, taken from thresholds.yaml (the angle may be a site setting)."""
+
+    angle_deg: float
+    interspinous_fused_mm: float
+    interspinous_nonunion_mm: float
+    translation_mm: float
+    halo_mm: float
+    subsidence_mm: float
+    established_months: float
+
+    @classmethod
+    def from_thresholds(cls, values: Mapping[str, float], angle_deg: float | None) -> "Cutoffs":
+        return cls(
+            angle_deg=values["motion.angular"] if angle_deg is None else angle_deg,
+            interspinous_fused_mm=values["motion.interspinous_fused"],
+            interspinous_nonunion_mm=values["motion.interspinous_nonunion"],
+            translation_mm=values["motion.translation"],
+            halo_mm=values["hardware.halo"],
+            subsidence_mm=values["hardware.subsidence"],
+            established_months=values["months.established"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """One study's findings at a level, with the months after fusion when it was taken."""
+
+    study: Study
+    findings: LevelFindings
+    months: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class LevelStatus:
+    level: str
+    status: FusionStatus
+    months: float | None
+    modality: str
+    angle_deg: float | None
+    translation_mm: float | None
+    interspinous_mm: float | None
+    hardware_failure: bool | None
+    instability: bool | None
+    progress: bool | None
+    months_without_progress: float | None
+    reasons: tuple[Reason, ...]
+
+
+def assess_levels(
+    seen: Iterable[Seen], cutoffs: Cutoffs, instrumented: Answer
+) -> tuple[LevelStatus, ...]:
+    """Judge every level that any study reports, in spinal order of first appearance."""
+    by_level: dict[str, list[Seen]] = {}
+    for item in seen:
+        by_level.setdefault(item.findings.level, []).append(item)
+    return tuple(
+        _Level(level, _by_time(items), cutoffs, instrumented).status()
+        for level, items in by_level.items()
+    )
+
+
+def _by_time(items: list[Seen]) -> list[Seen]:
+    return sorted(items, key=lambda s: (s.months is None, s.months or 0.0))
+
+
+class _Level:
+    """The judgement at one level, built up reason by reason."""
+
+    def __init__(self, level: str, seen: list[Seen], cut: Cutoffs, instrumented: Answer) -> None:
+        self.level, self.seen, self.cut, self.instrumented = level, seen, cut, instrumented
+        self.reasons: list[Reason] = []
+        self.motion = self._motion()
+
+    def note(self, text: str, cite: str, locator: str) -> None:
+        self.reasons.append(Reason(text, cite, locator))
+
+    def status(self) -> LevelStatus:
+        hardware = self._hardware()
+        ct = self._ct()
+        moving = self._moving()
+        progress, span = self._progress()
+        deciding = self._deciding()
+        status = self._decide(hardware, ct, moving, progress, deciding.months if deciding else None)
+        angle, translation, interspinous = self.motion
+        return LevelStatus(
+            level=self.level,
+            status=status,
+            months=deciding.months if deciding else None,
+            modality=deciding.study.modality.value if deciding else "none",
+            angle_deg=angle,
+            translation_mm=translation,
+            interspinous_mm=interspinous,
+            hardware_failure=hardware,
+            instability=None if translation is None else translation > self.cut.translation_mm,
+            progress=progress,
+            months_without_progress=span if progress is False else None,
+            reasons=tuple(self.reasons),
+        )
+
+    # ---- the decision -----------------------------------------------------------------------
+
+    def _decide(
+        self,
+        hardware: bool | None,
+        ct: bool | None,
+        moving: bool | None,
+        progress: bool | None,
+        months: float | None,
+    ) -> FusionStatus:
+        if hardware and ct is not True:
+            return self._hardware_failed(ct)
+        if hardware and ct:
+            self.note("CT bridging but failed hardware: the two disagree", "choudhri2014", _CT)
+            return FusionStatus.INDETERMINATE
+        if ct is True:
+            return self._bridged(moving)
+        if ct is False:
+            return self._not_bridged(progress, months)
+        return self._no_ct(moving, months)
+
+    def _hardware_failed(self, ct: bool | None) -> FusionStatus:
+        if ct is False:
+            self.note(
+                "failed hardware with incomplete bridging: a nonunion, even before 12 months",
+                "article",
+                "9 signs, sign 8: hardware failure",
+            )
+            return FusionStatus.NONUNION
+        self.note(
+            "failed hardware makes a nonunion likely; fine-cut CT to confirm", "choudhri2014", _CT
+        )
+        return FusionStatus.INDETERMINATE
+
+    def _bridged(self, moving: bool | None) -> FusionStatus:
+        if moving:
+            self.note(
+                "CT bridging but motion at or above the cut-off: the findings disagree",
+                "duits2024",
+                _MOTION,
+            )
+            return FusionStatus.INDETERMINATE
+        return FusionStatus.FUSED
+
+    def _not_bridged(self, progress: bool | None, months: float | None) -> FusionStatus:
+        if months is None:
+            self.note(
+                "incomplete bridging, but the study's timing is unknown", "issls_textbook", _DEF
+            )
+            return FusionStatus.INDETERMINATE
+        if months < self.cut.established_months:
+            self.note(
+                f"incomplete bridging at {months:g} months, before the usual 12-month mark: "
+                "not yet fused",
+                "issls_textbook",
+                _DEF,
+            )
+            return FusionStatus.NOT_YET_FUSED
+        if progress:
+            self.note(
+                "incomplete after 12 months but still progressing between studies",
+                "ct_review2025",
+                "15-16% of interbody levels progress after 12 months",
+            )
+            return FusionStatus.INDETERMINATE
+        self.note(f"incomplete bridging at {months:g} months", "issls_textbook", _DEF)
+        return FusionStatus.NONUNION
+
+    def _no_ct(self, moving: bool | None, months: float | None) -> FusionStatus:
+        self.note(
+            "no graded CT at this level: fine-cut CT is the recommended test", "choudhri2014", _CT
+        )
+        if self._static_only():
+            self.note(
+                "static films do not establish fusion with instrumentation", "choudhri2014", _STATIC
+            )
+        if moving is False and self.instrumented is Answer.NO:
+            self.note(
+                "no motion without instrumentation strongly suggests fusion", "choudhri2014", _FE
+            )
+            return FusionStatus.FUSED
+        if moving is False:
+            self.note("no motion, but instrumentation can hide a nonunion", "choudhri2014", _FE)
+        if moving and self._cervical_nonunion():
+            return self._cervical_verdict(months)
+        if moving:
+            self.note("motion alone does not prove a nonunion", "choudhri2014", _FE)
+        return FusionStatus.INDETERMINATE
+
+    def _cervical_verdict(self, months: float | None) -> FusionStatus:
+        if months is not None and months >= self.cut.established_months:
+            return FusionStatus.NONUNION
+        return FusionStatus.NOT_YET_FUSED if months is not None else FusionStatus.INDETERMINATE
+
+    # ---- the findings -----------------------------------------------------------------------
+
+    def _hardware(self) -> bool | None:
+        answers: list[bool | None] = []
+        for item in self.seen:
+            answers += self._hardware_items(item.findings)
+        if any(answers):
+            return True
+        return False if answers and all(a is False for a in answers) else None
+
+    def _hardware_items(self, f: LevelFindings) -> list[bool | None]:
+        items = [_yes(f.screw_broken), _yes(f.rod_broken), _yes(f.cage_migration)]
+        items.append(_yes(f.set_screw_loose))
+        if f.periscrew_lucency_mm is not None:
+            loose = f.periscrew_lucency_mm > self.cut.halo_mm
+            if loose:
+                self.note(
+                    f"halo {f.periscrew_lucency_mm:g} mm around a screw: loosening",
+                    "aghayev2014",
+                    "radiolucent zone over 1 mm",
+                )
+            items.append(True if loose else None)
+            if not loose:
+                self.note(
+                    "no halo over 1 mm; this is specific, not sensitive, so it excludes nothing",
+                    "josr2019",
+                    "radiograph sensitivity 24%, specificity 98%",
+                )
+        if f.cage_subsidence_mm is not None:
+            sunk = f.cage_subsidence_mm > self.cut.subsidence_mm
+            if sunk:
+                self.note(
+                    f"cage subsidence {f.cage_subsidence_mm:g} mm",
+                    "subsidence_bmc2022",
+                    "over 2 mm loss of disc height",
+                )
+            items.append(sunk)
+        for name, value in (("screw", f.screw_broken), ("rod", f.rod_broken)):
+            if value is Answer.YES:
+                self.note(f"broken {name}", "article", "9 signs, sign 8: hardware failure")
+        if f.cage_migration is Answer.YES or f.set_screw_loose is Answer.YES:
+            self.note("cage migration or loose set screw", "article", "9 signs, sign 8")
+        return items
+
+    def _ct(self) -> bool | None:
+        """True = bridged, False = not bridged, None = no graded CT or conflicting signs."""
+        cts = [s for s in self.seen if s.study.modality is Modality.CT]
+        if not cts:
+            return None
+        f = cts[-1].findings
+        pro, con = _bridging_signs(f)
+        if f.facet_bridging is Answer.NO and f.posterolateral_bridging is Answer.YES:
+            self.note(
+                "no facet fusion weighs more than posterolateral bone", "choudhri2014", _FACET
+            )
+        if f.facet_bridging is Answer.YES and f.posterolateral_bridging is Answer.NO:
+            self.note(
+                "facet fusion present; absent posterolateral bone weighs less",
+                "choudhri2014",
+                _FACET,
+            )
+        for text, cite, locator in (*pro, *con):
+            self.note(text, cite, locator)
+        if pro and con:
+            self.note("CT signs disagree at this level", "duits2024", "criteria vary widely")
+            return None
+        if con:
+            return False
+        return True if pro else None
+
+    def _motion(self) -> tuple[float | None, float | None, float | None]:
+        angle = translation = interspinous = None
+        for item in self.seen:
+            f = item.findings
+            computed = _computed(f)
+            if computed is not None:
+                angle, translation = computed.angle_deg, computed.translation_mm
+                self.note(
+                    f"motion computed from landmarks ({computed.method})", "duits2024", _MOTION
+                )
+            angle = f.angle_deg if f.angle_deg is not None else angle
+            translation = f.translation_mm if f.translation_mm is not None else translation
+            interspinous = f.interspinous_mm if f.interspinous_mm is not None else interspinous
+        return angle, translation, interspinous
+
+    def _moving(self) -> bool | None:
+        angle, translation, interspinous = self.motion
+        cut = self.cut
+        verdicts: list[bool] = []
+        if angle is not None:
+            verdicts.append(angle >= cut.angle_deg)
+            self.note(
+                f"angular motion {angle:g}° (cut-off < {cut.angle_deg:g}°, a site setting)",
+                "duits2024",
+                _MOTION,
+            )
+        if interspinous is not None and self._cervical():
+            if interspinous < cut.interspinous_fused_mm:
+                verdicts.append(False)
+            elif interspinous > cut.interspinous_nonunion_mm:
+                verdicts.append(True)
+            self.note(
+                f"interspinous motion {interspinous:g} mm (< 1 mm supports fusion, > 2 mm "
+                "suggests nonunion; measurement error is about 1 mm)",
+                "aans_cervical",
+                "interspinous motion over 2 mm",
+            )
+        if translation is not None and translation > cut.translation_mm:
+            self.note(f"translation {translation:g} mm: instability", "nass2014", _NASS)
+        if not verdicts:
+            return None
+        return any(verdicts)
+
+    def _cervical(self) -> bool:
+        return self.level.startswith("C")
+
+    def _cervical_nonunion(self) -> bool:
+        interspinous = self.motion[2]
+        return (
+            self._cervical()
+            and interspinous is not None
+            and interspinous > self.cut.interspinous_nonunion_mm
+        )
+
+    def _static_only(self) -> bool:
+        return all(s.study.modality is Modality.STATIC_XRAY for s in self.seen)
+
+    def _deciding(self) -> Seen | None:
+        """The study whose timing counts: the latest CT, else the latest study."""
+        cts = [s for s in self.seen if s.study.modality is Modality.CT]
+        pool = cts or self.seen
+        return pool[-1] if pool else None
+
+    def _progress(self) -> tuple[bool | None, float | None]:
+        scored: list[tuple[Seen, tuple[str, int]]] = []
+        for item in self.seen:
+            score = _score(item.findings)
+            if score is not None and item.months is not None:
+                scored.append((item, score))
+        if len(scored) < 2:
+            return None, None
+        (first, (scale, before)), (last, (later_scale, after)) = scored[0], scored[-1]
+        if scale != later_scale or first.months is None or last.months is None:
+            return None, None
+        span = round(last.months - first.months, 2)
+        if after > before:
+            self.note(
+                f"bridging improved over {span:g} months of serial studies",
+                "ct_review2025",
+                _SERIAL,
+            )
+            return True, span
+        self.note(f"no progress over {span:g} months of serial studies", "ct_review2025", _SERIAL)
+        return False, span
+
+
+def _yes(answer: Answer) -> bool | None:
+    return None if answer is Answer.UNKNOWN else answer is Answer.YES
+
+
+def _computed(f: LevelFindings) -> Motion | None:
+    if f.landmarks is None:
+        return None
+    return measure(f.landmarks, need_mm=False)
+
+
+def _score(f: LevelFindings) -> tuple[str, int] | None:
+    if f.bridwell is not None:
+        return "bridwell", _BRIDWELL_SCORE[f.bridwell]
+    if f.mayfield is not None:
+        return "mayfield", _MAYFIELD_SCORE[f.mayfield]
+    if f.brantigan is not None:
+        return "brantigan", _BRANTIGAN_SCORE[f.brantigan]
+    answers = (f.interbody_bridging, f.posterolateral_bridging, f.facet_bridging)
+    if all(a is Answer.UNKNOWN for a in answers):
+        return None
+    return "bridging", sum(a is Answer.YES for a in answers)
+
+
+Signs = list[tuple[str, str, str]]
+
+
+def _bridging_signs(f: LevelFindings) -> tuple[Signs, Signs]:
+    """Signs for and against bony bridging on one CT, each with its source."""
+    pro: Signs = []
+    con: Signs = []
+    if f.bridwell is not None:
+        side = pro if f.bridwell in {Bridwell.I, Bridwell.II} else con
+        side.append((f"Bridwell grade {f.bridwell.value}", "bridwell_scale", "grades I-IV"))
+    if f.brantigan is not None:
+        side = pro if f.brantigan in _BRIDGED_BRANTIGAN else con
+        side.append(
+            (f"modified Brantigan-Steffee: {f.brantigan.value}", "brantigan_scale", "7 steps")
+        )
+    if f.mayfield is not None:
+        side = pro if f.mayfield in {Mayfield.I, Mayfield.II} else con
+        side.append((f"Mayfield CT grade {f.mayfield.value}", "mayfield_scale", "grades I-V"))
+    if f.interbody_bridging is Answer.YES or f.facet_bridging is Answer.YES:
+        pro.append(("continuous bridging bone on CT", "duits2024", "continuity of bony bridging"))
+    elif f.posterolateral_bridging is Answer.YES and f.facet_bridging is not Answer.NO:
+        pro.append(("posterolateral bridging bone on CT", "choudhri2014", _FACET))
+    answers = (f.interbody_bridging, f.posterolateral_bridging, f.facet_bridging)
+    given = [a for a in answers if a is not Answer.UNKNOWN]
+    if f.facet_bridging is Answer.NO or (given and all(a is Answer.NO for a in given)):
+        con.append(("no bridging bone where it was sought", "choudhri2014", _FACET))
+    if f.cage_lucency is Answer.YES:
+        con.append(("lucency around the cage", "duits2024", "radiolucency around the cage"))
+    return pro, con
+
+
+_CT = "fine-cut CT with multiplanar views recommended"
+_STATIC = "static radiographs not recommended, especially with instrumentation"
+_FE = "no motion on flexion-extension suggests fusion; motion does not prove pseudarthrosis"
+_FACET = "lack of facet fusion more suggestive than absent posterolateral bone"
+_MOTION = "angular motion < 5° is the most consistent interbody criterion"
+_DEF = "pseudarthrosis: failure of bony union within 12 months"
+_SERIAL = "assessment at 12 months; 15-16% show delayed progress"
+_NASS = "dynamic instability: translation over 2 mm between views"
