@@ -74,6 +74,14 @@ class Pair(_Part):
 
     upper: Corners
     lower: Corners
+    mm_per_pixel: tuple[float, float] | None = Field(
+        None, description="(row, column) spacing of this film in mm, if it differs"
+    )
+
+    @field_validator("mm_per_pixel")
+    @classmethod
+    def _positive(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        return _spacing(value)
 
 
 class Landmarks(_Part):
@@ -88,9 +96,13 @@ class Landmarks(_Part):
     @field_validator("mm_per_pixel")
     @classmethod
     def _positive(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
-        if value is not None and not all(0 < v <= 5 for v in value):
-            raise ValueError("mm_per_pixel values must be above 0 and at most 5 mm")
-        return value
+        return _spacing(value)
+
+
+def _spacing(value: tuple[float, float] | None) -> tuple[float, float] | None:
+    if value is not None and not all(0 < v <= 5 for v in value):
+        raise ValueError("mm_per_pixel values must be above 0 and at most 5 mm")
+    return value
 
 
 class LevelFindings(_Part):

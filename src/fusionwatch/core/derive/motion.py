@@ -49,17 +49,20 @@ METHOD = (
 
 def measure(landmarks: Landmarks, *, need_mm: bool = True) -> Motion:
     """Angular and translational motion; raises CaseError when mm are needed but spacing is not."""
-    spacing = landmarks.mm_per_pixel
-    if spacing is None and need_mm:
+    flex_spacing = landmarks.flexion.mm_per_pixel or landmarks.mm_per_pixel
+    ext_spacing = landmarks.extension.mm_per_pixel or landmarks.mm_per_pixel
+    known = flex_spacing is not None and ext_spacing is not None
+    if not known and need_mm:
         problem = Problem("landmarks.mm_per_pixel", "pixel spacing is unknown; mm cannot be given")
         raise CaseError([problem])
-    flexion = film(landmarks.flexion, spacing)
-    extension = film(landmarks.extension, spacing)
+    # Without spacing on both films, both stay in pixels so that the angle is still comparable.
+    flexion = film(landmarks.flexion, flex_spacing if known else None)
+    extension = film(landmarks.extension, ext_spacing if known else None)
     return Motion(
         angle_deg=round(abs(flexion.angle_deg - extension.angle_deg), 2),
-        translation_mm=None
-        if spacing is None
-        else round(abs(flexion.translation - extension.translation), 2),
+        translation_mm=round(abs(flexion.translation - extension.translation), 2)
+        if known
+        else None,
         flexion=flexion,
         extension=extension,
         method=METHOD,
@@ -127,3 +130,24 @@ def _mid_inferior(body: Corners) -> Vector:
 
 def _mid(a: Vector, b: Vector) -> Vector:
     return ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+
+
+def verdict(motion: Motion, angle_cutoff: float, translation_cutoff: float) -> tuple[str, ...]:
+    """What the measured motion says, always naming the cut-off that was used."""
+    lines = [
+        f"angular motion {motion.angle_deg:g}° against a cut-off of < {angle_cutoff:g}° "
+        "(a site setting)"
+    ]
+    if motion.angle_deg < angle_cutoff:
+        lines.append(
+            "below the cut-off: no motion, which suggests fusion; with screws in place a "
+            "fine-cut CT is still needed"
+        )
+    else:
+        lines.append("at or above the cut-off: motion, which by itself does not prove a nonunion")
+    if motion.translation_mm is not None and motion.translation_mm > translation_cutoff:
+        lines.append(
+            f"translation {motion.translation_mm:g} mm is over {translation_cutoff:g} mm: "
+            "instability (a setting)"
+        )
+    return tuple(lines)
