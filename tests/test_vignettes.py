@@ -27,6 +27,7 @@ REQUIRED_SECTIONS = frozenset(
 EXPECT_KEYS = frozenset(
     {"triage", "suspicion", "rules_fired", "rules_not_fired"}
     | {"missing_first", "unanswered_emergency"}
+    | {"levels", "stimulator_candidate", "concordance"}
 )
 
 
@@ -100,6 +101,22 @@ def test_vignette(kb: Knowledge, vignette: dict[str, Any]) -> None:
         assert first == expect["missing_first"], f"first missing fact is {first}: {about}"
     if "unanswered_emergency" in expect:
         assert unanswered == expect["unanswered_emergency"], f"unanswered differ: {about}"
+    _check_imaging(result, expect, about)
+
+
+def _check_imaging(result: Assessment, expect: dict[str, Any], about: str) -> None:
+    """Per-level statuses, the concordance statements and the stimulator candidacy."""
+    if "levels" in expect:
+        assert result.imaging is not None, f"no imaging result: {about}"
+        found = {lv.level: lv.status for lv in result.imaging.levels}
+        assert found == expect["levels"], f"level statuses {found}: {about}"
+    if "concordance" in expect:
+        found_rules = [c.rule for c in result.concordance]
+        assert found_rules == expect["concordance"], f"concordance {found_rules}: {about}"
+    if "stimulator_candidate" in expect:
+        assert result.stimulator is not None
+        got = result.stimulator.candidate
+        assert got is expect["stimulator_candidate"], f"stimulator candidate {got}: {about}"
 
 
 def test_vignettes_cover_the_article(kb: Knowledge) -> None:

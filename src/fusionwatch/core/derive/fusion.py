@@ -233,12 +233,11 @@ class _Level:
     # ---- the findings -----------------------------------------------------------------------
 
     def _hardware(self) -> bool | None:
-        answers: list[bool | None] = []
-        for item in self.seen:
-            answers += self._hardware_items(item.findings)
-        if any(answers):
+        """Failed if any study shows a failure; intact if one study reports every item intact."""
+        reports = [self._hardware_items(item.findings) for item in self.seen]
+        if any(any(items) for items in reports):
             return True
-        return False if answers and all(a is False for a in answers) else None
+        return False if any(all(a is False for a in items) for items in reports) else None
 
     def _hardware_items(self, f: LevelFindings) -> list[bool | None]:
         items = [_yes(f.screw_broken), _yes(f.rod_broken), _yes(f.cage_migration)]
@@ -251,10 +250,12 @@ class _Level:
                     "aghayev2014",
                     "radiolucent zone over 1 mm",
                 )
-            items.append(True if loose else None)
+            # A thin halo is "no loosening seen", not "no loosening": the caveat goes on record.
+            items.append(loose)
             if not loose:
                 self.note(
-                    "no halo over 1 mm; this is specific, not sensitive, so it excludes nothing",
+                    "no halo over 1 mm: no loosening seen, but the sign is specific, not "
+                    "sensitive, so its absence does not exclude loosening",
                     "josr2019",
                     "radiograph sensitivity 24%, specificity 98%",
                 )
