@@ -160,7 +160,7 @@ class _Level:
     def _hardware_failed(self, ct: bool | None) -> FusionStatus:
         if ct is False:
             self.note(
-                "failed hardware with incomplete bridging: a nonunion, even before 12 months",
+                "failed hardware with incomplete bridging: a nonunion (timing does not excuse it)",
                 "article",
                 "9 signs, sign 8: hardware failure",
             )
