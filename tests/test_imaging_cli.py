@@ -84,3 +84,9 @@ def test_span_level_is_refused(films: dict[str, Path]) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == ExitCode.INVALID_INPUT
     assert "one motion segment" in result.output
+
+
+def test_clinician_check_does_not_ask_for_studies_as_text() -> None:
+    result = runner.invoke(app, ["check", "--mode", "clinician"], input="n\n" * 8 + "\n" * 120)
+    assert result.exit_code == 0, result.output
+    assert "Imaging studies" not in result.output

@@ -72,3 +72,27 @@ def test_summary_over_140_characters_is_refused_by_the_schema() -> None:
     first["then"]["summary"] = "x" * 141
     with pytest.raises(ValueError, match="140"):
         Rule.model_validate(first)
+
+
+def test_stimulator_rule_must_name_a_policy() -> None:
+    stim = next(r for r in GOOD.rules if r.kind.value == "stimulator")
+    then = stim.then.model_copy(update={"target": "my_insurer"})
+    broken = stim.model_copy(update={"then": then})
+    rules = tuple(broken if r.id == stim.id else r for r in GOOD.rules)
+    problems = check(GOOD.model_copy(update={"rules": rules}))
+    assert any("must name a policy" in p for p in problems)
+
+
+def test_every_imaging_citation_in_code_exists() -> None:
+    # The per-level judgement cites sources by id from Python; each must be in citations.yaml.
+    import re
+    from pathlib import Path
+
+    from fusionwatch.core.derive import fusion
+
+    source = Path(fusion.__file__).read_text(encoding="utf-8")
+    cited = set(re.findall(r'"([a-z0-9_]+)",\s*\n?\s*(?:_[A-Z]+|f?"[^"]*")\s*,?\s*\)', source))
+    cited |= set(re.findall(r'self\.note\([^)]*?"([a-z0-9_]+)",\s*_[A-Z]+\)', source, re.S))
+    known = {c.id for c in GOOD.citations}
+    assert cited, "no citation ids found in derive/fusion.py"
+    assert cited <= known, cited - known

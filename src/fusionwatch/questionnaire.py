@@ -45,7 +45,8 @@ def emergency_questions(kb: Knowledge, mode: Mode) -> list[Question]:
 
 def other_questions(kb: Knowledge, mode: Mode) -> Iterator[Question]:
     for fact in kb.data.facts:
-        if fact.derived or "emergency" in fact.groups:
+        # Structured entries (imaging studies) come from case files, not from one typed answer.
+        if fact.derived or "emergency" in fact.groups or "file_only" in fact.groups:
             continue
         if mode == "patient" and (fact.patient is None or fact.id in _PATIENT_SKIPS):
             continue
