@@ -3,13 +3,18 @@
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fusionwatch.casefile import parse_data
 from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.derive.fusion import SEVERITY
 from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError
 from fusionwatch.core.results import Assessment, LevelResult
 from fusionwatch.core.site import Site
+from fusionwatch.core.vocab import FusionStatus
+from fusionwatch.knowledge import load
 from tests.conftest import AS_OF
 
 
@@ -143,6 +148,11 @@ def test_cervical_interspinous_motion(kb: Knowledge) -> None:
     assert level(run([study], kb, surgery=surgery), "C5-C6").status == "nonunion"
 
 
+def test_a_level_outside_the_fusion_is_flagged(kb: Knowledge) -> None:
+    study = {"modality": "ct", "months_since": 13, "levels": [{"level": "L3-L4", "bridwell": "I"}]}
+    assert "not among the fused levels" in texts(level(run([study], kb), "L3-L4"))
+
+
 def test_study_dates_give_months_after_fusion(kb: Knowledge) -> None:
     surgery = {"date": "2025-01-10", "levels": ["L4-L5"], "instrumented": "yes"}
     study = {
@@ -225,3 +235,41 @@ def test_study_after_the_assessment_date_is_refused() -> None:
     data = {"imaging": {"studies": [{"modality": "ct", "date": "2030-01-01"}]}}
     with pytest.raises(CaseError, match="after the assessment date"):
         parse_data(data, AS_OF)
+
+
+FINDINGS = st.fixed_dictionaries(
+    {},
+    optional={
+        "bridwell": st.sampled_from(["I", "II", "III", "IV"]),
+        "mayfield": st.sampled_from(["I", "II", "III", "IV", "V"]),
+        "interbody_bridging": st.sampled_from(["yes", "no"]),
+        "facet_bridging": st.sampled_from(["yes", "no"]),
+        "posterolateral_bridging": st.sampled_from(["yes", "no"]),
+        "cage_lucency": st.sampled_from(["yes", "no"]),
+        "angle_deg": st.floats(0, 20),
+        "interspinous_mm": st.floats(0, 5),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    findings=FINDINGS,
+    modality=st.sampled_from(["ct", "flexion_extension", "static_xray"]),
+    months=st.floats(1, 30),
+    region=st.sampled_from(["L4-L5", "C5-C6"]),
+    instrumented=st.sampled_from(["yes", "no"]),
+)
+def test_failed_hardware_never_makes_a_level_look_better(
+    findings: dict[str, Any], modality: str, months: float, region: str, instrumented: str
+) -> None:
+    kb = load()
+    surgery = {"months_since": 30, "levels": [region], "instrumented": instrumented}
+
+    def status(extra: dict[str, Any]) -> str:
+        finding = {"level": region, **findings, **extra}
+        study = {"modality": modality, "months_since": months, "levels": [finding]}
+        return level(run([study], kb, surgery=surgery), region).status
+
+    before, after = status({}), status({"rod_broken": "yes"})
+    assert SEVERITY[FusionStatus(after)] >= SEVERITY[FusionStatus(before)], (before, after)

@@ -198,9 +198,10 @@ class _Run:
         pathways = [
             c for c in self.kb.rules[RuleKind.STIMULATOR] if c.rule.then.target == policy.value
         ]
+        unknown_before = len(self.unknown)
         fired = self._evaluate(RuleKind.STIMULATOR, pathways)
-        outcomes = {c.when.run(self.env) for c in pathways}
-        candidate = True if True in outcomes else (None if None in outcomes else False)
+        undecided = len(self.unknown) > unknown_before
+        candidate = True if fired else (None if undecided else False)
         self.env["result.stimulator_candidate"] = candidate
         criteria = tuple(
             Criterion(f"{c.rule.title} - {text}", OUTCOME[part.run(self.env)], ())

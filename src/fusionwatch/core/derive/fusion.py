@@ -86,16 +86,20 @@ class LevelStatus:
 
 
 def assess_levels(
-    seen: Iterable[Seen], cutoffs: Cutoffs, instrumented: Answer
+    seen: Iterable[Seen], cutoffs: Cutoffs, instrumented: Answer, fused: tuple[str, ...] = ()
 ) -> tuple[LevelStatus, ...]:
-    """Judge every level that any study reports, in spinal order of first appearance."""
+    """Judge every level that any study reports, in order of first appearance."""
     by_level: dict[str, list[Seen]] = {}
     for item in seen:
         by_level.setdefault(item.findings.level, []).append(item)
-    return tuple(
-        _Level(level, _by_time(items), cutoffs, instrumented).status()
-        for level, items in by_level.items()
-    )
+    results = []
+    for level, items in by_level.items():
+        judged = _Level(level, _by_time(items), cutoffs, instrumented)
+        if fused and level not in fused:
+            # Kept, not refused: a report may grade an adjacent level; the reader should know.
+            judged.note("this level is not among the fused levels of the case", "article", _DX)
+        results.append(judged.status())
+    return tuple(results)
 
 
 def _by_time(items: list[Seen]) -> list[Seen]:
@@ -146,8 +150,17 @@ class _Level:
         progress: bool | None,
         months: float | None,
     ) -> FusionStatus:
-        if hardware and ct is not True:
-            return self._hardware_failed(ct)
+        if hardware and ct is False:
+            return self._hardware_failed()
+        if hardware and ct is None:
+            # Failed hardware never makes a level look better than the films alone would.
+            alone = self._no_ct(moving, months)
+            self.note(
+                "failed hardware makes a nonunion likely; fine-cut CT to confirm",
+                "choudhri2014",
+                _CT,
+            )
+            return max(alone, FusionStatus.INDETERMINATE, key=SEVERITY.__getitem__)
         if hardware and ct:
             self.note("CT bridging but failed hardware: the two disagree", "choudhri2014", _CT)
             return FusionStatus.INDETERMINATE
@@ -157,18 +170,13 @@ class _Level:
             return self._not_bridged(progress, months)
         return self._no_ct(moving, months)
 
-    def _hardware_failed(self, ct: bool | None) -> FusionStatus:
-        if ct is False:
-            self.note(
-                "failed hardware with incomplete bridging: a nonunion (timing does not excuse it)",
-                "article",
-                "9 signs, sign 8: hardware failure",
-            )
-            return FusionStatus.NONUNION
+    def _hardware_failed(self) -> FusionStatus:
         self.note(
-            "failed hardware makes a nonunion likely; fine-cut CT to confirm", "choudhri2014", _CT
+            "failed hardware with incomplete bridging: a nonunion (timing does not excuse it)",
+            "article",
+            "9 signs, sign 8: hardware failure",
         )
-        return FusionStatus.INDETERMINATE
+        return FusionStatus.NONUNION
 
     def _bridged(self, moving: bool | None) -> FusionStatus:
         if moving:
@@ -441,6 +449,7 @@ def _bridging_signs(f: LevelFindings) -> tuple[Signs, Signs]:
     return pro, con
 
 
+_DX = "How to diagnose it reliably: symptoms, exam and imaging together"
 _CT = "fine-cut CT with multiplanar views recommended"
 _STATIC = "static radiographs not recommended, especially with instrumentation"
 _FE = "no motion on flexion-extension suggests fusion; motion does not prove pseudarthrosis"

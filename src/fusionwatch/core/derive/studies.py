@@ -39,7 +39,7 @@ class StudyFindings:
 def study_findings(case: Case, cutoffs: Cutoffs, as_of: dt.date) -> StudyFindings:
     """Judge each level, then derive and merge the imaging summary facts."""
     seen = list(_seen(case, as_of))
-    levels = assess_levels(seen, cutoffs, case.surgery.instrumented)
+    levels = assess_levels(seen, cutoffs, case.surgery.instrumented, case.surgery.levels)
     derived = _derived(case.imaging.studies, levels)
     imaging = case.imaging
     given: dict[str, object] = {
