@@ -9,8 +9,9 @@ criterion that decided a level is returned with its citation, so the result expl
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from fusionwatch.core.derive.grading import CT, FACET, bridging_signs, score
 from fusionwatch.core.derive.motion import Motion, measure
-from fusionwatch.core.imaging import Brantigan, Bridwell, LevelFindings, Mayfield, Modality, Study
+from fusionwatch.core.imaging import LevelFindings, Modality, Study
 from fusionwatch.core.vocab import Answer, FusionStatus
 
 # Worst first: the summary of several levels is the worst level.
@@ -20,10 +21,6 @@ SEVERITY = {
     FusionStatus.NOT_YET_FUSED: 1,
     FusionStatus.FUSED: 0,
 }
-_BRIDWELL_SCORE = {Bridwell.I: 4, Bridwell.II: 3, Bridwell.III: 2, Bridwell.IV: 1}
-_MAYFIELD_SCORE = {Mayfield.I: 5, Mayfield.II: 4, Mayfield.III: 3, Mayfield.IV: 2, Mayfield.V: 1}
-_BRANTIGAN_SCORE = {grade: 6 - i for i, grade in enumerate(Brantigan)}
-_BRIDGED_BRANTIGAN = {Brantigan.BRIDGED_AT_SURGICAL_DENSITY, Brantigan.BRIDGED_AT_LEAST_HALF}
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,11 +155,11 @@ class _Level:
             self.note(
                 "failed hardware makes a nonunion likely; fine-cut CT to confirm",
                 "choudhri2014",
-                _CT,
+                CT,
             )
             return max(alone, FusionStatus.INDETERMINATE, key=SEVERITY.__getitem__)
         if hardware and ct:
-            self.note("CT bridging but failed hardware: the two disagree", "choudhri2014", _CT)
+            self.note("CT bridging but failed hardware: the two disagree", "choudhri2014", CT)
             return FusionStatus.INDETERMINATE
         if ct is True:
             return self._bridged(moving)
@@ -214,7 +211,7 @@ class _Level:
 
     def _no_ct(self, moving: bool | None, months: float | None) -> FusionStatus:
         self.note(
-            "no graded CT at this level: fine-cut CT is the recommended test", "choudhri2014", _CT
+            "no graded CT at this level: fine-cut CT is the recommended test", "choudhri2014", CT
         )
         if self._static_only():
             self.note(
@@ -289,16 +286,14 @@ class _Level:
         if not cts:
             return None
         f = cts[-1].findings
-        pro, con = _bridging_signs(f)
+        pro, con = bridging_signs(f)
         if f.facet_bridging is Answer.NO and f.posterolateral_bridging is Answer.YES:
-            self.note(
-                "no facet fusion weighs more than posterolateral bone", "choudhri2014", _FACET
-            )
+            self.note("no facet fusion weighs more than posterolateral bone", "choudhri2014", FACET)
         if f.facet_bridging is Answer.YES and f.posterolateral_bridging is Answer.NO:
             self.note(
                 "facet fusion present; absent posterolateral bone weighs less",
                 "choudhri2014",
-                _FACET,
+                FACET,
             )
         for text, cite, locator in (*pro, *con):
             self.note(text, cite, locator)
@@ -375,9 +370,9 @@ class _Level:
     def _progress(self) -> tuple[bool | None, float | None]:
         scored: list[tuple[Seen, tuple[str, int]]] = []
         for item in self.seen:
-            score = _score(item.findings)
-            if score is not None and item.months is not None:
-                scored.append((item, score))
+            graded = score(item.findings)
+            if graded is not None and item.months is not None:
+                scored.append((item, graded))
         if len(scored) < 2:
             return None, None
         (first, (scale, before)), (last, (later_scale, after)) = scored[0], scored[-1]
@@ -405,55 +400,9 @@ def _computed(f: LevelFindings) -> Motion | None:
     return measure(f.landmarks, need_mm=False)
 
 
-def _score(f: LevelFindings) -> tuple[str, int] | None:
-    if f.bridwell is not None:
-        return "bridwell", _BRIDWELL_SCORE[f.bridwell]
-    if f.mayfield is not None:
-        return "mayfield", _MAYFIELD_SCORE[f.mayfield]
-    if f.brantigan is not None:
-        return "brantigan", _BRANTIGAN_SCORE[f.brantigan]
-    answers = (f.interbody_bridging, f.posterolateral_bridging, f.facet_bridging)
-    if all(a is Answer.UNKNOWN for a in answers):
-        return None
-    return "bridging", sum(a is Answer.YES for a in answers)
-
-
-Signs = list[tuple[str, str, str]]
-
-
-def _bridging_signs(f: LevelFindings) -> tuple[Signs, Signs]:
-    """Signs for and against bony bridging on one CT, each with its source."""
-    pro: Signs = []
-    con: Signs = []
-    if f.bridwell is not None:
-        side = pro if f.bridwell in {Bridwell.I, Bridwell.II} else con
-        side.append((f"Bridwell grade {f.bridwell.value}", "bridwell_scale", "grades I-IV"))
-    if f.brantigan is not None:
-        side = pro if f.brantigan in _BRIDGED_BRANTIGAN else con
-        side.append(
-            (f"modified Brantigan-Steffee: {f.brantigan.value}", "brantigan_scale", "7 steps")
-        )
-    if f.mayfield is not None:
-        side = pro if f.mayfield in {Mayfield.I, Mayfield.II} else con
-        side.append((f"Mayfield CT grade {f.mayfield.value}", "mayfield_scale", "grades I-V"))
-    if f.interbody_bridging is Answer.YES or f.facet_bridging is Answer.YES:
-        pro.append(("continuous bridging bone on CT", "duits2024", "continuity of bony bridging"))
-    elif f.posterolateral_bridging is Answer.YES and f.facet_bridging is not Answer.NO:
-        pro.append(("posterolateral bridging bone on CT", "choudhri2014", _FACET))
-    answers = (f.interbody_bridging, f.posterolateral_bridging, f.facet_bridging)
-    given = [a for a in answers if a is not Answer.UNKNOWN]
-    if f.facet_bridging is Answer.NO or (given and all(a is Answer.NO for a in given)):
-        con.append(("no bridging bone where it was sought", "choudhri2014", _FACET))
-    if f.cage_lucency is Answer.YES:
-        con.append(("lucency around the cage", "duits2024", "radiolucency around the cage"))
-    return pro, con
-
-
 _DX = "How to diagnose it reliably: symptoms, exam and imaging together"
-_CT = "fine-cut CT with multiplanar views recommended"
 _STATIC = "static radiographs not recommended, especially with instrumentation"
 _FE = "no motion on flexion-extension suggests fusion; motion does not prove pseudarthrosis"
-_FACET = "lack of facet fusion more suggestive than absent posterolateral bone"
 _MOTION = "angular motion < 5° is the most consistent interbody criterion"
 _DEF = "pseudarthrosis: failure of bony union within 12 months"
 _SERIAL = "assessment at 12 months; 15-16% show delayed progress"
