@@ -34,6 +34,7 @@ REQUIRED_MESSAGES = (
     "suspicion.low",
     "suspicion.moderate",
     "suspicion.high",
+    "imaging.motion_cutoff",
 )
 
 

@@ -38,12 +38,6 @@ from fusionwatch.core.results import (
 from fusionwatch.core.site import DEFAULT_SITE, POLICY_TITLES, Site
 from fusionwatch.core.vocab import SUSPICION_ORDER, Suspicion, Triage
 
-CUTOFF_NOTE = (
-    "Angular motion cut-off: < {cutoff:g}° counts as no motion (a site setting; default 5°, the "
-    "most consistent interbody criterion, Duits 2024). The cut-off moves results a lot: apparent "
-    "cervical nonunion was 44% at 1° and 6% at 4° in one series (Hipp 2005)."
-)
-
 _LATER_KINDS = (
     RuleKind.GENERATOR,
     RuleKind.NEXT_STEP,
@@ -104,8 +98,12 @@ class _Run:
             levels=tuple(self._level(status) for status in found.levels),
             summary=summary,
             motion_cutoff_deg=cutoffs.angle_deg,
-            cutoff_note=CUTOFF_NOTE.format(cutoff=cutoffs.angle_deg),
+            cutoff_note=self._cutoff_note(cutoffs.angle_deg),
         )
+
+    def _cutoff_note(self, cutoff: float) -> str:
+        template = self.kb.data.messages["imaging.motion_cutoff"].clinician
+        return template.format(cutoff=cutoff, default=self.kb.thresholds["motion.angular"])
 
     def _level(self, s: LevelStatus) -> LevelResult:
         reasons = tuple(
