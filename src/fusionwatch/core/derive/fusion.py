@@ -193,7 +193,8 @@ class _Level:
             return FusionStatus.INDETERMINATE
         if months < self.cut.established_months:
             self.note(
-                f"incomplete bridging at {months:g} months, before the usual 12-month mark: "
+                f"incomplete bridging at {months:g} months, before the usual "
+                f"{self.cut.established_months:g}-month mark: "
                 "not yet fused",
                 "issls_textbook",
                 _DEF,
@@ -201,7 +202,8 @@ class _Level:
             return FusionStatus.NOT_YET_FUSED
         if progress:
             self.note(
-                "incomplete after 12 months but still progressing between studies",
+                f"incomplete after {self.cut.established_months:g} months but still progressing "
+                "between studies",
                 "ct_review2025",
                 "15-16% of interbody levels progress after 12 months",
             )
@@ -259,7 +261,8 @@ class _Level:
             items.append(loose)
             if not loose:
                 self.note(
-                    "no halo over 1 mm: no loosening seen, but the sign is specific, not "
+                    f"no halo over {self.cut.halo_mm:g} mm: no loosening seen, but the sign is "
+                    "specific, not "
                     "sensitive, so its absence does not exclude loosening",
                     "josr2019",
                     "radiograph sensitivity 24%, specificity 98%",
@@ -336,10 +339,15 @@ class _Level:
             elif interspinous > cut.interspinous_nonunion_mm:
                 verdicts.append(True)
             self.note(
-                f"interspinous motion {interspinous:g} mm (< 1 mm supports fusion, > 2 mm "
-                "suggests nonunion; measurement error is about 1 mm)",
+                f"interspinous motion {interspinous:g} mm (< {cut.interspinous_fused_mm:g} mm "
+                f"supports fusion, > {cut.interspinous_nonunion_mm:g} mm suggests nonunion)",
                 "aans_cervical",
                 "interspinous motion over 2 mm",
+            )
+            self.note(
+                "interspinous measurements carry about 1 mm of error: never decisive alone",
+                "ism_reliability",
+                "ICC 0.76, SEM 1 mm, minimum detectable difference 2.76 mm",
             )
         if translation is not None and translation > cut.translation_mm:
             self.note(f"translation {translation:g} mm: instability", "nass2014", _NASS)
