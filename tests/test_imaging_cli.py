@@ -90,3 +90,18 @@ def test_clinician_check_does_not_ask_for_studies_as_text() -> None:
     result = runner.invoke(app, ["check", "--mode", "clinician"], input="n\n" * 8 + "\n" * 120)
     assert result.exit_code == 0, result.output
     assert "Imaging studies" not in result.output
+
+
+def test_assess_takes_the_site_policy_and_cutoff() -> None:
+    example = Path(__file__).resolve().parents[1] / "examples/imaging-ct-and-motion-films.yaml"
+    args = ["assess", "--json", "--as-of", "2026-11-23", "--stimulator-policy", "bcbsa_7_01_85"]
+    result = runner.invoke(app, [*args, "--motion-cutoff", "7", str(example)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["stimulator"]["policy"] == "bcbsa_7_01_85"
+    assert data["imaging"]["motion_cutoff_deg"] == 7
+    statuses = {lv["level"]: lv["status"] for lv in data["imaging"]["levels"]}
+    assert statuses == {"L4-L5": "nonunion", "L5-S1": "fused"}
+    assert [c["rule"] for c in data["concordance"]] == ["FW-CONC-005", "FW-CONC-001"]
+    refused = runner.invoke(app, ["assess", "--motion-cutoff", "-1", str(example)])
+    assert refused.exit_code != 0

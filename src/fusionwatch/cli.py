@@ -74,7 +74,9 @@ def assess_files(
     ] = DEFAULT_SITE.stimulator_policy,
     motion_cutoff: Annotated[
         float | None,
-        typer.Option(help="The site's angular motion cut-off in degrees (default 5)."),
+        typer.Option(
+            min=0.1, max=45, help="The site's angular motion cut-off in degrees (default 5)."
+        ),
     ] = None,
 ) -> None:
     """Assess one or more case files and explain each result."""

@@ -35,10 +35,14 @@ def measure_command(
     flexion: Film = None,
     extension: Film = None,
     mm_per_pixel: Annotated[
-        float | None, typer.Option(help="Calibration when the films give no pixel spacing.")
+        float | None,
+        typer.Option(
+            min=0.001, max=5, help="Calibration (mm per pixel) when the films give no spacing."
+        ),
     ] = None,
     motion_cutoff: Annotated[
-        float | None, typer.Option(help="Site angular cut-off in degrees (default 5).")
+        float | None,
+        typer.Option(min=0.1, max=45, help="Site angular cut-off in degrees (default 5)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
