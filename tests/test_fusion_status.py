@@ -148,6 +148,13 @@ def test_cervical_interspinous_motion(kb: Knowledge) -> None:
     assert level(run([study], kb, surgery=surgery), "C5-C6").status == "nonunion"
 
 
+def test_fused_levels_without_a_study_are_listed(kb: Knowledge) -> None:
+    surgery = {"months_since": 14, "levels": ["L4-S1"], "instrumented": "yes"}
+    result = run([ct(13, bridwell="I")], kb, surgery=surgery)
+    assert result.imaging is not None
+    assert result.imaging.not_imaged == ("L5-S1",)
+
+
 def test_a_level_outside_the_fusion_is_flagged(kb: Knowledge) -> None:
     study = {"modality": "ct", "months_since": 13, "levels": [{"level": "L3-L4", "bridwell": "I"}]}
     assert "not among the fused levels" in texts(level(run([study], kb), "L3-L4"))

@@ -121,6 +121,9 @@ def _imaging(imaging: ImagingResult, audience: Audience) -> Panel:
             level.level, f"{STATUS_NAME[level.status]}\n({level.decided_by}{when})", reasons
         )
     body: list[RenderableType] = [table, Text(imaging.cutoff_note, style="dim")]
+    if imaging.not_imaged:
+        missing = ", ".join(imaging.not_imaged)
+        body.append(Text(f"No study reports the fused level(s) {missing}.", style="yellow"))
     for fact in imaging.summary:
         if fact.conflict:
             body.append(

@@ -99,6 +99,9 @@ class _Run:
             summary=summary,
             motion_cutoff_deg=cutoffs.angle_deg,
             cutoff_note=self._cutoff_note(cutoffs.angle_deg),
+            not_imaged=tuple(
+                lv for lv in case.surgery.levels if lv not in {s.level for s in found.levels}
+            ),
         )
 
     def _cutoff_note(self, cutoff: float) -> str:

@@ -149,6 +149,7 @@ class ImagingResult:
     summary: tuple[SummaryFact, ...]
     motion_cutoff_deg: float
     cutoff_note: str
+    not_imaged: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
