@@ -134,3 +134,4 @@ def test_default_policy_is_named(kb: Knowledge) -> None:
     assert result.stimulator is not None
     assert result.stimulator.policy == "ncd_150_2"
     assert "NCD 150.2" in result.stimulator.title
+    assert all(c.sources[0].cite == "ncd150_2" for c in result.stimulator.criteria)

@@ -205,7 +205,11 @@ class _Run:
         candidate = True if fired else (None if undecided else False)
         self.env["result.stimulator_candidate"] = candidate
         criteria = tuple(
-            Criterion(f"{c.rule.title} - {text}", OUTCOME[part.run(self.env)], ())
+            Criterion(
+                f"{c.rule.title} - {text}",
+                OUTCOME[part.run(self.env)],
+                self.kb.rule_sources[c.rule.id],
+            )
             for c in pathways
             for text, part in self.kb.criteria[c.rule.id]
         )
