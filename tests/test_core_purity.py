@@ -14,6 +14,7 @@ ALLOWED = {
     "datetime",
     "enum",
     "functools",
+    "math",
     "itertools",
     "operator",
     "pydantic",

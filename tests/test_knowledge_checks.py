@@ -72,3 +72,28 @@ def test_summary_over_140_characters_is_refused_by_the_schema() -> None:
     first["then"]["summary"] = "x" * 141
     with pytest.raises(ValueError, match="140"):
         Rule.model_validate(first)
+
+
+def test_stimulator_rule_must_name_a_policy() -> None:
+    stim = next(r for r in GOOD.rules if r.kind.value == "stimulator")
+    then = stim.then.model_copy(update={"target": "my_insurer"})
+    broken = stim.model_copy(update={"then": then})
+    rules = tuple(broken if r.id == stim.id else r for r in GOOD.rules)
+    problems = check(GOOD.model_copy(update={"rules": rules}))
+    assert any("must name a policy" in p for p in problems)
+
+
+def test_every_imaging_citation_in_code_exists() -> None:
+    # The per-level judgement cites sources by id from Python; each must be in citations.yaml.
+    import re
+    from pathlib import Path
+
+    from fusionwatch.core.derive import fusion, grading
+
+    cited: set[str] = set()
+    for module in (fusion, grading):
+        source = Path(module.__file__ or "").read_text(encoding="utf-8")
+        cited |= set(re.findall(r'"([a-z0-9_]+)",\s*(?:_?[A-Z]+|f?"[^"]*")\s*,?\s*\)', source))
+    known = {c.id for c in GOOD.citations}
+    assert len(cited) >= 10, f"too few citation ids found: {cited}"
+    assert cited <= known, cited - known

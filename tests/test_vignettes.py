@@ -17,6 +17,7 @@ from fusionwatch.casefile import parse_data
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.engine import assess
 from fusionwatch.core.results import Assessment
+from fusionwatch.core.site import DEFAULT_SITE, Site, StimulatorPolicy
 
 CASES_DIR = Path(__file__).parent / "cases"
 MIN_VIGNETTES = 40
@@ -26,6 +27,7 @@ REQUIRED_SECTIONS = frozenset(
 EXPECT_KEYS = frozenset(
     {"triage", "suspicion", "rules_fired", "rules_not_fired"}
     | {"missing_first", "unanswered_emergency"}
+    | {"levels", "stimulator_candidate", "concordance"}
 )
 
 
@@ -51,6 +53,16 @@ def _as_of(value: object) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
+def _site(vignette: dict[str, Any]) -> Site:
+    """A vignette may name the site's choices (stimulator policy, motion cut-off)."""
+    if "site" not in vignette:
+        return DEFAULT_SITE
+    choices = dict(vignette["site"])
+    if "stimulator_policy" in choices:
+        choices["stimulator_policy"] = StimulatorPolicy(choices["stimulator_policy"])
+    return Site(**choices)
+
+
 def _fired(result: Assessment) -> set[str]:
     """Every rule that fired: triage and suspicion reasons, caps, generators, recommendations."""
     fired = {t.rule for t in result.provenance.rules if t.outcome == "fires"}
@@ -69,7 +81,7 @@ def test_vignette(kb: Knowledge, vignette: dict[str, Any]) -> None:
     expect: dict[str, Any] = vignette["expect"]
     assert set(expect) <= EXPECT_KEYS, f"unknown expectation keys {set(expect) - EXPECT_KEYS}"
     as_of = _as_of(vignette["as_of"])
-    result = assess(parse_data(vignette["case"], as_of), kb, as_of)
+    result = assess(parse_data(vignette["case"], as_of), kb, as_of, _site(vignette))
     fired = _fired(result)
     missing = [m.fact for m in result.missing_information]
     unanswered = [m.fact for m in result.triage.unanswered_emergency]
@@ -89,6 +101,22 @@ def test_vignette(kb: Knowledge, vignette: dict[str, Any]) -> None:
         assert first == expect["missing_first"], f"first missing fact is {first}: {about}"
     if "unanswered_emergency" in expect:
         assert unanswered == expect["unanswered_emergency"], f"unanswered differ: {about}"
+    _check_imaging(result, expect, about)
+
+
+def _check_imaging(result: Assessment, expect: dict[str, Any], about: str) -> None:
+    """Per-level statuses, the concordance statements and the stimulator candidacy."""
+    if "levels" in expect:
+        assert result.imaging is not None, f"no imaging result: {about}"
+        found = {lv.level: lv.status for lv in result.imaging.levels}
+        assert found == expect["levels"], f"level statuses {found}: {about}"
+    if "concordance" in expect:
+        found_rules = [c.rule for c in result.concordance]
+        assert found_rules == expect["concordance"], f"concordance {found_rules}: {about}"
+    if "stimulator_candidate" in expect:
+        assert result.stimulator is not None
+        got = result.stimulator.candidate
+        assert got is expect["stimulator_candidate"], f"stimulator candidate {got}: {about}"
 
 
 def test_vignettes_cover_the_article(kb: Knowledge) -> None:

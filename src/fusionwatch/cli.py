@@ -14,13 +14,14 @@ from rich.markdown import Markdown
 from rich.panel import Panel
 
 from fusionwatch import console as view
+from fusionwatch import imaging_cli, rulebook, server_cli, track_cli
 from fusionwatch import questionnaire as qn
-from fusionwatch import rulebook, server_cli, track_cli
 from fusionwatch.casefile import parse_data, read_case
 from fusionwatch.core.case import Case
 from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError, KnowledgeError
 from fusionwatch.core.serialize import to_data
+from fusionwatch.core.site import DEFAULT_SITE, Site, StimulatorPolicy
 from fusionwatch.knowledge import load
 
 
@@ -42,6 +43,7 @@ app.add_typer(server_cli.users, name="users")
 app.add_typer(server_cli.tokens, name="tokens")
 app.add_typer(server_cli.database, name="db")
 app.add_typer(track_cli.app, name="track")
+app.add_typer(imaging_cli.app, name="imaging")
 out = Console()
 err = Console(stderr=True)
 
@@ -67,17 +69,29 @@ def _audience(value: str) -> view.Audience:
 @app.command("assess")
 def assess_files(
     files: Annotated[list[Path], typer.Argument(help="Case files (.json, .yaml).")],
+    *,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
     as_of: AsOf = None,
     audience: Audience = "clinician",
+    policy: Annotated[
+        StimulatorPolicy,
+        typer.Option("--stimulator-policy", help="The site's bone-stimulator policy."),
+    ] = DEFAULT_SITE.stimulator_policy,
+    motion_cutoff: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1, max=45, help="The site's angular motion cut-off in degrees (default 5)."
+        ),
+    ] = None,
 ) -> None:
     """Assess one or more case files and explain each result."""
     kb, day, reader = load(), _as_of(as_of), _audience(audience)
+    site = Site(stimulator_policy=policy, motion_cutoff_deg=motion_cutoff)
     results: list[dict[str, Any]] = []
     failed = False
     for path in files:
         try:
-            result = assess(read_case(path, day), kb, day)
+            result = assess(read_case(path, day), kb, day, site)
         except CaseError as error:
             failed = True
             _report_problems(str(path), error)

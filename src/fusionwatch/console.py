@@ -4,13 +4,22 @@ from typing import Literal
 
 from rich.console import Console, Group, RenderableType
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from fusionwatch.core.derive.trajectory import PATTERN_TEXT, Pattern
 from fusionwatch.core.followup import FollowUpResult, SignCheck
-from fusionwatch.core.results import Assessment, Conclusion, MissingItem, show_value
+from fusionwatch.core.results import (
+    Assessment,
+    Candidacy,
+    Conclusion,
+    Criterion,
+    ImagingResult,
+    MissingItem,
+    show_value,
+)
 from fusionwatch.core.scores import INSTRUMENT_LABEL, Instrument
 
 Audience = Literal["patient", "clinician"]
@@ -50,6 +59,12 @@ def render_triage(console: Console, assessment: Assessment, audience: Audience) 
 
 def _parts(a: Assessment, audience: Audience) -> list[RenderableType]:
     parts: list[RenderableType] = [_triage(a, audience), _suspicion(a, audience)]
+    if a.imaging is not None:
+        parts.append(_imaging(a.imaging, audience))
+    if a.concordance:
+        parts.append(_conclusions("Imaging and symptoms together", a.concordance, audience))
+    if a.stimulator is not None and audience == "clinician":
+        parts.append(_stimulator(a.stimulator))
     if a.follow_up is not None:
         parts.append(_follow_up(a.follow_up, audience))
     if a.pain_generators:
@@ -94,6 +109,62 @@ def _suspicion(a: Assessment, audience: Audience) -> Panel:
     body += [_line(c, audience) for c in s.reasons]
     body += [_line(c, audience, prefix="limited by: ") for c in s.limited_by]
     return Panel(Group(*body), title="How likely a nonunion is")
+
+
+STATUS_NAME = {
+    "fused": "fused",
+    "not_yet_fused": "not yet fused (too early to call)",
+    "indeterminate": "indeterminate",
+    "nonunion": "nonunion",
+}
+OUTCOME_MARK = {"met": "[green]met[/green]", "unmet": "[red]unmet[/red]", "unknown": "unknown"}
+
+
+def _imaging(imaging: ImagingResult, audience: Audience) -> Panel:
+    table = Table(expand=True, show_lines=True)
+    table.add_column("level", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("why")
+    for level in imaging.levels:
+        when = "" if level.months_after_fusion is None else f" at {level.months_after_fusion:g} m"
+        reasons = "\n".join(_reason(r, audience) for r in level.reasons)
+        table.add_row(
+            level.level, f"{STATUS_NAME[level.status]}\n({level.decided_by}{when})", reasons
+        )
+    body: list[RenderableType] = [table, Text(imaging.cutoff_note, style="dim")]
+    if imaging.not_imaged:
+        missing = ", ".join(imaging.not_imaged)
+        body.append(Text(f"No study reports the fused level(s) {missing}.", style="yellow"))
+    for fact in imaging.summary:
+        if fact.conflict:
+            body.append(
+                Text(
+                    f"{fact.fact}: the case says {show_value(fact.given)}, the levels say "
+                    f"{show_value(fact.derived)}; the answer given in the case was used.",
+                    style="bold yellow",
+                )
+            )
+    return Panel(Group(*body), title="Fusion level by level")
+
+
+def _reason(criterion: Criterion, audience: Audience) -> str:
+    if audience == "patient":
+        return escape(f"• {criterion.text}")
+    cites = "; ".join(s.cite for s in criterion.sources)
+    return escape(f"• {criterion.text} [{cites}]")
+
+
+def _stimulator(candidacy: Candidacy) -> Panel:
+    verdict = {True: "candidate", False: "not a candidate", None: "undecided (answers missing)"}
+    head = Text.assemble(
+        ("Policy: ", "bold"), candidacy.title, ("   Result: ", "bold"), verdict[candidacy.candidate]
+    )
+    table = Table(expand=True)
+    table.add_column("criterion")
+    table.add_column("outcome", no_wrap=True)
+    for criterion in candidacy.criteria:
+        table.add_row(escape(criterion.text), OUTCOME_MARK[criterion.outcome])
+    return Panel(Group(head, table), title="Bone-stimulator candidacy")
 
 
 def _line(c: Conclusion, audience: Audience, prefix: str = "") -> Text:

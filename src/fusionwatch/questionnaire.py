@@ -45,8 +45,8 @@ def emergency_questions(kb: Knowledge, mode: Mode) -> list[Question]:
 
 def other_questions(kb: Knowledge, mode: Mode) -> Iterator[Question]:
     for fact in kb.data.facts:
-        # A score series is imported (case file or CSV), not typed in one answer at a time.
-        if fact.derived or "emergency" in fact.groups or "series" in fact.groups:
+        # Structured entries (score series, imaging studies) come from files, not typed answers.
+        if fact.derived or "emergency" in fact.groups or {"series", "file_only"} & set(fact.groups):
             continue
         if mode == "patient" and (fact.patient is None or fact.id in PATIENT_SKIPS):
             continue

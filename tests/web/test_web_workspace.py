@@ -277,3 +277,22 @@ def test_follow_up_scores_show_their_pattern_and_chart(client: TestClient) -> No
     assert report.content.startswith(b"%PDF")
     form_again = client.get(f"{path}/evaluate").text
     assert "follow_up" in form_again  # scores kept in the JSON box for the next visit
+
+
+def test_imaging_levels_concordance_and_stimulator_are_shown(client: TestClient) -> None:
+    import yaml
+
+    case = yaml.safe_load(EXAMPLES.joinpath("imaging-ct-and-motion-films.yaml").read_text())
+    token = sign_in(client)
+    path = add_patient(client, token)
+    status, html, where = evaluate(
+        client, path, {"extra_case_data": yaml.safe_dump(case, sort_keys=False)}
+    )
+    assert status == 200, html
+    assert "Imaging by level" in html
+    assert "L4-L5" in html
+    assert "nonunion" in html
+    assert "Imaging and symptoms together" in html
+    assert "Bone-stimulator candidacy: Medicare NCD 150.2" in html
+    assert "<strong>Candidate</strong>" in html
+    assert client.get(f"{where}/report.pdf").content.startswith(b"%PDF")

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from fusionwatch.core.imaging import Study
 from fusionwatch.core.scores import FollowUp
 from fusionwatch.core.spine import REGION_VERTEBRAE, parse_level, vertebrae_of
 from fusionwatch.core.vocab import (
@@ -178,7 +179,7 @@ class Care(Section):
 
 
 class Imaging(Section):
-    """A summary of imaging so far; per-level grading arrives with the imaging issue."""
+    """A summary of imaging so far, and the studies behind it graded level by level."""
 
     fusion_status: FusionStatus | None = None
     hardware_failure: Answer = U
@@ -186,6 +187,7 @@ class Imaging(Section):
     instability_on_motion_films: Answer = U
     nerve_compression: Answer = U
     infection_signs: Answer = U
+    studies: tuple[Study, ...] = Field((), description="studies with per-level findings")
 
 
 class Case(Section):

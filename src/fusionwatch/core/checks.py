@@ -21,6 +21,9 @@ from fusionwatch.core.knowledge import (
     RuleKind,
 )
 from fusionwatch.core.logic import facts_of, leaves
+from fusionwatch.core.site import StimulatorPolicy
+
+POLICIES = tuple(p.value for p in StimulatorPolicy)
 
 PATIENT_TEXT_LIMIT = 600
 REQUIRED_MESSAGES = (
@@ -31,6 +34,7 @@ REQUIRED_MESSAGES = (
     "suspicion.low",
     "suspicion.moderate",
     "suspicion.high",
+    "imaging.motion_cutoff",
 )
 
 
@@ -147,6 +151,8 @@ def _rules(kb: KnowledgeBase) -> Iterator[str]:
         needs_level = rule.kind in {RuleKind.SUSPICION, RuleKind.SUSPICION_CAP}
         if needs_level != (rule.then.level is not None):
             yield f"rule {rule.id}: 'level' is required exactly for suspicion rules and caps"
+        if rule.kind is RuleKind.STIMULATOR and rule.then.target not in POLICIES:
+            yield f"rule {rule.id}: a stimulator rule's target must name a policy {POLICIES}"
         if len(rule.then.patient) > PATIENT_TEXT_LIMIT:
             yield f"rule {rule.id}: patient text longer than {PATIENT_TEXT_LIMIT} characters"
         read = set(facts_of(rule.when))

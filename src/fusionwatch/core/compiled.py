@@ -7,6 +7,7 @@ from operator import attrgetter
 from typing import Any
 
 from fusionwatch.core.case import Case
+from fusionwatch.core.criteria import describe, top_parts
 from fusionwatch.core.knowledge import (
     Compare,
     Fact,
@@ -122,6 +123,15 @@ class Knowledge:
             for e in data.education
         )
         self.citations = {c.id: c for c in data.citations}
+        # Stimulator policies are shown criterion by criterion, so their parts compile separately.
+        self.criteria: Mapping[str, tuple[tuple[str, Compiled], ...]] = {
+            r.id: tuple(
+                (describe(part, self.labels, self.thresholds), self.compile(part))
+                for part in top_parts(r.when)
+            )
+            for r in data.rules
+            if r.kind is RuleKind.STIMULATOR
+        }
         self.rule_sources = {
             r.id: tuple(self.source(e.cite, e.locator) for e in r.evidence) for r in data.rules
         }

@@ -7,10 +7,14 @@ suspicion is the highest band any rule supports, lowered only by a cap that is k
 """
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import CompiledRule, Knowledge
+from fusionwatch.core.criteria import OUTCOME
+from fusionwatch.core.derive.fusion import Cutoffs, LevelStatus
+from fusionwatch.core.derive.studies import study_findings
 from fusionwatch.core.derive.timing import months_since_surgery
 from fusionwatch.core.errors import CaseError, Problem
 from fusionwatch.core.explain import Explainer
@@ -18,13 +22,21 @@ from fusionwatch.core.followup import FollowUpResult, follow_up
 from fusionwatch.core.knowledge import RuleKind
 from fusionwatch.core.results import (
     Assessment,
+    Candidacy,
     Conclusion,
+    Criterion,
+    ImagingResult,
+    LevelResult,
     Provenance,
     RuleTrace,
+    Source,
+    SummaryFact,
     SuspicionResult,
     TableTrace,
     TriageResult,
+    Value,
 )
+from fusionwatch.core.site import DEFAULT_SITE, POLICY_TITLES, Site
 from fusionwatch.core.vocab import SUSPICION_ORDER, Suspicion, Triage
 
 _LATER_KINDS = (
@@ -37,20 +49,23 @@ _LATER_KINDS = (
 )
 
 
-def assess(case: Case, kb: Knowledge, as_of: dt.date) -> Assessment:
+def assess(case: Case, kb: Knowledge, as_of: dt.date, site: Site = DEFAULT_SITE) -> Assessment:
     """Assess one validated case against the knowledge base as of a given date."""
-    run = _Run(case, kb, as_of)
+    run = _Run(case, kb, as_of, site)
     return run.assessment()
 
 
 class _Run:
     """The state of one assessment while it is being worked out."""
 
-    def __init__(self, case: Case, kb: Knowledge, as_of: dt.date) -> None:
+    def __init__(
+        self, case: Case, kb: Knowledge, as_of: dt.date, site: Site = DEFAULT_SITE
+    ) -> None:
         if case.surgery.date is not None and case.surgery.date > as_of:
             problem = Problem("surgery.date", f"must not be after the assessment date {as_of}")
             raise CaseError([problem])
-        self.case, self.kb, self.as_of = case, kb, as_of
+        self.case, self.kb, self.as_of, self.site = case, kb, as_of, site
+        self.imaging: ImagingResult | None = None
         self.env: dict[str, Any] = {r.fact: r.value(case) for r in kb.readers}
         self.explain = Explainer(kb, self.env)
         self.traces: list[RuleTrace] = []
@@ -70,6 +85,50 @@ class _Run:
         self.follow_up: FollowUpResult
         self.follow_up, facts = follow_up(case.follow_up, case.surgery.date, thresholds, info, env)
         env.update(facts)
+        # Only cases with studies pay for the imaging work; the summary answers stand otherwise.
+        if case.imaging.studies:
+            self.imaging = self._imaging(case, as_of)
+
+    def _imaging(self, case: Case, as_of: dt.date) -> ImagingResult:
+        cutoffs = Cutoffs.from_thresholds(self.kb.thresholds, self.site.motion_cutoff_deg)
+        found = study_findings(case, cutoffs, as_of)
+        for merged in found.summary:
+            self.env[merged.fact] = merged.used
+        self.env["derived.months_without_progress"] = found.months_without_progress
+        summary = tuple(
+            SummaryFact(m.fact, _value(m.given), _value(m.derived), _value(m.used), m.conflict)
+            for m in found.summary
+        )
+        return ImagingResult(
+            levels=tuple(self._level(status) for status in found.levels),
+            summary=summary,
+            motion_cutoff_deg=cutoffs.angle_deg,
+            cutoff_note=self._cutoff_note(cutoffs.angle_deg),
+            not_imaged=tuple(
+                lv for lv in case.surgery.levels if lv not in {s.level for s in found.levels}
+            ),
+        )
+
+    def _cutoff_note(self, cutoff: float) -> str:
+        template = self.kb.data.messages["imaging.motion_cutoff"].clinician
+        return template.format(cutoff=cutoff, default=self.kb.thresholds["motion.angular"])
+
+    def _level(self, s: LevelStatus) -> LevelResult:
+        reasons = tuple(
+            Criterion(r.text, "noted", (self.kb.source(r.cite, r.locator),)) for r in s.reasons
+        )
+        return LevelResult(
+            level=s.level,
+            status=s.status.value,
+            months_after_fusion=s.months,
+            decided_by=s.modality,
+            angle_deg=s.angle_deg,
+            translation_mm=s.translation_mm,
+            interspinous_mm=s.interspinous_mm,
+            hardware_failure=s.hardware_failure,
+            progress=s.progress,
+            reasons=reasons,
+        )
 
     def _band(self) -> tuple[TableTrace, ...]:
         traces = []
@@ -84,9 +143,11 @@ class _Run:
         for count in self.kb.counts:
             self.env[count.fact.id] = sum(1 for part in count.parts if part.run(self.env) is True)
 
-    def _evaluate(self, kind: RuleKind) -> list[Conclusion]:
+    def _evaluate(
+        self, kind: RuleKind, rules: Sequence[CompiledRule] | None = None
+    ) -> list[Conclusion]:
         fired = self.fired[kind]
-        for compiled in self.kb.rules[kind]:
+        for compiled in self.kb.rules[kind] if rules is None else rules:
             outcome = compiled.when.run(self.env)
             if outcome is True:
                 conclusion = self.explain.conclusion(compiled)
@@ -138,18 +199,43 @@ class _Run:
             unanswered_emergency=pending,
         )
 
+    def _stimulator(self) -> Candidacy:
+        """Candidacy under the site's policy only; other policies' questions are not asked."""
+        policy = self.site.stimulator_policy
+        pathways = [
+            c for c in self.kb.rules[RuleKind.STIMULATOR] if c.rule.then.target == policy.value
+        ]
+        unknown_before = len(self.unknown)
+        fired = self._evaluate(RuleKind.STIMULATOR, pathways)
+        undecided = len(self.unknown) > unknown_before
+        candidate = True if fired else (None if undecided else False)
+        self.env["result.stimulator_candidate"] = candidate
+        criteria = tuple(
+            Criterion(
+                f"{c.rule.title} - {text}",
+                OUTCOME[part.run(self.env)],
+                self.kb.rule_sources[c.rule.id],
+            )
+            for c in pathways
+            for text, part in self.kb.criteria[c.rule.id]
+        )
+        return Candidacy(policy.value, POLICY_TITLES[policy], candidate, tuple(fired), criteria)
+
     def assessment(self) -> Assessment:
         emergency = self._evaluate(RuleKind.EMERGENCY)
         suspicion = self._suspicion()
+        concordance = self._evaluate(RuleKind.CONCORDANCE)
         referral = self._evaluate(RuleKind.REFERRAL)
         triage = self._triage(emergency, referral)
+        stimulator = self._stimulator()
         for kind in _LATER_KINDS:
             self._evaluate(kind)
         self.env["result.revision_considered"] = bool(self.fired[RuleKind.REVISION])
         education = self.explain.education()
         recommendations = tuple(c for kind in _LATER_KINDS[1:] for c in self.fired[kind])
         cited = [*emergency, *suspicion.reasons, *suspicion.limited_by, *referral]
-        cited += [*self.fired[RuleKind.GENERATOR], *recommendations]
+        cited += [*self.fired[RuleKind.GENERATOR], *recommendations, *concordance]
+        cited += stimulator.pathways
         return Assessment(
             label=self.case.label,
             as_of=self.as_of.isoformat(),
@@ -166,11 +252,24 @@ class _Run:
                 as_of=self.as_of.isoformat(),
                 rules=tuple(self.traces),
                 tables=self.table_traces,
-                citations=self.explain.citations(cited, education),
+                citations=self.explain.citations(cited, education, _imaging_sources(self.imaging)),
             ),
             derived={k: v for k, v in self.env.items() if k.startswith("derived.")},
             follow_up=self.follow_up,
+            imaging=self.imaging,
+            concordance=tuple(concordance),
+            stimulator=stimulator,
         )
+
+
+def _value(value: object) -> Value:
+    return value if isinstance(value, bool | float | int | str) else None
+
+
+def _imaging_sources(imaging: ImagingResult | None) -> tuple[Source, ...]:
+    if imaging is None:
+        return ()
+    return tuple(s for level in imaging.levels for r in level.reasons for s in r.sources)
 
 
 def decide_triage(kb: Knowledge, env: dict[str, Any]) -> str:

@@ -85,10 +85,13 @@ class Explainer:
         )
 
     def citations(
-        self, conclusions: Iterable[Conclusion], education: Iterable[EducationItem]
+        self,
+        conclusions: Iterable[Conclusion],
+        education: Iterable[EducationItem],
+        extra: tuple[Source, ...] = (),
     ) -> tuple[Source, ...]:
         seen: dict[tuple[str, str], Source] = {}
-        groups = [c.sources for c in conclusions] + [e.sources for e in education]
+        groups = [c.sources for c in conclusions] + [e.sources for e in education] + [extra]
         for sources in groups:
             for source in sources:
                 seen.setdefault((source.cite, source.locator), source)

@@ -111,6 +111,62 @@ class Provenance:
 
 
 @dataclass(frozen=True, slots=True)
+class Criterion:
+    """One criterion behind an imaging or policy judgement: met, unmet, unknown or noted."""
+
+    text: str
+    outcome: str
+    sources: tuple[Source, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LevelResult:
+    """The fusion status of one motion segment and the criteria that decided it."""
+
+    level: str
+    status: str
+    months_after_fusion: float | None
+    decided_by: str
+    angle_deg: float | None
+    translation_mm: float | None
+    interspinous_mm: float | None
+    hardware_failure: bool | None
+    progress: bool | None
+    reasons: tuple[Criterion, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryFact:
+    """An imaging summary answer: as given, as derived from the levels, and which one was used."""
+
+    fact: str
+    given: Value
+    derived: Value
+    used: Value
+    conflict: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ImagingResult:
+    levels: tuple[LevelResult, ...]
+    summary: tuple[SummaryFact, ...]
+    motion_cutoff_deg: float
+    cutoff_note: str
+    not_imaged: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Candidacy:
+    """Bone-stimulator candidacy under one named policy, pathway by pathway."""
+
+    policy: str
+    title: str
+    candidate: bool | None
+    pathways: tuple[Conclusion, ...]
+    criteria: tuple[Criterion, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Assessment:
     """Everything fusionwatch concludes about one case, each part with its reasons."""
 
@@ -127,6 +183,9 @@ class Assessment:
     provenance: Provenance
     derived: dict[str, Value] = field(default_factory=dict)
     follow_up: FollowUpResult | None = None
+    imaging: ImagingResult | None = None
+    concordance: tuple[Conclusion, ...] = ()
+    stimulator: Candidacy | None = None
 
 
 def show_value(value: Value) -> str:

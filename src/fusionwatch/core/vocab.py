@@ -84,6 +84,7 @@ class Activity(StrEnum):
 class FusionStatus(StrEnum):
     NOT_DONE = "not_done"
     FUSED = "fused"
+    NOT_YET_FUSED = "not_yet_fused"
     INDETERMINATE = "indeterminate"
     NONUNION = "nonunion"
 

@@ -1,0 +1,105 @@
+"""From a case's imaging studies to per-level statuses and the summary facts the rules read.
+
+Derived summary values fill only answers the case left open: an explicitly given summary answer
+is never overwritten; when the two disagree both are kept and the conflict is reported.
+"""
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fusionwatch.core.case import Case
+from fusionwatch.core.derive.fusion import SEVERITY, Cutoffs, LevelStatus, Seen, assess_levels
+from fusionwatch.core.imaging import Study
+from fusionwatch.core.months import months_between
+from fusionwatch.core.vocab import Answer, FusionStatus
+
+_LOGIC = {Answer.YES: True, Answer.NO: False, Answer.UNKNOWN: None}
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    fact: str
+    given: object
+    derived: object
+    used: object
+
+    @property
+    def conflict(self) -> bool:
+        return None not in (self.given, self.derived) and self.given != self.derived
+
+
+@dataclass(frozen=True, slots=True)
+class StudyFindings:
+    levels: tuple[LevelStatus, ...]
+    summary: tuple[Merged, ...]
+    months_without_progress: float | None
+
+
+def study_findings(case: Case, cutoffs: Cutoffs, as_of: dt.date) -> StudyFindings:
+    """Judge each level, then derive and merge the imaging summary facts."""
+    seen = list(_seen(case, as_of))
+    levels = assess_levels(seen, cutoffs, case.surgery.instrumented, case.surgery.levels)
+    derived = _derived(case.imaging.studies, levels)
+    imaging = case.imaging
+    given: dict[str, object] = {
+        "imaging.fusion_status": None if imaging.fusion_status is None else imaging.fusion_status,
+        "imaging.hardware_failure": _LOGIC[imaging.hardware_failure],
+        "imaging.instability_on_motion_films": _LOGIC[imaging.instability_on_motion_films],
+        "imaging.nerve_compression": _LOGIC[imaging.nerve_compression],
+        "imaging.infection_signs": _LOGIC[imaging.infection_signs],
+    }
+    summary = tuple(
+        Merged(
+            fact, _plain(value), derived[fact], derived[fact] if value is None else _plain(value)
+        )
+        for fact, value in given.items()
+    )
+    stalled = [lv.months_without_progress for lv in levels if lv.months_without_progress]
+    return StudyFindings(levels, summary, max(stalled) if stalled else None)
+
+
+def _plain(value: object) -> object:
+    return value.value if isinstance(value, FusionStatus) else value
+
+
+def _seen(case: Case, as_of: dt.date) -> Iterator[Seen]:
+    for study in case.imaging.studies:
+        months = _months_at(study, case, as_of)
+        for findings in study.levels:
+            yield Seen(study, findings, months)
+
+
+def _months_at(study: Study, case: Case, as_of: dt.date) -> float | None:
+    """Months after the fusion when the study was taken."""
+    surgery = case.surgery
+    if study.months_since is not None:
+        return study.months_since
+    if study.date is None:
+        return None
+    if surgery.date is not None:
+        return months_between(surgery.date, study.date)
+    if surgery.months_since is not None:
+        return max(0.0, round(surgery.months_since - months_between(study.date, as_of), 2))
+    return None
+
+
+def _derived(studies: tuple[Study, ...], levels: tuple[LevelStatus, ...]) -> dict[str, object]:
+    worst = max((lv.status for lv in levels), key=SEVERITY.__getitem__, default=None)
+    return {
+        "imaging.fusion_status": None if worst is None else worst.value,
+        "imaging.hardware_failure": _any(lv.hardware_failure for lv in levels),
+        "imaging.instability_on_motion_films": _any(lv.instability for lv in levels),
+        "imaging.nerve_compression": _any(_LOGIC[s.nerve_compression] for s in studies),
+        "imaging.infection_signs": _any(
+            _LOGIC[answer] for s in studies for answer in (s.infection_signs, s.collection)
+        ),
+    }
+
+
+def _any(values: Iterator[bool | None] | tuple[bool | None, ...]) -> bool | None:
+    """Kleene 'any': yes if one is yes, no if all are no, else unknown (and unknown if none)."""
+    seen = list(values)
+    if True in seen:
+        return True
+    return False if seen and all(v is False for v in seen) else None
