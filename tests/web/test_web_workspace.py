@@ -253,7 +253,10 @@ def test_sessions_expire(client: TestClient, clock: Clock) -> None:
 def test_missing_records_are_404_pages(client: TestClient) -> None:
     sign_in(client)
     assert client.get("/patients/999").status_code == 404
-    assert client.get("/assessments/999").status_code == 404
+    missing = client.get("/assessments/999")
+    assert missing.status_code == 404
+    assert "Back to the patients" in missing.text
+    assert "Sign out alice" in missing.text
 
 
 def test_follow_up_scores_show_their_pattern_and_chart(client: TestClient) -> None:

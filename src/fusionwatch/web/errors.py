@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fusionwatch.core.errors import CaseError
 from fusionwatch.web.pages import page
-from fusionwatch.web.security import ForbiddenError, NotSignedInError
+from fusionwatch.web.security import ForbiddenError, NotSignedInError, optional_user
 
 log = logging.getLogger("fusionwatch.web")
 
@@ -59,7 +59,9 @@ async def _not_found(request: Request, exc: Any) -> Response:
     what = str(exc.args[0]) if exc.args else "record"
     if _api(request):
         return _problems(404, f"No such {what}", [])
-    return page(request, "error.html", {"message": f"There is no such {what}."}, 404)
+    user = optional_user(request, request.app.state.ctx)
+    data = {"message": f"There is no such {what}.", "user": user}
+    return page(request, "error.html", data, 404)
 
 
 async def _not_signed_in(request: Request, exc: Any) -> Response:

@@ -77,6 +77,14 @@ def signed_in(request: Request, ctx: Annotated[AppContext, Depends(context)]) ->
     return Principal(user.id, user.username, frozenset(Scope), "web")
 
 
+def optional_user(request: Request, ctx: AppContext) -> Principal | None:
+    """The signed-in clinician if there is one (for pages such as errors that need no sign-in)."""
+    try:
+        return signed_in(request, ctx)
+    except NotSignedInError:
+        return None
+
+
 async def signed_in_form(
     request: Request, user: Annotated[Principal, Depends(signed_in)]
 ) -> Principal:
