@@ -6,6 +6,7 @@ from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.results import Assessment, Conclusion, Value
 from fusionwatch.fhir.caseexport import concept, entry, full_url
 from fusionwatch.fhir.codes import System
+from fusionwatch.fhir.validation import validate
 
 Resource = dict[str, Any]
 # Recommendations that become orders (ServiceRequest); the others go into the CarePlan.
@@ -31,6 +32,19 @@ def export_assessment(assessment: Assessment, kb: Knowledge, patient_id: str) ->
         "type": "collection",
         "entry": [entry(r, u) for u, r in entries],
     }
+
+
+def service_requests(
+    assessment: Assessment, kb: Knowledge, patient_id: str
+) -> list[tuple[str, Resource]]:
+    """The proposed orders alone (rule id, validated ServiceRequest), e.g. for CDS suggestions."""
+    subject = {"reference": f"Patient/{patient_id}"}
+    key = f"{patient_id}/{assessment.as_of}"
+    found = []
+    for conclusion in _orders(assessment):
+        _, request = _order(conclusion, subject, key)
+        found.append((conclusion.rule, validate(request)))
+    return found
 
 
 def _derived(assessment: Assessment) -> list[tuple[str, Value]]:
