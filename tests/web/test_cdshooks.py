@@ -259,3 +259,50 @@ def test_local_mode_runs_without_jwt(database: Database, kb: Knowledge, clock: C
     with TestClient(create_app(settings, db=database, kb=kb, clock=clock), base_url=BASE) as c:
         response = c.post("/cds-services/fusionwatch-nonunion", json=warning_request())
     assert response.status_code == 200
+
+
+def test_a_quiet_chart_gives_an_info_card_without_suggestions(cds: TestClient) -> None:
+    request = warning_request()
+    request["prefetch"] = {
+        "patient": request["prefetch"]["patient"],
+        "fusions": request["prefetch"]["fusions"],
+        "surveys": {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [
+                {
+                    "resource": {
+                        "resourceType": "Observation",
+                        "id": f"e{n}",
+                        "status": "final",
+                        "code": {
+                            "coding": [
+                                {
+                                    "system": "https://fusionwatch.example/fhir/CodeSystem/fact",
+                                    "code": fact,
+                                }
+                            ]
+                        },
+                        "valueBoolean": False,
+                    }
+                }
+                for n, fact in enumerate(EMERGENCY_FACTS)
+            ],
+        },
+    }
+    response = cds.post("/cds-services/fusionwatch-nonunion", json=request, headers=bearer(token()))
+    [card] = response.json()["cards"]
+    assert card["indicator"] == "info"
+    assert "suggestions" not in card
+
+
+EMERGENCY_FACTS = (
+    "emergency.new_weakness",
+    "emergency.bladder_bowel_loss",
+    "emergency.saddle_numbness",
+    "emergency.fever_chills_worse_pain",
+    "emergency.draining_wound",
+    "emergency.unbearable_pain_neuro",
+    "emergency.breathing_difficulty",
+    "emergency.one_leg_swelling",
+)

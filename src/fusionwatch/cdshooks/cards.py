@@ -52,7 +52,7 @@ def cards(
         "links": [_workspace_link(workspace, patient_id)],
     }
     if level != "info":
-        suggestions = _suggestions(assessment, kb, patient_id)
+        suggestions = _suggestions(assessment, patient_id)
         if suggestions:
             card |= {"suggestions": suggestions, "selectionBehavior": "any"}
     return [card]
@@ -102,9 +102,9 @@ def _workspace_link(workspace: str, patient_id: str) -> dict[str, Any]:
     }
 
 
-def _suggestions(assessment: Assessment, kb: Knowledge, patient_id: str) -> list[dict[str, Any]]:
+def _suggestions(assessment: Assessment, patient_id: str) -> list[dict[str, Any]]:
     found = []
-    for rule, request in service_requests(assessment, kb, patient_id):
+    for rule, request in service_requests(assessment, patient_id):
         found.append(
             {
                 "label": shorten(f"Order: {request['code']['coding'][0]['display']}"),

@@ -34,9 +34,7 @@ def export_assessment(assessment: Assessment, kb: Knowledge, patient_id: str) ->
     }
 
 
-def service_requests(
-    assessment: Assessment, kb: Knowledge, patient_id: str
-) -> list[tuple[str, Resource]]:
+def service_requests(assessment: Assessment, patient_id: str) -> list[tuple[str, Resource]]:
     """The proposed orders alone (rule id, validated ServiceRequest), e.g. for CDS suggestions."""
     subject = {"reference": f"Patient/{patient_id}"}
     key = f"{patient_id}/{assessment.as_of}"
