@@ -14,7 +14,7 @@ from rich.markdown import Markdown
 from rich.panel import Panel
 
 from fusionwatch import console as view
-from fusionwatch import imaging_cli, rulebook, server_cli, track_cli
+from fusionwatch import fhir_cli, imaging_cli, rulebook, server_cli, track_cli
 from fusionwatch import questionnaire as qn
 from fusionwatch.casefile import parse_data, read_case
 from fusionwatch.core.case import Case
@@ -44,6 +44,7 @@ app.add_typer(server_cli.tokens, name="tokens")
 app.add_typer(server_cli.database, name="db")
 app.add_typer(track_cli.app, name="track")
 app.add_typer(imaging_cli.app, name="imaging")
+app.add_typer(fhir_cli.app, name="fhir")
 out = Console()
 err = Console(stderr=True)
 
@@ -68,8 +69,10 @@ def _audience(value: str) -> view.Audience:
 
 @app.command("assess")
 def assess_files(
-    files: Annotated[list[Path], typer.Argument(help="Case files (.json, .yaml).")],
+    files: Annotated[list[Path] | None, typer.Argument(help="Case files (.json, .yaml).")] = None,
     *,
+    fhir: Annotated[Path | None, typer.Option("--fhir", help="A FHIR Bundle instead.")] = None,
+    output: Annotated[Path | None, typer.Option("--out", help="FHIR result Bundle.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
     as_of: AsOf = None,
     audience: Audience = "clinician",
@@ -89,9 +92,18 @@ def assess_files(
     site = Site(stimulator_policy=policy, motion_cutoff_deg=motion_cutoff)
     results: list[dict[str, Any]] = []
     failed = False
+    files = files or []
+    if fhir is not None:
+        files = [fhir]
+    if not files:
+        raise typer.BadParameter("give case files, or --fhir BUNDLE.json", param_hint="FILES")
     for path in files:
         try:
-            result = assess(read_case(path, day), kb, day, site)
+            result = (
+                fhir_cli.assess_fhir(path, output, day, site)
+                if fhir is not None
+                else assess(read_case(path, day), kb, day, site)
+            )
         except CaseError as error:
             failed = True
             _report_problems(str(path), error)

@@ -27,3 +27,15 @@ class Settings(BaseSettings):
     # gives no number, so these are site settings.
     login_max_failures: int = Field(5, ge=1, le=100)
     lockout_minutes: float = Field(15.0, ge=0, le=24 * 60)
+
+    # CDS Hooks: every call must carry a JWT signed by an allow-listed issuer (the spec's rule).
+    # Map each issuer (the JWT's iss) to its PEM public key; RS*/ES*/PS* only, never none or HMAC.
+    cds_hooks_issuers: dict[str, str] = Field(
+        default_factory=dict, description="JSON object: issuer -> PEM public key"
+    )
+    cds_hooks_require_jwt: bool = Field(
+        True, description="Turn off only for local trials without an EHR; on by default."
+    )
+    cds_hooks_base_url: str | None = Field(
+        None, description="Public base URL (for the JWT audience) when behind a proxy."
+    )

@@ -11,7 +11,15 @@ from fusionwatch.store import accounts, records
 from fusionwatch.store.database import Database, downgrade
 from fusionwatch.store.tables import Base
 
-TABLES = {"users", "sessions", "api_tokens", "patients", "assessments", "audit_events"}
+TABLES = {
+    "users",
+    "sessions",
+    "api_tokens",
+    "patients",
+    "assessments",
+    "audit_events",
+    "cds_feedback",
+}
 
 
 def test_migrations_build_and_remove_every_table(tmp_path: Path) -> None:

@@ -106,7 +106,10 @@ class Fact(Frozen):
         default_factory=dict, description="plain-language name of each choice, for patient forms"
     )
     groups: tuple[str, ...] = ()
-    codes: dict[str, str] = Field(default_factory=dict)
+    codes: dict[str, str] = Field(default_factory=dict, description="loinc, snomed, ucum unit")
+    value_codes: dict[str, str] = Field(
+        default_factory=dict, description="SNOMED CT code of each choice, for FHIR exchange"
+    )
     derived_from: tuple[str, ...] = ()
     count_true: tuple[Condition, ...] = ()
     importance: int = Field(50, ge=0, le=100, description="orders missing information")
@@ -119,7 +122,7 @@ class Fact(Frozen):
 
     @model_validator(mode="after")
     def _labels_name_values(self) -> Fact:
-        unknown = set(self.labels) - set(self.values)
+        unknown = (set(self.labels) | set(self.value_codes)) - set(self.values)
         if unknown:
             raise ValueError(f"labels for values that {self.id} does not have: {sorted(unknown)}")
         return self

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fusionwatch.store.tables import AssessmentRecord, AuditEvent, Patient
+from fusionwatch.store.tables import AssessmentRecord, AuditEvent, CdsFeedback, Patient
 
 
 def add_patient(
@@ -82,3 +82,14 @@ def audit(
 
 def audit_trail(db: Session, limit: int = 200) -> Sequence[AuditEvent]:
     return db.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)).all()
+
+
+def add_feedback(db: Session, feedback: CdsFeedback) -> CdsFeedback:
+    db.add(feedback)
+    db.flush()
+    return feedback
+
+
+def feedback_for(db: Session, service_id: str) -> Sequence[CdsFeedback]:
+    query = select(CdsFeedback).where(CdsFeedback.service_id == service_id)
+    return db.scalars(query.order_by(CdsFeedback.id)).all()

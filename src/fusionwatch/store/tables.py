@@ -100,3 +100,21 @@ class AuditEvent(Base):
     object_id: Mapped[str | None] = mapped_column(String(40))
     outcome: Mapped[str] = mapped_column(String(20), default="ok")
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class CdsFeedback(Base):
+    """What a clinician did with a CDS Hooks card: accepted, or overridden with a reason."""
+
+    __tablename__ = "cds_feedback"
+    __table_args__ = (Index("ix_cds_feedback_card", "service_id", "card_uuid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[dt.datetime]
+    service_id: Mapped[str] = mapped_column(String(80))
+    card_uuid: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(20))
+    outcome_at: Mapped[dt.datetime | None]
+    accepted_suggestions: Mapped[list[str]] = mapped_column(JSON)
+    override_code: Mapped[str | None] = mapped_column(String(120))
+    override_comment: Mapped[str | None] = mapped_column(Text)
+    issuer: Mapped[str | None] = mapped_column(String(200))

@@ -9,6 +9,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from fusionwatch import __version__
+from fusionwatch.cdshooks import service as cdshooks
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.knowledge import load
 from fusionwatch.settings import Settings
@@ -48,6 +49,8 @@ def create_app(
     app.include_router(api.router)
     app.include_router(selfcheck.router)
     app.include_router(workspace.router)
+    ctx = app.state.ctx
+    app.include_router(cdshooks.router(settings, ctx.db, ctx.kb, clock))
     errors.install(app)
     app.add_middleware(errors.ContainErrors)
     app.add_middleware(SecurityHeaders)

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fusionwatch.cdshooks.service import CdsHooksError
 from fusionwatch.core.errors import CaseError
 from fusionwatch.web.pages import page
 from fusionwatch.web.security import ForbiddenError, NotSignedInError, optional_user
@@ -29,6 +30,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(NotSignedInError, _not_signed_in)
     app.add_exception_handler(ForbiddenError, _forbidden)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(CdsHooksError, _cds_hooks_error)
 
 
 def _api(request: Request) -> bool:
@@ -53,6 +55,12 @@ async def _validation_error(request: Request, exc: Any) -> Response:
         for e in exc.errors()
     ]
     return _problems(422, "The request was not accepted", problems)
+
+
+async def _cds_hooks_error(request: Request, exc: Any) -> Response:
+    """CDS Hooks errors are FHIR OperationOutcomes; 401 says how to authenticate."""
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return JSONResponse(exc.outcome(), status_code=exc.status, headers=headers)
 
 
 async def _not_found(request: Request, exc: Any) -> Response:

@@ -1,0 +1,117 @@
+"""An assessment turned into CDS Hooks cards: urgency, why, the source, and what to do next."""
+
+import json
+import uuid
+from typing import Any
+
+from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.results import Assessment, Conclusion
+from fusionwatch.core.vocab import Suspicion, Triage
+from fusionwatch.fhir.assessmentexport import service_requests
+from fusionwatch.fhir.plandefinition import primary_citation
+
+Card = dict[str, Any]
+SUMMARY_LIMIT = 139  # the spec: summary shorter than 140 characters
+_NAMESPACE = uuid.UUID("2f6b3e0a-9a51-4c1e-8d0e-3c7f4b1a6d55")
+OVERRIDE_SYSTEM = "https://fusionwatch.example/fhir/CodeSystem/override-reason"
+OVERRIDE_REASONS = (
+    ("already-evaluated", "Already evaluated by a spine specialist"),
+    ("not-applicable", "Not applicable to this patient"),
+    ("patient-declined", "Patient declined"),
+)
+_SUMMARY = {
+    "critical": "Emergency red flags after spinal fusion: send for emergency care now",
+    "warning": "Possible failed spinal fusion (nonunion): suspicion {level}; specialist review",
+    "info": "Spinal fusion follow-up: nonunion suspicion {level}",
+}
+
+
+def indicator(assessment: Assessment) -> str:
+    if assessment.triage.level == Triage.EMERGENCY:
+        return "critical"
+    high = assessment.suspicion.level == Suspicion.HIGH
+    return "warning" if high or assessment.triage.level == Triage.PROMPT_REFERRAL else "info"
+
+
+def cards(
+    assessment: Assessment, kb: Knowledge, patient_id: str, hook_instance: str, workspace: str
+) -> list[Card]:
+    """One card per call: the main result, with its reasons, source and next steps."""
+    level = indicator(assessment)
+    reasons = _reasons(assessment)
+    card: Card = {
+        "uuid": str(uuid.uuid5(_NAMESPACE, f"{hook_instance}/{level}")),
+        "summary": shorten(_SUMMARY[level].format(level=assessment.suspicion.level)),
+        "indicator": level,
+        "detail": _detail(assessment, reasons),
+        "source": _source(kb, reasons),
+        "overrideReasons": [
+            {"system": OVERRIDE_SYSTEM, "code": code, "display": display}
+            for code, display in OVERRIDE_REASONS
+        ],
+        "links": [_workspace_link(workspace, patient_id)],
+    }
+    if level != "info":
+        suggestions = _suggestions(assessment, patient_id)
+        if suggestions:
+            card |= {"suggestions": suggestions, "selectionBehavior": "any"}
+    return [card]
+
+
+def shorten(text: str) -> str:
+    return text if len(text) <= SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 1].rstrip() + "…"
+
+
+def _reasons(assessment: Assessment) -> list[Conclusion]:
+    return [*assessment.triage.reasons, *assessment.suspicion.reasons]
+
+
+def _detail(assessment: Assessment, reasons: list[Conclusion]) -> str:
+    lines = [f"**{assessment.triage.clinician_headline}**", "", assessment.suspicion.explanation]
+    if reasons:
+        lines += ["", "Why:"]
+        lines += [f"- {c.summary} ({c.rule})" for c in reasons]
+    missing = assessment.triage.unanswered_emergency
+    if missing:
+        lines += ["", "Unanswered emergency questions: " + "; ".join(m.clinician for m in missing)]
+    return "\n".join(lines)
+
+
+def _source(kb: Knowledge, reasons: list[Conclusion]) -> dict[str, Any]:
+    source: dict[str, Any] = {"label": f"fusionwatch knowledge {kb.version}"}
+    rules = {r.id: r for r in kb.data.rules}
+    for conclusion in reasons:
+        citation = primary_citation(rules[conclusion.rule], kb)
+        if citation is not None:
+            topic = {"system": "https://fusionwatch.example/fhir/CodeSystem/rule"}
+            source |= {"topic": topic | {"code": conclusion.rule, "display": conclusion.title}}
+            label = f"fusionwatch {kb.version}: {citation.title}"
+            source["label"] = shorten(label)
+            if citation.url:
+                source["url"] = citation.url
+            break
+    return source
+
+
+def _workspace_link(workspace: str, patient_id: str) -> dict[str, Any]:
+    return {
+        "label": "Open the fusionwatch clinician workspace",
+        "url": workspace,
+        "type": "smart",
+        "appContext": json.dumps({"fhirPatient": patient_id}),
+    }
+
+
+def _suggestions(assessment: Assessment, patient_id: str) -> list[dict[str, Any]]:
+    found = []
+    for rule, request in service_requests(assessment, patient_id):
+        found.append(
+            {
+                "label": shorten(f"Order: {request['code']['coding'][0]['display']}"),
+                "uuid": str(uuid.uuid5(_NAMESPACE, f"{patient_id}/{rule}")),
+                "actions": [
+                    {"type": "create", "description": request["code"]["text"], "resource": request}
+                ],
+            }
+        )
+    return found

@@ -1,0 +1,1 @@
+"""FHIR R4 in and out: pure mappings between cases, assessments and FHIR resources."""

@@ -1,0 +1,124 @@
+"""A case written as a FHIR Bundle: Patient, the fusion Procedure and one Observation per fact.
+
+The inverse of ``caseimport`` for every fact the case holds as a single value; imaging studies,
+follow-up scores and the label are not carried (see docs/interop.md).
+"""
+
+import uuid
+from typing import Any
+
+from fusionwatch.core.case import Case
+from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.knowledge import Fact, FactType
+from fusionwatch.fhir.codes import ANSWER_CODES, System, case_facts, fact_codings
+from fusionwatch.fhir.validation import validate
+
+Resource = dict[str, Any]
+# Carried by the Patient and the Procedure rather than by Observations.
+_ON_RESOURCES = {"person.sex", "surgery.date", "surgery.region", "surgery.levels"}
+_NAMESPACE = uuid.UUID("7d0c6a52-4b0e-4d55-9a59-0f8a0c7b1e21")
+
+
+def full_url(kind: str, key: str) -> str:
+    """A stable urn:uuid for a resource, so exports are reproducible (golden files)."""
+    return f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'{kind}/{key}')}"
+
+
+def entry(resource: Resource, url: str) -> Resource:
+    """A Bundle entry; a resource without an id takes the one in its urn:uuid."""
+    resource = {"resourceType": resource["resourceType"], "id": url.rsplit(":", 1)[-1]} | resource
+    return {"fullUrl": url, "resource": validate(resource)}
+
+
+def export_case(case: Case, kb: Knowledge, patient_id: str) -> Resource:
+    """The case as a collection Bundle for the patient with this id."""
+    flat = _flatten(case.model_dump(mode="json"))
+    subject = {"reference": f"Patient/{patient_id}"}
+    entries = [entry(_patient(patient_id, flat), f"Patient/{patient_id}")]
+    if any(flat.get(key) for key in ("surgery.date", "surgery.region", "surgery.levels")):
+        entries.append(entry(_procedure(kb, flat, subject), full_url("Procedure", patient_id)))
+    for fact in case_facts(kb):
+        value = flat.get(fact.id)
+        if fact.id in _ON_RESOURCES or value in (None, "unknown", "not_examined", []):
+            continue
+        url = full_url("Observation", f"{patient_id}/{fact.id}")
+        entries.append(entry(observation(fact, value, subject), url))
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat |= _flatten(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _patient(patient_id: str, flat: dict[str, Any]) -> Resource:
+    patient: Resource = {"resourceType": "Patient", "id": patient_id}
+    if flat.get("person.sex"):
+        patient["gender"] = flat["person.sex"]
+    return patient
+
+
+def _procedure(kb: Knowledge, flat: dict[str, Any], subject: Resource) -> Resource:
+    fact = next(f for f in kb.data.facts if f.id == "surgery.date")
+    procedure: Resource = {
+        "resourceType": "Procedure",
+        "status": "completed",
+        "code": concept(fact),
+        "subject": subject,
+    }
+    if flat.get("surgery.date"):
+        procedure["performedDateTime"] = flat["surgery.date"]
+    region = next(f for f in kb.data.facts if f.id == "surgery.region")
+    sites = [choice_concept(region, flat["surgery.region"])] if flat.get("surgery.region") else []
+    sites += [{"text": level} for level in flat.get("surgery.levels") or ()]
+    if sites:
+        procedure["bodySite"] = sites
+    return procedure
+
+
+def concept(fact: Fact) -> Resource:
+    return {"coding": [c.data() for c in fact_codings(fact)], "text": fact.clinician}
+
+
+def choice_concept(fact: Fact, value: str) -> Resource:
+    codings = [{"system": f"{System.FACT}/{fact.id}", "code": value}]
+    if value in fact.value_codes:
+        codings.insert(0, {"system": System.SNOMED, "code": fact.value_codes[value]})
+    return {"coding": codings, "text": fact.labels.get(value, value)}
+
+
+def observation(fact: Fact, value: Any, subject: Resource) -> Resource:
+    """One fact's value as an Observation (survey category: it was reported or recorded)."""
+    category = {"coding": [{"system": System.OBSERVATION_CATEGORY, "code": "survey"}]}
+    resource: Resource = {
+        "resourceType": "Observation",
+        "status": "final",
+        "category": [category],
+        "code": concept(fact),
+        "subject": subject,
+    }
+    return resource | _value(fact, value)
+
+
+def _value(fact: Fact, value: Any) -> Resource:
+    match fact.type:
+        case FactType.NUMBER:
+            ucum = fact.codes.get("ucum")
+            quantity: Resource = {"value": value, "unit": fact.unit or ucum or "1"}
+            if ucum is not None:
+                quantity |= {"system": System.UCUM, "code": ucum}
+            return {"valueQuantity": quantity}
+        case FactType.ANSWER:
+            coding = {"system": System.SNOMED, "code": ANSWER_CODES[value]}
+            return {"valueCodeableConcept": {"coding": [coding], "text": value}}
+        case FactType.CHOICE:
+            return {"valueCodeableConcept": choice_concept(fact, value)}
+        case FactType.DATE:
+            return {"valueDateTime": value}
+        case FactType.TEXT:
+            return {"valueString": ", ".join(value) if isinstance(value, list) else str(value)}

@@ -1,0 +1,319 @@
+"""FHIR resources (a Bundle, or CDS Hooks prefetch) read into a case, with what could not be used.
+
+Nothing is guessed: an unknown code, an unknown unit or a date too coarse for the rules becomes a
+note ("cannot assess", with the reason) and the fact stays unknown.
+"""
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from fusionwatch.casefile import parse_data
+from fusionwatch.core.case import Case
+from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.knowledge import Fact, FactType
+from fusionwatch.fhir.codes import (
+    ANSWER_CODES,
+    NOTED_DIAGNOSES,
+    System,
+    case_facts,
+    fact_index,
+)
+from fusionwatch.fhir.validation import InvalidResourceError, validate
+
+Resource = dict[str, Any]
+DAYS_PER_MONTH = 30.4375
+_ANSWER_OF_CODE = {code: answer for answer, code in ANSWER_CODES.items()}
+_SKIPPED_STATUS = {"entered-in-error", "cancelled", "preliminary", "registered", "not-done"}
+_GENDERS = {"female": "female", "male": "male", "other": "other"}
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Something in the input that was not used, and why."""
+
+    source: str
+    reason: str
+    fact: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    case: Case
+    patient_id: str | None
+    notes: tuple[Note, ...]
+
+
+@dataclass
+class _Reading:
+    """The values found so far, keyed by fact id, with the date each was observed."""
+
+    kb: Knowledge
+    as_of: dt.date
+    index: dict[tuple[str, str], Fact]
+    values: dict[str, tuple[str, Any]] = field(default_factory=dict)
+    notes: list[Note] = field(default_factory=list)
+    patient_id: str | None = None
+
+    def put(self, fact: Fact, value: Any, when: str = "") -> None:
+        earlier = self.values.get(fact.id)
+        if earlier is None or when >= earlier[0]:
+            self.values[fact.id] = (when, value)
+
+    def note(self, source: str, reason: str, fact: str | None = None) -> None:
+        self.notes.append(Note(source, reason, fact))
+
+
+def bundle_entries(bundle: Resource) -> Iterator[Resource]:
+    """The resources of a Bundle (any type), or the resource itself if it is not a Bundle."""
+    if bundle.get("resourceType") != "Bundle":
+        yield bundle
+        return
+    for entry in bundle.get("entry") or ():
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(resource, dict):
+            yield from bundle_entries(resource)
+
+
+def import_bundle(bundle: Resource, kb: Knowledge, as_of: dt.date) -> Imported:
+    return import_resources(bundle_entries(bundle), kb, as_of)
+
+
+def import_resources(resources: Iterable[Resource], kb: Knowledge, as_of: dt.date) -> Imported:
+    """Read every resource into one case; raises CaseError if the values found are invalid."""
+    reading = _Reading(kb, as_of, fact_index(kb))
+    for resource in resources:
+        source = f"{resource.get('resourceType')}/{resource.get('id', '?')}"
+        try:
+            validate(resource)
+        except InvalidResourceError as err:
+            reading.note(source, f"cannot assess: not valid FHIR R4 ({err})")
+            continue
+        reader = _READERS.get(str(resource["resourceType"]))
+        if reader is None:
+            reading.note(source, "ignored: fusionwatch does not read this resource type")
+        else:
+            reader(reading, resource, source)
+    case = parse_data(_nest({k: v for k, (_, v) in sorted(reading.values.items())}), as_of)
+    return Imported(case, reading.patient_id, tuple(reading.notes))
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for path, value in flat.items():
+        *parents, name = path.split(".")
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[name] = value
+    return nested
+
+
+# ---- resource readers ---------------------------------------------------------------------------
+
+
+def _patient(reading: _Reading, resource: Resource, source: str) -> None:
+    reading.patient_id = resource.get("id")
+    gender = resource.get("gender")
+    if gender in _GENDERS:
+        reading.put(_fact(reading, "person.sex"), _GENDERS[gender])
+    birth = resource.get("birthDate")
+    if isinstance(birth, str) and "person.age" not in reading.values:
+        if len(birth) < 10:
+            reading.note(
+                source, "cannot assess age: birth date known only to " + birth, "person.age"
+            )
+            return
+        born = dt.date.fromisoformat(birth)
+        age = (
+            reading.as_of.year
+            - born.year
+            - ((reading.as_of.month, reading.as_of.day) < (born.month, born.day))
+        )
+        reading.put(_fact(reading, "person.age"), age, "0")
+
+
+def _procedure(reading: _Reading, resource: Resource, source: str) -> None:
+    fact = _coded_fact(reading, resource.get("code"))
+    if fact is None or fact.id != "surgery.date":
+        reading.note(source, "ignored: not coded as a spinal fusion (SNOMED CT 55705006)")
+        return
+    if resource.get("status") != "completed":
+        reading.note(source, f"ignored: procedure status is {resource.get('status')}", fact.id)
+        return
+    performed = resource.get("performedDateTime") or (resource.get("performedPeriod") or {}).get(
+        "start"
+    )
+    when = str(performed or "")
+    if "surgery.date" in reading.values and when < reading.values["surgery.date"][0]:
+        reading.note(source, "ignored: an earlier fusion; the latest one is the index fusion")
+        return
+    _fusion_date(reading, when, source)
+    _body_sites(reading, resource.get("bodySite") or (), source, when)
+
+
+def _fusion_date(reading: _Reading, when: str, source: str) -> None:
+    day = when[:10]
+    if len(day) == 10:
+        reading.values.pop("surgery.months_since", None)
+        reading.put(_fact(reading, "surgery.date"), day, when)
+    elif len(day) == 7:
+        # Known to the month: count from mid-month, so the error is at most half a month.
+        middle = dt.date(int(day[:4]), int(day[5:7]), 15)
+        months = max(0.0, round((reading.as_of - middle).days / DAYS_PER_MONTH, 1))
+        reading.values.pop("surgery.date", None)
+        reading.put(_fact(reading, "surgery.months_since"), months, when)
+        reading.note(
+            source,
+            f"fusion date known to the month ({day}): months since surgery "
+            f"taken from mid-month, ±0.5 month",
+            "surgery.months_since",
+        )
+    elif day:
+        reading.note(
+            source,
+            f"cannot assess timing: fusion date {when or 'missing'} is not precise to the month",
+            "surgery.date",
+        )
+
+
+def _body_sites(reading: _Reading, sites: Iterable[Any], source: str, when: str) -> None:
+    levels: list[str] = []
+    for site in sites:
+        fact = _coded_value(reading, "surgery.region", site)
+        if fact is not None:
+            reading.put(_fact(reading, "surgery.region"), fact, when)
+        elif site.get("coding"):
+            reading.note(source, "cannot assess body site: code not recognised", "surgery.region")
+        elif isinstance(site.get("text"), str):
+            levels.append(site["text"])
+    if levels:
+        reading.put(_fact(reading, "surgery.levels"), levels, when)
+
+
+def _condition(reading: _Reading, resource: Resource, source: str) -> None:
+    for coding in (resource.get("code") or {}).get("coding") or ():
+        if coding.get("system") == System.ICD10CM and coding.get("code") in NOTED_DIAGNOSES:
+            reading.note(
+                source,
+                f"noted, not used by the rules: {coding['code']} {NOTED_DIAGNOSES[coding['code']]}",
+            )
+            return
+    fact = _coded_fact(reading, resource.get("code"))
+    if fact is None or fact.type is not FactType.ANSWER:
+        reading.note(source, "cannot assess: condition code not in the data dictionary")
+        return
+    verification = _code_of(resource.get("verificationStatus"), System.CONDITION_VERIFICATION)
+    clinical = _code_of(resource.get("clinicalStatus"), System.CONDITION_CLINICAL)
+    if verification == "refuted":
+        reading.put(fact, "no", _effective(resource, "recordedDate"))
+    elif verification in {None, "confirmed"} and clinical in {None, "active", "recurrence"}:
+        reading.put(fact, "yes", _effective(resource, "recordedDate"))
+    else:
+        reading.note(source, f"cannot assess: condition is {verification}/{clinical}", fact.id)
+
+
+def _observation(reading: _Reading, resource: Resource, source: str) -> None:
+    fact = _coded_fact(reading, resource.get("code"))
+    if fact is None:
+        reading.note(source, "cannot assess: observation code not in the data dictionary")
+        return
+    if resource.get("status") in _SKIPPED_STATUS:
+        reading.note(source, f"ignored: status {resource.get('status')}", fact.id)
+        return
+    value, problem = _value(reading, fact, resource)
+    if problem:
+        reading.note(source, "cannot assess: " + problem, fact.id)
+    else:
+        reading.put(fact, value, _effective(resource, "effectiveDateTime"))
+
+
+_READERS = {
+    "Patient": _patient,
+    "Procedure": _procedure,
+    "Condition": _condition,
+    "Observation": _observation,
+}
+
+
+# ---- values -------------------------------------------------------------------------------------
+
+
+def _value(reading: _Reading, fact: Fact, resource: Resource) -> tuple[Any, str]:
+    match fact.type:
+        case FactType.NUMBER:
+            return _number(fact, resource)
+        case FactType.ANSWER:
+            return _answer(resource)
+        case FactType.CHOICE:
+            choice = _coded_value(reading, fact.id, resource.get("valueCodeableConcept") or {})
+            return (choice, "") if choice else (None, "answer code not recognised")
+        case FactType.DATE:
+            day = str(resource.get("valueDateTime") or "")[:10]
+            return (
+                (day, "") if len(day) == 10 else (None, f"date {day or 'missing'} not a full day")
+            )
+        case FactType.TEXT:
+            text = resource.get("valueString")
+            return ([t.strip() for t in text.split(",")], "") if text else (None, "no text value")
+
+
+def _answer(resource: Resource) -> tuple[Any, str]:
+    if isinstance(resource.get("valueBoolean"), bool):
+        return ("yes" if resource["valueBoolean"] else "no"), ""
+    answer = _code_of(resource.get("valueCodeableConcept"), System.SNOMED)
+    if answer in _ANSWER_OF_CODE:
+        return _ANSWER_OF_CODE[answer], ""
+    return None, f"answer code {answer} is not yes / no / unknown"
+
+
+def _number(fact: Fact, resource: Resource) -> tuple[Any, str]:
+    if isinstance(resource.get("valueInteger"), int) and fact.codes.get("ucum") == "{score}":
+        return resource["valueInteger"], ""
+    quantity = resource.get("valueQuantity") or {}
+    number = quantity.get("value")
+    if not isinstance(number, int | float):
+        return None, "no numeric value"
+    ucum = fact.codes.get("ucum")
+    if ucum is not None:
+        if (quantity.get("system"), quantity.get("code")) != (System.UCUM, ucum):
+            return None, f"unit {quantity.get('code') or quantity.get('unit')} is not UCUM {ucum}"
+    elif quantity.get("unit") != fact.unit:
+        return None, f"unit {quantity.get('unit')} is not {fact.unit}"
+    return (int(number) if float(number).is_integer() else float(number)), ""
+
+
+def _fact(reading: _Reading, fact_id: str) -> Fact:
+    return next(f for f in case_facts(reading.kb) if f.id == fact_id)
+
+
+def _coded_fact(reading: _Reading, concept: Any) -> Fact | None:
+    for coding in (concept or {}).get("coding") or ():
+        fact = reading.index.get((coding.get("system"), coding.get("code")))
+        if fact is not None:
+            return fact
+    return None
+
+
+def _coded_value(reading: _Reading, fact_id: str, concept: Any) -> str | None:
+    fact = _fact(reading, fact_id)
+    by_code = {code: value for value, code in fact.value_codes.items()}
+    own = f"{System.FACT}/{fact.id}"
+    for coding in concept.get("coding") or ():
+        if coding.get("system") == System.SNOMED and coding.get("code") in by_code:
+            return by_code[coding["code"]]
+        if coding.get("system") == own and coding.get("code") in fact.values:
+            return str(coding["code"])
+    return None
+
+
+def _code_of(concept: Any, system: str) -> str | None:
+    for coding in (concept or {}).get("coding") or ():
+        if coding.get("system") == system:
+            return str(coding.get("code"))
+    return None
+
+
+def _effective(resource: Resource, key: str) -> str:
+    return str(resource.get(key) or (resource.get("effectivePeriod") or {}).get("start") or "")

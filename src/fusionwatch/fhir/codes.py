@@ -1,0 +1,69 @@
+"""Code systems and the data dictionary's codes, looked up both ways."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.knowledge import Fact
+
+
+class System(StrEnum):
+    LOINC = "http://loinc.org"
+    SNOMED = "http://snomed.info/sct"
+    ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+    UCUM = "http://unitsofmeasure.org"
+    # fusionwatch's own code system: one code per fact id, for facts with no standard code.
+    FACT = "https://fusionwatch.example/fhir/CodeSystem/fact"
+    RULE = "https://fusionwatch.example/fhir/CodeSystem/rule"
+    RISK = "http://terminology.hl7.org/CodeSystem/risk-probability"
+    OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+    CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+    CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+
+
+# The code systems the data dictionary's `codes` keys stand for.
+KEY_SYSTEM = {"loinc": System.LOINC, "snomed": System.SNOMED, "icd10cm": System.ICD10CM}
+
+# SNOMED CT qualifier values for yes / no / unknown answers in a CodeableConcept.
+ANSWER_CODES = {"yes": "373066001", "no": "373067005", "unknown": "261665006"}
+
+# ICD-10-CM codes the import recognises but the case model has no field for: shown, never used.
+NOTED_DIAGNOSES = {
+    "M96.0": "Pseudarthrosis after fusion or arthrodesis",
+    "Z98.1": "Arthrodesis status",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Coding:
+    system: str
+    code: str
+    display: str | None = None
+
+    def data(self) -> dict[str, str]:
+        found = {"system": self.system, "code": self.code}
+        return found | ({"display": self.display} if self.display else {})
+
+
+def fact_codings(fact: Fact) -> tuple[Coding, ...]:
+    """Standard codings of a fact first, then its fusionwatch code (always present)."""
+    standard = tuple(
+        Coding(KEY_SYSTEM[key], code) for key, code in fact.codes.items() if key in KEY_SYSTEM
+    )
+    return (*standard, Coding(System.FACT, fact.id, fact.clinician))
+
+
+def fact_index(kb: Knowledge) -> dict[tuple[str, str], Fact]:
+    """(system, code) -> the case fact it carries, for every fact the case holds."""
+    index: dict[tuple[str, str], Fact] = {}
+    for fact in kb.data.facts:
+        if fact.derived:
+            continue
+        for coding in fact_codings(fact):
+            index.setdefault((coding.system, coding.code), fact)
+    return index
+
+
+def case_facts(kb: Knowledge) -> tuple[Fact, ...]:
+    """The facts a case holds as single values (imaging studies live in files only)."""
+    return tuple(f for f in kb.data.facts if not f.derived and "file_only" not in f.groups)

@@ -1,0 +1,114 @@
+"""Cases and assessments out as FHIR: golden files, R4B validation, a lossless round trip."""
+
+from pathlib import Path
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+
+from fusionwatch.casefile import read_case
+from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.engine import assess
+from fusionwatch.core.serialize import to_data
+from fusionwatch.fhir.assessmentexport import export_assessment
+from fusionwatch.fhir.caseexport import export_case
+from fusionwatch.fhir.caseimport import import_bundle
+from fusionwatch.fhir.plandefinition import plan_definitions
+from fusionwatch.fhir.questionnaire import questionnaire
+from fusionwatch.fhir.validation import validate
+from tests.conftest import AS_OF
+from tests.fhir.golden import check_golden
+
+EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.*"))
+# What the FHIR mapping does not carry (listed in docs/interop.md).
+UNMAPPED = {"label": True, "follow_up": True, "imaging": {"studies"}}
+
+
+def _kinds(bundle: dict[str, object]) -> list[str]:
+    return [e["resource"]["resourceType"] for e in bundle["entry"]]  # type: ignore[index,union-attr]
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_case_bundle_case_loses_nothing_mapped(kb: Knowledge, path: Path) -> None:
+    case = read_case(path, AS_OF)
+    back = import_bundle(export_case(case, kb, "p1"), kb, AS_OF)
+    original = case.model_dump(exclude=UNMAPPED)
+    assert back.case.model_dump(exclude=UNMAPPED) == original
+    assert back.notes == ()
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_a_bundle_gives_the_same_assessment_as_the_case_file(kb: Knowledge, path: Path) -> None:
+    case = read_case(path, AS_OF)
+    if case.imaging.studies or case.follow_up:
+        pytest.skip("imaging studies and score series are not carried by the FHIR mapping")
+    from_fhir = import_bundle(export_case(case, kb, "p1"), kb, AS_OF).case
+    expected = to_data(assess(case, kb, AS_OF)) | {"label": None}
+    assert to_data(assess(from_fhir, kb, AS_OF)) == expected
+
+
+def test_the_sample_bundle_assesses_like_its_case_file(kb: Knowledge) -> None:
+    here = Path(__file__).parent
+    bundle = Bundle.model_validate_json((here / "bundle-post-fusion.json").read_text())
+    imported = import_bundle(bundle.model_dump(mode="json"), kb, AS_OF)
+    case = read_case(here / "bundle-post-fusion.expected.yaml", AS_OF)
+    assert to_data(assess(imported.case, kb, AS_OF)) == to_data(assess(case, kb, AS_OF))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_every_emitted_resource_validates(kb: Knowledge, path: Path) -> None:
+    case = read_case(path, AS_OF)
+    for bundle in (
+        export_case(case, kb, "p1"),
+        export_assessment(assess(case, kb, AS_OF), kb, "p1"),
+    ):
+        Bundle.model_validate(bundle)
+        for item in bundle["entry"]:
+            validate(item["resource"])
+
+
+def test_assessment_bundle_golden(kb: Knowledge) -> None:
+    path = next(p for p in EXAMPLES if p.name == "referral-ct-nonunion-revision.yaml")
+    bundle = export_assessment(assess(read_case(path, AS_OF), kb, AS_OF), kb, "p1")
+    assert _kinds(bundle)[0] == "RiskAssessment"
+    assert _kinds(bundle)[-1] == "Provenance"
+    check_golden("assessment-referral-ct-nonunion-revision.json", bundle)
+
+
+def test_emergency_becomes_a_detected_issue(kb: Knowledge) -> None:
+    path = next(p for p in EXAMPLES if p.name == "emergency-saddle-numbness.json")
+    bundle = export_assessment(assess(read_case(path, AS_OF), kb, AS_OF), kb, "p1")
+    assert "DetectedIssue" in _kinds(bundle)
+    check_golden("assessment-emergency-saddle-numbness.json", bundle)
+
+
+def test_case_bundle_golden(kb: Knowledge) -> None:
+    path = next(p for p in EXAMPLES if p.name == "referral-smoker-mechanical-pain.json")
+    check_golden(
+        "case-referral-smoker-mechanical-pain.json", export_case(read_case(path, AS_OF), kb, "p1")
+    )
+
+
+def test_provenance_names_the_knowledge_version(kb: Knowledge) -> None:
+    path = EXAMPLES[0]
+    bundle = export_assessment(assess(read_case(path, AS_OF), kb, AS_OF), kb, "p1")
+    provenance = bundle["entry"][-1]["resource"]
+    assert provenance["entity"][0]["what"]["identifier"]["value"] == kb.version
+    assert len(provenance["target"]) == len(bundle["entry"]) - 1
+
+
+def test_questionnaires_golden_and_follow_ups_enabled_when(kb: Knowledge) -> None:
+    patient = questionnaire(kb, "patient")
+    links = {item["linkId"]: item for item in patient["item"]}
+    assert links["signs.worsening_began_month"]["enableWhen"][0]["question"] == (
+        "signs.improved_then_worse"
+    )
+    assert patient["item"][0]["linkId"].startswith("emergency.")
+    check_golden("questionnaire-patient.json", patient)
+    check_golden("questionnaire-clinician.json", questionnaire(kb, "clinician"))
+
+
+def test_plan_definitions_carry_citations(kb: Knowledge) -> None:
+    bundle = plan_definitions(kb)
+    assert len(bundle["entry"]) == len(kb.data.rules)
+    for item in bundle["entry"]:
+        assert item["resource"]["relatedArtifact"]
