@@ -299,3 +299,40 @@ def test_imaging_levels_concordance_and_stimulator_are_shown(client: TestClient)
     assert "Bone-stimulator candidacy: Medicare NCD 150.2" in html
     assert "<strong>Candidate</strong>" in html
     assert client.get(f"{where}/report.pdf").content.startswith(b"%PDF")
+
+
+def test_ehr_link_opens_the_patient_with_that_reference(client: TestClient) -> None:
+    token = sign_in(client)
+    missing = client.get("/patients?fhir_patient=1288992")
+    assert "No patient has the reference" in missing.text
+    assert 'value="1288992"' in missing.text
+    response = client.post(
+        "/patients",
+        data={
+            "csrf_token": client.cookies["fw_csrf"],
+            "session_csrf": token,
+            "display_name": "From the EHR",
+            "reference": "1288992",
+        },
+    )
+    opened = client.get("/patients?fhir_patient=1288992")
+    assert opened.url.path == response.url.path
+    assert "From the EHR" in opened.text
+
+
+def test_sign_in_keeps_the_ehr_link(client: TestClient) -> None:
+    first = client.get("/patients?fhir_patient=abc-1", follow_redirects=False)
+    assert first.headers["location"] == "/login?next=%2Fpatients%3Ffhir_patient%3Dabc-1"
+    form = client.get(first.headers["location"]).text
+    assert 'name="next" value="/patients?fhir_patient=abc-1"' in form
+    response = client.post(
+        "/login",
+        data={
+            "csrf_token": client.cookies["fw_csrf"],
+            "username": "alice",
+            "password": PASSWORD,
+            "next": "/patients?fhir_patient=abc-1",
+        },
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/patients?fhir_patient=abc-1"

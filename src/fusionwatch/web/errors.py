@@ -7,6 +7,7 @@ shows no data; the log gets the exception type only, never the request's content
 import json
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -75,7 +76,9 @@ async def _not_found(request: Request, exc: Any) -> Response:
 async def _not_signed_in(request: Request, exc: Any) -> Response:
     if _api(request):
         return _problems(401, "Sign in first", [])
-    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    # Keep the query: an EHR link (?fhir_patient=…) must still work after signing in.
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
 
 
 async def _forbidden(request: Request, exc: Any) -> Response:

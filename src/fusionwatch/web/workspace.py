@@ -86,11 +86,25 @@ def logout(request: Request, ctx: Ctx, user: FormUser) -> Response:
 
 
 @router.get("/patients", response_class=HTMLResponse)
-def patient_list(request: Request, ctx: Ctx, user: User) -> HTMLResponse:
+def patient_list(
+    request: Request, ctx: Ctx, user: User, fhir_patient: str | None = None
+) -> Response:
+    """All patients; from an EHR link (?fhir_patient=ID), the patient whose reference is ID."""
     with ctx.db.session() as db:
         rows = records.patients(db)
         ctx.audit(db, user.actor, "view", ("patient_list", None))
-    return page(request, "patients.html", {"user": user, "rows": rows})
+    if fhir_patient is None:
+        return page(request, "patients.html", {"user": user, "rows": rows})
+    matches = [(p, a) for p, a in rows if p.reference == fhir_patient]
+    if len(matches) == 1:
+        return RedirectResponse(f"/patients/{matches[0][0].id}", status_code=303)
+    data = {
+        "user": user,
+        "rows": matches,
+        "draft": ("", fhir_patient[:80]),
+        "looked_for": fhir_patient,
+    }
+    return page(request, "patients.html", data)
 
 
 @router.post("/patients")
