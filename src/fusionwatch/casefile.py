@@ -23,6 +23,18 @@ def read_case(path: Path, as_of: dt.date) -> Case:
     return parse_json(text, as_of)
 
 
+def read_data(path: Path) -> dict[str, Any]:
+    """A case file as plain data (sections and values), before validation."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise CaseError([Problem(str(path), f"cannot be read ({err.strerror})")]) from err
+    data = read_mapping(text)
+    if not isinstance(data, dict):
+        raise CaseError([Problem(str(path), "a case must be a mapping of sections")])
+    return data
+
+
 def parse_yaml(text: str, as_of: dt.date) -> Case:
     return parse_data(read_mapping(text), as_of)
 

@@ -11,10 +11,10 @@ from rich.console import Console
 
 from fusionwatch import console as view
 from fusionwatch import scorefile
-from fusionwatch.casefile import parse_data, read_case
+from fusionwatch.casefile import parse_data, read_case, read_data
 from fusionwatch.core.case import Case
 from fusionwatch.core.engine import assess
-from fusionwatch.core.errors import CaseError, Problem
+from fusionwatch.core.errors import CaseError
 from fusionwatch.core.results import Assessment
 from fusionwatch.knowledge import load
 
@@ -105,7 +105,7 @@ def _merged(
     day: dt.date,
 ) -> tuple[dict[str, Any], int, int]:
     rows = scorefile.read_scores(scores)
-    data = _case_data(case_file) if case_file is not None else {}
+    data = read_data(case_file) if case_file is not None else {}
     if case_file is None and (surgery is not None or region is not None):
         given = {"date": surgery.date().isoformat() if surgery else None, "region": region}
         data["surgery"] = {k: v for k, v in given.items() if v is not None}
@@ -113,16 +113,6 @@ def _merged(
     scorefile.check_against(rows, surgery_model, day)
     visits, replaced = scorefile.merge(list(data.get("follow_up", [])), [v for _, v in rows])
     return {**data, "follow_up": visits}, len(rows), replaced
-
-
-def _case_data(path: Path) -> dict[str, Any]:
-    try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise CaseError([Problem(str(path), f"cannot be read as a case file ({error})")]) from error
-    if not isinstance(loaded, dict):
-        raise CaseError([Problem(str(path), "a case must be a mapping of sections")])
-    return loaded
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:

@@ -1,10 +1,19 @@
 """The admin commands: accounts and API tokens, with no default password anywhere."""
 
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
 
+from conftest import NOW
 from fusionwatch.cli import app
 from fusionwatch.store import accounts
 from fusionwatch.store.database import Database
@@ -27,7 +36,7 @@ def test_users_add_asks_for_the_password_twice(url: str) -> None:
     assert "Created the account 'erin'" in result.output
     db = Database(url)
     with db.session() as s:
-        assert accounts.login(s, "erin", "pass-phrase-123", _now(), _policy())[0].value == "ok"
+        assert accounts.login(s, "erin", "pass-phrase-123", NOW, _policy())[0].value == "ok"
     db.close()
 
 
@@ -49,7 +58,7 @@ def test_tokens_are_shown_once_and_work_with_their_scope(url: str) -> None:
     assert token.startswith("fw_")
     db = Database(url)
     with db.session() as s:
-        principal = accounts.token_principal(s, token, _now())
+        principal = accounts.token_principal(s, token, NOW)
     db.close()
     assert principal is not None
     assert {str(scope) for scope in principal.scopes} == {"read"}
@@ -67,13 +76,41 @@ def test_db_upgrade_reports_success(url: str) -> None:
     assert "up to date" in result.output
 
 
-def _now():  # type: ignore[no-untyped-def]
-    from conftest import NOW
+def test_serve_creates_and_migrates_the_database_then_answers(tmp_path: Path) -> None:
+    """What `make run` does: a new database file, migrated on start, and the app on a port."""
+    database = tmp_path / "var" / "new.sqlite3"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "FUSIONWATCH_DATABASE_URL": f"sqlite:///{database}"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "fusionwatch", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        status = _first_answer(f"http://127.0.0.1:{port}/check")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert status == 200
+    engine = create_engine(f"sqlite:///{database}")
+    tables = set(inspect(engine).get_table_names())
+    engine.dispose()
+    assert {"users", "patients", "assessments", "audit_events"} <= tables
 
-    return NOW
+
+def _first_answer(url: str) -> int:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return int(response.status)
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError("the server did not answer within 60 s")
 
 
 def _policy() -> accounts.LoginPolicy:
-    import datetime as dt
-
     return accounts.LoginPolicy(5, dt.timedelta(minutes=15))

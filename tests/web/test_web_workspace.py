@@ -102,7 +102,7 @@ def test_session_cookie_is_http_only_and_same_site(client: TestClient) -> None:
     assert "Secure" not in cookie  # plain http on loopback
 
 
-def test_session_cookie_is_secure_over_https(database: Database, kb: object, clock: Clock) -> None:
+def test_session_cookie_is_secure_over_https(database: Database, clock: Clock) -> None:
     from fusionwatch.settings import Settings
     from fusionwatch.web.app import create_app
 

@@ -13,19 +13,16 @@ TRIAGE = {
         "css": "emergency",
         "patient": "Get emergency care now",
         "clinician": "Emergency",
-        "when": "Now. Call your local emergency number or go to the nearest emergency department.",
     },
     "prompt_referral": {
         "css": "prompt",
         "patient": "See a spine specialist soon",
         "clinician": "Prompt referral",
-        "when": "In the next few days. Contact your surgeon's office or your doctor.",
     },
     "routine": {
         "css": "routine",
         "patient": "Keep your planned check-ups",
         "clinician": "Routine",
-        "when": "At your next planned check-up, or sooner if anything changes.",
     },
 }
 SUSPICION = {

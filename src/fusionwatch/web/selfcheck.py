@@ -14,6 +14,7 @@ from fusionwatch.casefile import parse_data
 from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError
 from fusionwatch.core.serialize import to_data
+from fusionwatch.core.vocab import Triage
 from fusionwatch.report.pdf import render_pdf
 from fusionwatch.web import forms
 from fusionwatch.web.context import AppContext, context
@@ -54,10 +55,13 @@ async def submit(request: Request, ctx: Ctx, step_id: str) -> HTMLResponse:
     own = {f.id for f in forms.step_facts(ctx.kb, step)}
     if any(k in own for k in errors):
         return _step_page(request, ctx, step, raw, errors, status=422)
-    # Any "yes" to an emergency question stops the self-check at once.
-    emergency = any(values.get(f) == "yes" for f in own if f.startswith("emergency."))
-    if emergency or index == len(STEP_IDS) - 1:
-        return _result(request, ctx, raw, emergency=emergency)
+    if step.id == STEP_IDS[0] or index == len(STEP_IDS) - 1:
+        data = _summary_data(ctx, raw)
+        # The emergency rules decide, not this page: an emergency stops the self-check at once.
+        emergency = data["result"]["triage"]["level"] == Triage.EMERGENCY
+        if emergency or index == len(STEP_IDS) - 1:
+            template = "emergency.html" if emergency else "result_patient.html"
+            return page(request, template, {**data, "carried": raw})
     return _step_page(request, ctx, PATIENT_STEPS[index + 1], raw, {})
 
 
@@ -143,11 +147,3 @@ def _answer_list(ctx: AppContext, raw: dict[str, str]) -> list[tuple[str, str]]:
                 (fact.patient, fact.labels.get(value, forms.ANSWER_LABELS.get(value, value)))
             )
     return rows
-
-
-def _result(
-    request: Request, ctx: AppContext, raw: dict[str, str], *, emergency: bool
-) -> HTMLResponse:
-    data = _summary_data(ctx, raw)
-    template = "emergency.html" if emergency else "result_patient.html"
-    return page(request, template, {**data, "carried": raw})
