@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fusionwatch.core.derive.trajectory import PATTERN_TEXT, Pattern, Trajectory
-from fusionwatch.core.followup import FollowUpResult
+from fusionwatch.core.followup import CONCERNING, FollowUpResult
 from fusionwatch.core.scores import INSTRUMENT_LABEL, Instrument
 
 FORMATS = (".svg", ".png")
@@ -27,10 +27,6 @@ _STYLE: Any = {
     "font.family": "DejaVu Sans",
 }
 _SERIES, _BAND, _CHECK, _WORSE = "#1f5fa8", "#9ecae1", "#6b6b6b", "#c0392b"
-# Patterns that raise concern get a red title, so they stand out at a glance.
-_CONCERN = frozenset(
-    {Pattern.IMPROVED_THEN_WORSENED, Pattern.WORSENING, Pattern.NOT_IMPROVED_BY_6_MONTHS}
-)
 
 
 def write(result: FollowUpResult, path: Path, title: str | None = None) -> None:
@@ -99,7 +95,8 @@ def _panel(ax: Any, t: Trajectory, result: FollowUpResult, right: float) -> None
         mark.set_label("Got worse from here (beyond the threshold)")
     better = "higher is better" if t.higher_is_better else "lower is better"
     pattern = Pattern(t.pattern)
-    colour = _WORSE if pattern in _CONCERN else "black"
+    # The patterns that raise a sign get a red title, so they stand out at a glance.
+    colour = _WORSE if pattern.value in CONCERNING else "black"
     name = f"{INSTRUMENT_LABEL[instrument]}: {PATTERN_TEXT[pattern]}"
     ax.set_title(
         name, loc="left", color=colour, pad=18 if ax.get_subplotspec().is_first_row() else 6

@@ -3,6 +3,7 @@
 import json
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -55,8 +56,9 @@ def test_the_first_screen_asks_every_emergency_question_and_nothing_else(
     assert 'name="surgery.' not in html
 
 
-def test_any_yes_goes_straight_to_the_emergency_page(client: TestClient) -> None:
-    html = post(client, "emergency", {**NO_EMERGENCY, "emergency.saddle_numbness": "yes"})
+@pytest.mark.parametrize("question", sorted(NO_EMERGENCY))
+def test_any_yes_goes_straight_to_the_emergency_page(client: TestClient, question: str) -> None:
+    html = post(client, "emergency", {**NO_EMERGENCY, question: "yes"})
     assert "Get emergency care now" in html
     assert "emergency department" in html
     assert 'action="/check/surgery"' not in html

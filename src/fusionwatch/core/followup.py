@@ -27,6 +27,8 @@ FEEDS_SIGNS = frozenset({Instrument.NRS_AXIAL, Instrument.NRS_LIMB, Instrument.O
 _RELAPSE = frozenset({Pattern.IMPROVED_THEN_WORSENED.value})
 _NO_RECOVERY = frozenset({Pattern.NOT_IMPROVED_BY_6_MONTHS.value, Pattern.WORSENING.value})
 _UNJUDGED = frozenset({Pattern.NOT_ENOUGH_DATA.value, Pattern.NOT_CLASSIFIED.value})
+# The patterns that raise a time-pattern sign; reports highlight the same ones.
+CONCERNING = _RELAPSE | _NO_RECOVERY
 
 
 @dataclass(frozen=True, slots=True)
