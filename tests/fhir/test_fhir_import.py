@@ -144,3 +144,71 @@ def test_questionnaire_response_imports_by_link_id(kb: Knowledge) -> None:
     assert case.signs.mechanical_pain == "yes"
     assert (case.pain.axial, case.surgery.months_since) == (6, 9.5)
     assert (case.risk.nicotine, str(case.risk.nicotine_quit_date)) == ("former", "2025-06-01")
+
+
+def _fusion(performed: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Procedure",
+        "id": "f",
+        "status": "completed",
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "55705006"}]},
+        "subject": PATIENT,
+        "performedDateTime": performed,
+    }
+
+
+def _score(oid: str, loinc: str, when: str, **value: Any) -> dict[str, Any]:
+    code = {"system": "http://loinc.org", "code": loinc}
+    return _observation(code, effectiveDateTime=when, **value) | {"id": oid}
+
+
+def test_single_scores_from_an_ehr_become_visits(kb: Knowledge) -> None:
+    score = {
+        "valueQuantity": {"value": 44, "system": "http://unitsofmeasure.org", "code": "{score}"}
+    }
+    resources = [
+        _score("old", "97909-6", "2025-03-01", valueInteger=60),
+        _score("pre", "97909-6", "2025-04-20T09:30:00Z", valueInteger=52),
+        _score("m3", "97909-6", "2025-08-01", **score),
+        _score("pf", "77866-2", "2025-08-01", valueInteger=38),
+        _score("mg", "97909-6", "2026-02-01", valueQuantity={"value": 3, "code": "mg"}),
+        _score("month", "82237-9", "2026-03", valueInteger=20),
+        _fusion("2025-05-02"),
+    ]
+    imported = import_resources(resources, kb, AS_OF)
+    visits = [v.model_dump(exclude_defaults=True) for v in imported.case.follow_up]
+    assert [{k: str(v) for k, v in visit.items()} for visit in visits] == [
+        {"baseline": "True", "date": "2025-04-20", "odi": "52.0"},
+        {"date": "2025-08-01", "odi": "44.0", "promis_pf": "38.0"},
+    ]
+    assert {n.source: n.reason for n in imported.notes} == {
+        "Observation/old": "ignored: an earlier pre-operative score (2025-03-01)",
+        "Observation/mg": "cannot assess: odi score in unit mg, not a score",
+        "Observation/month": "cannot assess: ndi score not dated to the day (2026-03)",
+    }
+
+
+def test_scores_without_a_fusion_date_are_not_placed(kb: Knowledge) -> None:
+    imported = import_resources([_score("s", "97909-6", "2025-08-01", valueInteger=30)], kb, AS_OF)
+    assert imported.case.follow_up == ()
+    assert imported.notes[0].reason == (
+        "cannot assess: a dated score needs the fusion date to the day"
+    )
+
+
+def test_vitamin_d3_alone_is_not_read_as_total_vitamin_d(kb: Knowledge) -> None:
+    code = {"system": "http://loinc.org", "code": "1989-3"}
+    quantity = {"value": 12, "system": "http://unitsofmeasure.org", "code": "ng/mL"}
+    imported = import_resources([_observation(code, valueQuantity=quantity)], kb, AS_OF)
+    assert imported.case.risk.vitamin_d_ng_ml is None
+    assert "D3 alone is not total 25-OH vitamin D" in imported.notes[0].reason
+
+
+def test_a_lumbar_t_score_is_read_with_its_caveat(kb: Knowledge) -> None:
+    code = {"system": "http://loinc.org", "code": "38267-1"}
+    quantity = {"value": -2.7, "system": "http://unitsofmeasure.org", "code": "{SD}"}
+    imported = import_resources([_observation(code, valueQuantity=quantity)], kb, AS_OF)
+    assert imported.case.risk.dxa_t_score == -2.7
+    (note,) = imported.notes
+    assert note.reason.startswith("read with a caveat: a lumbar-spine DXA T-score")
+    assert note.fact == "risk.dxa_t_score"

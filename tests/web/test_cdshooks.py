@@ -88,6 +88,7 @@ def test_discovery_lists_the_patient_view_service(cds: TestClient, kb: Knowledge
     assert set(service["prefetch"]) >= {"patient", "fusions", "conditions", "surveys"}
     assert "icd-10-cm|M96.0" in service["prefetch"]["conditions"]
     assert "55705006" in service["prefetch"]["fusions"]
+    assert "loinc.org|97909-6" in service["prefetch"]["observations"]
     assert all("{{context.patientId}}" in t for t in service["prefetch"].values())
 
 

@@ -315,7 +315,10 @@ def test_ehr_link_opens_the_patient_with_that_reference(client: TestClient) -> N
             "reference": "1288992",
         },
     )
-    opened = client.get("/patients?fhir_patient=1288992")
+    # An EHR launching a `smart` link appends SMART launch parameters; they are not used.
+    opened = client.get(
+        "/patients?fhir_patient=1288992&launch=x1&iss=https%3A%2F%2Fehr.test%2Ffhir"
+    )
     assert opened.url.path == response.url.path
     assert "From the EHR" in opened.text
 

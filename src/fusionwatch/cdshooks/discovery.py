@@ -5,6 +5,7 @@ from typing import Any
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.knowledge import FactType
 from fusionwatch.fhir.codes import NOTED_DIAGNOSES, System, case_facts
+from fusionwatch.fhir.scoreseries import INSTRUMENT_OF_LOINC
 
 SERVICE_ID = "fusionwatch-nonunion"
 HOOK = "patient-view"
@@ -23,6 +24,7 @@ def prefetch(kb: Knowledge) -> dict[str, str]:
         if f.type is FactType.ANSWER and "snomed" in f.codes
     ]
     labs = [f"{System.LOINC}|{f.codes['loinc']}" for f in facts if "loinc" in f.codes]
+    labs += [f"{System.LOINC}|{code}" for code in INSTRUMENT_OF_LOINC]
     return {
         "patient": f"Patient/{_PATIENT}",
         "fusions": f"Procedure?patient={_PATIENT}&code={System.SNOMED}|{fusion}",

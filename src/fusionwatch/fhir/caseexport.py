@@ -1,7 +1,7 @@
-"""A case written as a FHIR Bundle: Patient, the fusion Procedure and one Observation per fact.
+"""A case written as a FHIR Bundle: Patient, the fusion Procedure, one Observation per fact.
 
-The inverse of ``caseimport`` for every fact the case holds as a single value; imaging studies,
-follow-up scores and the label are not carried (see docs/interop.md).
+Imaging studies and follow-up visits become panel Observations (``panels``) and the label the
+Bundle's identifier, so ``caseimport`` reads back everything the case holds.
 """
 
 import uuid
@@ -11,6 +11,7 @@ from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.knowledge import Fact, FactType
 from fusionwatch.fhir.codes import ANSWER_CODES, System, case_facts, fact_codings
+from fusionwatch.fhir.panels import LEVEL, STUDY, VISIT, components, panel_code
 from fusionwatch.fhir.validation import validate
 
 Resource = dict[str, Any]
@@ -43,7 +44,56 @@ def export_case(case: Case, kb: Knowledge, patient_id: str) -> Resource:
             continue
         url = full_url("Observation", f"{patient_id}/{fact.id}")
         entries.append(entry(observation(fact, value, subject), url))
-    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    entries += _studies(case, subject, patient_id) + _visits(case, subject, patient_id)
+    bundle: Resource = {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    if case.label is not None:
+        bundle["identifier"] = {"system": System.CASE_LABEL, "value": case.label}
+    return bundle
+
+
+def _panel(kind: str, category: str, subject: Resource, data: dict[str, Any]) -> Resource:
+    coding = {"system": System.OBSERVATION_CATEGORY, "code": category}
+    resource: Resource = {
+        "resourceType": "Observation",
+        "status": "final",
+        "category": [{"coding": [coding]}],
+        "code": panel_code(kind),
+        "subject": subject,
+    }
+    if data.get("date"):
+        resource["effectiveDateTime"] = data["date"]
+    return resource | {"component": components(kind, data)}
+
+
+def _studies(case: Case, subject: Resource, patient_id: str) -> list[Resource]:
+    """Each study, then its levels as member Observations with the level as body site."""
+    entries = []
+    for s, study in enumerate(case.imaging.studies):
+        data = study.model_dump(mode="json", exclude_defaults=True)
+        levels = data.pop("levels", [])
+        urls = [full_url("Observation", f"{patient_id}/study/{s}/{n}") for n in range(len(levels))]
+        panel = _panel(STUDY, "imaging", subject, data)
+        if urls:
+            panel["hasMember"] = [{"reference": url} for url in urls]
+        entries.append(entry(panel, full_url("Observation", f"{patient_id}/study/{s}")))
+        for url, level in zip(urls, levels, strict=True):
+            member = _panel(LEVEL, "imaging", subject, level) | {
+                "bodySite": {"text": level["level"]}
+            }
+            if study.date is not None:
+                member["effectiveDateTime"] = study.date.isoformat()
+            entries.append(entry(member, url))
+    return entries
+
+
+def _visits(case: Case, subject: Resource, patient_id: str) -> list[Resource]:
+    return [
+        entry(
+            _panel(VISIT, "survey", subject, visit.model_dump(mode="json", exclude_defaults=True)),
+            full_url("Observation", f"{patient_id}/visit/{v}"),
+        )
+        for v, visit in enumerate(case.follow_up)
+    ]
 
 
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -15,11 +15,15 @@ from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.knowledge import Fact, FactType
 from fusionwatch.fhir.codes import (
     ANSWER_CODES,
+    NOT_THE_SAME,
     NOTED_DIAGNOSES,
+    READ_WITH_CAVEAT,
     System,
     case_facts,
     fact_index,
 )
+from fusionwatch.fhir.panels import LEVEL, STUDY, VISIT, nest, panel_kind, read_components
+from fusionwatch.fhir.scoreseries import Score, read_score, score_field, visits_from_scores
 from fusionwatch.fhir.validation import InvalidResourceError, validate
 
 Resource = dict[str, Any]
@@ -55,6 +59,11 @@ class _Reading:
     values: dict[str, tuple[str, Any]] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)
     patient_id: str | None = None
+    # Panels, in the order read: studies with the ids of their members, levels by id, visits.
+    studies: list[tuple[str, dict[str, Any], list[str]]] = field(default_factory=list)
+    levels: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    visits: list[dict[str, Any]] = field(default_factory=list)
+    scores: list[Score] = field(default_factory=list)
 
     def put(self, fact: Fact, value: Any, when: str = "") -> None:
         earlier = self.values.get(fact.id)
@@ -77,10 +86,16 @@ def bundle_entries(bundle: Resource) -> Iterator[Resource]:
 
 
 def import_bundle(bundle: Resource, kb: Knowledge, as_of: dt.date) -> Imported:
-    return import_resources(bundle_entries(bundle), kb, as_of)
+    identifier = bundle.get("identifier") if bundle.get("resourceType") == "Bundle" else None
+    label = None
+    if isinstance(identifier, dict) and identifier.get("system") == System.CASE_LABEL:
+        label = identifier.get("value")
+    return import_resources(bundle_entries(bundle), kb, as_of, label)
 
 
-def import_resources(resources: Iterable[Resource], kb: Knowledge, as_of: dt.date) -> Imported:
+def import_resources(
+    resources: Iterable[Resource], kb: Knowledge, as_of: dt.date, label: str | None = None
+) -> Imported:
     """Read every resource into one case; raises CaseError if the values found are invalid."""
     reading = _Reading(kb, as_of, fact_index(kb))
     for resource in resources:
@@ -95,19 +110,43 @@ def import_resources(resources: Iterable[Resource], kb: Knowledge, as_of: dt.dat
             reading.note(source, "ignored: fusionwatch does not read this resource type")
         else:
             reader(reading, resource, source)
-    case = parse_data(_nest({k: v for k, (_, v) in sorted(reading.values.items())}), as_of)
+    data = nest({k: v for k, (_, v) in sorted(reading.values.items())})
+    _add_panels(reading, data)
+    if label is not None:
+        data["label"] = label
+    case = parse_data(data, as_of)
     return Imported(case, reading.patient_id, tuple(reading.notes))
 
 
-def _nest(flat: dict[str, Any]) -> dict[str, Any]:
-    nested: dict[str, Any] = {}
-    for path, value in flat.items():
-        *parents, name = path.split(".")
-        node = nested
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[name] = value
-    return nested
+def _add_panels(reading: _Reading, data: dict[str, Any]) -> None:
+    """Studies with their levels (in member order) and visits, joined to the case data."""
+    studies = []
+    for source, study, members in reading.studies:
+        levels = []
+        for member in members:
+            found = reading.levels.pop(member, None)
+            if found is None:
+                reading.note(source, f"cannot assess: member {member} not in the input", STUDY)
+            else:
+                levels.append(found[1])
+        studies.append(study | ({"levels": levels} if levels else {}))
+    for source, _ in reading.levels.values():
+        reading.note(source, "ignored: imaging level not a member of any study", LEVEL)
+    if studies:
+        data.setdefault("imaging", {})["studies"] = studies
+    if reading.visits:
+        data["follow_up"] = reading.visits
+        for score in reading.scores:
+            reading.note(score.source, "ignored: the input also gives visits", VISIT)
+        return
+    fusion = reading.values.get("surgery.date")
+    visits, left_out = visits_from_scores(
+        reading.scores, dt.date.fromisoformat(fusion[1]) if fusion else None
+    )
+    for source, reason in left_out:
+        reading.note(source, reason, VISIT)
+    if visits:
+        data["follow_up"] = visits
 
 
 # ---- resource readers ---------------------------------------------------------------------------
@@ -215,9 +254,21 @@ def _condition(reading: _Reading, resource: Resource, source: str) -> None:
 
 
 def _observation(reading: _Reading, resource: Resource, source: str) -> None:
+    kind = panel_kind(resource)
+    if kind is not None:
+        _panel(reading, kind, resource, source)
+        return
+    score = score_field(resource)
+    if score is not None:
+        _score(reading, score, resource, source)
+        return
     fact = _coded_fact(reading, resource.get("code"))
+    codes = _codes(resource.get("code"))
     if fact is None:
-        reading.note(source, "cannot assess: observation code not in the data dictionary")
+        other = next((NOT_THE_SAME[c] for c in codes if c in NOT_THE_SAME), None)
+        reading.note(
+            source, "cannot assess: " + (other or "observation code not in the data dictionary")
+        )
         return
     if resource.get("status") in _SKIPPED_STATUS:
         reading.note(source, f"ignored: status {resource.get('status')}", fact.id)
@@ -225,8 +276,43 @@ def _observation(reading: _Reading, resource: Resource, source: str) -> None:
     value, problem = _value(reading, fact, resource)
     if problem:
         reading.note(source, "cannot assess: " + problem, fact.id)
+        return
+    reading.put(fact, value, _effective(resource, "effectiveDateTime"))
+    caveat = next((READ_WITH_CAVEAT[c][1] for c in codes if c in READ_WITH_CAVEAT), None)
+    if caveat is not None:
+        reading.note(source, "read with a caveat: " + caveat, fact.id)
+
+
+def _panel(reading: _Reading, kind: str, resource: Resource, source: str) -> None:
+    if resource.get("status") in _SKIPPED_STATUS:
+        reading.note(source, f"ignored: status {resource.get('status')}", kind)
+        return
+    data, problems = read_components(kind, resource)
+    for problem in problems:
+        reading.note(source, "cannot assess: " + problem, kind)
+    if kind == STUDY:
+        members = [_last_part(m.get("reference")) for m in resource.get("hasMember") or ()]
+        reading.studies.append((source, data, members))
+    elif kind == LEVEL:
+        reading.levels[_last_part(resource.get("id"))] = (source, data)
     else:
-        reading.put(fact, value, _effective(resource, "effectiveDateTime"))
+        reading.visits.append(data)
+
+
+def _score(reading: _Reading, name: str, resource: Resource, source: str) -> None:
+    if resource.get("status") in _SKIPPED_STATUS:
+        reading.note(source, f"ignored: status {resource.get('status')}", VISIT)
+        return
+    score, problem = read_score(resource, source, name)
+    if score is None:
+        reading.note(source, "cannot assess: " + problem, VISIT)
+    else:
+        reading.scores.append(score)
+
+
+def _last_part(reference: Any) -> str:
+    """The id a reference or id ends in: urn:uuid:X, Observation/X and X all give X."""
+    return str(reference or "").replace(":", "/").rsplit("/", 1)[-1]
 
 
 _READERS = {
@@ -306,6 +392,10 @@ def _coded_value(reading: _Reading, fact_id: str, concept: Any) -> str | None:
         if coding.get("system") == own and coding.get("code") in fact.values:
             return str(coding["code"])
     return None
+
+
+def _codes(concept: Any) -> list[tuple[str, str]]:
+    return [(c.get("system"), c.get("code")) for c in (concept or {}).get("coding") or ()]
 
 
 def _code_of(concept: Any, system: str) -> str | None:

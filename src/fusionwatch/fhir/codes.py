@@ -15,6 +15,8 @@ class System(StrEnum):
     # fusionwatch's own code system: one code per fact id, for facts with no standard code.
     FACT = "https://fusionwatch.example/fhir/CodeSystem/fact"
     RULE = "https://fusionwatch.example/fhir/CodeSystem/rule"
+    # Identifier system of a case's label (a non-identifying tag) on an exported Bundle.
+    CASE_LABEL = "https://fusionwatch.example/fhir/case-label"
     RISK = "http://terminology.hl7.org/CodeSystem/risk-probability"
     OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
     CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
@@ -26,6 +28,24 @@ KEY_SYSTEM = {"loinc": System.LOINC, "snomed": System.SNOMED, "icd10cm": System.
 
 # SNOMED CT qualifier values for yes / no / unknown answers in a CodeableConcept.
 ANSWER_CODES = {"yes": "373066001", "no": "373067005", "unknown": "261665006"}
+
+# LOINC codes of follow-up total scores (docs/interop.md says where each was checked). PROMIS
+# Physical Function has one code per form, and a case does not record the form, so the export
+# gives it none (the import reads two forms' codes: ``scoreseries``).
+SCORE_LOINC = {"odi": "97909-6", "ndi": "82237-9"}
+
+# Codes read into a fact they match only in part, with the caveat the import reports.
+READ_WITH_CAVEAT = {
+    (System.LOINC, "38267-1"): (
+        "risk.dxa_t_score",
+        "a lumbar-spine DXA T-score, read as the lowest T-score; another site may be lower",
+    ),
+}
+# Codes close to a fact but measuring something else: never read, and the import says why.
+NOT_THE_SAME = {
+    (System.LOINC, "1989-3"): "25-hydroxyvitamin D3 alone is not total 25-OH vitamin D "
+    "(LOINC 62292-8)",
+}
 
 # ICD-10-CM codes the import recognises but the case model has no field for: shown, never used.
 NOTED_DIAGNOSES = {
@@ -61,9 +81,13 @@ def fact_index(kb: Knowledge) -> dict[tuple[str, str], Fact]:
             continue
         for coding in fact_codings(fact):
             index.setdefault((coding.system, coding.code), fact)
+    by_id = {fact.id: fact for fact in kb.data.facts}
+    for code, (fact_id, _) in READ_WITH_CAVEAT.items():
+        index.setdefault(code, by_id[fact_id])
     return index
 
 
 def case_facts(kb: Knowledge) -> tuple[Fact, ...]:
-    """The facts a case holds as single values (imaging studies live in files only)."""
-    return tuple(f for f in kb.data.facts if not f.derived and "file_only" not in f.groups)
+    """The facts a case holds as single values (imaging studies and score series are panels)."""
+    lists = {"file_only", "series"}
+    return tuple(f for f in kb.data.facts if not f.derived and not lists & set(f.groups))
