@@ -41,14 +41,38 @@ def hook_request() -> dict[str, Any]:
         return {"resourceType": "Bundle", "type": "searchset", "entry": found}
 
     patient = next(r for r in resources if r["resourceType"] == "Patient")
+    fusions = search("Procedure")
+    fusions["entry"][0]["resource"]["performedDateTime"] = "2026-01-12"
+    surveys = search("Observation")
+    surveys["entry"] += [{"resource": r} for r in monthly_scores(patient["id"])]
     request["prefetch"] = {
         "patient": patient | {"id": request["context"]["patientId"]},
-        "fusions": search("Procedure"),
+        "fusions": fusions,
         "conditions": search("Condition"),
         "observations": search("Observation"),
-        "surveys": search("Observation"),
+        "surveys": surveys,
     }
     return request
+
+
+def monthly_scores(patient_id: str) -> list[dict[str, Any]]:
+    """A pre-operative and eleven monthly ODI and PROMIS PF scores (synthetic), one per code."""
+    found = []
+    for month in range(12):
+        day = f"{2025 + (month + 11) // 12}-{(month + 11) % 12 + 1:02d}-05"
+        for code, value in (("97909-6", 50 - 2 * month), ("77866-2", 30 + month)):
+            found.append(
+                {
+                    "resourceType": "Observation",
+                    "id": f"score-{code}-{month}",
+                    "status": "final",
+                    "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+                    "subject": {"reference": f"Patient/{patient_id}"},
+                    "effectiveDateTime": day,
+                    "valueInteger": value,
+                }
+            )
+    return found
 
 
 def main() -> None:

@@ -113,6 +113,17 @@ def test_warning_signs_give_a_warning_card(cds: TestClient) -> None:
     assert all(r["display"] for r in card["overrideReasons"])
 
 
+def test_the_card_says_what_in_the_record_was_not_used_once(cds: TestClient) -> None:
+    request = warning_request()
+    # Overlapping prefetch searches return the same Observation twice.
+    request["prefetch"]["surveys"] = request["prefetch"]["observations"]
+    response = cds.post("/cds-services/fusionwatch-nonunion", json=request, headers=bearer(token()))
+    detail = response.json()["cards"][0]["detail"]
+    assert "From the record, not used or used with a caveat:" in detail
+    line = "- Observation/vitd-nmol: cannot assess: unit nmol/L is not UCUM ng/mL"
+    assert detail.count(line) == 1
+
+
 def test_emergency_is_critical(cds: TestClient) -> None:
     request = warning_request()
     saddle = {

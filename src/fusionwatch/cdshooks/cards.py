@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from fusionwatch.core.compiled import Knowledge
@@ -34,16 +35,23 @@ def indicator(assessment: Assessment) -> str:
 
 
 def cards(
-    assessment: Assessment, kb: Knowledge, patient_id: str, hook_instance: str, workspace: str
+    assessment: Assessment,
+    kb: Knowledge,
+    patient_id: str,
+    hook_instance: str,
+    workspace: str,
+    *,
+    unused: Sequence[str] = (),
 ) -> list[Card]:
-    """One card per call: the main result, with its reasons, source and next steps."""
+    """One card per call: the main result, its reasons, what in the record was not used, the
+    source and next steps."""
     level = indicator(assessment)
     reasons = _reasons(assessment)
     card: Card = {
         "uuid": str(uuid.uuid5(_NAMESPACE, f"{hook_instance}/{level}")),
         "summary": shorten(_SUMMARY[level].format(level=assessment.suspicion.level)),
         "indicator": level,
-        "detail": _detail(assessment, reasons),
+        "detail": _detail(assessment, reasons, unused),
         "source": _source(kb, reasons),
         "overrideReasons": [
             {"system": OVERRIDE_SYSTEM, "code": code, "display": display}
@@ -66,7 +74,7 @@ def _reasons(assessment: Assessment) -> list[Conclusion]:
     return [*assessment.triage.reasons, *assessment.suspicion.reasons]
 
 
-def _detail(assessment: Assessment, reasons: list[Conclusion]) -> str:
+def _detail(assessment: Assessment, reasons: list[Conclusion], unused: Sequence[str]) -> str:
     lines = [f"**{assessment.triage.clinician_headline}**", "", assessment.suspicion.explanation]
     if reasons:
         lines += ["", "Why:"]
@@ -74,6 +82,9 @@ def _detail(assessment: Assessment, reasons: list[Conclusion]) -> str:
     missing = assessment.triage.unanswered_emergency
     if missing:
         lines += ["", "Unanswered emergency questions: " + "; ".join(m.clinician for m in missing)]
+    if unused:
+        lines += ["", "From the record, not used or used with a caveat:"]
+        lines += [f"- {line}" for line in dict.fromkeys(unused)]
     return "\n".join(lines)
 
 

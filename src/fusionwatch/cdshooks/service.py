@@ -111,7 +111,10 @@ def router(settings: Settings, db: Database, kb: Knowledge, clock: Clock) -> API
         result = assess(imported.case, kb, clock().date())
         base = settings.cds_hooks_base_url or str(request.base_url)
         workspace = base.rstrip("/") + f"/patients?fhir_patient={body.context.patientId}"
-        found = cards(result, kb, body.context.patientId, body.hookInstance, workspace)
+        unused = [f"{n.source}: {n.reason}" for n in imported.notes]
+        found = cards(
+            result, kb, body.context.patientId, body.hookInstance, workspace, unused=unused
+        )
         return {"cards": found}
 
     @routes.post("/cds-services/{service_id}/feedback")
@@ -132,9 +135,16 @@ def _known(service_id: str) -> None:
 
 
 def _resources(prefetch: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every prefetched resource once: two searches (e.g. by code and by category) can overlap."""
+    seen: set[tuple[Any, Any]] = set()
     for value in prefetch.values():
-        if isinstance(value, dict):
-            yield from bundle_entries(value)
+        if not isinstance(value, dict):
+            continue
+        for resource in bundle_entries(value):
+            key = (resource.get("resourceType"), resource.get("id"))
+            if key[1] is None or key not in seen:
+                seen.add(key)
+                yield resource
 
 
 def _row(service_id: str, item: FeedbackItem, issuer: str | None, now: dt.datetime) -> CdsFeedback:
