@@ -30,6 +30,20 @@ def _database() -> Database:
     return db
 
 
+def startup_lines(settings: Settings) -> list[str]:
+    """What `serve` says on start: where it runs, its database, and any unsafe setting."""
+    lines = [
+        f"fusionwatch is running at [bold]http://{settings.host}:{settings.port}[/bold]",
+        f"[dim]database: {settings.database_url}. Press Ctrl+C to stop.[/dim]",
+    ]
+    if not settings.cds_hooks_require_jwt:
+        lines.append(
+            "[yellow]CDS Hooks calls are accepted without a JWT "
+            "(FUSIONWATCH_CDS_HOOKS_REQUIRE_JWT=false): for local trials only.[/yellow]"
+        )
+    return lines
+
+
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
@@ -47,8 +61,8 @@ def serve(
     settings = base.model_copy(update={"host": host or base.host, "port": port or base.port})
     db = Database(settings.database_url)
     db.migrate()
-    out.print(f"fusionwatch is running at [bold]http://{settings.host}:{settings.port}[/bold]")
-    out.print(f"[dim]database: {settings.database_url}. Press Ctrl+C to stop.[/dim]")
+    for line in startup_lines(settings):
+        out.print(line)
     # No access log: request paths are harmless, but the log is not the place for health data.
     db.close()
     # Settings travel to worker processes through the environment they were read from.

@@ -183,7 +183,8 @@ def test_single_scores_from_an_ehr_become_visits(kb: Knowledge) -> None:
     ]
     assert {n.source: n.reason for n in imported.notes} == {
         "Observation/old": "ignored: an earlier pre-operative score (2025-03-01)",
-        "Observation/mg": "cannot assess: odi score in unit mg, not a score",
+        "Observation/pre": "read as the pre-operative baseline (2025-04-20; fusion 2025-05-02)",
+        "Observation/mg": "cannot assess: odi score in unit mg, not a score unit",
         "Observation/month": "cannot assess: ndi score not dated to the day (2026-03)",
     }
 
@@ -204,11 +205,98 @@ def test_vitamin_d3_alone_is_not_read_as_total_vitamin_d(kb: Knowledge) -> None:
     assert "D3 alone is not total 25-OH vitamin D" in imported.notes[0].reason
 
 
-def test_a_lumbar_t_score_is_read_with_its_caveat(kb: Knowledge) -> None:
+def test_a_lumbar_t_score_alone_is_not_read_as_the_lowest(kb: Knowledge) -> None:
+    # One site's normal value must not stand for the lowest T-score (it would look reassuring).
     code = {"system": "http://loinc.org", "code": "38267-1"}
-    quantity = {"value": -2.7, "system": "http://unitsofmeasure.org", "code": "{SD}"}
+    quantity = {"value": -0.5, "system": "http://unitsofmeasure.org", "code": "{SD}"}
     imported = import_resources([_observation(code, valueQuantity=quantity)], kb, AS_OF)
-    assert imported.case.risk.dxa_t_score == -2.7
+    assert imported.case.risk.dxa_t_score is None
     (note,) = imported.notes
-    assert note.reason.startswith("read with a caveat: a lumbar-spine DXA T-score")
-    assert note.fact == "risk.dxa_t_score"
+    assert note.reason.startswith("cannot assess: a lumbar-spine DXA T-score is one site")
+
+
+@pytest.mark.parametrize(
+    ("performed", "when", "baseline"),
+    [
+        # Same day with zoned times: the time decides.
+        ("2025-04-20T08:00:00-05:00", "2025-04-20T07:10:00-05:00", True),
+        ("2025-04-20T08:00:00-05:00", "2025-04-20T23:30:00-05:00", False),
+        # Same day without times: cannot tell, so not used.
+        ("2025-04-20", "2025-04-20", None),
+        # After the fusion by the clock, but on an earlier local day: not used.
+        ("2025-04-21T02:00:00Z", "2025-04-20T23:30:00-05:00", None),
+    ],
+)
+def test_a_score_on_the_fusion_day_counts_only_when_the_time_tells(
+    kb: Knowledge, performed: str, when: str, baseline: bool | None
+) -> None:
+    later = _score("later", "97909-6", "2025-10-20", valueInteger=30)
+    imported = import_resources(
+        [_score("day", "97909-6", when, valueInteger=70), later, _fusion(performed)], kb, AS_OF
+    )
+    first = imported.case.follow_up[0]
+    if baseline is None:
+        assert len(imported.case.follow_up) == 1
+        assert first.odi == 30
+        assert "before or after it unknown" in imported.notes[0].reason
+    else:
+        assert first.baseline is baseline
+        assert first.odi == 70
+
+
+def test_different_scores_on_one_day_are_both_left_out(kb: Knowledge) -> None:
+    resources = [
+        _score("a", "97909-6", "2025-10-20", valueInteger=60),
+        _score("b", "97909-6", "2025-10-20", valueInteger=20),
+        _score("c", "77866-2", "2025-10-20", valueInteger=40),
+        _fusion("2025-05-02"),
+    ]
+    imported = import_resources(resources, kb, AS_OF)
+    (visit,) = imported.case.follow_up
+    assert (visit.odi, visit.promis_pf) == (None, 40)
+    assert {n.source for n in imported.notes} == {"Observation/a", "Observation/b"}
+    assert "different odi scores on 2025-10-20 (60, 20)" in imported.notes[0].reason
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (
+            {"valueQuantity": {"value": 45, "unit": "kg"}},
+            "odi score in unit 'kg' without a UCUM code",
+        ),
+        (
+            {
+                "valueQuantity": {
+                    "value": 45,
+                    "system": "http://unitsofmeasure.org",
+                    "code": "{T-score}",
+                }
+            },
+            "odi score in unit {T-score}, not a score unit",
+        ),
+        ({"valueQuantity": {"value": 20, "comparator": "<"}}, "odi score is < 20"),
+        ({"valueInteger": 150}, "odi score 150: Input should be less than or equal to 100"),
+    ],
+)
+def test_a_score_that_cannot_be_trusted_is_reported_not_read(
+    kb: Knowledge, value: dict[str, Any], reason: str
+) -> None:
+    imported = import_resources(
+        [_score("s", "97909-6", "2025-10-20", **value), _fusion("2025-05-02")], kb, AS_OF
+    )
+    assert imported.case.follow_up == ()
+    assert imported.notes[0].reason == "cannot assess: " + reason
+
+
+def test_a_score_after_the_assessment_date_is_not_used(kb: Knowledge) -> None:
+    imported = import_resources(
+        [
+            _score("s", "97909-6", "2026-11-24T00:30:00+09:00", valueInteger=30),
+            _fusion("2025-05-02"),
+        ],
+        kb,
+        AS_OF,
+    )
+    assert imported.case.follow_up == ()
+    assert imported.notes[0].reason == "cannot assess: dated 2026-11-24, after 2026-11-23"

@@ -148,9 +148,7 @@ def test_a_missing_member_is_reported(kb: Knowledge) -> None:
     bundle["entry"] = [e for e in bundle["entry"] if e["fullUrl"] != member]
     back = _import(bundle, kb)
     assert [lv.level for lv in back.case.imaging.studies[0].levels] == ["L5-S1"]
-    assert [n.reason for n in back.notes] == [
-        f"cannot assess: member {member[9:]} not in the input"
-    ]
+    assert [n.reason for n in back.notes] == [f"cannot assess: member {member} not in the input"]
 
 
 def test_an_invalid_panel_is_an_input_error_naming_the_field(kb: Knowledge) -> None:
@@ -163,6 +161,76 @@ def test_an_invalid_panel_is_an_input_error_naming_the_field(kb: Knowledge) -> N
     assert any(p.field.startswith("follow_up.1.odi") for p in raised.value.problems)
 
 
-def test_nest_turns_numbered_keys_into_lists() -> None:
-    flat = {"a.0": 1.0, "a.1": 2.0, "b.c": "x", "d.10": 3, "d.2": 4}
-    assert nest(flat) == {"a": [1.0, 2.0], "b": {"c": "x"}, "d": [4, 3]}
+def test_nest_turns_numbered_keys_into_lists_only_without_gaps() -> None:
+    flat = {"a.1": 2.0, "a.0": 1.0, "b.c": "x", "d.0": 3, "d.2": 4}
+    assert nest(flat) == {"a": [1.0, 2.0], "b": {"c": "x"}, "d": {"0": 3, "2": 4}}
+
+
+def test_levels_found_by_full_url_when_resources_have_no_id(kb: Knowledge) -> None:
+    bundle = export_case(_case(), kb, "p1")
+    for item in bundle["entry"]:
+        if panel_kind(item["resource"]) == LEVEL:
+            del item["resource"]["id"]
+    assert _import(bundle, kb).case == _case()
+
+
+def test_levels_found_by_versioned_relative_reference(kb: Knowledge) -> None:
+    bundle = export_case(_case(), kb, "p1")
+    study = _observations(bundle, STUDY)[0]
+    for n, member in enumerate(study["hasMember"]):
+        level = next(e for e in bundle["entry"] if e["fullUrl"] == member["reference"])
+        level["fullUrl"] = f"https://ehr.test/fhir/Observation/lv{n}"
+        level["resource"]["id"] = f"lv{n}"
+        member["reference"] = f"Observation/lv{n}/_history/2"
+    assert _import(bundle, kb).case == _case()
+
+
+@pytest.mark.parametrize(
+    ("codes", "reason"),
+    [
+        (
+            ["imaging.studies.collection", "imaging.studies.collection.x"],
+            "imaging.studies.collection: clashes with another component's field; left out",
+        ),
+        (
+            ["imaging.studies.nerve_compression", "imaging.studies.nerve_compression"],
+            "imaging.studies.nerve_compression: given twice; the first value is kept",
+        ),
+    ],
+)
+def test_odd_components_are_reported_not_crashed_on(
+    kb: Knowledge, codes: list[str], reason: str
+) -> None:
+    bundle = export_case(_case(), kb, "p1")
+    study = _observations(bundle, STUDY)[2]
+    for code in codes:
+        coding = {"system": System.FACT, "code": code}
+        study["component"].append({"code": {"coding": [coding]}, "valueBoolean": True})
+    back = _import(bundle, kb)
+    assert "cannot assess: " + reason in [n.reason for n in back.notes]
+
+
+def test_a_panel_that_is_not_a_record_is_dropped_with_a_note(kb: Knowledge) -> None:
+    bundle = export_case(_case(), kb, "p1")
+    study = _observations(bundle, STUDY)[2]
+    study["component"] = [
+        {
+            "code": {"coding": [{"system": System.FACT, "code": "imaging.studies.0"}]},
+            "valueString": "x",
+        }
+    ]
+    back = _import(bundle, kb)
+    assert len(back.case.imaging.studies) == 2
+    assert "cannot assess: the components do not form one imaging.studies record" in [
+        n.reason for n in back.notes
+    ]
+
+
+def test_a_quantity_with_a_comparator_is_not_read_as_the_number(kb: Knowledge) -> None:
+    bundle = export_case(_case(), kb, "p1")
+    level = _observations(bundle, LEVEL)[1]
+    lucency = next(c for c in level["component"] if "periscrew" in c["code"]["coding"][0]["code"])
+    lucency["valueQuantity"]["comparator"] = "<"
+    back = _import(bundle, kb)
+    assert back.case.imaging.studies[0].levels[1].periscrew_lucency_mm is None
+    assert "value is < 1.2, not a number" in back.notes[0].reason

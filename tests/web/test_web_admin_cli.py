@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 
 from conftest import NOW
 from fusionwatch.cli import app
+from fusionwatch.server_cli import startup_lines
+from fusionwatch.settings import Settings
 from fusionwatch.store import accounts
 from fusionwatch.store.database import Database
 
@@ -99,6 +101,13 @@ def test_serve_creates_and_migrates_the_database_then_answers(tmp_path: Path) ->
     tables = set(inspect(engine).get_table_names())
     engine.dispose()
     assert {"users", "patients", "assessments", "audit_events"} <= tables
+
+
+def test_serve_warns_when_cds_hooks_run_without_jwt() -> None:
+    safe = Settings(database_url="sqlite://")
+    assert not any("without a JWT" in line for line in startup_lines(safe))
+    unsafe = safe.model_copy(update={"cds_hooks_require_jwt": False})
+    assert "without a JWT" in startup_lines(unsafe)[-1]
 
 
 def _first_answer(url: str) -> int:

@@ -1,6 +1,7 @@
 """An assessment turned into CDS Hooks cards: urgency, why, the source, and what to do next."""
 
 import json
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -83,9 +84,14 @@ def _detail(assessment: Assessment, reasons: list[Conclusion], unused: Sequence[
     if missing:
         lines += ["", "Unanswered emergency questions: " + "; ".join(m.clinician for m in missing)]
     if unused:
-        lines += ["", "From the record, not used or used with a caveat:"]
-        lines += [f"- {line}" for line in dict.fromkeys(unused)]
+        lines += ["", "From the record, not used:"]
+        lines += [f"- {_plain(line)}" for line in dict.fromkeys(unused)]
     return "\n".join(lines)
+
+
+def _plain(text: str) -> str:
+    """Text from the EHR's data shown literally in the card's Markdown."""
+    return re.sub(r"([\\`*_{}\[\]()#+!|<>])", r"\\\1", text)
 
 
 def _source(kb: Knowledge, reasons: list[Conclusion]) -> dict[str, Any]:

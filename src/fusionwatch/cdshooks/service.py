@@ -12,7 +12,7 @@ from fusionwatch.cdshooks.cards import cards
 from fusionwatch.cdshooks.discovery import HOOK, REQUIRED_PREFETCH, SERVICE_ID, services
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.engine import assess
-from fusionwatch.fhir.caseimport import bundle_entries, import_resources
+from fusionwatch.fhir.caseimport import Item, bundle_items, import_items
 from fusionwatch.settings import Settings
 from fusionwatch.store import records
 from fusionwatch.store.database import Database
@@ -107,7 +107,7 @@ def router(settings: Settings, db: Database, kb: Knowledge, clock: Clock) -> API
         if missing:
             message = f"prefetch missing: {', '.join(missing)}; this service does not query FHIR"
             raise CdsHooksError(412, "required", message)
-        imported = import_resources(_resources(body.prefetch or {}), kb, clock().date())
+        imported = import_items(_items(body.prefetch or {}), kb, clock().date())
         result = assess(imported.case, kb, clock().date())
         base = settings.cds_hooks_base_url or str(request.base_url)
         workspace = base.rstrip("/") + f"/patients?fhir_patient={body.context.patientId}"
@@ -134,17 +134,17 @@ def _known(service_id: str) -> None:
         raise CdsHooksError(404, "not-found", f"no CDS service {service_id!r}")
 
 
-def _resources(prefetch: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _items(prefetch: dict[str, Any]) -> Iterator[Item]:
     """Every prefetched resource once: two searches (e.g. by code and by category) can overlap."""
     seen: set[tuple[Any, Any]] = set()
     for value in prefetch.values():
         if not isinstance(value, dict):
             continue
-        for resource in bundle_entries(value):
+        for url, resource in bundle_items(value):
             key = (resource.get("resourceType"), resource.get("id"))
             if key[1] is None or key not in seen:
                 seen.add(key)
-                yield resource
+                yield url, resource
 
 
 def _row(service_id: str, item: FeedbackItem, issuer: str | None, now: dt.datetime) -> CdsFeedback:

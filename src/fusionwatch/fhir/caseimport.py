@@ -17,7 +17,6 @@ from fusionwatch.fhir.codes import (
     ANSWER_CODES,
     NOT_THE_SAME,
     NOTED_DIAGNOSES,
-    READ_WITH_CAVEAT,
     System,
     case_facts,
     fact_index,
@@ -50,6 +49,16 @@ class Imported:
 
 
 @dataclass
+class _Level:
+    """A level panel, found by its fullUrl or Observation/id; ``taken`` once a study lists it."""
+
+    source: str
+    data: dict[str, Any]
+    keys: set[str]
+    taken: bool = False
+
+
+@dataclass
 class _Reading:
     """The values found so far, keyed by fact id, with the date each was observed."""
 
@@ -59,9 +68,11 @@ class _Reading:
     values: dict[str, tuple[str, Any]] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)
     patient_id: str | None = None
-    # Panels, in the order read: studies with the ids of their members, levels by id, visits.
+    # The Bundle entry's fullUrl of the resource being read, if it has one.
+    url: str | None = None
+    # Panels, in the order read: studies with their member references, levels, visits.
     studies: list[tuple[str, dict[str, Any], list[str]]] = field(default_factory=list)
-    levels: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    levels: list[_Level] = field(default_factory=list)
     visits: list[dict[str, Any]] = field(default_factory=list)
     scores: list[Score] = field(default_factory=list)
 
@@ -74,15 +85,19 @@ class _Reading:
         self.notes.append(Note(source, reason, fact))
 
 
-def bundle_entries(bundle: Resource) -> Iterator[Resource]:
-    """The resources of a Bundle (any type), or the resource itself if it is not a Bundle."""
+Item = tuple[str | None, Resource]  # a resource with its Bundle entry's fullUrl, if any
+
+
+def bundle_items(bundle: Resource, url: str | None = None) -> Iterator[Item]:
+    """The resources of a Bundle (any type) with their fullUrls, or the resource itself."""
     if bundle.get("resourceType") != "Bundle":
-        yield bundle
+        yield url, bundle
         return
     for entry in bundle.get("entry") or ():
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if isinstance(resource, dict):
-            yield from bundle_entries(resource)
+            full_url = entry.get("fullUrl")
+            yield from bundle_items(resource, full_url if isinstance(full_url, str) else None)
 
 
 def import_bundle(bundle: Resource, kb: Knowledge, as_of: dt.date) -> Imported:
@@ -90,15 +105,21 @@ def import_bundle(bundle: Resource, kb: Knowledge, as_of: dt.date) -> Imported:
     label = None
     if isinstance(identifier, dict) and identifier.get("system") == System.CASE_LABEL:
         label = identifier.get("value")
-    return import_resources(bundle_entries(bundle), kb, as_of, label)
+    return import_items(bundle_items(bundle), kb, as_of, label)
 
 
-def import_resources(
-    resources: Iterable[Resource], kb: Knowledge, as_of: dt.date, label: str | None = None
+def import_resources(resources: Iterable[Resource], kb: Knowledge, as_of: dt.date) -> Imported:
+    """Read resources (not in a Bundle) into one case."""
+    return import_items(((None, r) for r in resources), kb, as_of)
+
+
+def import_items(
+    items: Iterable[Item], kb: Knowledge, as_of: dt.date, label: str | None = None
 ) -> Imported:
     """Read every resource into one case; raises CaseError if the values found are invalid."""
     reading = _Reading(kb, as_of, fact_index(kb))
-    for resource in resources:
+    for url, resource in items:
+        reading.url = url
         source = f"{resource.get('resourceType')}/{resource.get('id', '?')}"
         try:
             validate(resource)
@@ -120,18 +141,10 @@ def import_resources(
 
 def _add_panels(reading: _Reading, data: dict[str, Any]) -> None:
     """Studies with their levels (in member order) and visits, joined to the case data."""
-    studies = []
-    for source, study, members in reading.studies:
-        levels = []
-        for member in members:
-            found = reading.levels.pop(member, None)
-            if found is None:
-                reading.note(source, f"cannot assess: member {member} not in the input", STUDY)
-            else:
-                levels.append(found[1])
-        studies.append(study | ({"levels": levels} if levels else {}))
-    for source, _ in reading.levels.values():
-        reading.note(source, "ignored: imaging level not a member of any study", LEVEL)
+    studies = [_with_levels(reading, *study) for study in reading.studies]
+    for level in reading.levels:
+        if not level.taken:
+            reading.note(level.source, "ignored: imaging level not a member of any study", LEVEL)
     if studies:
         data.setdefault("imaging", {})["studies"] = studies
     if reading.visits:
@@ -141,12 +154,40 @@ def _add_panels(reading: _Reading, data: dict[str, Any]) -> None:
         return
     fusion = reading.values.get("surgery.date")
     visits, left_out = visits_from_scores(
-        reading.scores, dt.date.fromisoformat(fusion[1]) if fusion else None
+        reading.scores, fusion[0] if fusion else None, reading.as_of
     )
     for source, reason in left_out:
         reading.note(source, reason, VISIT)
     if visits:
         data["follow_up"] = visits
+
+
+def _with_levels(
+    reading: _Reading, source: str, study: dict[str, Any], members: list[str]
+) -> dict[str, Any]:
+    levels = []
+    for member in members:
+        keys = _reference_keys(member)
+        found = next((lv for lv in reading.levels if not lv.taken and lv.keys & keys), None)
+        if found is None:
+            reading.note(
+                source,
+                f"cannot assess: member {member or '(no reference)'} not in the input",
+                STUDY,
+            )
+        else:
+            found.taken = True
+            levels.append(found.data)
+    return study | ({"levels": levels} if levels else {})
+
+
+def _reference_keys(reference: str) -> set[str]:
+    """What a reference can match: itself, without its version, and its Type/id tail."""
+    plain = reference.split("/_history/", maxsplit=1)[0]
+    keys = {reference, plain}
+    if not plain.startswith("urn:") and plain.count("/") >= 1:
+        keys.add("/".join(plain.rsplit("/", 2)[-2:]))
+    return keys - {""}
 
 
 # ---- resource readers ---------------------------------------------------------------------------
@@ -278,9 +319,6 @@ def _observation(reading: _Reading, resource: Resource, source: str) -> None:
         reading.note(source, "cannot assess: " + problem, fact.id)
         return
     reading.put(fact, value, _effective(resource, "effectiveDateTime"))
-    caveat = next((READ_WITH_CAVEAT[c][1] for c in codes if c in READ_WITH_CAVEAT), None)
-    if caveat is not None:
-        reading.note(source, "read with a caveat: " + caveat, fact.id)
 
 
 def _panel(reading: _Reading, kind: str, resource: Resource, source: str) -> None:
@@ -290,11 +328,16 @@ def _panel(reading: _Reading, kind: str, resource: Resource, source: str) -> Non
     data, problems = read_components(kind, resource)
     for problem in problems:
         reading.note(source, "cannot assess: " + problem, kind)
+    if data is None:
+        return
     if kind == STUDY:
-        members = [_last_part(m.get("reference")) for m in resource.get("hasMember") or ()]
+        members = [str(m.get("reference") or "") for m in resource.get("hasMember") or ()]
         reading.studies.append((source, data, members))
     elif kind == LEVEL:
-        reading.levels[_last_part(resource.get("id"))] = (source, data)
+        keys = {reading.url or ""} | (
+            {f"Observation/{resource['id']}"} if "id" in resource else set()
+        )
+        reading.levels.append(_Level(source, data, keys - {""}))
     else:
         reading.visits.append(data)
 
@@ -308,11 +351,6 @@ def _score(reading: _Reading, name: str, resource: Resource, source: str) -> Non
         reading.note(source, "cannot assess: " + problem, VISIT)
     else:
         reading.scores.append(score)
-
-
-def _last_part(reference: Any) -> str:
-    """The id a reference or id ends in: urn:uuid:X, Observation/X and X all give X."""
-    return str(reference or "").replace(":", "/").rsplit("/", 1)[-1]
 
 
 _READERS = {

@@ -34,17 +34,13 @@ ANSWER_CODES = {"yes": "373066001", "no": "373067005", "unknown": "261665006"}
 # gives it none (the import reads two forms' codes: ``scoreseries``).
 SCORE_LOINC = {"odi": "97909-6", "ndi": "82237-9"}
 
-# Codes read into a fact they match only in part, with the caveat the import reports.
-READ_WITH_CAVEAT = {
-    (System.LOINC, "38267-1"): (
-        "risk.dxa_t_score",
-        "a lumbar-spine DXA T-score, read as the lowest T-score; another site may be lower",
-    ),
-}
 # Codes close to a fact but measuring something else: never read, and the import says why.
 NOT_THE_SAME = {
     (System.LOINC, "1989-3"): "25-hydroxyvitamin D3 alone is not total 25-OH vitamin D "
     "(LOINC 62292-8)",
+    # The case holds the lowest T-score of all sites; one site's value could look reassuring.
+    (System.LOINC, "38267-1"): "a lumbar-spine DXA T-score is one site; the case needs the "
+    "lowest T-score of all sites measured (enter it in the workspace)",
 }
 
 # ICD-10-CM codes the import recognises but the case model has no field for: shown, never used.
@@ -81,9 +77,6 @@ def fact_index(kb: Knowledge) -> dict[tuple[str, str], Fact]:
             continue
         for coding in fact_codings(fact):
             index.setdefault((coding.system, coding.code), fact)
-    by_id = {fact.id: fact for fact in kb.data.facts}
-    for code, (fact_id, _) in READ_WITH_CAVEAT.items():
-        index.setdefault(code, by_id[fact_id])
     return index
 
 

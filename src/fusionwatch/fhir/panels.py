@@ -103,8 +103,9 @@ def _component(path: str, value: Any) -> Resource:
     return component | {"valueCodeableConcept": {"coding": codings, "text": value}}
 
 
-def read_components(prefix: str, resource: Resource) -> tuple[dict[str, Any], list[str]]:
-    """The panel's fields as nested data, and a problem line for each component not used."""
+def read_components(prefix: str, resource: Resource) -> tuple[dict[str, Any] | None, list[str]]:
+    """The panel's fields as nested data (None if they do not form a record), and a problem line
+    for each component not used."""
     flat: dict[str, Any] = {}
     problems: list[str] = []
     for component in resource.get("component") or ():
@@ -115,16 +116,39 @@ def read_components(prefix: str, resource: Resource) -> tuple[dict[str, Any], li
             problems.append(f"component {shown} is not a field of {prefix}")
             continue
         value, problem = _value(path, component)
+        key = path.removeprefix(prefix + ".")
         if problem:
             problems.append(f"{path}: {problem}")
+        elif key in flat:
+            problems.append(f"{path}: given twice; the first value is kept")
         else:
-            flat[path.removeprefix(prefix + ".")] = value
-    return nest(flat), problems
+            flat[key] = value
+    for key in _clashes(flat):
+        problems.append(f"{prefix}.{key}: clashes with another component's field; left out")
+        del flat[key]
+    data = nest(flat)
+    if not isinstance(data, dict):
+        problems.append(f"the components do not form one {prefix} record")
+        return None, problems
+    return data, problems
+
+
+def _clashes(flat: dict[str, Any]) -> list[str]:
+    """Paths that are both a value and the parent of another value (e.g. ``a`` and ``a.b``)."""
+
+    def ancestors(key: str) -> set[str]:
+        parts = key.split(".")
+        return {".".join(parts[:n]) for n in range(1, len(parts))}
+
+    parents = set().union(*(ancestors(key) for key in flat))
+    return sorted(key for key in flat if key in parents or ancestors(key) & flat.keys())
 
 
 def _value(path: str, component: Resource) -> tuple[Any, str]:
     if isinstance(component.get("valueBoolean"), bool):
         return component["valueBoolean"], ""
+    if isinstance(component.get("valueInteger"), int):
+        return component["valueInteger"], ""
     if "valueQuantity" in component:
         return _quantity(path, component["valueQuantity"])
     if "valueDateTime" in component:
@@ -137,6 +161,8 @@ def _value(path: str, component: Resource) -> tuple[Any, str]:
 
 def _quantity(path: str, quantity: Resource) -> tuple[Any, str]:
     unit = _UNITS.get(_name(path), "1")
+    if quantity.get("comparator"):
+        return None, f"value is {quantity['comparator']} {quantity.get('value')}, not a number"
     if (quantity.get("system"), quantity.get("code")) != (System.UCUM, unit):
         return None, f"unit {quantity.get('code') or quantity.get('unit')} is not UCUM {unit}"
     number = quantity.get("value")
@@ -153,7 +179,8 @@ def _coded(path: str, concept: Resource) -> tuple[Any, str]:
 
 
 def nest(flat: dict[str, Any]) -> Any:
-    """Dotted paths back into nested data; a level whose keys are all numbers becomes a list."""
+    """Dotted paths back into nested data; keys 0..n-1 become a list (gaps stay a mapping, which
+    the case model then rejects, naming the field)."""
     nested: dict[str, Any] = {}
     for path, value in flat.items():
         *parents, name = path.split(".")
@@ -168,6 +195,6 @@ def _lists(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     items = {key: _lists(value) for key, value in node.items()}
-    if items and all(key.isdigit() for key in items):
-        return [items[key] for key in sorted(items, key=int)]
+    if items and sorted(items) == sorted(str(n) for n in range(len(items))):
+        return [items[str(n)] for n in range(len(items))]
     return items

@@ -1,14 +1,22 @@
 """Outcome scores an EHR keeps as single LOINC-coded Observations, gathered into visits.
 
-Each score must be dated to the day and the fusion date must be known, or it cannot be placed in
-time. Scores of one day form one visit; scores dated before the fusion are the pre-operative
-baseline (the latest such day; earlier days are reported and left out).
+A score is placed in time only when it is dated to the day and the fusion date is known to the
+day. Scores of one day form one visit. Scores before the fusion are the pre-operative baseline:
+the latest such day is used and earlier days are reported. A score on the day of the fusion
+counts only when both carry a time with a zone, so that before and after can be told apart.
+Nothing is guessed: a score outside its scale, in another unit, with a comparator (``<20``), after
+the assessment date, or in conflict with another score of the same day is reported, not used.
 """
 
 import datetime as dt
+import json
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
+from fusionwatch.core.scores import Visit
 from fusionwatch.fhir.codes import SCORE_LOINC, System
 
 Resource = dict[str, Any]
@@ -18,16 +26,24 @@ INSTRUMENT_OF_LOINC = {code: name for name, code in SCORE_LOINC.items()} | {
     "77866-2": "promis_pf",
     "71959-1": "promis_pf",
 }
-# Units a score may carry: scores have none, so only UCUM's unity, annotations and per cent.
-_SCORE_UNITS = {None, "1", "{score}", "{T-score}", "%"}
+# UCUM codes a score may carry (scores have no physical unit); a quantity may also have none.
+_UNITS = {
+    "odi": {"{score}", "%", "1"},
+    "ndi": {"{score}", "%", "1"},
+    "promis_pf": {"{T-score}", "{score}", "1"},
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Score:
     source: str
-    day: str
+    when: str  # effectiveDateTime as given (a day, or a day and time)
     field: str
     value: float
+
+    @property
+    def day(self) -> str:
+        return self.when[:10]
 
 
 def score_field(resource: Resource) -> str | None:
@@ -40,42 +56,108 @@ def score_field(resource: Resource) -> str | None:
 
 def read_score(resource: Resource, source: str, field: str) -> tuple[Score | None, str]:
     """The score, or None with the reason it cannot be used."""
-    day = str(resource.get("effectiveDateTime") or "")[:10]
-    if len(day) != 10:
-        return None, f"{field} score not dated to the day ({day or 'no date'})"
+    when = str(resource.get("effectiveDateTime") or "")
+    if len(when) < 10:
+        return None, f"{field} score not dated to the day ({when or 'no date'})"
+    value, problem = _number(resource, field)
+    if value is None:
+        return None, problem
+    try:
+        Visit.model_validate_json(json.dumps({"date": when[:10], field: value}))
+    except ValidationError as err:
+        return None, f"{field} score {value:g}: {err.errors()[0]['msg']}"
+    return Score(source, when, field, value), ""
+
+
+def _number(resource: Resource, field: str) -> tuple[float | None, str]:
     if isinstance(resource.get("valueInteger"), int):
-        return Score(source, day, field, float(resource["valueInteger"])), ""
+        return float(resource["valueInteger"]), ""
     quantity = resource.get("valueQuantity") or {}
-    if quantity.get("code") not in _SCORE_UNITS:
-        return None, f"{field} score in unit {quantity.get('code')}, not a score"
+    code, unit = quantity.get("code"), quantity.get("unit")
+    if quantity.get("comparator"):
+        return None, f"{field} score is {quantity['comparator']} {quantity.get('value')}"
+    if code is None and unit is not None:
+        return None, f"{field} score in unit {unit!r} without a UCUM code"
+    if code is not None and (quantity.get("system") != System.UCUM or code not in _UNITS[field]):
+        return None, f"{field} score in unit {code}, not a score unit"
     value = quantity.get("value")
     if not isinstance(value, int | float):
         return None, f"{field} score has no numeric value"
-    return Score(source, day, field, float(value)), ""
+    return float(value), ""
 
 
 def visits_from_scores(
-    scores: list[Score], surgery_date: dt.date | None
+    scores: list[Score], fusion: str | None, as_of: dt.date
 ) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
-    """Visits (case data) and (source, reason) for each score that could not be placed."""
+    """Visits (case data) and (source, reason) for each score that could not be placed.
+
+    ``fusion`` is the fusion's performed date-time as given (a day, or a day and time).
+    """
     if not scores:
         return [], []
-    if surgery_date is None:
+    if fusion is None or len(fusion) < 10:
         reason = "cannot assess: a dated score needs the fusion date to the day"
         return [], [(s.source, reason) for s in scores]
-    fusion = surgery_date.isoformat()
-    before = sorted({s.day for s in scores if s.day <= fusion})
-    baseline = before[-1] if before else None
+    notes: list[tuple[str, str]] = []
+    placed: list[tuple[str, Score]] = []  # (slot: "baseline" or the day, score)
+    pre = [s for s in scores if _side(s.when, fusion) == "before"]
+    baseline = max((s.day for s in pre), default=None)
+    for score in scores:
+        side = _side(score.when, fusion)
+        if score.day > as_of.isoformat():
+            notes.append((score.source, f"cannot assess: dated {score.day}, after {as_of}"))
+        elif side == "unclear":
+            reason = "cannot assess: scored on the day of the fusion, before or after it unknown"
+            notes.append((score.source, reason))
+        elif side == "before" and score.day != baseline:
+            notes.append((score.source, f"ignored: an earlier pre-operative score ({score.day})"))
+        elif side == "before":
+            reason = f"read as the pre-operative baseline ({score.day}; fusion {fusion[:10]})"
+            notes.append((score.source, reason))
+            placed.append(("baseline", score))
+        else:
+            placed.append((score.day, score))
+    return _visits(placed, notes), notes
+
+
+def _visits(placed: list[tuple[str, Score]], notes: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """One visit per slot; a field with two different values on one slot is left out."""
+    values: dict[tuple[str, str], list[Score]] = defaultdict(list)
+    for slot, score in placed:
+        values[slot, score.field].append(score)
     visits: dict[str, dict[str, Any]] = {}
-    left_out = []
-    for score in sorted(scores, key=lambda s: s.day):
-        if score.day <= fusion and score.day != baseline:
-            left_out.append(
-                (score.source, f"ignored: an earlier pre-operative score ({score.day})")
-            )
+    for (slot, field), found in sorted(values.items()):
+        if len({s.value for s in found}) > 1:
+            shown = ", ".join(f"{s.value:g}" for s in found)
+            reason = f"cannot assess: different {field} scores on {found[0].day} ({shown})"
+            notes += [(s.source, reason) for s in found]
             continue
-        visit = visits.setdefault(score.day, {"date": score.day})
-        if score.day == baseline:
+        visit = visits.setdefault(slot, {"date": found[0].day})
+        if slot == "baseline":
             visit["baseline"] = True
-        visit[score.field] = score.value
-    return list(visits.values()), left_out
+        visit[field] = found[0].value
+    return sorted(visits.values(), key=lambda v: (not v.get("baseline"), v["date"]))
+
+
+def _side(when: str, fusion: str) -> str:
+    """Whether a score was taken before or after the fusion, or "unclear"."""
+    at, fused = _instant(when), _instant(fusion)
+    if at is not None and fused is not None:
+        side = "before" if at < fused else "after"
+        # The visit keeps its local day, which must not contradict the side.
+        agrees = when[:10] <= fusion[:10] if side == "before" else when[:10] >= fusion[:10]
+        return side if agrees else "unclear"
+    if when[:10] == fusion[:10]:
+        return "unclear"
+    return "before" if when[:10] < fusion[:10] else "after"
+
+
+def _instant(when: str) -> dt.datetime | None:
+    """A date-time with a zone, or None for a bare day or a time without a zone."""
+    if len(when) <= 10:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(when)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
