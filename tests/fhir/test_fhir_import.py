@@ -33,6 +33,17 @@ def _observation(code: dict[str, str], **value: Any) -> dict[str, Any]:
     }
 
 
+def _fusion(performed: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Procedure",
+        "id": "f",
+        "status": "completed",
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "55705006"}]},
+        "subject": PATIENT,
+        "performedDateTime": performed,
+    }
+
+
 def test_bundle_imports_to_the_hand_written_case(kb: Knowledge) -> None:
     imported = import_bundle(_bundle(), kb, AS_OF)
     expected = yaml.safe_load((HERE / "bundle-post-fusion.expected.yaml").read_text())
@@ -64,15 +75,7 @@ def test_the_latest_observation_wins(kb: Knowledge) -> None:
 def test_partial_fusion_dates_keep_their_precision(
     kb: Knowledge, performed: str, date: str | None, months: float | None
 ) -> None:
-    procedure = {
-        "resourceType": "Procedure",
-        "id": "f",
-        "status": "completed",
-        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "55705006"}]},
-        "subject": PATIENT,
-        "performedDateTime": performed,
-    }
-    imported = import_resources([procedure], kb, AS_OF)
+    imported = import_resources([_fusion(performed)], kb, AS_OF)
     assert str(imported.case.surgery.date) == str(date)
     assert imported.case.surgery.months_since == months
     if performed == "2026":
@@ -144,17 +147,6 @@ def test_questionnaire_response_imports_by_link_id(kb: Knowledge) -> None:
     assert case.signs.mechanical_pain == "yes"
     assert (case.pain.axial, case.surgery.months_since) == (6, 9.5)
     assert (case.risk.nicotine, str(case.risk.nicotine_quit_date)) == ("former", "2025-06-01")
-
-
-def _fusion(performed: str) -> dict[str, Any]:
-    return {
-        "resourceType": "Procedure",
-        "id": "f",
-        "status": "completed",
-        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "55705006"}]},
-        "subject": PATIENT,
-        "performedDateTime": performed,
-    }
 
 
 def _score(oid: str, loinc: str, when: str, **value: Any) -> dict[str, Any]:

@@ -100,10 +100,9 @@ def visits_from_scores(
         return [], [(s.source, reason) for s in scores]
     notes: list[tuple[str, str]] = []
     placed: list[tuple[str, Score]] = []  # (slot: "baseline" or the day, score)
-    pre = [s for s in scores if _side(s.when, fusion) == "before"]
-    baseline = max((s.day for s in pre), default=None)
-    for score in scores:
-        side = _side(score.when, fusion)
+    sides = [(score, _side(score.when, fusion)) for score in scores]
+    baseline = max((s.day for s, side in sides if side == "before"), default=None)
+    for score, side in sides:
         if score.day > as_of.isoformat():
             notes.append((score.source, f"cannot assess: dated {score.day}, after {as_of}"))
         elif side == "unclear":

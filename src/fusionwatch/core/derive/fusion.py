@@ -262,8 +262,7 @@ class _Level:
             if not loose:
                 self.note(
                     f"no halo over {self.cut.halo_mm:g} mm: no loosening seen, but the sign is "
-                    "specific, not "
-                    "sensitive, so its absence does not exclude loosening",
+                    "specific, not sensitive, so its absence does not exclude loosening",
                     "josr2019",
                     "radiograph sensitivity 24%, specificity 98%",
                 )
