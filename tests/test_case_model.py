@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from fusionwatch.casefile import parse_data, parse_json, parse_yaml
 from fusionwatch.core.case import Case
 from fusionwatch.core.errors import CaseError
 from fusionwatch.core.vocab import Answer
+from fusionwatch.files.case import parse_data, parse_json, parse_yaml
 from tests.conftest import AS_OF
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from fusionwatch.cli import ExitCode, app
+from fusionwatch.cli.main import ExitCode, app
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.*"))
@@ -96,8 +96,8 @@ def test_committed_rulebook_is_up_to_date() -> None:
 
 
 def test_coverage_map_is_current_and_leaves_no_section_out() -> None:
-    from fusionwatch import rulebook
     from fusionwatch.knowledge import load
+    from fusionwatch.report import rulebook
 
     result = invoke("rules", "--coverage", "--check", str(ROOT / "docs/coverage.md"))
     assert result.exit_code == 0, "docs/coverage.md is stale: run `make rulebook`"

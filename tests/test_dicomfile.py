@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from fusionwatch.core.errors import CaseError
-from fusionwatch.dicomfile import read_spacing
+from fusionwatch.files.dicom import read_spacing
 from tests.synthetic import write_dicom
 
 

@@ -7,7 +7,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fusionwatch.casefile import parse_data
 from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.engine import assess
@@ -15,6 +14,7 @@ from fusionwatch.core.errors import CaseError
 from fusionwatch.core.results import Assessment
 from fusionwatch.core.scores import Visit
 from fusionwatch.core.vocab import SUSPICION_ORDER
+from fusionwatch.files.case import parse_data
 from fusionwatch.knowledge import load
 from tests.conftest import AS_OF
 from tests.test_safety_properties import CASES
@@ -229,7 +229,7 @@ def test_adding_scores_never_lowers_suspicion_or_triage(
 
 
 def test_the_self_check_never_asks_for_a_score_series(kb: Knowledge) -> None:
-    from fusionwatch import questionnaire as qn
+    from fusionwatch.intake import questionnaire as qn
 
     for mode in ("patient", "clinician"):
         asked = {q.fact.id for q in qn.other_questions(kb, mode)}

@@ -6,7 +6,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fusionwatch.casefile import parse_data
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.derive.fusion import SEVERITY
 from fusionwatch.core.engine import assess
@@ -14,6 +13,7 @@ from fusionwatch.core.errors import CaseError
 from fusionwatch.core.results import Assessment, LevelResult
 from fusionwatch.core.site import Site
 from fusionwatch.core.vocab import FusionStatus
+from fusionwatch.files.case import parse_data
 from fusionwatch.knowledge import load
 from tests.conftest import AS_OF
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from fusionwatch.cli import ExitCode, app
+from fusionwatch.cli.main import ExitCode, app
 from tests.synthetic import pair_mm, transform, write_dicom
 
 runner = CliRunner()

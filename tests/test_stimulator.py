@@ -4,11 +4,11 @@ from typing import Any
 
 import pytest
 
-from fusionwatch.casefile import parse_data
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.engine import assess
 from fusionwatch.core.results import Assessment, Candidacy
 from fusionwatch.core.site import Site, StimulatorPolicy
+from fusionwatch.files.case import parse_data
 from tests.conftest import AS_OF
 
 NCD, BCBSA, AANS = (

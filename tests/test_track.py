@@ -9,10 +9,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from fusionwatch.cli import ExitCode, app
+from fusionwatch.cli.main import ExitCode, app
+from fusionwatch.cli.track import INVALID_INPUT
 from fusionwatch.core.errors import CaseError
-from fusionwatch.scorefile import merge, parse_scores
-from fusionwatch.track_cli import INVALID_INPUT
+from fusionwatch.files.scores import merge, parse_scores
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_CSV = ROOT / "examples/follow-up/scores.csv"
@@ -165,8 +165,8 @@ def test_assessing_never_loads_matplotlib() -> None:
 
     code = (
         "import sys, datetime as dt\n"
-        "from fusionwatch import cli\n"
-        "from fusionwatch.casefile import read_case\n"
+        "from fusionwatch.cli import main as cli\n"
+        "from fusionwatch.files.case import read_case\n"
         "from fusionwatch.core.engine import assess\n"
         "from fusionwatch.knowledge import load\n"
         "from pathlib import Path\n"

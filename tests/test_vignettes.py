@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
-from fusionwatch.casefile import parse_data
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.engine import assess
 from fusionwatch.core.results import Assessment
 from fusionwatch.core.site import DEFAULT_SITE, Site, StimulatorPolicy
+from fusionwatch.files.case import parse_data
 
 CASES_DIR = Path(__file__).parent / "cases"
 MIN_VIGNETTES = 40

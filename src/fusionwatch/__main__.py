@@ -1,5 +1,5 @@
 """Run the command-line interface with ``python -m fusionwatch``."""
 
-from fusionwatch.cli import main
+from fusionwatch.cli.main import main
 
 main()

@@ -6,8 +6,8 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
-from fusionwatch import fhir_cli
-from fusionwatch.cli import ExitCode, app
+from fusionwatch.cli import fhir as fhir_cli
+from fusionwatch.cli.main import ExitCode, app
 
 HERE = Path(__file__).parent
 BUNDLE = str(HERE / "bundle-post-fusion.json")

@@ -5,7 +5,6 @@ from pathlib import Path
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
-from fusionwatch.casefile import read_case
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.engine import assess
 from fusionwatch.core.serialize import to_data
@@ -15,6 +14,7 @@ from fusionwatch.fhir.caseimport import import_bundle
 from fusionwatch.fhir.plandefinition import plan_definitions
 from fusionwatch.fhir.questionnaire import questionnaire
 from fusionwatch.fhir.validation import validate
+from fusionwatch.files.case import read_case
 from tests.conftest import AS_OF
 from tests.fhir.golden import check_golden
 

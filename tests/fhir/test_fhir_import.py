@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 import yaml
 
-from fusionwatch.casefile import parse_data
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.errors import CaseError
 from fusionwatch.fhir.caseimport import import_bundle, import_resources
 from fusionwatch.fhir.questionnaire import import_response
+from fusionwatch.files.case import parse_data
 from tests.conftest import AS_OF
 
 HERE = Path(__file__).parent

@@ -5,7 +5,6 @@ from typing import Any
 
 import pytest
 
-from fusionwatch.casefile import parse_data
 from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.errors import CaseError
@@ -13,6 +12,7 @@ from fusionwatch.fhir.caseexport import export_case
 from fusionwatch.fhir.caseimport import Imported, import_bundle
 from fusionwatch.fhir.codes import System
 from fusionwatch.fhir.panels import LEVEL, STUDY, VISIT, nest, panel_kind
+from fusionwatch.files.case import parse_data
 from tests.conftest import AS_OF
 
 

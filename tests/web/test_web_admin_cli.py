@@ -14,8 +14,8 @@ from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
 
 from conftest import NOW
-from fusionwatch.cli import app
-from fusionwatch.server_cli import startup_lines
+from fusionwatch.cli.main import app
+from fusionwatch.cli.server import startup_lines
 from fusionwatch.settings import Settings
 from fusionwatch.store import accounts
 from fusionwatch.store.database import Database

@@ -35,9 +35,9 @@ def test_assess_needs_no_login_and_explains_the_result(client: TestClient) -> No
 def test_assess_gives_the_same_result_as_the_command_line(client: TestClient, kb: object) -> None:
     import datetime as dt
 
-    from fusionwatch.casefile import read_case
     from fusionwatch.core.engine import assess
     from fusionwatch.core.serialize import to_data
+    from fusionwatch.files.case import read_case
     from fusionwatch.knowledge import load
 
     path = EXAMPLES / "referral-smoker-mechanical-pain.json"

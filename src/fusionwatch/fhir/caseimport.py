@@ -9,7 +9,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from fusionwatch.casefile import parse_data
 from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.knowledge import Fact, FactType
@@ -24,6 +23,7 @@ from fusionwatch.fhir.codes import (
 from fusionwatch.fhir.panels import LEVEL, STUDY, VISIT, nest, panel_kind, read_components
 from fusionwatch.fhir.scoreseries import Score, read_score, score_field, visits_from_scores
 from fusionwatch.fhir.validation import InvalidResourceError, validate
+from fusionwatch.files.case import parse_data
 
 Resource = dict[str, Any]
 DAYS_PER_MONTH = 30.4375

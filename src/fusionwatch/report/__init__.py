@@ -1,1 +1,1 @@
-"""Printable reports (PDF) rendered from the web app's own templates."""
+"""Renderers of an assessment: terminal, HTML/PDF, charts and the rulebook."""

@@ -6,10 +6,10 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from fusionwatch.casefile import parse_json
 from fusionwatch.core.case import Case
 from fusionwatch.core.engine import assess
 from fusionwatch.core.serialize import dump_json
+from fusionwatch.files.case import parse_json
 from fusionwatch.store import records
 from fusionwatch.store.accounts import Principal, Scope
 from fusionwatch.web import evaluations

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from fusionwatch.casefile import parse_data
 from fusionwatch.core.engine import assess
 from fusionwatch.core.serialize import to_data
+from fusionwatch.files.case import parse_data
 from fusionwatch.store import records
 from fusionwatch.store.accounts import Principal
 from fusionwatch.store.tables import AssessmentRecord

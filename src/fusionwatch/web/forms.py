@@ -4,10 +4,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fusionwatch import questionnaire as qn
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.errors import Problem
 from fusionwatch.core.knowledge import Equals, Fact, FactType, Is, OneOf
+from fusionwatch.intake import questionnaire as qn
 
 ANSWER_CHOICES = (("yes", "Yes"), ("no", "No"), ("unknown", "Not sure"))
 ANSWER_LABELS = dict(ANSWER_CHOICES)

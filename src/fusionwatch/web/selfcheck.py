@@ -10,11 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from fusionwatch.casefile import parse_data
 from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError
 from fusionwatch.core.serialize import to_data
 from fusionwatch.core.vocab import Triage
+from fusionwatch.files.case import parse_data
 from fusionwatch.report.pdf import render_pdf
 from fusionwatch.web import forms
 from fusionwatch.web.context import AppContext, context

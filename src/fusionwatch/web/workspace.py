@@ -8,10 +8,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from fusionwatch import charts
-from fusionwatch.casefile import read_mapping
 from fusionwatch.core.errors import CaseError
 from fusionwatch.core.serialize import from_data
+from fusionwatch.files.case import read_mapping
+from fusionwatch.report import chart as charts
 from fusionwatch.report.pdf import render_pdf
 from fusionwatch.store import accounts, records
 from fusionwatch.store.accounts import LoginOutcome, Principal

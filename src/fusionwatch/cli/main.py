@@ -13,16 +13,20 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.panel import Panel
 
-from fusionwatch import console as view
-from fusionwatch import fhir_cli, imaging_cli, rulebook, server_cli, track_cli
-from fusionwatch import questionnaire as qn
-from fusionwatch.casefile import parse_data, read_case
+from fusionwatch.cli import fhir as fhir_cli
+from fusionwatch.cli import imaging as imaging_cli
+from fusionwatch.cli import server as server_cli
+from fusionwatch.cli import track as track_cli
 from fusionwatch.core.case import Case
 from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError, KnowledgeError
 from fusionwatch.core.serialize import to_data
 from fusionwatch.core.site import DEFAULT_SITE, Site, StimulatorPolicy
+from fusionwatch.files.case import parse_data, read_case
+from fusionwatch.intake import questionnaire as qn
 from fusionwatch.knowledge import load
+from fusionwatch.report import rulebook
+from fusionwatch.report import terminal as view
 
 
 class ExitCode(IntEnum):

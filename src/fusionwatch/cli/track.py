@@ -9,16 +9,16 @@ import typer
 import yaml
 from rich.console import Console
 
-from fusionwatch import console as view
-from fusionwatch import scorefile
-from fusionwatch.casefile import parse_data, read_case, read_data
 from fusionwatch.core.case import Case
 from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError
 from fusionwatch.core.results import Assessment
+from fusionwatch.files import scores as scorefile
+from fusionwatch.files.case import parse_data, read_case, read_data
 from fusionwatch.knowledge import load
+from fusionwatch.report import terminal as view
 
-# The same numbers as fusionwatch.cli.ExitCode (a test keeps them equal).
+# The same numbers as fusionwatch.cli.main.ExitCode (a test keeps them equal).
 INVALID_INPUT = 2
 
 app = typer.Typer(
@@ -76,7 +76,7 @@ def plot(
     as_of: AsOf = None,
 ) -> None:
     """Chart each score over time, with the MCID band and the follow-up check points."""
-    from fusionwatch import charts  # noqa: PLC0415  (matplotlib loads only when charting)
+    from fusionwatch.report import chart as charts  # noqa: PLC0415  (matplotlib loads only when charting)
 
     day = as_of.date() if as_of is not None else dt.date.today()
     if output.suffix.lower() not in charts.FORMATS:

@@ -14,10 +14,10 @@ from fusionwatch.core.derive.motion import Motion, measure, verdict
 from fusionwatch.core.errors import CaseError, Problem
 from fusionwatch.core.imaging import Landmarks
 from fusionwatch.core.spine import parse_level
-from fusionwatch.dicomfile import Spacing, read_spacing
+from fusionwatch.files.dicom import Spacing, read_spacing
 from fusionwatch.knowledge import load
 
-# Same value as fusionwatch.cli.ExitCode.INVALID_INPUT (this module sits below the CLI).
+# Same value as fusionwatch.cli.main.ExitCode.INVALID_INPUT (this module sits below the CLI).
 INVALID_INPUT = 2
 
 app = typer.Typer(help="Imaging tools: motion on flexion-extension films.", no_args_is_help=True)

@@ -10,7 +10,6 @@ import typer
 import yaml
 from rich.console import Console
 
-from fusionwatch.casefile import read_case
 from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError, Problem
 from fusionwatch.core.site import Site
@@ -19,9 +18,10 @@ from fusionwatch.fhir.caseexport import export_case
 from fusionwatch.fhir.caseimport import Imported, import_bundle
 from fusionwatch.fhir.plandefinition import plan_definitions
 from fusionwatch.fhir.questionnaire import Audience, import_response, questionnaire
+from fusionwatch.files.case import read_case
 from fusionwatch.knowledge import load
 
-# The same number as fusionwatch.cli.ExitCode.INVALID_INPUT (a test keeps them equal).
+# The same number as fusionwatch.cli.main.ExitCode.INVALID_INPUT (a test keeps them equal).
 INVALID_INPUT = 2
 
 app = typer.Typer(

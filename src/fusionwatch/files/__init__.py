@@ -1,0 +1,1 @@
+"""Readers for case files, score CSVs and DICOM headers, bounded in size and depth."""

@@ -1,0 +1,1 @@
+"""The question flow shared by the CLI check and the web self-check."""
