@@ -17,14 +17,18 @@ from fusionwatch.core.vocab import (
     Activity,
     Answer,
     Approach,
+    CompressionCause,
     ExamFinding,
     FusionStatus,
     Graft,
     Indication,
     Nicotine,
+    Onset,
     PainPattern,
     Region,
     Sex,
+    Side,
+    TemperatureUnit,
 )
 
 U = Answer.UNKNOWN
@@ -144,10 +148,64 @@ class Emergency(Section):
 
 
 class Exam(Section):
+    """The neurological examination, and the emergencies a clinician finds (decision 0007)."""
+
     strength: ExamFinding = ExamFinding.NOT_EXAMINED
+    strength_onset: Onset | None = None
     sensation: ExamFinding = ExamFinding.NOT_EXAMINED
+    sensation_onset: Onset | None = None
     reflexes: ExamFinding = ExamFinding.NOT_EXAMINED
+    reflexes_onset: Onset | None = None
     gait: ExamFinding = ExamFinding.NOT_EXAMINED
+    gait_onset: Onset | None = None
+    deficit_side: Side | None = None
+    deficit_level: str | None = Field(None, max_length=40, description="e.g. L5 or C6")
+    cauda_equina: Answer = U
+    hyperreflexia: Answer = U
+    clonus: Answer = U
+    hoffmann: Answer = U
+    gait_ataxia: Answer = U
+    myelopathy_onset: Onset | None = None
+
+
+_TEMPERATURE_RANGE = {TemperatureUnit.CELSIUS: (30.0, 45.0), TemperatureUnit.FAHRENHEIT: (86.0, 113.0)}
+
+
+class Infection(Section):
+    """Signs of a surgical-site infection, early or late, each recorded on its own."""
+
+    temperature: float | None = Field(None, ge=30, le=113, description="highest temperature")
+    temperature_unit: TemperatureUnit | None = None
+    fever: Answer = U
+    chills: Answer = U
+    wound_drainage: Answer = U
+    wound_opening: Answer = U
+    spreading_redness: Answer = U
+    prior_ssi: Answer = U
+    hardware_removed: Answer = U
+    crp_mg_l: float | None = Field(None, ge=0, le=1000, description="C-reactive protein, mg/L")
+    esr_mm_h: float | None = Field(None, ge=0, le=200, description="ESR, mm/h")
+    wbc_10e9_l: float | None = Field(None, ge=0, le=200, description="white cells, 10^9/L")
+
+    @model_validator(mode="after")
+    def _temperature_has_unit(self) -> "Infection":
+        if self.temperature is None:
+            return self
+        if self.temperature_unit is None:
+            raise ValueError("infection.temperature needs infection.temperature_unit (C or F)")
+        low, high = _TEMPERATURE_RANGE[self.temperature_unit]
+        if not low <= self.temperature <= high:
+            unit = self.temperature_unit.value
+            raise ValueError(f"infection.temperature must be {low:g}-{high:g} °{unit}")
+        return self
+
+    @property
+    def temperature_c(self) -> float | None:
+        if self.temperature is None or self.temperature_unit is None:
+            return None
+        if self.temperature_unit is TemperatureUnit.FAHRENHEIT:
+            return round((self.temperature - 32) * 5 / 9, 2)
+        return self.temperature
 
 
 class Risk(Section):
@@ -187,6 +245,9 @@ class Imaging(Section):
     instability_on_motion_films: Answer = U
     nerve_compression: Answer = U
     infection_signs: Answer = U
+    acute_compression: Answer = U
+    compression_cause: CompressionCause | None = None
+    cord_signal_change: Answer = U
     studies: tuple[Study, ...] = Field((), description="studies with per-level findings")
 
 
@@ -200,6 +261,7 @@ class Case(Section):
     pain: Pain = Pain()
     emergency: Emergency = Emergency()
     exam: Exam = Exam()
+    infection: Infection = Infection()
     risk: Risk = Risk()
     care: Care = Care()
     imaging: Imaging = Imaging()

@@ -29,9 +29,13 @@ PATIENT_TEXT_LIMIT = 600
 REQUIRED_MESSAGES = (
     "triage.emergency",
     "triage.pending",
+    "triage.urgent",
     "triage.prompt_referral",
     "triage.routine",
+    "triage.routine_open",
     "suspicion.low",
+    "suspicion.low_open",
+    "suspicion.cannot_tell",
     "suspicion.moderate",
     "suspicion.high",
     "imaging.motion_cutoff",

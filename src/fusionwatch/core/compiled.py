@@ -22,7 +22,7 @@ from fusionwatch.core.logic import Compiled, Env, Predicate, compile_condition
 from fusionwatch.core.results import EducationItem, Source
 from fusionwatch.core.vocab import Answer, ExamFinding
 
-ANSWER_LOGIC: dict[object, bool | None] = {Answer.YES: True, Answer.NO: False, Answer.UNKNOWN: None}
+ANSWER_LOGIC: dict[object, bool | None] = {a: a.truth for a in Answer}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +101,8 @@ class Knowledge:
             if f.count_true
         )
         self.labels = {f.id: f.clinician for f in data.facts}
+        # The emergency screen: questions asked of everyone first; not asked = never routine.
+        self.emergency_questions = frozenset(f.id for f in data.facts if "emergency" in f.groups)
         # Missing information is listed by importance, then in dictionary order.
         ranked = sorted(enumerate(data.facts), key=lambda item: (-item[1].importance, item[0]))
         self.fact_order = {f.id: rank for rank, (_, f) in enumerate(ranked)}

@@ -1,13 +1,17 @@
 """assess(case, kb, as_of) -> Assessment: pure, deterministic, and explained.
 
 Order of work: read the case into facts, derive timing and counts, band through the tables, then
-run the rules kind by kind (emergency first). Triage follows three safety invariants:
-any emergency sign -> emergency; an unanswered emergency question -> never routine;
-suspicion is the highest band any rule supports, lowered only by a cap that is known to hold.
+run the rules kind by kind (emergency first). Triage follows four safety invariants (decision
+0007): any emergency sign -> emergency; an urgent finding, or an emergency question answered "not
+sure" -> urgent at least; an emergency question no one asked -> never routine; a routine result or
+a low band that rests on open inputs says so in its headline and names them. Suspicion is the
+highest band any rule supports, lowered only by a cap that is known to hold, and ``cannot_tell``
+when the facts that decide it (time since surgery, the core signs) are unknown.
 """
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from fusionwatch.core.case import Case
@@ -27,6 +31,7 @@ from fusionwatch.core.results import (
     Criterion,
     ImagingResult,
     LevelResult,
+    MissingItem,
     Provenance,
     RuleTrace,
     Source,
@@ -37,8 +42,11 @@ from fusionwatch.core.results import (
     Value,
 )
 from fusionwatch.core.site import DEFAULT_SITE, POLICY_TITLES, Site
-from fusionwatch.core.vocab import SUSPICION_ORDER, Suspicion, Triage
+from fusionwatch.core.vocab import SUSPICION_ORDER, Answer, Suspicion, Triage
 
+# Which parts of the missing information could raise the triage or the suspicion band.
+_RAISING_STAKES = frozenset({"emergency", "urgency", "suspicion"})
+_HEADLINE_ITEMS = 3
 _LATER_KINDS = (
     RuleKind.GENERATOR,
     RuleKind.NEXT_STEP,
@@ -81,6 +89,13 @@ class _Run:
         env["derived.months_since_surgery"] = months_since_surgery(case.surgery, as_of)
         env["derived.level_count"] = case.surgery.level_count or None
         env["derived.vertebra_count"] = case.surgery.vertebra_count or None
+        env["derived.temperature_c"] = case.infection.temperature_c
+        # "Not sure" (asked, could not say) is unknown to the rules but is itself a reason to act.
+        self.not_sure = tuple(
+            r.fact for r in self.kb.readers if r.answer and r.get(case) is Answer.NOT_SURE
+        )
+        emergency = self.kb.emergency_questions
+        env["derived.emergency_not_sure"] = sum(1 for f in self.not_sure if f in emergency)
         thresholds, info = self.kb.thresholds, self.kb.threshold_info
         self.follow_up: FollowUpResult
         self.follow_up, facts = follow_up(case.follow_up, case.surgery.date, thresholds, info, env)
@@ -168,6 +183,8 @@ class _Run:
         # A cap only counts when it actually lowers the band; the lowest such cap wins.
         limited = [c for c in caps if rank(c.level or "high") < rank(level)]
         level = min((c.level or "high" for c in limited), key=rank, default=level)
+        if level == Suspicion.LOW and self._deciding_facts_unknown():
+            level = Suspicion.CANNOT_TELL.value
         self.env["result.suspicion"] = level
         message = self.kb.data.messages[f"suspicion.{level}"]
         return SuspicionResult(
@@ -180,10 +197,23 @@ class _Run:
             patient_explanation=message.patient,
         )
 
-    def _triage(self, emergency: list[Conclusion], referral: list[Conclusion]) -> TriageResult:
-        pending = self.explain.unanswered(self.unknown)
+    def _deciding_facts_unknown(self) -> bool:
+        """Time since surgery unknown while a band could still rise, or no core sign answered."""
+        env = self.env
+        could_rise = any(c.rule.kind is RuleKind.SUSPICION for c in self.unknown)
+        if env.get("derived.months_since_surgery") is None and could_rise:
+            return True
+        core = self.kb.count_members.get("derived.core_signs", ())
+        return bool(core) and all(env.get(f) is None for f in core)
+
+    def _triage(
+        self, emergency: list[Conclusion], urgent: list[Conclusion], referral: list[Conclusion]
+    ) -> TriageResult:
+        pending = self.explain.unanswered(self.unknown, self.not_sure)
         if emergency:
             level, key, reasons = Triage.EMERGENCY, "triage.emergency", emergency
+        elif urgent:
+            level, key, reasons = Triage.URGENT, "triage.urgent", urgent
         elif pending:
             level, key, reasons = Triage.PROMPT_REFERRAL, "triage.pending", referral
         elif referral:
@@ -197,7 +227,35 @@ class _Run:
             clinician_headline=message.clinician,
             reasons=tuple(reasons),
             unanswered_emergency=pending,
+            not_sure=tuple(self.explain.item(f, "answered not sure", ()) for f in self.not_sure),
         )
+
+    def _open_headlines(
+        self, triage: TriageResult, suspicion: SuspicionResult, missing: tuple[MissingItem, ...]
+    ) -> tuple[TriageResult, SuspicionResult]:
+        """A result that rests on open inputs says so in its headline and names them."""
+        raising = tuple(m for m in missing if m.stakes in _RAISING_STAKES)
+        if not raising:
+            return triage, suspicion
+        messages = self.kb.data.messages
+        if triage.level == Triage.ROUTINE:
+            message = messages["triage.routine_open"]
+            triage = replace(
+                triage,
+                headline=message.patient.format(open=_named(raising, patient=True)),
+                clinician_headline=message.clinician.format(open=_named(raising, patient=False)),
+            )
+        about = tuple(m for m in raising if m.stakes == "suspicion")
+        if about and suspicion.level in {Suspicion.LOW, Suspicion.CANNOT_TELL}:
+            key = "suspicion.low_open" if suspicion.level == Suspicion.LOW else "suspicion.cannot_tell"
+            message = messages[key]
+            suspicion = replace(
+                suspicion,
+                patient_explanation=message.patient.format(open=_named(about, patient=True)),
+                explanation=message.clinician.format(open=_named(about, patient=False)),
+            )
+        triage = replace(triage, depends_on=raising)
+        return triage, suspicion
 
     def _stimulator(self) -> Candidacy:
         """Candidacy under the site's policy only; other policies' questions are not asked."""
@@ -223,17 +281,20 @@ class _Run:
 
     def assessment(self) -> Assessment:
         emergency = self._evaluate(RuleKind.EMERGENCY)
+        urgent = self._evaluate(RuleKind.URGENT)
         suspicion = self._suspicion()
         concordance = self._evaluate(RuleKind.CONCORDANCE)
         referral = self._evaluate(RuleKind.REFERRAL)
-        triage = self._triage(emergency, referral)
+        triage = self._triage(emergency, urgent, referral)
         stimulator = self._stimulator()
         for kind in _LATER_KINDS:
             self._evaluate(kind)
         self.env["result.revision_considered"] = bool(self.fired[RuleKind.REVISION])
         education = self.explain.education()
         recommendations = tuple(c for kind in _LATER_KINDS[1:] for c in self.fired[kind])
-        cited = [*emergency, *suspicion.reasons, *suspicion.limited_by, *referral]
+        missing = self.explain.missing(self.unknown, self.quiet)
+        triage, suspicion = self._open_headlines(triage, suspicion, missing)
+        cited = [*emergency, *urgent, *suspicion.reasons, *suspicion.limited_by, *referral]
         cited += [*self.fired[RuleKind.GENERATOR], *recommendations, *concordance]
         cited += stimulator.pathways
         return Assessment(
@@ -245,7 +306,7 @@ class _Run:
             recommendations=recommendations,
             timeline=tuple(e for e in education if e.kind == "timeline"),
             education=tuple(e for e in education if e.kind not in {"timeline", "disclaimer"}),
-            missing_information=self.explain.missing(self.unknown, self.quiet),
+            missing_information=missing,
             disclaimer=next(e.body for e in education if e.kind == "disclaimer"),
             provenance=Provenance(
                 knowledge_version=self.kb.version,
@@ -262,6 +323,14 @@ class _Run:
         )
 
 
+def _named(items: tuple[MissingItem, ...], *, patient: bool) -> str:
+    """The first few open questions by name, and how many more are listed with the result."""
+    names = [m.question if patient else m.clinician for m in items[:_HEADLINE_ITEMS]]
+    text = "; ".join(n.rstrip("?. ") for n in names)
+    more = len(items) - _HEADLINE_ITEMS
+    return f"{text}; and {more} more listed below" if more > 0 else text
+
+
 def _value(value: object) -> Value:
     return value if isinstance(value, bool | float | int | str) else None
 
@@ -275,22 +344,30 @@ def _imaging_sources(imaging: ImagingResult | None) -> tuple[Source, ...]:
 def decide_triage(kb: Knowledge, env: dict[str, Any]) -> str:
     """The triage decision alone, over ready facts (used by the benchmark and cohort screening).
 
-    Same rules and precedence as ``assess``: emergency sign, then unanswered emergency question,
-    then referral criterion, else routine. ``env`` must already hold derived facts and
-    ``result.suspicion``.
+    Same rules and precedence as ``assess``: emergency sign, then urgent finding, then unanswered
+    emergency question, then referral criterion, else routine. ``env`` must already hold derived
+    facts and ``result.suspicion``.
     """
     pending = False
     for compiled in kb.rules[RuleKind.EMERGENCY]:
         outcome = compiled.when.run(env)
         if outcome is True:
             return Triage.EMERGENCY.value
-        pending = pending or outcome is None
+        pending = pending or (outcome is None and _asks_screen(kb, compiled, env))
+    if any(c.when.run(env) is True for c in kb.rules[RuleKind.URGENT]):
+        return Triage.URGENT.value
     if pending:
         return Triage.PROMPT_REFERRAL.value
     for compiled in kb.rules[RuleKind.REFERRAL]:
         if compiled.when.run(env) is True:
             return Triage.PROMPT_REFERRAL.value
     return Triage.ROUTINE.value
+
+
+def _asks_screen(kb: Knowledge, compiled: CompiledRule, env: dict[str, Any]) -> bool:
+    return any(
+        f in kb.emergency_questions and env.get(f) is None for f in compiled.questions
+    )
 
 
 def case_facts(case: Case, kb: Knowledge, as_of: dt.date) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from fusionwatch.core.results import Conclusion, EducationItem, Finding, Missing
 # Which part of the result an unanswered question could change, most serious first.
 _STAKES: Mapping[RuleKind, tuple[int, str]] = {
     RuleKind.EMERGENCY: (0, "emergency"),
+    RuleKind.URGENT: (1, "urgency"),
     RuleKind.REFERRAL: (1, "urgency"),
     RuleKind.SUSPICION: (2, "suspicion"),
     RuleKind.SUSPICION_CAP: (2, "suspicion"),
@@ -46,9 +47,14 @@ class Explainer:
         items = self.kb.education_items
         return [items[e.id] for e in self.kb.education if _shown(e, items[e.id].kind, self.env)]
 
-    def unanswered(self, unknown: Sequence[CompiledRule]) -> tuple[MissingItem, ...]:
+    def unanswered(
+        self, unknown: Sequence[CompiledRule], not_sure: Sequence[str] = ()
+    ) -> tuple[MissingItem, ...]:
+        """Emergency-screen questions no one asked (clinician findings and "not sure" excluded)."""
         pending = [c for c in unknown if c.rule.kind is RuleKind.EMERGENCY]
-        return self._collect(pending, [])
+        screen = self.kb.emergency_questions
+        items = self._collect(pending, [])
+        return tuple(m for m in items if m.fact in screen and m.fact not in not_sure)
 
     def missing(
         self, unknown: Sequence[CompiledRule], quiet: Sequence[CompiledRule]
@@ -72,9 +78,9 @@ class Explainer:
                     found[fact] = (key, stakes, affects)
                 found[fact][2].append(compiled.rule.id)
         ordered = sorted(found.items(), key=lambda item: item[1][0])
-        return tuple(self._item(fact, stakes, rules) for fact, (_, stakes, rules) in ordered)
+        return tuple(self.item(fact, stakes, rules) for fact, (_, stakes, rules) in ordered)
 
-    def _item(self, fact: str, stakes: str, rules: list[str]) -> MissingItem:
+    def item(self, fact: str, stakes: str, rules: Sequence[str]) -> MissingItem:
         definition = self.kb.facts[fact]
         return MissingItem(
             fact=fact,

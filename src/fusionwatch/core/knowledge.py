@@ -207,6 +207,7 @@ class Table(Frozen):
 
 class RuleKind(StrEnum):
     EMERGENCY = "emergency"
+    URGENT = "urgent"
     SUSPICION = "suspicion"
     SUSPICION_CAP = "suspicion_cap"
     CONCORDANCE = "concordance"

@@ -63,6 +63,9 @@ class TriageResult:
     clinician_headline: str
     reasons: tuple[Conclusion, ...]
     unanswered_emergency: tuple[MissingItem, ...]
+    # Added in knowledge 2026.11.5 (decision 0007); stored older results read back with ().
+    not_sure: tuple[MissingItem, ...] = ()
+    depends_on: tuple[MissingItem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from fusionwatch.core.errors import Problem
 from fusionwatch.core.knowledge import Equals, Fact, FactType, Is, OneOf
 from fusionwatch.intake import questionnaire as qn
 
-ANSWER_CHOICES = (("yes", "Yes"), ("no", "No"), ("unknown", "Not sure"))
+ANSWER_CHOICES = (("yes", "Yes"), ("no", "No"), ("not_sure", "Not sure"))
 ANSWER_LABELS = dict(ANSWER_CHOICES)
 SECTION_TITLES = {
     "emergency": "Urgent warning signs",

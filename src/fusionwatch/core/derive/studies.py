@@ -14,7 +14,7 @@ from fusionwatch.core.imaging import Study
 from fusionwatch.core.months import months_between
 from fusionwatch.core.vocab import Answer, FusionStatus
 
-_LOGIC = {Answer.YES: True, Answer.NO: False, Answer.UNKNOWN: None}
+_LOGIC = {a: a.truth for a in Answer}
 
 
 @dataclass(frozen=True, slots=True)
