@@ -18,7 +18,7 @@ from fusionwatch.core.knowledge import (
     Table,
     Threshold,
 )
-from fusionwatch.core.logic import Compiled, Env, Predicate, compile_condition
+from fusionwatch.core.logic import Compiled, Env, Predicate, compile_condition, leaves
 from fusionwatch.core.results import EducationItem, Source
 from fusionwatch.core.vocab import Answer, ExamFinding
 
@@ -120,6 +120,7 @@ class Knowledge:
             )
             for kind in RuleKind
         }
+        self.probe_numbers = self._probe_numbers()
         self.education = tuple(
             CompiledEducation(e.id, None if e.show_when is None else self.compile(e.show_when))
             for e in data.education
@@ -165,6 +166,27 @@ class Knowledge:
             elif not fact.startswith("result."):
                 found[fact] = None
         return tuple(found)
+
+    def _probe_numbers(self) -> dict[str, tuple[float, ...]]:
+        """Per number fact: each threshold compared with it, and just either side (openinputs)."""
+        limits: dict[str, set[float]] = {}
+        conditions = [r.when for r in self.data.rules]
+        conditions += [cond for f in self.data.facts for cond in f.count_true]
+        for cond in conditions:
+            for leaf in leaves(cond):
+                if isinstance(leaf, Compare):
+                    for _, ref in leaf.bounds():
+                        limits.setdefault(leaf.fact, set()).add(self.thresholds[ref])
+        for table in self.data.tables:
+            for row in table.rows:
+                for ref in (row.gt, row.gte, row.lt, row.lte):
+                    if ref is not None:
+                        limits.setdefault(table.input, set()).add(self.thresholds[ref])
+        step = 0.01
+        return {
+            fact: tuple(sorted({v + d for v in values for d in (-step, 0.0, step)}))
+            for fact, values in limits.items()
+        }
 
     def compile(self, cond: Any) -> Compiled:
         return compile_condition(cond, self.thresholds)

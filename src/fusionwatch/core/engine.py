@@ -24,6 +24,7 @@ from fusionwatch.core.errors import CaseError, Problem
 from fusionwatch.core.explain import Explainer
 from fusionwatch.core.followup import FollowUpResult, follow_up
 from fusionwatch.core.knowledge import RuleKind
+from fusionwatch.core.openinputs import raising_questions
 from fusionwatch.core.results import (
     Assessment,
     Candidacy,
@@ -44,8 +45,6 @@ from fusionwatch.core.results import (
 from fusionwatch.core.site import DEFAULT_SITE, POLICY_TITLES, Site
 from fusionwatch.core.vocab import SUSPICION_ORDER, Answer, Suspicion, Triage
 
-# Which parts of the missing information could raise the triage or the suspicion band.
-_RAISING_STAKES = frozenset({"emergency", "urgency", "suspicion"})
 _HEADLINE_ITEMS = 3
 _LATER_KINDS = (
     RuleKind.GENERATOR,
@@ -234,28 +233,49 @@ class _Run:
         self, triage: TriageResult, suspicion: SuspicionResult, missing: tuple[MissingItem, ...]
     ) -> tuple[TriageResult, SuspicionResult]:
         """A result that rests on open inputs says so in its headline and names them."""
-        raising = tuple(m for m in missing if m.stakes in _RAISING_STAKES)
-        if not raising:
+        if triage.level != Triage.ROUTINE and suspicion.level != Suspicion.LOW:
+            if suspicion.level != Suspicion.CANNOT_TELL:
+                return triage, suspicion
+        raise_triage, raise_band = raising_questions(
+            self.kb, self.env, triage.level, suspicion.level
+        )
+        raising = tuple(m for m in missing if m.fact in raise_triage | raise_band)
+        if not raising and suspicion.level != Suspicion.CANNOT_TELL:
             return triage, suspicion
         messages = self.kb.data.messages
         if triage.level == Triage.ROUTINE:
             message = messages["triage.routine_open"]
             triage = replace(
                 triage,
-                headline=message.patient.format(open=_named(raising, patient=True)),
-                clinician_headline=message.clinician.format(open=_named(raising, patient=False)),
+                headline=message.patient.format(open=self._named(raising, patient=True)),
+                clinician_headline=message.clinician.format(open=self._named(raising, patient=False)),
             )
-        about = tuple(m for m in raising if m.stakes == "suspicion")
+        about = tuple(m for m in raising if m.fact in raise_band)
+        if suspicion.level == Suspicion.CANNOT_TELL:
+            # Name the facts that decide the band first: time since surgery, then the core signs.
+            deciding = self.kb.questions(("derived.months_since_surgery", "derived.core_signs"))
+            about = tuple(m for m in missing if m.fact in deciding) or about
         if about and suspicion.level in {Suspicion.LOW, Suspicion.CANNOT_TELL}:
             key = "suspicion.low_open" if suspicion.level == Suspicion.LOW else "suspicion.cannot_tell"
             message = messages[key]
             suspicion = replace(
                 suspicion,
-                patient_explanation=message.patient.format(open=_named(about, patient=True)),
-                explanation=message.clinician.format(open=_named(about, patient=False)),
+                patient_explanation=message.patient.format(open=self._named(about, patient=True)),
+                explanation=message.clinician.format(open=self._named(about, patient=False)),
             )
         triage = replace(triage, depends_on=raising)
         return triage, suspicion
+
+    def _named(self, items: tuple[MissingItem, ...], *, patient: bool) -> str:
+        """The first few open questions by name (a person's own questions first for a patient),
+        and how many more are listed with the result."""
+        if patient:
+            facts = self.kb.facts
+            items = tuple(sorted(items, key=lambda m: facts[m.fact].patient is None))
+        names = [m.question if patient else m.clinician for m in items[:_HEADLINE_ITEMS]]
+        text = "; ".join(n.rstrip("?. ") for n in names)
+        more = len(items) - _HEADLINE_ITEMS
+        return f"{text}; and {more} more listed below" if more > 0 else text
 
     def _stimulator(self) -> Candidacy:
         """Candidacy under the site's policy only; other policies' questions are not asked."""
@@ -321,14 +341,6 @@ class _Run:
             concordance=tuple(concordance),
             stimulator=stimulator,
         )
-
-
-def _named(items: tuple[MissingItem, ...], *, patient: bool) -> str:
-    """The first few open questions by name, and how many more are listed with the result."""
-    names = [m.question if patient else m.clinician for m in items[:_HEADLINE_ITEMS]]
-    text = "; ".join(n.rstrip("?. ") for n in names)
-    more = len(items) - _HEADLINE_ITEMS
-    return f"{text}; and {more} more listed below" if more > 0 else text
 
 
 def _value(value: object) -> Value:
