@@ -23,6 +23,7 @@ OVERRIDE_REASONS = (
 )
 _SUMMARY = {
     "critical": "Emergency red flags after spinal fusion: send for emergency care now",
+    "urgent": "Urgent after spinal fusion: same-day review by the surgical team (within 24 h)",
     "warning": "Possible failed spinal fusion (nonunion): suspicion {level}; specialist review",
     "info": "Spinal fusion follow-up: nonunion suspicion {level}",
 }
@@ -31,6 +32,9 @@ _SUMMARY = {
 def indicator(assessment: Assessment) -> str:
     if assessment.triage.level == Triage.EMERGENCY:
         return "critical"
+    if assessment.triage.level == Triage.URGENT:
+        # CDS Hooks has three indicators; same-day findings are a warning, emergencies critical.
+        return "warning"
     high = assessment.suspicion.level == Suspicion.HIGH
     return "warning" if high or assessment.triage.level == Triage.PROMPT_REFERRAL else "info"
 
@@ -50,7 +54,7 @@ def cards(
     reasons = _reasons(assessment)
     card: Card = {
         "uuid": str(uuid.uuid5(_NAMESPACE, f"{hook_instance}/{level}")),
-        "summary": shorten(_SUMMARY[level].format(level=assessment.suspicion.level)),
+        "summary": shorten(_summary(assessment, level)),
         "indicator": level,
         "detail": _detail(assessment, reasons, unused),
         "source": _source(kb, reasons),
@@ -65,6 +69,11 @@ def cards(
         if suggestions:
             card |= {"suggestions": suggestions, "selectionBehavior": "any"}
     return [card]
+
+
+def _summary(assessment: Assessment, level: str) -> str:
+    key = "urgent" if assessment.triage.level == Triage.URGENT else level
+    return _SUMMARY[key].format(level=assessment.suspicion.level.replace("_", " "))
 
 
 def shorten(text: str) -> str:

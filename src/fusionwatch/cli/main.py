@@ -137,11 +137,19 @@ def check(
     out.print(Panel(_disclaimer(kb), title="Before you start", border_style="dim"))
     out.print("[bold]First, a few emergency questions.[/bold]")
     answers: dict[str, Any] = {}
+    advised = False
     for question in qn.emergency_questions(kb, who):
         answers[question.fact.id] = _ask(question)
         if answers[question.fact.id] == "yes":
-            _stop_for_emergency(kb, answers, day, who)
+            _show_triage(kb, answers, day, who)
             return
+        if answers[question.fact.id] == "not_sure" and not advised:
+            # Same-day advice at once, before anything else is asked (issue 11).
+            _show_triage(kb, answers, day, who)
+            advised = True
+            out.print("[bold]The remaining emergency questions still matter:[/bold]")
+    if advised and not typer.confirm("Continue with the other questions?", default=True):
+        return
     out.print("\n[bold]Now some questions about your surgery, symptoms and health.[/bold]")
     out.print("[dim]Press Enter to skip anything you do not know.[/dim]")
     for question in qn.other_questions(kb, who):
@@ -159,7 +167,7 @@ def _ask(question: qn.Question) -> Any:
             out.print(f"[red]{problem}[/red]")
 
 
-def _stop_for_emergency(kb: Any, answers: dict[str, Any], day: dt.date, who: Any) -> None:
+def _show_triage(kb: Any, answers: dict[str, Any], day: dt.date, who: Any) -> None:
     result = assess(parse_data(qn.to_case_data(answers), day), kb, day)
     out.print()
     view.render_triage(out, result, who)

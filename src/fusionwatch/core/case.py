@@ -168,7 +168,10 @@ class Exam(Section):
     myelopathy_onset: Onset | None = None
 
 
-_TEMPERATURE_RANGE = {TemperatureUnit.CELSIUS: (30.0, 45.0), TemperatureUnit.FAHRENHEIT: (86.0, 113.0)}
+_TEMPERATURE_RANGE = {
+    TemperatureUnit.CELSIUS: (30.0, 45.0),
+    TemperatureUnit.FAHRENHEIT: (86.0, 113.0),
+}
 
 
 class Infection(Section):

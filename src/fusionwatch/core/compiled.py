@@ -179,9 +179,9 @@ class Knowledge:
                         limits.setdefault(leaf.fact, set()).add(self.thresholds[ref])
         for table in self.data.tables:
             for row in table.rows:
-                for ref in (row.gt, row.gte, row.lt, row.lte):
-                    if ref is not None:
-                        limits.setdefault(table.input, set()).add(self.thresholds[ref])
+                for bound in (row.gt, row.gte, row.lt, row.lte):
+                    if bound is not None:
+                        limits.setdefault(table.input, set()).add(self.thresholds[bound])
         step = 0.01
         return {
             fact: tuple(sorted({v + d for v in values for d in (-step, 0.0, step)}))

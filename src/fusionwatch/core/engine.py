@@ -46,6 +46,7 @@ from fusionwatch.core.site import DEFAULT_SITE, POLICY_TITLES, Site
 from fusionwatch.core.vocab import SUSPICION_ORDER, Answer, Suspicion, Triage
 
 _HEADLINE_ITEMS = 3
+_OPEN_BANDS = frozenset({Suspicion.LOW.value, Suspicion.CANNOT_TELL.value})
 _LATER_KINDS = (
     RuleKind.GENERATOR,
     RuleKind.NEXT_STEP,
@@ -233,9 +234,8 @@ class _Run:
         self, triage: TriageResult, suspicion: SuspicionResult, missing: tuple[MissingItem, ...]
     ) -> tuple[TriageResult, SuspicionResult]:
         """A result that rests on open inputs says so in its headline and names them."""
-        if triage.level != Triage.ROUTINE and suspicion.level != Suspicion.LOW:
-            if suspicion.level != Suspicion.CANNOT_TELL:
-                return triage, suspicion
+        if triage.level != Triage.ROUTINE and suspicion.level not in _OPEN_BANDS:
+            return triage, suspicion
         raise_triage, raise_band = raising_questions(
             self.kb, self.env, triage.level, suspicion.level
         )
@@ -248,7 +248,9 @@ class _Run:
             triage = replace(
                 triage,
                 headline=message.patient.format(open=self._named(raising, patient=True)),
-                clinician_headline=message.clinician.format(open=self._named(raising, patient=False)),
+                clinician_headline=message.clinician.format(
+                    open=self._named(raising, patient=False)
+                ),
             )
         about = tuple(m for m in raising if m.fact in raise_band)
         if suspicion.level == Suspicion.CANNOT_TELL:
@@ -256,7 +258,11 @@ class _Run:
             deciding = self.kb.questions(("derived.months_since_surgery", "derived.core_signs"))
             about = tuple(m for m in missing if m.fact in deciding) or about
         if about and suspicion.level in {Suspicion.LOW, Suspicion.CANNOT_TELL}:
-            key = "suspicion.low_open" if suspicion.level == Suspicion.LOW else "suspicion.cannot_tell"
+            key = (
+                "suspicion.low_open"
+                if suspicion.level == Suspicion.LOW
+                else "suspicion.cannot_tell"
+            )
             message = messages[key]
             suspicion = replace(
                 suspicion,
@@ -377,9 +383,7 @@ def decide_triage(kb: Knowledge, env: dict[str, Any]) -> str:
 
 
 def _asks_screen(kb: Knowledge, compiled: CompiledRule, env: dict[str, Any]) -> bool:
-    return any(
-        f in kb.emergency_questions and env.get(f) is None for f in compiled.questions
-    )
+    return any(f in kb.emergency_questions and env.get(f) is None for f in compiled.questions)
 
 
 def case_facts(case: Case, kb: Knowledge, as_of: dt.date) -> dict[str, Any]:

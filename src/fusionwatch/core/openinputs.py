@@ -88,4 +88,3 @@ def _values(kb: Knowledge, fact: str) -> Iterable[object]:
     if definition.type is FactType.NUMBER:
         return kb.probe_numbers.get(fact, ())
     return ()
-

@@ -28,6 +28,7 @@ _OPS = {"gt": ">", "gte": "≥", "lt": "<", "lte": "≤"}
 _GROUPS: dict[type, str] = {AllOf: "all of", AnyOf: "any of", NoneOf: "none of"}
 KIND_HEADINGS = {
     RuleKind.EMERGENCY: "Emergency red flags",
+    RuleKind.URGENT: "Urgent: same-day contact (within 24 hours)",
     RuleKind.SUSPICION: "Nonunion suspicion",
     RuleKind.SUSPICION_CAP: "Limits on suspicion",
     RuleKind.CONCORDANCE: "Imaging and symptoms (concordance)",
