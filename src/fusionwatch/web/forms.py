@@ -18,6 +18,7 @@ SECTION_TITLES = {
     "signs": "Warning signs",
     "pain": "Pain",
     "exam": "Examination",
+    "infection": "Signs of infection",
     "risk": "Risk factors",
     "care": "Care so far",
     "imaging": "Imaging",
@@ -50,7 +51,12 @@ PATIENT_STEPS = (
             "person",
         ),
     ),
-    Step("symptoms", "How you feel now", "Think about the last few weeks.", ("signs", "pain")),
+    Step(
+        "symptoms",
+        "How you feel now",
+        "Think about the last few weeks.",
+        ("signs", "pain", "infection"),
+    ),
     Step(
         "health",
         "Your health and care",
