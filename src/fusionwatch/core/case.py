@@ -159,13 +159,20 @@ class Exam(Section):
     gait: ExamFinding = ExamFinding.NOT_EXAMINED
     gait_onset: Onset | None = None
     deficit_side: Side | None = None
-    deficit_level: str | None = Field(None, max_length=40, description="e.g. L5 or C6")
+    deficit_level: tuple[Annotated[str, Field(max_length=20)], ...] = Field(
+        (), max_length=10, description="root or cord levels of the deficit, e.g. L5 or C6"
+    )
     cauda_equina: Answer = U
     hyperreflexia: Answer = U
     clonus: Answer = U
     hoffmann: Answer = U
     gait_ataxia: Answer = U
     myelopathy_onset: Onset | None = None
+
+    @field_validator("deficit_level", mode="before")
+    @classmethod
+    def _levels_as_tuple(cls, value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value
 
 
 _TEMPERATURE_RANGE = {
