@@ -43,8 +43,15 @@ def test_each_finding_alone_reaches_its_tier_on_the_command_line(
 
 def test_not_sure_is_kept_apart_from_not_asked(kb: Knowledge) -> None:
     no = dict.fromkeys(
-        ["new_weakness", "saddle_numbness", "fever_chills_worse_pain", "draining_wound"]
-        + ["unbearable_pain_neuro", "breathing_difficulty", "one_leg_swelling"],
+        [
+            "new_weakness",
+            "saddle_numbness",
+            "fever_chills_worse_pain",
+            "draining_wound",
+            "unbearable_pain_neuro",
+            "breathing_difficulty",
+            "one_leg_swelling",
+        ],
         "no",
     )
     unsure = assess(
@@ -77,13 +84,27 @@ def test_fever_below_the_threshold_is_not_urgent(kb: Knowledge) -> None:
 def test_six_signs_without_a_surgery_date_cannot_tell_and_say_so(kb: Knowledge) -> None:
     """The issue's own example: strong signs and no date must not read as low / reassuring."""
     no = dict.fromkeys(
-        ["new_weakness", "bladder_bowel_loss", "saddle_numbness", "fever_chills_worse_pain"]
-        + ["draining_wound", "unbearable_pain_neuro", "breathing_difficulty", "one_leg_swelling"],
+        [
+            "new_weakness",
+            "bladder_bowel_loss",
+            "saddle_numbness",
+            "fever_chills_worse_pain",
+            "draining_wound",
+            "unbearable_pain_neuro",
+            "breathing_difficulty",
+            "one_leg_swelling",
+        ],
         "no",
     )
     signs = dict.fromkeys(
-        ["mechanical_pain", "improved_then_worse", "instability", "focal_pain", "clicking"]
-        + ["functional_impact"],
+        [
+            "mechanical_pain",
+            "improved_then_worse",
+            "instability",
+            "focal_pain",
+            "clicking",
+            "functional_impact",
+        ],
         "yes",
     )
     result = assess(parse_data({"emergency": no, "signs": signs}, AS_OF), kb, AS_OF)
@@ -107,5 +128,6 @@ def test_a_stored_assessment_from_before_the_urgent_tier_still_reads_back(kb: Kn
     del old["triage"]["not_sure"], old["triage"]["depends_on"]
     old["provenance"]["knowledge_version"] = "2026.11.4"
     back = from_data(old)
-    assert back.triage.not_sure == () and back.triage.depends_on == ()
+    assert back.triage.not_sure == ()
+    assert back.triage.depends_on == ()
     assert back.triage.level == result.triage.level

@@ -8,19 +8,19 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-
-from conftest import sign_in
-from fusionwatch.core.compiled import Knowledge
-from fusionwatch.files.case import parse_data
-from fusionwatch.fhir.caseexport import observation
-from fusionwatch.store.database import Database
-from fusionwatch.store.tables import AssessmentRecord
-from fusionwatch.web.presentation import TRIAGE
 from tests.conftest import AS_OF
 from tests.findings import FINDINGS, Finding, flat
 from tests.web.test_cdshooks import bearer, cds, spec_request, token  # noqa: F401 - fixture
 from tests.web.test_web_selfcheck import NO_EMERGENCY, hidden, post
 from tests.web.test_web_workspace import add_patient, evaluate
+
+from conftest import sign_in
+from fusionwatch.core.compiled import Knowledge
+from fusionwatch.fhir.caseexport import observation
+from fusionwatch.files.case import parse_data
+from fusionwatch.store.database import Database
+from fusionwatch.store.tables import AssessmentRecord
+from fusionwatch.web.presentation import TRIAGE
 
 IDS = [f.name for f in FINDINGS]
 CARD = {"emergency": "critical", "urgent": "warning", "prompt_referral": "warning"}
