@@ -39,7 +39,7 @@ def _raising(kb: Knowledge, env: Mapping[str, Any], rules: list[CompiledRule]) -
         if compiled.when.run(env) is True:
             continue
         for fact in _open_facts(kb, compiled, env):
-            if any(compiled.when.run(probe) is True for probe in _probes(kb, env, fact)):
+            if any(compiled.when.run(probe) is True for probe in _probes(kb, dict(env), fact)):
                 found.update(kb.questions((fact,)))
     return frozenset(found)
 
@@ -66,16 +66,17 @@ def _open_facts(kb: Knowledge, compiled: CompiledRule, env: Mapping[str, Any]) -
         yield from (m for m in members if env.get(m) is None)
 
 
-def _probes(kb: Knowledge, env: Mapping[str, Any], fact: str) -> Iterator[dict[str, Any]]:
+def _probes(kb: Knowledge, probe: dict[str, Any], fact: str) -> Iterator[dict[str, Any]]:
+    """The same scratch copy of the facts, with one fact answered each way in turn."""
+    tables = [t for t in kb.tables if t.table.input == fact]
+    outputs = {t.table.output for t in tables}
+    counts = [c for c in kb.counts if {fact, *outputs} & set(kb.count_members[c.fact.id])]
     for value in _values(kb, fact):
-        probe = dict(env)
         probe[fact] = value
-        for table in kb.tables:
-            if table.table.input == fact:
-                probe[table.table.output] = table.apply(probe)[0]
-        for count in kb.counts:
-            if fact in kb.count_members[count.fact.id]:
-                probe[count.fact.id] = sum(1 for p in count.parts if p.run(probe) is True)
+        for table in tables:
+            probe[table.table.output] = table.apply(probe)[0]
+        for count in counts:
+            probe[count.fact.id] = sum(1 for p in count.parts if p.run(probe) is True)
         yield probe
 
 
