@@ -237,18 +237,18 @@ def _translations(kb: KnowledgeBase) -> Iterator[str]:
             yield f"{where}: duplicate education id {dup!r}"
         for missing in sorted(set(sources) - set(ids)):
             yield f"{where}: no translation of {missing!r}"
-        for item in items:
-            source = sources.get(item.id)
+        for text in items:
+            source = sources.get(text.id)
             if source is None:
-                yield f"{where}/{item.id}: translates no {SOURCE_LANGUAGE!r} document"
+                yield f"{where}/{text.id}: translates no {SOURCE_LANGUAGE!r} document"
                 continue
-            if item.language != language:
-                yield f"{where}/{item.id}: says language {item.language!r}"
-            if not item.body.strip():
-                yield f"{where}/{item.id}: empty text"
-            if item.translates != source.fingerprint():
+            if text.language != language:
+                yield f"{where}/{text.id}: says language {text.language!r}"
+            if not text.body.strip():
+                yield f"{where}/{text.id}: empty text"
+            if text.translates != source.fingerprint():
                 yield (
-                    f"{where}/{item.id}: stale, written from {item.translates} but the source is"
+                    f"{where}/{text.id}: stale, written from {text.translates} but the source is"
                     f" now {source.fingerprint()}; re-read it against the source, then update"
                 )
 
