@@ -162,3 +162,21 @@ def test_spanish_items_carry_the_english_sources(kb: Knowledge) -> None:
         spanish, english = kb.education_item(item_id, "es"), kb.education_item(item_id)
         assert spanish.body == text.body
         assert (spanish.kind, spanish.sources) == (english.kind, english.sources)
+
+
+def figures() -> str:
+    """The table reported in docs/spanish-glossary.md (run this file with python)."""
+    gate = [inflesz(t.body) for t in SPANISH.values()]
+    alone = [float(textstat.szigriszt_pazos(plain(t.body))) for t in SPANISH.values()]
+    rows = (("gate: lower of the two", gate), ("textstat szigriszt_pazos alone", alone))
+    lines = [
+        f"{n}: min {min(v):.1f} median {statistics.median(v):.1f} max {max(v):.1f}" for n, v in rows
+    ]
+    hardest = min(SPANISH, key=lambda i: inflesz(SPANISH[i].body))
+    bands = Counter(band(s) for s in gate)
+    return "\n".join([*lines, f"bands: {dict(bands)}; hardest: {hardest}"])
+
+
+if __name__ == "__main__":
+    textstat.set_lang("es")
+    print(figures())
