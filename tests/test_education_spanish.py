@@ -152,6 +152,22 @@ def test_spanish_text_is_not_english(item_id: str) -> None:
     assert share < 0.02, f"{share:.0%} English words"
 
 
+# Words that read differently, or not at all, on one side of the Atlantic, and the informal "tú";
+# docs/spanish-glossary.md gives the neutral word used instead.
+REGIONAL = frozenset(
+    (
+        *("coger", "pinzado", "pinzamiento", "calambre", "ordenador", "aficiones", "acorchamiento"),
+        *("adolorido", "dolorido", "manejar", "vosotros", "tú", "tu", "tienes", "puedes", "debes"),
+    )
+)
+
+
+@pytest.mark.parametrize("item_id", sorted(SPANISH))
+def test_spanish_text_is_neutral_and_formal(item_id: str) -> None:
+    text = f"{SPANISH[item_id].title} {SPANISH[item_id].body}".lower()
+    assert not set(re.findall(r"[a-záéíóúüñ]+", text)) & REGIONAL
+
+
 def test_english_check_catches_english() -> None:
     words = re.findall(r"[a-z]+", ENGLISH_DOCS["faq-best-test"].body.lower())
     assert sum(w in ENGLISH for w in words) / len(words) > 0.15
