@@ -110,3 +110,13 @@ def test_english_stands_in_only_when_allowed(kb: Knowledge) -> None:
     assert kb.education_item("faq-emergency-signs", "de", fallback=True) is english
     with pytest.raises(LookupError):
         kb.education_item("no-such-item", "es", fallback=True)
+
+
+def test_a_translation_cannot_cite_or_time_itself(tree: Path) -> None:
+    """Sources and show_when come from the English document; a translation may not restate them."""
+    path = tree / "education" / "es" / "faq-quit-smoking.md"
+    text = path.read_text().replace("language: es\n", "language: es\nsources: [article]\n")
+    path.write_text(text)
+    with pytest.raises(KnowledgeError) as caught:
+        compile_files(tree)
+    assert any("sources" in p and "Extra inputs" in p for p in caught.value.problems)
