@@ -30,7 +30,12 @@ _NO_EMERGENCY = dict.fromkeys(
 def _solid_l4_l5_with(adjacent: dict[str, Any], modality: str = "flexion_extension") -> Any:
     """A solid L4-L5 fusion on CT at 14 months, plus one study graded at L3-L4 (above)."""
     return {
-        "surgery": {"months_since": 14, "region": "lumbar", "levels": ["L4-L5"], "instrumented": "yes"},
+        "surgery": {
+            "months_since": 14,
+            "region": "lumbar",
+            "levels": ["L4-L5"],
+            "instrumented": "yes",
+        },
         "emergency": _NO_EMERGENCY,
         "signs": {"mechanical_pain": "yes", "focal_pain": "no"},
         "imaging": {
@@ -40,7 +45,11 @@ def _solid_l4_l5_with(adjacent: dict[str, Any], modality: str = "flexion_extensi
                     "months_since": 13,
                     "levels": [{"level": "L4-L5", "interbody_bridging": "yes", "bridwell": "I"}],
                 },
-                {"modality": modality, "months_since": 13, "levels": [{"level": "L3-L4", **adjacent}]},
+                {
+                    "modality": modality,
+                    "months_since": 13,
+                    "levels": [{"level": "L3-L4", **adjacent}],
+                },
             ]
         },
     }
