@@ -77,3 +77,14 @@ def adjacent_segments(fused: tuple[str, ...]) -> dict[str, str]:
 def sort_segments(segments: set[str] | tuple[str, ...]) -> tuple[str, ...]:
     """Segments from head to pelvis."""
     return tuple(sorted(set(segments), key=_position))
+
+
+def span_text(segments: tuple[str, ...]) -> str:
+    """Segments as short spans, e.g. (T10-T11, T11-T12, L4-L5) -> 'T10-T12, L4-L5'."""
+    runs: list[list[int]] = []
+    for i in sorted({_position(s) for s in segments}):
+        if runs and runs[-1][1] == i:
+            runs[-1][1] = i + 1
+        else:
+            runs.append([i, i + 1])
+    return ", ".join(f"{VERTEBRAE[a]}-{VERTEBRAE[b]}" for a, b in runs)

@@ -3,7 +3,7 @@
 A motion segment just above or below the fused span is not fused, so motion there is expected and
 the fusion criteria (bridging grades, the angular cut-off) do not describe it. What matters there
 is adjacent-segment pathology: instability, or a hardware problem at the end of the construct
-(evidence 18; docs/decisions/0007-adjacent-levels-regions-history.md).
+(evidence 18; docs/decisions/0008-adjacent-levels-regions-history.md).
 """
 
 from collections.abc import Iterable, Mapping

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from fusionwatch.core.case import Surgery
 from fusionwatch.core.months import months_between
+from fusionwatch.core.spine import span_text
 from fusionwatch.core.vocab import OperationKind, OperationReason
 
 
@@ -24,7 +25,7 @@ class Done:
 
     def describe(self) -> str:
         name = "index fusion" if self.kind == "index" else self.kind
-        where = f" at {', '.join(self.levels)}" if self.levels else ""
+        where = f" at {span_text(self.levels)}" if self.levels else ""
         when = self.date.isoformat() if self.date else None
         if when is None and self.months_ago is not None:
             when = f"{self.months_ago:g} months ago"
