@@ -158,9 +158,10 @@ def test_fused_levels_without_a_study_are_listed(kb: Knowledge) -> None:
 def test_a_level_next_to_the_fusion_is_reported_apart(kb: Knowledge) -> None:
     study = {"modality": "ct", "months_since": 13, "levels": [{"level": "L3-L4", "bridwell": "I"}]}
     result = run([study], kb)
-    assert result.imaging is not None and result.imaging.levels == ()
+    assert result.imaging is not None
+    assert result.imaging.levels == ()
     (adjacent,) = result.imaging.adjacent
-    assert adjacent.level == "L3-L4" and adjacent.position == "above"
+    assert (adjacent.level, adjacent.position) == ("L3-L4", "above")
     assert "not read as fusion status" in " | ".join(r.text for r in adjacent.reasons)
 
 

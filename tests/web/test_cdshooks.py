@@ -17,8 +17,8 @@ from tests.web.conftest import NOW, Clock
 
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.fhir.caseexport import export_case
-from fusionwatch.files.case import parse_data
 from fusionwatch.fhir.panels import VISIT, components, panel_code
+from fusionwatch.files.case import parse_data
 from fusionwatch.settings import Settings
 from fusionwatch.store.database import Database
 from fusionwatch.store.tables import CdsFeedback

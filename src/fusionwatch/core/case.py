@@ -282,12 +282,13 @@ class Case(Section):
             for j, finding in enumerate(study.levels):
                 if finding.level not in fused and finding.level not in adjacent:
                     raise ValueError(
-                        f"imaging.studies.{i}.levels.{j}.level: {finding.level} is neither fused "
-                        f"nor adjacent to the fusion; allowed levels are {_allowed(fused, adjacent)}"
+                        f"imaging.studies.{i}.levels.{j}.level: {finding.level} is neither "
+                        "fused nor adjacent to the fusion; allowed levels are "
+                        + _allowed(fused, adjacent)
                     )
         return self
 
 
 def _allowed(fused: tuple[str, ...], adjacent: dict[str, str]) -> str:
-    named = {**{s: "fused" for s in fused}, **{s: f"adjacent, {p}" for s, p in adjacent.items()}}
+    named = {**dict.fromkeys(fused, "fused"), **{s: f"adjacent, {p}" for s, p in adjacent.items()}}
     return ", ".join(f"{s} ({named[s]})" for s in sort_segments(tuple(named)))

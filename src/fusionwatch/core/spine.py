@@ -1,4 +1,4 @@
-"""Vertebrae and motion segments: parse level names such as ``L4-L5`` or spans such as ``T10-pelvis``.
+"""Vertebrae and motion segments: level names such as ``L4-L5``, spans such as ``T10-pelvis``.
 
 A fusion may end in the pelvis (sacropelvic or iliac fixation), so the column ends with a
 ``pelvis`` node after S1; it joins segments but is not a vertebra (it is never counted as one).
@@ -54,7 +54,7 @@ def vertebrae_of(segments: tuple[str, ...]) -> frozenset[str]:
 
 
 def _position(segment: str) -> int:
-    return _INDEX[segment.split("-")[0].upper()]
+    return _INDEX[segment.split("-", maxsplit=1)[0].upper()]
 
 
 def adjacent_segments(fused: tuple[str, ...]) -> dict[str, str]:

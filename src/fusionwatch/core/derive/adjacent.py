@@ -1,4 +1,4 @@
-"""Findings at the segments next to a fusion: reported as adjacent-segment findings, never as fusion.
+"""Findings at the segments next to a fusion: adjacent-segment findings, never fusion status.
 
 A motion segment just above or below the fused span is not fused, so motion there is expected and
 the fusion criteria (bridging grades, the angular cut-off) do not describe it. What matters there

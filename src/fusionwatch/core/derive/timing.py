@@ -49,7 +49,7 @@ def _ago(date: dt.date | None, months: float | None, as_of: dt.date) -> float | 
 
 
 def last_operation(surgery: Surgery, as_of: dt.date) -> Done | None:
-    """The most recent operation; None when any operation's timing is unknown (it could be later)."""
+    """The most recent operation; None when any timing is unknown (that one could be later)."""
     done = history(surgery, as_of)
     if any(d.months_ago is None for d in done):
         return None
@@ -66,8 +66,8 @@ def prior_failed_fusion(surgery: Surgery) -> bool:
     """The history shows a revision for nonunion at levels fused before it (the same site)."""
     earlier = set(surgery.levels)
     for op in surgery.operations:
-        if op.kind is OperationKind.REVISION and op.reason is OperationReason.NONUNION:
-            if not op.levels or not earlier or earlier & set(op.levels):
-                return True
+        for_nonunion = op.kind is OperationKind.REVISION and op.reason is OperationReason.NONUNION
+        if for_nonunion and (not op.levels or not earlier or earlier & set(op.levels)):
+            return True
         earlier |= set(op.levels)
     return False
