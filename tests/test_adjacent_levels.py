@@ -3,6 +3,8 @@
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.engine import assess
@@ -10,6 +12,7 @@ from fusionwatch.core.errors import CaseError
 from fusionwatch.core.results import Assessment
 from fusionwatch.core.site import Site
 from fusionwatch.files.case import parse_data
+from fusionwatch.knowledge import load
 from tests.conftest import AS_OF
 
 _NO_EMERGENCY = dict.fromkeys(
@@ -121,3 +124,54 @@ def test_without_fused_levels_every_level_still_counts_as_fused(kb: Knowledge) -
     assert result.imaging is not None
     assert {lv.level for lv in result.imaging.levels} == {"L4-L5", "L3-L4"}
     assert result.imaging.adjacent == ()
+
+
+_ADJACENT = st.fixed_dictionaries(
+    {},
+    optional={
+        "bridwell": st.sampled_from(["I", "II", "III", "IV"]),
+        "interbody_bridging": st.sampled_from(["yes", "no"]),
+        "cage_lucency": st.sampled_from(["yes", "no"]),
+        "angle_deg": st.floats(0, 20),
+        "translation_mm": st.floats(0, 8),
+        "screw_broken": st.sampled_from(["yes", "no"]),
+        "rod_broken": st.sampled_from(["yes", "no"]),
+        "periscrew_lucency_mm": st.floats(0, 3),
+    },
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    adjacent=_ADJACENT,
+    fused=_ADJACENT,
+    modality=st.sampled_from(["ct", "flexion_extension", "static_xray"]),
+    where=st.sampled_from(["L3-L4", "L5-S1"]),
+    signs=st.sampled_from(["yes", "no", "unknown"]),
+)
+def test_adjacent_findings_never_change_the_fusion_verdicts(
+    adjacent: dict[str, Any], fused: dict[str, Any], modality: str, where: str, signs: str
+) -> None:
+    """Whatever is seen next to the fusion, the fusion's own verdicts stay as they were."""
+    kb = load()
+    base = {
+        "surgery": {"months_since": 20, "levels": ["L4-L5"], "instrumented": "yes"},
+        "signs": {"mechanical_pain": signs, "focal_pain": signs},
+        "imaging": {
+            "studies": [
+                {"modality": "ct", "months_since": 14, "levels": [{"level": "L4-L5", **fused}]}
+            ]
+        },
+    }
+    extra = {"modality": modality, "months_since": 15, "levels": [{"level": where, **adjacent}]}
+    with_adjacent = {**base, "imaging": {"studies": [*base["imaging"]["studies"], extra]}}
+    before, after = _run(base, kb), _run(with_adjacent, kb)
+    assert before.imaging is not None
+    assert after.imaging is not None
+    assert after.imaging.summary == before.imaging.summary
+    assert after.suspicion.level == before.suspicion.level
+    assert after.stimulator == before.stimulator
+    kinds = ("FW-REV-", "FW-SUSP-", "FW-STIM-", "FW-CONC-", "FW-CAP-")
+    assert {r for r in _fired(after) if r.startswith(kinds)} == {
+        r for r in _fired(before) if r.startswith(kinds)
+    }
