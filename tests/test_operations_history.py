@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError
@@ -145,3 +146,12 @@ def test_old_case_files_keep_their_timing(kb: Knowledge) -> None:
     assert result.suspicion.months_since_surgery == 6
     assert result.suspicion.timed_from is None
     assert dt.date.fromisoformat(result.as_of) == AS_OF
+
+
+def test_the_json_schema_describes_operations_and_new_regions() -> None:
+    schema = Case.model_json_schema()
+    operation = schema["$defs"]["Operation"]
+    assert set(operation["properties"]) == {"kind", "date", "months_since", "levels", "reason"}
+    assert operation["additionalProperties"] is False
+    assert {"cervicothoracic", "thoracolumbar"} <= set(schema["$defs"]["Region"]["enum"])
+    assert "operations" in schema["$defs"]["Surgery"]["properties"]
