@@ -110,8 +110,10 @@ def test_a_level_neither_fused_nor_adjacent_is_refused(kb: Knowledge) -> None:
     data["imaging"]["studies"][1]["levels"][0]["level"] = "L1-L2"
     with pytest.raises(CaseError) as caught:
         parse_data(data, AS_OF)
-    message = str(caught.value)
-    assert "imaging.studies.1.levels.0.level" in message.replace("[", ".").replace("]", "")
+    (problem,) = caught.value.problems
+    assert problem.field == "imaging.studies.1.levels.0.level"
+    message = problem.message
+    assert message.startswith("L1-L2 is neither fused nor adjacent to the fusion")
     for allowed in ("L3-L4 (adjacent, above)", "L4-L5 (fused)", "L5-S1 (adjacent, below)"):
         assert allowed in message
 

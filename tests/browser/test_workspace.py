@@ -48,7 +48,9 @@ def evaluate(tab: Tab) -> int:
     tab.check("4-evaluate")
     form = page.locator("form.evaluation")
     form.locator('[data-fact="surgery.months_since"] input').fill("9")
-    form.locator('[data-fact="surgery.region"]').get_by_role("radio", name="lumbar", exact=True).check()
+    form.locator('[data-fact="surgery.region"]').get_by_role(
+        "radio", name="lumbar", exact=True
+    ).check()
     for fact in ("signs.mechanical_pain", "signs.improved_then_worse", "signs.instability"):
         form.locator(f'[data-fact="{fact}"]').get_by_role("radio", name="Yes", exact=True).check()
     for fact in form.locator('[data-fact^="emergency."]').evaluate_all(
