@@ -1,4 +1,4 @@
-"""Property tests of issue 11 over generated cases (decision 0007).
+"""Property tests of issue 11 over generated cases (decision 0009).
 
 1. Any emergency finding (an emergency question answered yes, or an emergency a clinician
    records) gives ``emergency``; an emergency question answered "not sure" gives ``urgent`` or
@@ -123,7 +123,7 @@ CASES = st.builds(
 
 
 def _emergency_finding(c: Case) -> bool:
-    """The emergencies, written out from decision 0007 independently of the rule files."""
+    """The emergencies, written out from decision 0009 independently of the rule files."""
     e, x, i, m = c.emergency, c.exam, c.imaging, c.infection
     myelopathy = A.YES in (x.hyperreflexia, x.clonus, x.hoffmann, x.gait_ataxia)
     myelopathy = myelopathy or i.cord_signal_change is A.YES

@@ -122,11 +122,11 @@ def test_all_signs_unknown_cannot_tell(kb: Knowledge) -> None:
 
 
 def test_a_stored_assessment_from_before_the_urgent_tier_still_reads_back(kb: Knowledge) -> None:
-    """Stored results are immutable JSON; one written by knowledge 2026.11.4 lacks the new keys."""
+    """Stored results are immutable JSON; one written by knowledge 2026.11.5 lacks the new keys."""
     result = assess(parse_data({"surgery": {"months_since": 8}}, AS_OF), kb, AS_OF)
     old = to_data(result)
     del old["triage"]["not_sure"], old["triage"]["depends_on"]
-    old["provenance"]["knowledge_version"] = "2026.11.4"
+    old["provenance"]["knowledge_version"] = "2026.11.5"
     back = from_data(old)
     assert back.triage.not_sure == ()
     assert back.triage.depends_on == ()

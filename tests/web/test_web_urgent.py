@@ -125,7 +125,7 @@ def test_a_result_stored_before_the_urgent_tier_still_displays(
         old = json.loads(json.dumps(record.result))
         del old["triage"]["not_sure"], old["triage"]["depends_on"]
         old["suspicion"]["level"] = "low"
-        old["provenance"]["knowledge_version"] = "2026.11.4"
+        old["provenance"]["knowledge_version"] = "2026.11.5"
         record.result = old
         s.commit()
     page = client.get(where)

@@ -1,7 +1,7 @@
 """Open inputs that could raise a result: unknown facts that, answered one way, fire a rule.
 
 A routine triage or a low suspicion band must never read as reassurance while such an input is
-open (issue 11, decision 0007). Each rule that did not fire and could raise the result is tried
+open (issue 11, decision 0009). Each rule that did not fire and could raise the result is tried
 with each of its unknown facts set, one at a time, to every value that matters (yes / no, each
 choice, each threshold a comparison names and just either side of it); counts and banding
 tables that read the fact are worked out again. The questions behind a fact that fires the rule

@@ -8,7 +8,7 @@ class Answer(StrEnum):
 
     UNKNOWN: no one asked (the default; typical of EHR and registry data). NOT_SURE: the person
     was asked and could not say. The rules see both as unknown (three-valued logic); triage treats
-    an emergency question answered "not sure" as a reason for same-day contact (decision 0007).
+    an emergency question answered "not sure" as a reason for same-day contact (decision 0009).
     """
 
     YES = "yes"
@@ -27,6 +27,8 @@ class Region(StrEnum):
     THORACIC = "thoracic"
     LUMBAR = "lumbar"
     LUMBOSACRAL = "lumbosacral"
+    CERVICOTHORACIC = "cervicothoracic"
+    THORACOLUMBAR = "thoracolumbar"
 
 
 class Approach(StrEnum):
@@ -58,6 +60,25 @@ class Indication(StrEnum):
     TUMOUR = "tumour"
     INFECTION = "infection"
     REVISION = "revision"
+    OTHER = "other"
+
+
+class OperationKind(StrEnum):
+    """A fusion operation after the index fusion, at the same or at new levels."""
+
+    EXTENSION = "extension"
+    REVISION = "revision"
+    STAGED = "staged"
+
+
+class OperationReason(StrEnum):
+    """Why a revision was done; ``nonunion`` means an earlier fusion at those levels failed."""
+
+    NONUNION = "nonunion"
+    ADJACENT_SEGMENT = "adjacent_segment"
+    HARDWARE = "hardware"
+    INFECTION = "infection"
+    DEFORMITY = "deformity"
     OTHER = "other"
 
 
@@ -127,7 +148,7 @@ class TemperatureUnit(StrEnum):
 
 
 class Triage(StrEnum):
-    """Four dispositions, most urgent first (decision 0007)."""
+    """Four dispositions, most urgent first (decision 0009)."""
 
     EMERGENCY = "emergency"
     URGENT = "urgent"

@@ -13,7 +13,7 @@ Resource = dict[str, Any]
 _ORDER_KINDS = {"next_step"}
 _PLAN_KINDS = {"risk_factor", "management", "revision", "stimulator"}
 _NONUNION = "Nonunion (pseudarthrosis) of the spinal fusion"
-# Triage to FHIR request-priority (routine | urgent | asap | stat), decision 0007: stat = "an
+# Triage to FHIR request-priority (routine | urgent | asap | stat), decision 0009: stat = "an
 # emergency", asap = higher than urgent (our same-day tier), urgent = "promptly", routine.
 PRIORITY = {
     "emergency": "stat",
