@@ -14,6 +14,7 @@ from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import CompiledRule, Knowledge
 from fusionwatch.core.criteria import OUTCOME
 from fusionwatch.core.derive.fusion import Cutoffs, LevelStatus
+from fusionwatch.core.derive.record import record_facts
 from fusionwatch.core.derive.studies import study_findings
 from fusionwatch.core.derive.timing import months_since_surgery
 from fusionwatch.core.errors import CaseError, Problem
@@ -36,8 +37,12 @@ from fusionwatch.core.results import (
     TriageResult,
     Value,
 )
-from fusionwatch.core.site import DEFAULT_SITE, POLICY_TITLES, Site
+from fusionwatch.core.site import DEFAULT_SITE, Site
 from fusionwatch.core.vocab import SUSPICION_ORDER, Suspicion, Triage
+from fusionwatch.core.whatif import what_would_change
+
+NOTHING_ON_RECORD = record_facts((), (), ())
+_TRACE = {True: "fires", False: "quiet", None: "unknown"}
 
 _LATER_KINDS = (
     RuleKind.GENERATOR,
@@ -64,6 +69,10 @@ class _Run:
         if case.surgery.date is not None and case.surgery.date > as_of:
             problem = Problem("surgery.date", f"must not be after the assessment date {as_of}")
             raise CaseError([problem])
+        if site.stimulator_policy not in kb.policies:
+            known = ", ".join(sorted(kb.policies))
+            problem = Problem("site.stimulator_policy", f"must be one of {known}")
+            raise CaseError([problem])
         self.case, self.kb, self.as_of, self.site = case, kb, as_of, site
         self.imaging: ImagingResult | None = None
         self.env: dict[str, Any] = {r.fact: r.value(case) for r in kb.readers}
@@ -73,6 +82,8 @@ class _Run:
         self.unknown: list[CompiledRule] = []
         self.quiet: list[CompiledRule] = []
         self._derive(case, as_of)
+        # The facts as read and derived, before any rule: what-if trials start from here.
+        self.base_env = dict(self.env)
         self.table_traces = self._band()
         self._count()
 
@@ -88,6 +99,8 @@ class _Run:
         # Only cases with studies pay for the imaging work; the summary answers stand otherwise.
         if case.imaging.studies:
             self.imaging = self._imaging(case, as_of)
+        else:
+            env.update(NOTHING_ON_RECORD)
 
     def _imaging(self, case: Case, as_of: dt.date) -> ImagingResult:
         cutoffs = Cutoffs.from_thresholds(self.kb.thresholds, self.site.motion_cutoff_deg)
@@ -95,6 +108,7 @@ class _Run:
         for merged in found.summary:
             self.env[merged.fact] = merged.used
         self.env["derived.months_without_progress"] = found.months_without_progress
+        self.env.update(found.record)
         summary = tuple(
             SummaryFact(m.fact, _value(m.given), _value(m.derived), _value(m.used), m.conflict)
             for m in found.summary
@@ -200,26 +214,53 @@ class _Run:
         )
 
     def _stimulator(self) -> Candidacy:
-        """Candidacy under the site's policy only; other policies' questions are not asked."""
-        policy = self.site.stimulator_policy
-        pathways = [
-            c for c in self.kb.rules[RuleKind.STIMULATOR] if c.rule.then.target == policy.value
-        ]
-        unknown_before = len(self.unknown)
-        fired = self._evaluate(RuleKind.STIMULATOR, pathways)
-        undecided = len(self.unknown) > unknown_before
-        candidate = True if fired else (None if undecided else False)
+        """Candidacy under the site's policy, shown only where a stimulator is in question."""
+        compiled = self.kb.policies[self.site.stimulator_policy]
+        policy = compiled.policy
+        gate = self._evaluate(RuleKind.STIMULATOR)
+        if not gate:
+            self.env["result.stimulator_candidate"] = False
+            return Candidacy(
+                policy.id,
+                policy.title,
+                False,
+                (),
+                (),
+                in_question=False,
+                note=self._not_in_question(),
+                not_modelled=policy.not_modelled,
+            )
+        candidate = compiled.run(self.env)
         self.env["result.stimulator_candidate"] = candidate
+        fired = []
+        for pathway in compiled.pathways:
+            outcome = pathway.run(self.env)
+            self.traces.append(RuleTrace(pathway.id, _TRACE[outcome]))
+            if outcome is True:
+                fired.append(self.explain.pathway(pathway))
         criteria = tuple(
             Criterion(
-                f"{c.rule.title} - {text}",
-                OUTCOME[part.run(self.env)],
-                self.kb.rule_sources[c.rule.id],
+                f"{p.pathway.title} - {c.criterion.says}",
+                OUTCOME[c.when.run(self.env)],
+                (c.source,),
+                c.criterion.reads,
             )
-            for c in pathways
-            for text, part in self.kb.criteria[c.rule.id]
+            for p in compiled.pathways
+            for c in p.criteria
         )
-        return Candidacy(policy.value, POLICY_TITLES[policy], candidate, tuple(fired), criteria)
+        return Candidacy(
+            policy.id,
+            policy.title,
+            candidate,
+            tuple(fired),
+            criteria,
+            not_modelled=policy.not_modelled,
+        )
+
+    def _not_in_question(self) -> str:
+        unhealed = self.env.get("imaging.fusion_status") in {"nonunion", "not_yet_fused"}
+        key = "stimulator.asymptomatic_nonunion" if unhealed else "stimulator.not_in_question"
+        return self.kb.data.messages[key].clinician
 
     def assessment(self) -> Assessment:
         emergency = self._evaluate(RuleKind.EMERGENCY)
@@ -245,7 +286,12 @@ class _Run:
             recommendations=recommendations,
             timeline=tuple(e for e in education if e.kind == "timeline"),
             education=tuple(e for e in education if e.kind not in {"timeline", "disclaimer"}),
-            missing_information=self.explain.missing(self.unknown, self.quiet),
+            missing_information=what_would_change(
+                self.kb,
+                self.base_env,
+                self.kb.policies[self.site.stimulator_policy],
+                {c.rule.id for c in self.unknown},
+            ),
             disclaimer=next(e.body for e in education if e.kind == "disclaimer"),
             provenance=Provenance(
                 knowledge_version=self.kb.version,
@@ -253,6 +299,7 @@ class _Run:
                 rules=tuple(self.traces),
                 tables=self.table_traces,
                 citations=self.explain.citations(cited, education, _imaging_sources(self.imaging)),
+                settings=dict(self.site.named(self.kb.thresholds["motion.angular"])),
             ),
             derived={k: v for k, v in self.env.items() if k.startswith("derived.")},
             follow_up=self.follow_up,

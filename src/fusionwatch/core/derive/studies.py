@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from fusionwatch.core.case import Case
 from fusionwatch.core.derive.fusion import SEVERITY, Cutoffs, LevelStatus, Seen, assess_levels
+from fusionwatch.core.derive.record import Dated, record_facts
 from fusionwatch.core.imaging import Study
 from fusionwatch.core.months import months_between
 from fusionwatch.core.vocab import Answer, FusionStatus
@@ -34,13 +35,14 @@ class StudyFindings:
     levels: tuple[LevelStatus, ...]
     summary: tuple[Merged, ...]
     months_without_progress: float | None
+    record: dict[str, object]
 
 
 def study_findings(case: Case, cutoffs: Cutoffs, as_of: dt.date) -> StudyFindings:
     """Judge each level, then derive and merge the imaging summary facts."""
     seen = list(_seen(case, as_of))
     levels = assess_levels(seen, cutoffs, case.surgery.instrumented, case.surgery.levels)
-    derived = _derived(case.imaging.studies, levels)
+    derived = _derived(case.imaging.studies, levels, case.surgery.levels)
     imaging = case.imaging
     given: dict[str, object] = {
         "imaging.fusion_status": None if imaging.fusion_status is None else imaging.fusion_status,
@@ -56,7 +58,9 @@ def study_findings(case: Case, cutoffs: Cutoffs, as_of: dt.date) -> StudyFinding
         for fact, value in given.items()
     )
     stalled = [lv.months_without_progress for lv in levels if lv.months_without_progress]
-    return StudyFindings(levels, summary, max(stalled) if stalled else None)
+    dated = (Dated(s.modality, _months_at(s, case, as_of)) for s in case.imaging.studies)
+    record = record_facts(dated, levels, case.surgery.levels)
+    return StudyFindings(levels, summary, max(stalled) if stalled else None, record)
 
 
 def _plain(value: object) -> object:
@@ -84,8 +88,12 @@ def _months_at(study: Study, case: Case, as_of: dt.date) -> float | None:
     return None
 
 
-def _derived(studies: tuple[Study, ...], levels: tuple[LevelStatus, ...]) -> dict[str, object]:
-    worst = max((lv.status for lv in levels), key=SEVERITY.__getitem__, default=None)
+def _derived(
+    studies: tuple[Study, ...], levels: tuple[LevelStatus, ...], fused: tuple[str, ...]
+) -> dict[str, object]:
+    # Only fused levels make the fusion status: a graded adjacent level is not part of it.
+    own = [lv for lv in levels if not fused or lv.level in fused]
+    worst = max((lv.status for lv in own), key=SEVERITY.__getitem__, default=None)
     return {
         "imaging.fusion_status": None if worst is None else worst.value,
         "imaging.hardware_failure": _any(lv.hardware_failure for lv in levels),
