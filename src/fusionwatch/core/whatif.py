@@ -212,12 +212,11 @@ def what_would_change(
     movable = _movable(kb, unknown) | trials.feeds
     found = []
     for fact, targets, values in _candidates(kb, base_env, trials, movable):
-        changes = []
-        for value, words in values:
+        seen: list[_Change | None] = []
+        for value, _ in values:
             trial, changed = _trial(kb, ready, targets, value)
-            change = _difference(base, decider.trial(trial, changed), trials, fact)
-            if change is not None:
-                changes.append((words, change))
+            seen.append(_difference(base, decider.trial(trial, changed), trials, fact))
+        changes = _ranges(values, seen) if _is_number(values) else _pairs(values, seen)
         if changes:
             found.append(_item(kb, fact, changes))
     found.sort(key=lambda pair: pair[0])
@@ -271,15 +270,47 @@ def _values(
 
 
 def _number_values(edges: tuple[float, ...]) -> list[tuple[object, str]]:
-    """Each side of each band edge: just below, at, and just above it."""
+    """Each side of each band edge, in rising order: just below (<), at (=) and just above (>)."""
     values: list[tuple[object, str]] = []
     for edge in edges:
-        values += [
-            (edge - _EPSILON, f"below {edge:g}"),
-            (edge, f"{edge:g}"),
-            (edge + _EPSILON, f"above {edge:g}"),
-        ]
+        values += [(edge - _EPSILON, f"< {edge:g}"), (edge, f"= {edge:g}")]
+        values += [(edge + _EPSILON, f"> {edge:g}")]
     return values
+
+
+def _is_number(values: list[tuple[object, str]]) -> bool:
+    return bool(values) and values[0][1].startswith("< ")
+
+
+def _pairs(
+    values: list[tuple[object, str]], seen: list[_Change | None]
+) -> list[tuple[str, _Change]]:
+    return [(words, change) for (_, words), change in zip(values, seen, strict=True) if change]
+
+
+def _ranges(
+    values: list[tuple[object, str]], seen: list[_Change | None]
+) -> list[tuple[str, _Change]]:
+    """Runs of neighbouring trial values with the same change, as one range ("≥ 9 and < 12")."""
+    runs: list[tuple[int, int, _Change]] = []
+    for index, change in enumerate(seen):
+        if change is None:
+            continue
+        if runs and runs[-1][1] == index - 1 and runs[-1][2].words == change.words:
+            runs[-1] = (runs[-1][0], index, runs[-1][2])
+        else:
+            runs.append((index, index, change))
+    last = len(values) - 1
+    return [(_span(values, first, end, last), change) for first, end, change in runs]
+
+
+def _span(values: list[tuple[object, str]], first: int, end: int, last: int) -> str:
+    low, high = values[first][1], values[end][1]
+    lower = None if first == 0 else ("≥ " if low.startswith("=") else "> ") + low[2:]
+    upper = None if end == last else ("≤ " if high.startswith("=") else "< ") + high[2:]
+    if lower and upper:
+        return f"{lower} and {upper}"
+    return lower or upper or "any value"
 
 
 def _trial(
