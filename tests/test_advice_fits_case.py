@@ -121,3 +121,42 @@ def test_nonunion_on_ct_raises_suspicion(kb: Knowledge) -> None:
     with_ct = run(kb, surgery=surgery(14), signs=quiet, imaging={"studies": [ct(13, "III")]})
     assert (without.suspicion.level, with_ct.suspicion.level) == ("low", "high")
     assert "FW-SUSP-002" in {c.rule for c in with_ct.suspicion.reasons}
+
+
+# ---- smaller defects ------------------------------------------------------------------------------
+
+
+def test_the_month_worsening_began_is_used(kb: Knowledge) -> None:
+    """signs.worsening_began_month was collected and never read (article: months 3 to 12)."""
+    relapse = {"improved_then_worse": "yes", "worsening_began_month": 5}
+    inside = run(kb, surgery=surgery(9), signs=relapse)
+    reasons = {c.rule: c for c in inside.suspicion.reasons}
+    assert "FW-SUSP-008" in reasons
+    assert "month 5" in reasons["FW-SUSP-008"].summary
+    early = run(kb, surgery=surgery(9), signs={**relapse, "worsening_began_month": 2})
+    assert "FW-SUSP-008" not in {c.rule for c in early.suspicion.reasons}
+
+
+def test_a_graded_adjacent_level_does_not_set_the_fusion_status(kb: Knowledge) -> None:
+    studies = [
+        {
+            "modality": "ct",
+            "months_since": 13,
+            "levels": [{"level": "L4-L5", "bridwell": "I"}, {"level": "L3-L4", "bridwell": "IV"}],
+        }
+    ]
+    result = run(kb, surgery=surgery(14), signs=SYMPTOMS, imaging={"studies": studies})
+    used = {s.fact: s.used for s in result.imaging.summary} if result.imaging else {}
+    assert used["imaging.fusion_status"] == "fused"
+    assert "FW-SUSP-002" not in {c.rule for c in result.suspicion.reasons}
+
+
+def test_a_score_relapse_below_the_sdc_feeds_sign_2_not_sign_6(kb: Knowledge) -> None:
+    visits = [
+        {"baseline": True, "odi": 50},
+        {"month": 3, "odi": 30},
+        {"month": 9, "odi": 45},
+    ]
+    result = run(kb, surgery=surgery(10), follow_up=visits)
+    assert result.derived["derived.sign_relapse"] is True
+    assert result.derived["derived.sign_no_recovery"] is not True

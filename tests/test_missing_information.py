@@ -169,7 +169,7 @@ def _value_for(kb: Knowledge, fact: str, words: str) -> object:
         return _domain(kb, fact)[0]
     integer = _field(fact)["type"] == "integer"
     step = 1 if integer else 0.05
-    bound = words.split(" and ")[0]
+    bound = words.split(" and ", maxsplit=1)[0]
     op, number = bound.split(" ")
     value = float(number)
     value = {"≥": value, "≤": value, ">": value + step, "<": value - step}[op]
