@@ -123,7 +123,7 @@ def test_nonunion_on_ct_raises_suspicion(kb: Knowledge) -> None:
     assert "FW-SUSP-002" in {c.rule for c in with_ct.suspicion.reasons}
 
 
-# ---- smaller defects ------------------------------------------------------------------------------
+# ---- smaller defects ----------------------------------------------------------------------
 
 
 def test_the_month_worsening_began_is_used(kb: Knowledge) -> None:

@@ -131,7 +131,7 @@ def test_a_series_that_never_gets_worse_is_never_improved_then_worsened(
 
 
 def test_a_big_gain_lost_by_less_than_the_sdc_is_a_relapse_not_no_recovery() -> None:
-    """Issue 12: ODI 50 -> 30 -> 45 and EQ-5D 0.35 -> 0.78 -> 0.40 were "not improved by 6 months"."""
+    """Issue 12: ODI 50-30-45 and EQ-5D 0.35-0.78-0.40 were called "not improved by 6 months"."""
     assert odi((3, 30), (9, 45), baseline=50) == Pattern.IMPROVED_THEN_WORSENED
     eq5d = limit_for(Instrument.EQ5D_INDEX, KB.thresholds)  # MCID 0.10, SDC 0.49
     points = [Point(0, 0.35, True), Point(3, 0.78), Point(9, 0.40)]
