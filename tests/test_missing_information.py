@@ -236,9 +236,9 @@ def test_items_say_which_way_and_come_biggest_first(kb: Knowledge) -> None:
     data = {"surgery": {"months_since": 8, "levels": ["L4-L5"], "region": "lumbar"}}
     items = assess(parse_data(data, AS_OF), kb, AS_OF).missing_information
     saddle = next(m for m in items if m.fact == "emergency.saddle_numbness")
-    assert saddle.stakes == "triage"
+    assert saddle.stakes == "emergency"
     assert "if yes: triage emergency" in saddle.changes
-    ranks = [("triage", "suspicion", "plan").index(m.stakes) for m in items]
+    ranks = [("emergency", "urgency", "suspicion", "plan").index(m.stakes) for m in items]
     assert ranks == sorted(ranks)
 
 
@@ -263,5 +263,5 @@ def test_a_sparse_case_lists_far_fewer_than_every_unknown(kb: Knowledge) -> None
     assert "risk.hba1c_percent" not in {m.fact for m in items}
     for item in items:
         assert item.changes, item.fact
-        if item.stakes == "triage":
+        if item.stakes in {"emergency", "urgency"}:
             assert all("triage" in line for line in item.changes if line.startswith("if "))

@@ -389,11 +389,18 @@ def _item(
         fact=fact,
         question=definition.patient or definition.clinician,
         clinician=definition.clinician,
-        stakes=("triage", "suspicion", "plan")[biggest.rank],
+        stakes=_stakes(biggest),
         affects=tuple(dict.fromkeys(r for _, c in changes for r in c.rules)),
         changes=said,
     )
     return (biggest.rank, -biggest.size, kb.fact_order.get(fact, 0)), item
+
+
+def _stakes(change: _Change) -> str:
+    """The result's vocabulary: emergency or urgency (triage), suspicion, plan."""
+    if change.rank == 0:
+        return "emergency" if change.words.endswith("emergency") else "urgency"
+    return ("triage", "suspicion", "plan")[change.rank]
 
 
 @cache
