@@ -5,6 +5,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fusionwatch.core.site import DEFAULT_POLICY, Site
+
 DEFAULT_DATABASE = Path("var") / "fusionwatch.sqlite3"
 
 
@@ -39,3 +41,49 @@ class Settings(BaseSettings):
     cds_hooks_base_url: str | None = Field(
         None, description="Public base URL (for the JWT audience) when behind a proxy."
     )
+
+    # Site choices (clinical): one per deployment, used alike by the CLI, web app, API and CDS
+    # Hooks, and named in every result. Sources disagree on both, so the site must choose.
+    stimulator_policy: str = Field(
+        DEFAULT_POLICY,
+        description="Bone-stimulator policy id: a file in knowledge/policies (e.g. ncd_150_2).",
+    )
+    motion_cutoff_deg: float | None = Field(
+        None,
+        gt=0,
+        le=45,
+        description="Angular motion cut-off in degrees; empty means the knowledge base's 5°.",
+    )
+
+    def site(self) -> Site:
+        """The clinical site choices the engine takes."""
+        return Site(self.stimulator_policy, self.motion_cutoff_deg)
+
+
+SITE_SETTINGS = ("stimulator_policy", "motion_cutoff_deg")
+
+
+def site_rows(
+    settings: Settings, policies: dict[str, str], default_cutoff: float
+) -> list[dict[str, str]]:
+    """The site choices as shown by `fusionwatch settings` and the settings page."""
+    explicit = settings.model_fields_set
+    cutoff = settings.motion_cutoff_deg
+    return [
+        {
+            "name": "stimulator_policy",
+            "variable": "FUSIONWATCH_STIMULATOR_POLICY",
+            "value": settings.stimulator_policy,
+            "shown": policies.get(settings.stimulator_policy, "not a known policy"),
+            "source": "set" if "stimulator_policy" in explicit else "default",
+            "choices": ", ".join(sorted(policies)),
+        },
+        {
+            "name": "motion_cutoff_deg",
+            "variable": "FUSIONWATCH_MOTION_CUTOFF_DEG",
+            "value": f"{default_cutoff if cutoff is None else cutoff:g}",
+            "shown": "degrees of angular motion below which a level counts as not moving",
+            "source": "set" if "motion_cutoff_deg" in explicit else "default",
+            "choices": "above 0, at most 45",
+        },
+    ]

@@ -108,6 +108,13 @@ def _detail(assessment: Assessment, reasons: list[Conclusion], unused: Sequence[
     missing = assessment.triage.unanswered_emergency
     if missing:
         lines += ["", "Unanswered emergency questions: " + "; ".join(m.clinician for m in missing)]
+    stimulator = assessment.stimulator
+    if stimulator is not None and stimulator.in_question:
+        verdict = {True: "candidate", False: "not a candidate", None: "cannot tell yet"}
+        lines += ["", f"Bone stimulator: {verdict[stimulator.candidate]} under {stimulator.title}."]
+    settings = assessment.provenance.settings
+    if settings:
+        lines += ["", "Site settings: " + ", ".join(f"{k} {v}" for k, v in settings.items())]
     if unused:
         lines += ["", "From the record, not used:"]
         lines += [f"- {_plain(line)}" for line in dict.fromkeys(unused)]

@@ -108,7 +108,7 @@ def router(settings: Settings, db: Database, kb: Knowledge, clock: Clock) -> API
             message = f"prefetch missing: {', '.join(missing)}; this service does not query FHIR"
             raise CdsHooksError(412, "required", message)
         imported = import_items(_items(body.prefetch or {}), kb, clock().date())
-        result = assess(imported.case, kb, clock().date())
+        result = assess(imported.case, kb, clock().date(), settings.site())
         base = settings.cds_hooks_base_url or str(request.base_url)
         workspace = base.rstrip("/") + f"/patients?fhir_patient={body.context.patientId}"
         unused = [f"{n.source}: {n.reason}" for n in imported.notes]

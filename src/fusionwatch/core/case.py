@@ -107,6 +107,10 @@ class Surgery(Section):
     graft: Graft | None = None
     indication: Indication | None = None
     prior_failed_fusion_same_site: Answer = U
+    spondylolisthesis_grade: int | None = Field(
+        None, ge=0, le=5, description="Meyerding grade, 0 = none, 1-5 = I-V"
+    )
+    fusion_planned: Answer = U
     operations: tuple[Operation, ...] = Field(
         (), description="later or staged operations: extension, revision, staged", max_length=20
     )
@@ -297,6 +301,9 @@ class Risk(Section):
     low_protein_intake: Answer = U
     bmi: float | None = Field(None, ge=10, le=100, description="body-mass index, kg/m²")
     long_term_steroids: Answer = U
+    renal_disease: Answer = U
+    end_stage_renal_disease: Answer = U
+    alcoholism: Answer = U
     activity: Activity | None = None
 
     @model_validator(mode="after")

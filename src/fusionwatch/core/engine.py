@@ -19,6 +19,7 @@ from fusionwatch.core.compiled import CompiledRule, Knowledge
 from fusionwatch.core.criteria import OUTCOME
 from fusionwatch.core.derive.adjacent import AdjacentStatus
 from fusionwatch.core.derive.fusion import Cutoffs, LevelStatus
+from fusionwatch.core.derive.record import record_facts
 from fusionwatch.core.derive.studies import study_findings
 from fusionwatch.core.derive.timing import history, last_operation, prior_failed_fusion
 from fusionwatch.core.errors import CaseError, Problem
@@ -44,8 +45,12 @@ from fusionwatch.core.results import (
     TriageResult,
     Value,
 )
-from fusionwatch.core.site import DEFAULT_SITE, POLICY_TITLES, Site
+from fusionwatch.core.site import DEFAULT_SITE, Site
 from fusionwatch.core.vocab import SUSPICION_ORDER, Answer, Suspicion, Triage
+from fusionwatch.core.whatif import what_would_change
+
+NOTHING_ON_RECORD = record_facts((), (), ())
+_TRACE = {True: "fires", False: "quiet", None: "unknown"}
 
 _HEADLINE_ITEMS = 3
 _OPEN_BANDS = frozenset({Suspicion.LOW.value, Suspicion.CANNOT_TELL.value})
@@ -74,6 +79,10 @@ class _Run:
         if case.surgery.date is not None and case.surgery.date > as_of:
             problem = Problem("surgery.date", f"must not be after the assessment date {as_of}")
             raise CaseError([problem])
+        if site.stimulator_policy not in kb.policies:
+            known = ", ".join(sorted(kb.policies))
+            problem = Problem("site.stimulator_policy", f"must be one of {known}")
+            raise CaseError([problem])
         self.case, self.kb, self.as_of, self.site = case, kb, as_of, site
         self.imaging: ImagingResult | None = None
         self.env: dict[str, Any] = {r.fact: r.value(case) for r in kb.readers}
@@ -83,6 +92,8 @@ class _Run:
         self.unknown: list[CompiledRule] = []
         self.quiet: list[CompiledRule] = []
         self._derive(case, as_of)
+        # The facts as read and derived, before any rule: what-if trials start from here.
+        self.base_env = dict(self.env)
         self.table_traces = self._band()
         self._count()
 
@@ -110,6 +121,8 @@ class _Run:
         # Only cases with studies pay for the imaging work; the summary answers stand otherwise.
         if case.imaging.studies:
             self.imaging = self._imaging(case, as_of)
+        else:
+            env.update(NOTHING_ON_RECORD)
 
     def _timed_from(self, case: Case, as_of: dt.date) -> str | None:
         """Which operation the timing counts from; said only when there are several."""
@@ -132,6 +145,7 @@ class _Run:
         for merged in found.summary:
             self.env[merged.fact] = merged.used
         self.env["derived.months_without_progress"] = found.months_without_progress
+        self.env.update(found.record)
         self.env["derived.adjacent_segment_change"] = found.adjacent_change
         summary = tuple(
             SummaryFact(m.fact, _value(m.given), _value(m.derived), _value(m.used), m.conflict)
@@ -316,6 +330,20 @@ class _Run:
         triage = replace(triage, depends_on=raising)
         return triage, suspicion
 
+    def _changing(
+        self, missing: tuple[MissingItem, ...], triage: TriageResult
+    ) -> tuple[MissingItem, ...]:
+        """What would change the result (each open input tried with each answer), plus every
+        input the headline says the result depends on, so the two never disagree."""
+        changing = what_would_change(
+            self.kb,
+            self.base_env,
+            self.kb.policies[self.site.stimulator_policy],
+            {c.rule.id for c in self.unknown},
+        )
+        listed = {m.fact for m in changing}
+        return changing + tuple(m for m in triage.depends_on if m.fact not in listed)
+
     def _named(self, items: tuple[MissingItem, ...], *, patient: bool) -> str:
         """The first few open questions by name (a person's own questions first for a patient),
         and how many more are listed with the result."""
@@ -328,26 +356,53 @@ class _Run:
         return f"{text}; and {more} more listed below" if more > 0 else text
 
     def _stimulator(self) -> Candidacy:
-        """Candidacy under the site's policy only; other policies' questions are not asked."""
-        policy = self.site.stimulator_policy
-        pathways = [
-            c for c in self.kb.rules[RuleKind.STIMULATOR] if c.rule.then.target == policy.value
-        ]
-        unknown_before = len(self.unknown)
-        fired = self._evaluate(RuleKind.STIMULATOR, pathways)
-        undecided = len(self.unknown) > unknown_before
-        candidate = True if fired else (None if undecided else False)
+        """Candidacy under the site's policy, shown only where a stimulator is in question."""
+        compiled = self.kb.policies[self.site.stimulator_policy]
+        policy = compiled.policy
+        gate = self._evaluate(RuleKind.STIMULATOR)
+        if not gate:
+            self.env["result.stimulator_candidate"] = False
+            return Candidacy(
+                policy.id,
+                policy.title,
+                False,
+                (),
+                (),
+                in_question=False,
+                note=self._not_in_question(),
+                not_modelled=policy.not_modelled,
+            )
+        candidate = compiled.run(self.env)
         self.env["result.stimulator_candidate"] = candidate
+        fired = []
+        for pathway in compiled.pathways:
+            outcome = pathway.run(self.env)
+            self.traces.append(RuleTrace(pathway.id, _TRACE[outcome]))
+            if outcome is True:
+                fired.append(self.explain.pathway(pathway))
         criteria = tuple(
             Criterion(
-                f"{c.rule.title} - {text}",
-                OUTCOME[part.run(self.env)],
-                self.kb.rule_sources[c.rule.id],
+                f"{p.pathway.title} - {c.criterion.says}",
+                OUTCOME[c.when.run(self.env)],
+                (c.source,),
+                c.criterion.reads,
             )
-            for c in pathways
-            for text, part in self.kb.criteria[c.rule.id]
+            for p in compiled.pathways
+            for c in p.criteria
         )
-        return Candidacy(policy.value, POLICY_TITLES[policy], candidate, tuple(fired), criteria)
+        return Candidacy(
+            policy.id,
+            policy.title,
+            candidate,
+            tuple(fired),
+            criteria,
+            not_modelled=policy.not_modelled,
+        )
+
+    def _not_in_question(self) -> str:
+        unhealed = self.env.get("imaging.fusion_status") in {"nonunion", "not_yet_fused"}
+        key = "stimulator.asymptomatic_nonunion" if unhealed else "stimulator.not_in_question"
+        return self.kb.data.messages[key].clinician
 
     def assessment(self) -> Assessment:
         emergency = self._evaluate(RuleKind.EMERGENCY)
@@ -376,7 +431,7 @@ class _Run:
             recommendations=recommendations,
             timeline=tuple(e for e in education if e.kind == "timeline"),
             education=tuple(e for e in education if e.kind not in {"timeline", "disclaimer"}),
-            missing_information=missing,
+            missing_information=self._changing(missing, triage),
             disclaimer=next(e.body for e in education if e.kind == "disclaimer"),
             provenance=Provenance(
                 knowledge_version=self.kb.version,
@@ -384,6 +439,7 @@ class _Run:
                 rules=tuple(self.traces),
                 tables=self.table_traces,
                 citations=self.explain.citations(cited, education, _imaging_sources(self.imaging)),
+                settings=dict(self.site.named(self.kb.thresholds["motion.angular"])),
             ),
             derived={k: v for k, v in self.env.items() if k.startswith("derived.")},
             follow_up=self.follow_up,

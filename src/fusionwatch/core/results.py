@@ -54,6 +54,7 @@ class MissingItem:
     clinician: str
     stakes: str
     affects: tuple[str, ...]
+    changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,7 @@ class Provenance:
     rules: tuple[RuleTrace, ...]
     tables: tuple[TableTrace, ...]
     citations: tuple[Source, ...]
+    settings: dict[str, Value] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +123,7 @@ class Criterion:
     text: str
     outcome: str
     sources: tuple[Source, ...] = ()
+    reads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +188,9 @@ class Candidacy:
     candidate: bool | None
     pathways: tuple[Conclusion, ...]
     criteria: tuple[Criterion, ...]
+    in_question: bool = True
+    note: str = ""
+    not_modelled: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

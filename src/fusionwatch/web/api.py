@@ -52,7 +52,7 @@ async def assess_case(request: Request, ctx: Ctx, as_of: AsOf = None) -> Respons
     # FastAPI's generic encoder (it doubled the time per request).
     day = as_of or ctx.today
     case = parse_json(await request.body(), day)
-    return Response(dump_json(assess(case, ctx.kb, day)), media_type="application/json")
+    return Response(dump_json(assess(case, ctx.kb, day, ctx.site)), media_type="application/json")
 
 
 @router.get("/patients", summary="List patients with their latest result")

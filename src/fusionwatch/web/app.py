@@ -14,7 +14,7 @@ from fusionwatch.core.compiled import Knowledge
 from fusionwatch.knowledge import load
 from fusionwatch.settings import Settings
 from fusionwatch.store.database import Database
-from fusionwatch.web import api, errors, presentation, selfcheck, workspace
+from fusionwatch.web import api, errors, presentation, selfcheck, sitesettings, workspace
 from fusionwatch.web.context import AppContext, Clock, utc_now
 from fusionwatch.web.headers import SecurityHeaders
 
@@ -38,10 +38,14 @@ def create_app(
         openapi_url="/api/v1/openapi.json",
     )
     templates = Jinja2Templates(env=_jinja())
+    kb = kb or load()
+    if settings.stimulator_policy not in kb.policies:
+        known = ", ".join(sorted(kb.policies))
+        raise ValueError(f"FUSIONWATCH_STIMULATOR_POLICY must be one of: {known}")
     app.state.ctx = AppContext(
         settings=settings,
         db=db or Database(settings.database_url),
-        kb=kb or load(),
+        kb=kb,
         templates=templates,
         clock=clock,
     )
@@ -49,6 +53,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(selfcheck.router)
     app.include_router(workspace.router)
+    app.include_router(sitesettings.router)
     ctx = app.state.ctx
     app.include_router(cdshooks.router(settings, ctx.db, ctx.kb, clock))
     errors.install(app)

@@ -9,6 +9,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.site import Site
 from fusionwatch.settings import Settings
 from fusionwatch.store import records
 from fusionwatch.store.accounts import LoginPolicy
@@ -29,6 +30,11 @@ class AppContext:
     kb: Knowledge
     templates: Jinja2Templates
     clock: Clock
+
+    @property
+    def site(self) -> Site:
+        """The deployment's clinical choices, the same for pages, API and CDS Hooks."""
+        return self.settings.site()
 
     @property
     def today(self) -> dt.date:

@@ -29,7 +29,7 @@ def evaluate(
     """Validate (CaseError names each bad field), assess, store and audit; returns the record."""
     day = as_of or ctx.today
     case = parse_data(data, day)
-    result = to_data(assess(case, ctx.kb, day))
+    result = to_data(assess(case, ctx.kb, day, ctx.site))
     record = records.add_assessment(
         db,
         AssessmentRecord(

@@ -133,7 +133,7 @@ def _case_problems(ctx: AppContext, values: dict[str, Any]) -> dict[str, str]:
 def _summary_data(ctx: AppContext, raw: dict[str, str]) -> dict[str, Any]:
     values, _ = forms.parse_answers(ctx.kb, raw)
     case = parse_data(forms.case_data(values), ctx.today)
-    result = to_data(assess(case, ctx.kb, ctx.today))
+    result = to_data(assess(case, ctx.kb, ctx.today, ctx.site))
     return {
         "result": result,
         "answers": _answer_list(ctx, raw),
