@@ -184,7 +184,7 @@ class _Builder:
         band = f"{w.heading('suspicion')}: {w.catalogue.band(s.level, self.audience)}"
         explanation = s.patient_explanation if self.audience == "patient" else s.explanation
         lead = [explanation or s.explanation]
-        if s.months_since_surgery is not None:
+        if s.months_since_surgery is not None and self.audience == "patient":
             lead.append(self._timing(s))
         limits = tuple(w.item(c, prefix=f"{w.heading('limited_by')}: ") for c in s.limited_by)
         return Section(
@@ -313,7 +313,7 @@ class _Builder:
         return Section(
             "open_questions",
             w.heading("open_questions"),
-            items=tuple(Item(w.missing(m), w.stakes(m)) for m in shown),
+            items=tuple(Item(f"{w.missing(m)} ({w.stakes(m)})") for m in shown),
         )
 
     # ---- detail: folded on screen, an appendix on paper -----------------------------------------

@@ -97,7 +97,7 @@ class Words:
         emergency = {k: v for k, v in known.items() if k.startswith(_EMERGENCY)}
         all_no = bool(emergency) and all(v is False for v in emergency.values())
         if all_no:
-            rows.append((self.heading("emergency_questions"), self.phrase("none_reported")))
+            rows.append((self.heading("emergency_answers"), self.phrase("all_no")))
         for fact in self.catalogue.kb.data.facts:
             value = known.get(fact.id)
             if value is None or fact.id in _STRUCTURED or not fact.patient:
