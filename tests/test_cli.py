@@ -39,9 +39,14 @@ def test_readable_report_explains_and_cites() -> None:
     path = ROOT / "examples/emergency-saddle-numbness.json"
     result = invoke("assess", *AS_OF, "--for", "patient", str(path))
     assert result.exit_code == 0
-    assert "EMERGENCY" in result.stdout
-    assert "FW-EMERG-003" in result.stdout
-    assert "Sources behind this result" in result.stdout
+    assert "GET EMERGENCY CARE NOW" in result.stdout
+    assert "Cauda equina" in result.stdout  # the source, numbered once
+    assert "Where this comes from" in result.stdout
+    assert "FW-" not in result.stdout  # rule ids are for clinicians
+    # The report stops at the emergency: nothing about suspicion, stimulators or plans follows.
+    assert "The check stops here" in result.stdout
+    for later in ("Chance that the fusion", "stimulator", "What could help"):
+        assert later not in result.stdout
 
 
 def test_invalid_file_names_the_field_and_exits_non_zero(tmp_path: Path) -> None:
@@ -73,8 +78,8 @@ def test_check_walks_through_and_unknown_emergency_is_never_routine(tmp_path: Pa
     saved = tmp_path / "me.yaml"
     result = invoke("check", *AS_OF, "--save", str(saved), stdin="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
-    assert "PROMPT REFERRAL" in result.stdout
-    assert "Answer these emergency questions first" in result.stdout
+    assert "SEE A SPINE SPECIALIST SOON" in result.stdout
+    assert "Answer these urgent questions first" in result.stdout
     assert "new_weakness: unknown" in saved.read_text()
 
 

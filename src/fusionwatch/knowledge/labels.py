@@ -140,7 +140,7 @@ class Catalogue:
         return (fact.patient or fact.clinician) if audience == "patient" else fact.clinician
 
     def value(self, fact_id: str, value: Value, audience: Audience) -> str:
-        """A value in words: yes / no / not answered, a choice's label, or a number with its unit."""
+        """A value in words: yes, no or not answered, a choice's label, or a number and unit."""
         if value is None or isinstance(value, bool):
             key = "unknown" if value is None else ("yes" if value else "no")
             return self.words.values[key].get(audience)

@@ -1,8 +1,9 @@
-"""The detail sections of a report view: what a reader unfolds on screen or finds in the appendix."""
+"""The detail sections of a report view: what a reader unfolds on screen or reads in an appendix."""
 
 from collections.abc import Iterable
 
 from fusionwatch.core.derive.trajectory import PATTERN_TEXT, Pattern
+from fusionwatch.core.followup import SignCheck
 from fusionwatch.core.results import Assessment, Conclusion, EducationItem
 from fusionwatch.core.scores import INSTRUMENT_LABEL, Instrument
 from fusionwatch.report.parts import Grid, Item, Section
@@ -89,16 +90,21 @@ class Detail:
         )
         columns = tuple(w.phrase(k) for k in ("score", "start", "best", "latest", "pattern"))
         lead = list(f.summaries) if self.audience == "clinician" else []
-        items = tuple(Item(f"{c.label}: {c.note}") for c in f.signs)
+        if self.audience == "clinician":
+            items = tuple(Item(f"{c.label}: {c.note}") for c in f.signs)
+        else:
+            items = tuple(Item(f"{_sign_name(c.label)}: {w.phrase(_sign_key(c))}") for c in f.signs)
         for m in f.milestones:
             if m.status == "next":
-                lead.append(f"{w.phrase('next_check')} {m.name} {w.phrase('after_surgery')}: {m.purpose}")
+                lead.append(
+                    f"{w.phrase('next_check')} {m.name} {w.phrase('after_surgery')}: {m.purpose}"
+                )
         return Section(
             "follow_up",
             w.heading("follow_up"),
             lead=tuple(lead),
             grid=Grid(columns, rows) if rows else None,
-            items=items if self.audience == "clinician" else (),
+            items=items,
         )
 
     def _point(self, p: object) -> str:
@@ -116,7 +122,9 @@ class Detail:
         chosen = [e for e in self.a.education if e.kind in wanted] + list(extra)
         if not chosen:
             return None
-        items = tuple(Item(e.body, title=e.title, sources=self.w.sources(e.sources)) for e in chosen)
+        items = tuple(
+            Item(e.body, title=e.title, sources=self.w.sources(e.sources)) for e in chosen
+        )
         return Section(key, self.w.heading(key), items=items, markdown=True)
 
     def trace(self) -> Section | None:
@@ -134,3 +142,20 @@ class Detail:
             return None
         columns = (w.phrase("rule"), w.phrase("outcome"), w.phrase("values_seen"))
         return Section("trace", w.heading("trace"), grid=Grid(columns, rows))
+
+
+def _sign_key(c: SignCheck) -> str:
+    """What the scores show next to the person's answer, as a phrase of the catalogue."""
+    if c.scores and c.answer is False:
+        return "sign_scores_despite_no"
+    if c.scores:
+        return "sign_scores"
+    if c.answer and c.scores is False:
+        return "sign_answer_only"
+    return "sign_scores_no" if c.scores is False else "sign_too_few"
+
+
+def _sign_name(label: str) -> str:
+    """'Sign 2 - improved early, then worse' reads as 'Improved early, then worse'."""
+    head, sep, tail = label.partition(" - ")
+    return tail[:1].upper() + tail[1:] if sep and head.lower().startswith("sign ") else label

@@ -25,7 +25,12 @@ def _answer(report: Report) -> list[str]:
     lines = [f"## {_escape(a.title)}", "", f"**{a.when_label}:** {_escape(a.when)}", ""]
     lines += [_escape(a.headline), ""]
     if a.unanswered:
-        lines += [f"**{a.unanswered_heading}:**", "", *(f"- {_escape(q)}" for q in a.unanswered), ""]
+        lines += [
+            f"**{a.unanswered_heading}:**",
+            "",
+            *(f"- {_escape(q)}" for q in a.unanswered),
+            "",
+        ]
     if a.reasons:
         lines += [*(_item(i) for i in a.reasons), ""]
     return lines
@@ -75,4 +80,3 @@ def _escape(text: str) -> str:
     for char in ("\\", "*", "_", "`", "<", ">"):
         text = text.replace(char, "\\" + char)
     return text
-

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from fusionwatch.core.case import Case
+from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.results import (
     Assessment,
     Conclusion,
@@ -80,6 +82,23 @@ def build(
     return _Builder(assessment, words, dict(known or {}), who).report()
 
 
+def known_values(case: Case, kb: Knowledge) -> dict[str, Any]:
+    """The case's answers by fact id, as the engine reads them (for ``build(known=...)``)."""
+    return {reader.fact: reader.value(case) for reader in kb.readers}
+
+
+def for_case(
+    assessment: Assessment,
+    case: Case,
+    catalogue: Catalogue,
+    audience: Audience,
+    who: str | None = None,
+) -> Report:
+    """The report of one case's assessment, with the case's answers."""
+    known = known_values(case, catalogue.kb)
+    return build(assessment, catalogue, audience, known=known, who=who)
+
+
 def _numbering(a: Assessment) -> dict[str, int]:
     """Each cited source's number, once per source however many places cite it."""
     numbers: dict[str, int] = {}
@@ -89,9 +108,7 @@ def _numbering(a: Assessment) -> dict[str, int]:
 
 
 class _Builder:
-    def __init__(
-        self, a: Assessment, words: Words, known: dict[str, Any], who: str | None
-    ) -> None:
+    def __init__(self, a: Assessment, words: Words, known: dict[str, Any], who: str | None) -> None:
         self.a, self.w, self.known, self.who = a, words, known, who
         self.audience = words.audience
         self.emergency = a.triage.level == "emergency"
@@ -140,7 +157,10 @@ class _Builder:
             headline=t.headline if self.audience == "patient" else t.clinician_headline,
             reasons=tuple(self._reason(c) for c in reasons[:TOP_REASONS]),
             unanswered_heading=w.heading("emergency_questions"),
-            unanswered=tuple(w.missing(m) for m in t.unanswered_emergency),
+            # After an emergency nothing else is asked: the person goes now.
+            unanswered=()
+            if self.emergency
+            else tuple(w.missing(m) for m in t.unanswered_emergency),
         )
 
     def _reason(self, c: Conclusion) -> Item:
@@ -168,14 +188,12 @@ class _Builder:
 
     def _emergency_summary(self) -> tuple[Section, ...]:
         w = self.w
-        stop = Section("emergency_stop", w.heading("emergency_stop"), lead=(self._stop_text(),))
+        stop = Section(
+            "emergency_stop", w.heading("emergency_stop"), lead=(w.phrase("emergency_stop"),)
+        )
         if self.audience == "patient":
             return (stop,)
         return tuple(s for s in (self._who(), self._surgery(), self._findings(), stop) if s)
-
-    def _stop_text(self) -> str:
-        t = self.a.triage
-        return t.headline if self.audience == "patient" else t.clinician_headline
 
     def _why(self) -> Section:
         s, w = self.a.suspicion, self.w
@@ -198,7 +216,7 @@ class _Builder:
 
     def _timing(self, s: SuspicionResult) -> str:
         w = self.w
-        months = f"{s.months_since_surgery:g} {w.phrase('months')}"
+        months = f"{round(s.months_since_surgery or 0.0, 1):g} {w.phrase('months')}"
         if s.phase is None:
             return f"{w.phrase('months_since')} {months}"
         phase = w.catalogue.named("phases", s.phase, self.audience)
@@ -294,7 +312,10 @@ class _Builder:
         if im is None or not im.levels:
             return None
         return Section(
-            "imaging", self.w.heading("imaging"), grid=self.w.level_grid(im), lead=_not_imaged(im, self.w)
+            "imaging",
+            self.w.heading("imaging"),
+            grid=self.w.level_grid(im),
+            lead=_not_imaged(im, self.w),
         )
 
     def _plan(self) -> Section | None:
@@ -345,7 +366,6 @@ class _Builder:
 
     def _timeline(self) -> tuple[EducationItem, ...]:
         return self.a.timeline
-
 
 
 # Timing and bands are shown in their own lines of the note, not as findings.

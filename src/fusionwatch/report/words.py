@@ -107,7 +107,9 @@ class Words:
             if isinstance(value, tuple | list):
                 rows.append((_question(fact.patient), ", ".join(str(v) for v in value)))
             else:
-                rows.append((_question(fact.patient), self.catalogue.value(fact.id, value, "patient")))
+                rows.append(
+                    (_question(fact.patient), self.catalogue.value(fact.id, value, "patient"))
+                )
         return rows
 
     def level_grid(self, im: ImagingResult) -> Grid:

@@ -1,9 +1,16 @@
 """How an assessment is laid out on a page: names, colours and groupings for the templates."""
 
-from typing import Any
+import datetime as dt
+from typing import Any, Literal
 
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+
+from fusionwatch.core.errors import CaseError
+from fusionwatch.core.serialize import from_data
+from fusionwatch.files.case import parse_data
+from fusionwatch.knowledge import load_labels
+from fusionwatch.report.view import Report, build, known_values
 
 # Education texts are Markdown written by us; raw HTML in them is still refused.
 _MARKDOWN = MarkdownIt("commonmark", {"html": False})
@@ -88,6 +95,24 @@ def shown(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value).replace("_", " ")
+
+
+def report_of(
+    result: dict[str, Any],
+    case_data: dict[str, Any] | None,
+    as_of: dt.date,
+    audience: Literal["patient", "clinician"],
+    who: str | None = None,
+) -> Report:
+    """The report view of a result as stored (JSON), with the answers it was made from."""
+    catalogue = load_labels()
+    known: dict[str, Any] = {}
+    if case_data is not None:
+        try:
+            known = known_values(parse_data(case_data, as_of), catalogue.kb)
+        except CaseError:
+            known = {}  # an answer the case model no longer accepts: the report shows no answers
+    return build(from_data(result), catalogue, audience, known=known, who=who)
 
 
 def template_names() -> dict[str, Any]:
