@@ -3,6 +3,7 @@
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from fusionwatch.core.site import StimulatorPolicy
 from fusionwatch.core.results import Conclusion, Finding, ImagingResult, MissingItem, Source
 from fusionwatch.knowledge.labels import Audience, Catalogue
 from fusionwatch.report.parts import Grid, Item
@@ -18,7 +19,8 @@ class Words:
 
     def __init__(self, catalogue: Catalogue, audience: Audience, numbers: Mapping[str, int]):
         self.catalogue, self.audience, self.numbers = catalogue, audience, numbers
-        self._policies = {c.id for c in catalogue.kb.data.citations}
+        # A stimulator rule's target names the policy it belongs to; the report names the policy.
+        self._policies = {p.value for p in StimulatorPolicy}
 
     def heading(self, key: str) -> str:
         return self.catalogue.heading(key, self.audience)
