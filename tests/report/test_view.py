@@ -1,4 +1,4 @@
-"""The report view: labels from the catalogue, the answer first, no raw codes, stop at emergencies."""
+"""The report view: catalogue labels, the answer first, no raw codes, a stop at emergencies."""
 
 import datetime as dt
 import re
@@ -11,7 +11,8 @@ from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import KnowledgeError
 from fusionwatch.files.case import parse_data, read_case
 from fusionwatch.knowledge import load, load_labels
-from fusionwatch.knowledge.loader import ROOT as KNOWLEDGE, read_labels
+from fusionwatch.knowledge.loader import ROOT as KNOWLEDGE
+from fusionwatch.knowledge.loader import read_labels
 from fusionwatch.report import markdown
 from fusionwatch.report.view import Report, for_case
 
@@ -74,7 +75,7 @@ def test_every_disposition_and_band_has_words_and_a_time_frame() -> None:
     labels = load_labels()
     for level in ("emergency", "urgent", "prompt_referral", "routine"):
         d = labels.disposition(level)
-        assert d.patient and d.clinician and d.when_patient and d.when_clinician
+        assert all((d.patient, d.clinician, d.when_patient, d.when_clinician)), level
     assert labels.band("cannot_tell", "patient") == "Cannot tell yet"
     assert labels.disposition("urgent").when_patient.startswith("Today")
 

@@ -3,8 +3,8 @@
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from fusionwatch.core.site import StimulatorPolicy
 from fusionwatch.core.results import Conclusion, Finding, ImagingResult, MissingItem, Source
+from fusionwatch.core.site import StimulatorPolicy
 from fusionwatch.knowledge.labels import Audience, Catalogue
 from fusionwatch.report.parts import Grid, Item
 
