@@ -149,3 +149,64 @@ def test_python_dash_m_runs_the_same_cli() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "Pseudarthrosis" in done.stdout
+
+
+def test_assess_writes_a_markdown_report_for_the_patient(tmp_path: Path) -> None:
+    out = tmp_path / "me.md"
+    path = ROOT / "examples/referral-smoker-mechanical-pain.json"
+    result = invoke(
+        "assess", *AS_OF, "--format", "markdown", "--for", "patient", "--out", str(out), str(path)
+    )
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# Summary")
+    assert "## See a spine specialist soon" in text
+    assert "**By when:**" in text
+    assert "## My answers in short" in text
+    assert "## Questions for my doctor" in text
+    assert "FW-" not in text
+    # Without --out the Markdown goes to standard output.
+    printed = invoke("assess", *AS_OF, "--format", "markdown", str(path))
+    assert printed.stdout.startswith("# Clinical note: ")
+
+
+def test_assess_writes_a_clinician_pdf_with_the_note_first(tmp_path: Path) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    out = tmp_path / "note.pdf"
+    path = ROOT / "examples/imaging-ct-and-motion-films.yaml"
+    result = invoke(
+        "assess", *AS_OF, "--format", "pdf", "--for", "clinician", "--out", str(out), str(path)
+    )
+    assert result.exit_code == 0, result.output
+    reader = PdfReader(io.BytesIO(out.read_bytes()))
+    first = reader.pages[0].extract_text()
+    assert "Clinical note: imaging-ct-and-motion-films" in first
+    assert "Plan" in first
+    assert len(reader.pages) > 1  # the full assessment follows as an appendix
+
+
+def test_a_pdf_needs_an_output_file_and_one_case() -> None:
+    path = str(ROOT / "examples/routine-recovering-well.json")
+    result = invoke("assess", *AS_OF, "--format", "pdf", path)
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "--out" in result.output
+    result = invoke("assess", *AS_OF, "--format", "pdf", "--out", "x.pdf", path, path)
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "one case" in result.output
+    result = invoke("assess", *AS_OF, "--format", "docx", path)
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "terminal, markdown, pdf" in result.output
+
+
+def test_assess_stops_at_an_emergency_in_every_format(tmp_path: Path) -> None:
+    path = str(ROOT / "examples/emergency-saddle-numbness.json")
+    for audience in ("patient", "clinician"):
+        out = invoke("assess", *AS_OF, "--for", audience, "--format", "markdown", path).stdout
+        assert "Stopped at the emergency" in out or "The check stops here" in out
+        assert "Bone-stimulator" not in out
+        assert "Policy:" not in out
+        assert "## Full assessment" not in out
+        assert "## More detail" not in out
