@@ -288,7 +288,7 @@ def test_back_and_change_my_answers_keep_what_was_entered(mobile: Tab) -> None:
     expect(yes).to_be_checked()
     next_step(page, STEP_TITLES["health"])
     page.get_by_role("button", name="See my result").click()
-    expect(page.get_by_role("heading", name="Questions to ask your doctor")).to_be_visible()
+    expect(page.get_by_role("heading", name="Questions for my doctor")).to_be_visible()
 
     page.get_by_role("button", name="Change my answers").click()
     expect(heading(page)).to_have_text(STEP_TITLES["emergency"])

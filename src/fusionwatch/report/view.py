@@ -294,18 +294,23 @@ class _Builder:
         return Section("surgery", w.heading("surgery"), lead=("; ".join(parts),))
 
     def _findings(self) -> Section | None:
-        """The positive findings behind the triage, suspicion and imaging conclusions, once each."""
-        a = self.a
+        """What was reported (positive answers, pain scores) and the counts the rules used."""
+        a, w = self.a, self.w
+        reported = [
+            w.fact_line(fact, value)
+            for fact, value in self.known.items()
+            if fact.startswith(_REPORTED) and _positive_value(value)
+        ]
         fired = [*a.triage.reasons, *a.suspicion.reasons, *a.concordance]
         seen: dict[str, Finding] = {}
         for c in fired:
             for f in c.because:
                 if _positive(f) and f.fact not in seen and f.fact not in _NOT_FINDINGS:
                     seen[f.fact] = f
-        if not seen:
+        counted = [w.finding(f) for f in seen.values() if f.fact not in self.known]
+        if not reported and not counted:
             return None
-        text = "; ".join(self.w.finding(f) for f in seen.values())
-        return Section("findings", self.w.heading("findings"), lead=(text,))
+        return Section("findings", w.heading("findings"), lead=("; ".join(reported + counted),))
 
     def _imaging_table(self) -> Section | None:
         im = self.a.imaging
@@ -372,11 +377,19 @@ class _Builder:
 _NOT_FINDINGS = frozenset({"derived.months_since_surgery", "result.suspicion", "derived.phase"})
 
 
+# The answers a note names when they are positive: symptoms, emergencies, pain, imaging summary.
+_REPORTED = ("emergency.", "signs.", "pain.", "imaging.", "exam.")
+
+
 def _positive(f: Finding) -> bool:
     """A finding worth naming in a note: a yes, a number above zero, or a choice."""
-    if f.value is None or f.value is False:
+    return _positive_value(f.value)
+
+
+def _positive_value(value: Any) -> bool:
+    if value is None or value is False or isinstance(value, tuple | list):
         return False
-    return not (isinstance(f.value, int | float) and not isinstance(f.value, bool) and f.value == 0)
+    return not (isinstance(value, int | float) and not isinstance(value, bool) and value == 0)
 
 
 def _not_imaged(im: ImagingResult, w: Words) -> tuple[str, ...]:
