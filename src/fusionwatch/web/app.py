@@ -82,5 +82,4 @@ def _jinja() -> Environment:
     )
     env.globals["app_version"] = __version__
     env.globals.update(presentation.template_names())
-    env.tests["derived_fact"] = presentation.derived_fact
     return env

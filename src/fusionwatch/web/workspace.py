@@ -1,7 +1,6 @@
 """The clinician workspace: sign-in, patients, evaluations, explained assessments and reports."""
 
 import json
-from base64 import b64encode
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -298,11 +297,6 @@ def _chart(result: dict[str, Any]) -> bytes | None:
     """The stored result's score chart, drawn from the record (never recomputed)."""
     follow_up = from_data(result).follow_up
     return charts.render(follow_up, "svg") if follow_up and follow_up.trajectories else None
-
-
-def _data_uri(svg: bytes | None) -> str | None:
-    # Reports embed the chart, so the PDF renderer never fetches anything.
-    return None if svg is None else "data:image/svg+xml;base64," + b64encode(svg).decode()
 
 
 def _patient(db: Any, patient_id: int) -> Any:
