@@ -186,3 +186,13 @@ def test_the_answer_comes_first_with_a_time_frame_and_reasons() -> None:
     assert 1 <= len(report.answer.reasons) <= 3
     assert all(not r.title for r in report.answer.reasons)  # the person's words, no rule summary
     assert [s.key for s in report.summary] == ["suspicion", "my_answers", "ask_doctor"]
+
+
+@pytest.mark.parametrize("audience", ["patient", "clinician"])
+def test_unanswered_emergency_questions_are_asked_once_and_first(audience: str) -> None:
+    report = report_of(HERE / "examples/pending-emergency-unanswered.json", audience)
+    assert report.answer.level != "routine"
+    assert len(report.answer.unanswered) == 8
+    later = [i.text for s in (*report.summary, *report.detail) for i in (*s.items, *s.folded)]
+    for question in report.answer.unanswered:
+        assert not any(text.startswith(question) for text in later), question

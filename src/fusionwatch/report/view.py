@@ -258,7 +258,9 @@ class _Builder:
         """Open questions this reader can act on: for patients only their own, and never a
         follow-up to a question they answered 'no'."""
         cat = self.w.catalogue
-        kept = [m for m in items if cat.asked_when(m.fact, self.known)]
+        # The unanswered emergency questions are already in the answer box, first.
+        first = {m.fact for m in self.a.triage.unanswered_emergency}
+        kept = [m for m in items if m.fact not in first and cat.asked_when(m.fact, self.known)]
         if self.audience == "patient":
             kept = [m for m in kept if cat.patient_question(m.fact)]
         return kept
