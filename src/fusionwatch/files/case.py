@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,9 @@ def parse_json(text: str | bytes, as_of: dt.date) -> Case:
         raise CaseError([_problem(e) for e in err.errors(include_url=False)]) from err
 
 
+_NAMED = re.compile(r"^([a-z_]+(?:\.[a-z0-9_]+)+): (.+)$", re.DOTALL)
+
+
 def _iso(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
@@ -69,7 +73,12 @@ def _iso(value: Any) -> str:
 
 def _problem(error: Any) -> Problem:
     field = ".".join(str(part) for part in error["loc"]) or "(case)"
-    return Problem(field, plain_message(error))
+    message = plain_message(error)
+    named = _NAMED.match(message)
+    if field == "(case)" and named:
+        # A whole-case check names the field it is about as "path: message".
+        field, message = named.group(1), named.group(2)
+    return Problem(field, message)
 
 
 # The validation library's wording never reaches a person: each kind of error in plain words,

@@ -36,7 +36,7 @@ class Detail:
 
     def imaging_levels(self) -> Section | None:
         im, w = self.a.imaging, self.w
-        if im is None or not im.levels:
+        if im is None or not (im.levels or im.adjacent):
             return None
         items = []
         for lv in im.levels:
@@ -44,6 +44,13 @@ class Detail:
             reasons = "; ".join(r.text for r in lv.reasons)
             sources = w.sources(s for r in lv.reasons for s in r.sources)
             items.append(Item(f"{lv.level}: {status}", detail=reasons, sources=sources))
+        for adj in im.adjacent:
+            position = w.phrase(adj.position) if adj.position in ("above", "below") else ""
+            where = f"{adj.level} ({position})" if position else adj.level
+            reasons = "; ".join(r.text for r in adj.reasons)
+            sources = w.sources(s for r in adj.reasons for s in r.sources)
+            text = f"{w.phrase('adjacent')}, {where}: {adj.conclusion}"
+            items.append(Item(text, detail=reasons, sources=sources))
         lead = [im.cutoff_note] if self.audience == "clinician" else []
         conflicts = [f for f in im.summary if f.conflict]
         for f in conflicts:

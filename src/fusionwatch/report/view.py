@@ -204,6 +204,8 @@ class _Builder:
         lead = [explanation or s.explanation]
         if s.months_since_surgery is not None and self.audience == "patient":
             lead.append(self._timing(s))
+            if s.timed_from:
+                lead.append(s.timed_from)
         limits = tuple(w.item(c, prefix=f"{w.heading('limited_by')}: ") for c in s.limited_by)
         return Section(
             "suspicion",
@@ -291,6 +293,8 @@ class _Builder:
         s = self.a.suspicion
         if s.months_since_surgery is not None:
             parts.append(self._timing(s))
+        if s.timed_from:
+            parts.append(s.timed_from)
         if not parts:
             return None
         return Section("surgery", w.heading("surgery"), lead=("; ".join(parts),))
@@ -316,7 +320,7 @@ class _Builder:
 
     def _imaging_table(self) -> Section | None:
         im = self.a.imaging
-        if im is None or not im.levels:
+        if im is None or not (im.levels or im.adjacent):
             return None
         return Section(
             "imaging",

@@ -124,6 +124,11 @@ class Words:
             if lv.months_after_fusion is not None:
                 study += f", {lv.months_after_fusion:g} {self.phrase('months')}"
             rows.append((lv.level, cat.named("level_status", lv.status, who), study + _motion(lv)))
+        for adj in im.adjacent:
+            position = self.phrase(adj.position) if adj.position in ("above", "below") else ""
+            rows.append(
+                (f"{adj.level} {position}".strip(), self.phrase("adjacent"), adj.conclusion)
+            )
         return Grid(columns, tuple(rows))
 
 
