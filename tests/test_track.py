@@ -52,7 +52,7 @@ def test_csv_rows_become_visits() -> None:
         ("odi\n40\n", "header: needs a 'when' column"),
         ("when,oswestry\n3,40\n", "unknown column oswestry"),
         ("when,odi\n3,abc\n", "row 2, column odi: 'abc' is not a number"),
-        ("when,odi\n3,140\n", "row 2, column odi: Input should be less than or equal to 100"),
+        ("when,odi\n3,140\n", "row 2, column odi: must be 100 or less"),
         ("when,odi\nsoon,40\n", "row 2, column when: 'soon' is not 'baseline'"),
         ("when,odi\n,40\n", "row 2, column when: is empty"),
         ("when,odi,analgesics\n3,40,lots\n", "row 2, column analgesics: 'lots' is not one of"),

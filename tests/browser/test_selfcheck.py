@@ -66,6 +66,31 @@ def next_step(page: Page, title: str) -> None:
     expect(heading(page)).to_have_text(title)
 
 
+def assert_answer_on_the_first_screen(page: Page) -> None:
+    """What to do, by when, the top reasons and the PDF button, all before any scrolling."""
+    page.evaluate("window.scrollTo(0, 0)")
+    height = (page.viewport_size or {"height": 0})["height"]
+    answer_box = page.locator("section.answer")
+    parts = {
+        "disposition": answer_box.locator("h1"),
+        "time frame": answer_box.locator(".when"),
+        "first reason": answer_box.locator("ul.reasons li").first,
+        "PDF button": page.get_by_role("button", name="Download PDF for my appointment"),
+        "save button": page.get_by_role("button", name="Save my answers"),
+    }
+    expect(parts["time frame"]).to_contain_text("By when:")
+    for name, part in parts.items():
+        expect(part).to_be_visible()
+        box = part.bounding_box()
+        assert box is not None, name
+        assert box["y"] + box["height"] <= height, f"{name} is below the first screen: {box}"
+    reasons = answer_box.locator("ul.reasons li")
+    assert 1 <= reasons.count() <= 3
+    last = reasons.nth(reasons.count() - 1).bounding_box()
+    assert last is not None
+    assert last["y"] + last["height"] <= height, "the last top reason is below the first screen"
+
+
 def test_yes_to_an_urgent_question_stops_the_check_at_once(mobile: Tab) -> None:
     page = start(mobile)
     mobile.check("2-step-emergency")
@@ -121,8 +146,11 @@ def test_full_self_check_gives_a_result_and_a_pdf(mobile: Tab) -> None:
     expect(triage).to_be_visible()
     title = triage.inner_text().strip()
     assert title in TRIAGE_HEADINGS - {"Get emergency care now"}, title
-    expect(page.get_by_role("heading", name="Questions to ask your doctor")).to_be_visible()
-    expect(page.locator(".asks li").first).to_be_visible()
+    assert_answer_on_the_first_screen(page)
+    expect(page.get_by_role("heading", name="Questions for my doctor")).to_be_visible()
+    expect(page.locator(".ask_doctor li").first).to_be_visible()
+    # The detail is there, folded, after the summary.
+    expect(page.locator("details.detail")).not_to_have_attribute("open", "")
     notice = page.locator("p.notice")
     expect(notice).to_be_visible()
     expect(notice).to_contain_text(re.compile(r"\w{4,}"))
@@ -233,7 +261,7 @@ def test_the_self_check_works_without_javascript(no_script: Tab) -> None:
     page.get_by_role("button", name="See my result").click()
     title = page.locator("section.triage h1").inner_text().strip()
     assert title in TRIAGE_HEADINGS - {"Get emergency care now"}, title
-    expect(page.get_by_role("heading", name="Questions to ask your doctor")).to_be_visible()
+    expect(page.get_by_role("heading", name="Questions for my doctor")).to_be_visible()
     no_script.check("6-result-nojs")
     with page.expect_download() as info:
         page.get_by_role("button", name="Download PDF for my appointment").click()
@@ -260,7 +288,7 @@ def test_back_and_change_my_answers_keep_what_was_entered(mobile: Tab) -> None:
     expect(yes).to_be_checked()
     next_step(page, STEP_TITLES["health"])
     page.get_by_role("button", name="See my result").click()
-    expect(page.get_by_role("heading", name="Questions to ask your doctor")).to_be_visible()
+    expect(page.get_by_role("heading", name="Questions for my doctor")).to_be_visible()
 
     page.get_by_role("button", name="Change my answers").click()
     expect(heading(page)).to_have_text(STEP_TITLES["emergency"])

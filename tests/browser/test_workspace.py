@@ -1,10 +1,12 @@
 """The clinician workspace in a real browser: sign-in, a patient, an evaluation, the report."""
 
+import io
 import re
 from itertools import count
 
 import pytest
 from playwright.sync_api import Page, expect
+from pypdf import PdfReader
 
 from tests.browser.conftest import CLINICIAN, PASSWORD, Tab
 
@@ -70,9 +72,12 @@ def test_clinician_signs_in_evaluates_a_patient_and_gets_the_report(desktop: Tab
     assessment_id = evaluate(desktop)
 
     triage = page.locator("section.triage h2")
-    expect(triage).to_have_text(re.compile(r"^Triage: (Prompt referral|Routine|Emergency)$"))
+    expect(triage).to_have_text(re.compile(r"^(Prompt referral|Routine|Emergency|Urgent)$"))
     # Three core signs at nine months, emergencies ruled out: this must not be routine.
-    expect(triage).to_have_text("Triage: Prompt referral")
+    expect(triage).to_have_text("Prompt referral")
+    # The note comes first and names the patient; the full assessment waits in a fold.
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Clinical note: {name}")
+    expect(page.locator("details.detail")).not_to_have_attribute("open", "")
     expect(page.get_by_role("heading", name=re.compile("^Nonunion suspicion: "))).to_be_visible()
     expect(page.get_by_role("heading", name="Sources")).to_be_visible()
     sources = page.locator("ol.sources > li")
@@ -90,6 +95,9 @@ def test_clinician_signs_in_evaluates_a_patient_and_gets_the_report(desktop: Tab
     body = response.body()
     assert body.startswith(b"%PDF"), body[:20]
     assert len(body) > 5_000, len(body)
+    first_page = PdfReader(io.BytesIO(body)).pages[0].extract_text()
+    assert f"Clinical note: {name}" in first_page
+    assert "Plan" in first_page
     # Clicking the link downloads the same report.
     with page.expect_download() as info:
         report.click()

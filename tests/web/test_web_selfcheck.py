@@ -74,8 +74,8 @@ def test_no_to_every_emergency_question_moves_on_to_the_surgery(client: TestClie
 def test_the_whole_self_check_reaches_an_explained_result(client: TestClient) -> None:
     html = post(client, "health", {**NO_EMERGENCY, **SURGERY, **SYMPTOMS, **HEALTH})
     assert "See a spine specialist soon" in html
-    assert "Chance of a nonunion" in html
-    assert "Questions to ask your doctor" in html
+    assert "Chance that the fusion has not healed" in html
+    assert "Questions for my doctor" in html
     assert "Where this comes from" in html
     assert "does not take the place of advice" in html
     assert "Download PDF" in html
@@ -88,7 +88,7 @@ def test_unanswered_emergency_questions_never_give_a_reassuring_result(
     del answers["emergency.saddle_numbness"]
     html = post(client, "health", answers)
     assert "Keep your planned check-ups" not in html
-    assert "You left some urgent questions unanswered" in html
+    assert "Answer these urgent questions first" in html
     assert "numbness or pins and needles between your legs" in html
 
 

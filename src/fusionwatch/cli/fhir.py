@@ -127,8 +127,8 @@ def plandefinitions_file(output: Out = None) -> None:
     _write(plan_definitions(load()), output)
 
 
-def assess_fhir(source: Path, output: Path | None, day: dt.date, site: Site) -> Any:
-    """Assess a FHIR Bundle; the result Bundle goes to --out; returns the assessment."""
+def assess_fhir(source: Path, output: Path | None, day: dt.date, site: Site) -> tuple[Any, Any]:
+    """Assess a FHIR Bundle; the result Bundle goes to --out; returns the assessment and case."""
     try:
         imported = read_fhir(source, day)
         result = assess(imported.case, load(), day, site)
@@ -136,4 +136,4 @@ def assess_fhir(source: Path, output: Path | None, day: dt.date, site: Site) -> 
         raise _fail(str(source), error) from error
     if output is not None:
         _write(export_assessment(result, load(), imported.patient_id or "unknown"), output)
-    return result
+    return result, imported.case

@@ -14,6 +14,7 @@ from fusionwatch.core.derive.motion import Motion, measure, verdict
 from fusionwatch.core.errors import CaseError, Problem
 from fusionwatch.core.imaging import Landmarks
 from fusionwatch.core.spine import parse_level
+from fusionwatch.files.case import plain_message
 from fusionwatch.files.dicom import Spacing, read_spacing
 from fusionwatch.knowledge import load
 from fusionwatch.settings import Settings
@@ -108,7 +109,7 @@ def _landmarks(
         return Landmarks.model_validate_json(json.dumps(data))
     except ValidationError as error:
         problems = [
-            Problem(".".join(str(p) for p in e["loc"]), e["msg"])
+            Problem(".".join(str(p) for p in e["loc"]), plain_message(e))
             for e in error.errors(include_url=False)
         ]
         raise CaseError(problems) from error

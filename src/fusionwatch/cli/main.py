@@ -6,7 +6,7 @@ import sys
 import unicodedata
 from enum import IntEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 import yaml
@@ -26,9 +26,10 @@ from fusionwatch.core.serialize import to_data
 from fusionwatch.core.site import Site
 from fusionwatch.files.case import parse_data, read_case
 from fusionwatch.intake import questionnaire as qn
-from fusionwatch.knowledge import load
+from fusionwatch.knowledge import load, load_labels
 from fusionwatch.report import rulebook
 from fusionwatch.report import terminal as view
+from fusionwatch.report.view import Report, for_case
 from fusionwatch.settings import Settings, site_rows
 
 
@@ -62,13 +63,14 @@ AsOf = Annotated[
 Audience = Annotated[
     str, typer.Option("--for", help="Write the report for a 'patient' or a 'clinician'.")
 ]
+FORMATS = ("terminal", "markdown", "pdf")
 
 
 def _as_of(value: dt.datetime | None) -> dt.date:
     return value.date() if value is not None else dt.date.today()
 
 
-def _audience(value: str) -> view.Audience:
+def _audience(value: str) -> Literal["patient", "clinician"]:
     if value not in ("patient", "clinician"):
         raise typer.BadParameter("must be 'patient' or 'clinician'", param_hint="--for")
     return "patient" if value == "patient" else "clinician"
@@ -79,7 +81,17 @@ def assess_files(
     files: Annotated[list[Path] | None, typer.Argument(help="Case files (.json, .yaml).")] = None,
     *,
     fhir: Annotated[Path | None, typer.Option("--fhir", help="A FHIR Bundle instead.")] = None,
-    output: Annotated[Path | None, typer.Option("--out", help="FHIR result Bundle.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write the report here (--format markdown or pdf); with --fhir and the "
+            "terminal format, the FHIR result Bundle.",
+        ),
+    ] = None,
+    report_format: Annotated[
+        str, typer.Option("--format", help="terminal (default), markdown or pdf.")
+    ] = "terminal",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
     as_of: AsOf = None,
     audience: Audience = "clinician",
@@ -108,27 +120,29 @@ def assess_files(
         raise typer.BadParameter(f"must be one of {known}", param_hint="--stimulator-policy")
     results: list[dict[str, Any]] = []
     failed = False
-    files = files or []
-    if fhir is not None:
-        files = [fhir]
-    if not files:
-        raise typer.BadParameter("give case files, or --fhir BUNDLE.json", param_hint="FILES")
+    files = [fhir] if fhir is not None else (files or [])
+    _check_output(files, report_format, output)
+    bundle_out = output if report_format == "terminal" else None
     for path in files:
         try:
-            result = (
-                fhir_cli.assess_fhir(path, output, day, site)
-                if fhir is not None
-                else assess(read_case(path, day), kb, day, site)
-            )
+            if fhir is not None:
+                result, case = fhir_cli.assess_fhir(path, bundle_out, day, site)
+            else:
+                case = read_case(path, day)
+                result = assess(case, kb, day, site)
         except CaseError as error:
             failed = True
             _report_problems(str(path), error)
             continue
         if as_json:
             results.append({"file": str(path), **to_data(result)})
-        else:
+            continue
+        report = for_case(result, case, load_labels(), reader)
+        if report_format == "terminal":
             out.rule(f"[bold]{path}")
-            view.render(out, result, reader)
+            view.render(out, report)
+        else:
+            _write_report(report, report_format, output)
     if as_json:
         payload = results[0] if len(results) == 1 and len(files) == 1 else results
         sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
@@ -154,6 +168,34 @@ def show_settings() -> None:
     for row in site_rows(Settings(), policies, kb.thresholds["motion.angular"]):
         table.add_row(row["variable"], row["value"], row["shown"], row["source"], row["choices"])
     out.print(table)
+
+
+def _check_output(files: list[Path], report_format: str, output: Path | None) -> None:
+    if not files:
+        raise typer.BadParameter("give case files, or --fhir BUNDLE.json", param_hint="FILES")
+    if report_format not in FORMATS:
+        raise typer.BadParameter(f"must be one of: {', '.join(FORMATS)}", param_hint="--format")
+    if report_format == "pdf" and output is None:
+        raise typer.BadParameter("a PDF needs --out FILE.pdf", param_hint="--out")
+    if report_format != "terminal" and output is not None and len(files) > 1:
+        raise typer.BadParameter("--out takes the report of one case", param_hint="--out")
+
+
+def _write_report(report: Report, report_format: str, output: Path | None) -> None:
+    if report_format == "markdown":
+        from fusionwatch.report import markdown  # noqa: PLC0415 - loaded only when asked for
+
+        text = markdown.render(report)
+        if output is None:
+            sys.stdout.write(text)
+            return
+        output.write_text(text, encoding="utf-8")
+    else:
+        from fusionwatch.report.pdf import report_pdf  # noqa: PLC0415 - WeasyPrint is slow to load
+
+        assert output is not None  # checked by _check_output
+        output.write_bytes(report_pdf(report))
+    err.print(f"Wrote {output}.")
 
 
 @app.command()
@@ -200,9 +242,10 @@ def _ask(question: qn.Question) -> Any:
 
 
 def _show_triage(kb: Any, answers: dict[str, Any], day: dt.date, who: Any) -> None:
-    result = assess(parse_data(qn.to_case_data(answers), day), kb, day, _site())
+    case = parse_data(qn.to_case_data(answers), day)
+    result = assess(case, kb, day, _site())
     out.print()
-    view.render_triage(out, result, who)
+    view.render(out, for_case(result, case, load_labels(), who))
 
 
 def _finish(kb: Any, answers: dict[str, Any], day: dt.date, who: Any, save: Path | None) -> None:
@@ -216,7 +259,7 @@ def _finish(kb: Any, answers: dict[str, Any], day: dt.date, who: Any, save: Path
         save.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         out.print(f"[dim]Saved your answers to {save}.[/dim]")
     out.print()
-    view.render(out, assess(case, kb, day, _site()), who)
+    view.render(out, for_case(assess(case, kb, day, _site()), case, load_labels(), who))
 
 
 @app.command()

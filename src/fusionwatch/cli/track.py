@@ -15,9 +15,10 @@ from fusionwatch.core.errors import CaseError
 from fusionwatch.core.results import Assessment
 from fusionwatch.files import scores as scorefile
 from fusionwatch.files.case import parse_data, read_case, read_data
-from fusionwatch.knowledge import load
+from fusionwatch.knowledge import load, load_labels
 from fusionwatch.report import terminal as view
 from fusionwatch.settings import Settings
+from fusionwatch.report.view import for_case
 
 # The same numbers as fusionwatch.cli.main.ExitCode (a test keeps them equal).
 INVALID_INPUT = 2
@@ -63,7 +64,7 @@ def import_scores(  # noqa: PLR0917  (Typer reads each option from a parameter)
         _report(str(scores), error)
         raise typer.Exit(INVALID_INPUT) from error
     result = assess(case, load(), day, Settings().site())
-    view.render_follow_up(out, result, "clinician")
+    view.render_section(out, for_case(result, case, load_labels(), "clinician"), "follow_up")
     out.print(f"{added} visits read from {scores}; {replaced} replaced at the same time point.")
     if output is not None:
         _write(output, data)

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fusionwatch.cdshooks.service import CdsHooksError
 from fusionwatch.core.errors import CaseError
+from fusionwatch.files.case import plain_message
 from fusionwatch.web.pages import page
 from fusionwatch.web.security import ForbiddenError, NotSignedInError, optional_user
 
@@ -51,7 +52,7 @@ async def _validation_error(request: Request, exc: Any) -> Response:
     problems = [
         {
             "field": ".".join(str(part) for part in e["loc"] if part != "body") or "(body)",
-            "message": str(e["msg"]),
+            "message": plain_message(e),
         }
         for e in exc.errors()
     ]

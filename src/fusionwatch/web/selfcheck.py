@@ -15,7 +15,9 @@ from fusionwatch.core.errors import CaseError
 from fusionwatch.core.serialize import to_data
 from fusionwatch.core.vocab import Triage
 from fusionwatch.files.case import parse_data
-from fusionwatch.report.pdf import render_pdf
+from fusionwatch.knowledge import load_labels
+from fusionwatch.report.pdf import report_pdf
+from fusionwatch.report.view import for_case
 from fusionwatch.web import forms
 from fusionwatch.web.context import AppContext, context
 from fusionwatch.web.forms import PATIENT_STEPS, Step
@@ -73,8 +75,7 @@ async def submit(request: Request, ctx: Ctx, step_id: str) -> HTMLResponse:
 async def summary_pdf(request: Request, ctx: Ctx) -> Response:
     raw = forms.raw_answers(ctx.kb, await request.form())
     data = _summary_data(ctx, raw)
-    html = ctx.templates.get_template("pdf_patient.html").render(data)
-    pdf = render_pdf(html, STATIC_ROOT)
+    pdf = report_pdf(data["report"], appendix=True)
     return Response(
         pdf,
         media_type="application/pdf",
@@ -133,9 +134,10 @@ def _case_problems(ctx: AppContext, values: dict[str, Any]) -> dict[str, str]:
 def _summary_data(ctx: AppContext, raw: dict[str, str]) -> dict[str, Any]:
     values, _ = forms.parse_answers(ctx.kb, raw)
     case = parse_data(forms.case_data(values), ctx.today)
-    result = to_data(assess(case, ctx.kb, ctx.today, ctx.site))
+    assessment = assess(case, ctx.kb, ctx.today, ctx.site)
     return {
-        "result": result,
+        "result": to_data(assessment),
+        "report": for_case(assessment, case, load_labels(), "patient"),
         "answers": _answer_list(ctx, raw),
         "static_root": STATIC_ROOT,
     }

@@ -1,7 +1,6 @@
 """The clinician workspace: sign-in, patients, evaluations, explained assessments and reports."""
 
 import json
-from base64 import b64encode
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -12,12 +11,14 @@ from fusionwatch.core.errors import CaseError
 from fusionwatch.core.serialize import from_data
 from fusionwatch.files.case import read_mapping
 from fusionwatch.report import chart as charts
-from fusionwatch.report.pdf import render_pdf
+from fusionwatch.report.pdf import report_pdf
+from fusionwatch.report.view import Report
 from fusionwatch.store import accounts, records
 from fusionwatch.store.accounts import LoginOutcome, Principal
 from fusionwatch.web import evaluations, forms
 from fusionwatch.web.context import AppContext, context
-from fusionwatch.web.pages import STATIC_ROOT, page
+from fusionwatch.web.pages import page
+from fusionwatch.web.presentation import report_of
 from fusionwatch.web.security import (
     SESSION_COOKIE,
     check_csrf,
@@ -197,9 +198,15 @@ def assessment_page(request: Request, ctx: Ctx, user: User, assessment_id: int) 
             "record": record,
             "patient": patient,
             "result": record.result,
+            "report": _report(record, patient),
             "chart_src": chart,
         },
     )
+
+
+def _report(record: Any, patient: Any) -> Report:
+    who = patient.display_name + (f" ({patient.reference})" if patient.reference else "")
+    return report_of(record.result, record.case_data, record.as_of, "clinician", who)
 
 
 @router.get("/assessments/{assessment_id}/chart.svg")
@@ -218,18 +225,9 @@ def assessment_pdf(request: Request, ctx: Ctx, user: User, assessment_id: int) -
         record = _assessment(db, assessment_id)
         patient = _patient(db, record.patient_id)
         ctx.audit(db, user.actor, "print", ("assessment", assessment_id))
-    html = ctx.templates.get_template("pdf_clinician.html").render(
-        {
-            "record": record,
-            "patient": patient,
-            "result": record.result,
-            "user": user,
-            "knowledge_version": record.knowledge_version,
-            "chart_src": _data_uri(_chart(record.result)),
-        }
-    )
+    subtitle = f"assessment {record.id} · printed by {user.username}"
     return Response(
-        render_pdf(html, STATIC_ROOT),
+        report_pdf(_report(record, patient), subtitle=subtitle),
         media_type="application/pdf",
         headers={
             "content-disposition": f'attachment; filename="fusionwatch-assessment-{record.id}.pdf"'
@@ -299,11 +297,6 @@ def _chart(result: dict[str, Any]) -> bytes | None:
     """The stored result's score chart, drawn from the record (never recomputed)."""
     follow_up = from_data(result).follow_up
     return charts.render(follow_up, "svg") if follow_up and follow_up.trajectories else None
-
-
-def _data_uri(svg: bytes | None) -> str | None:
-    # Reports embed the chart, so the PDF renderer never fetches anything.
-    return None if svg is None else "data:image/svg+xml;base64," + b64encode(svg).decode()
 
 
 def _patient(db: Any, patient_id: int) -> Any:
