@@ -90,20 +90,21 @@ def test_check_gives_same_day_advice_at_once_when_not_sure(tmp_path: Path) -> No
     result = invoke("check", *AS_OF, "--save", str(saved), stdin="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    advice = out.index("URGENT - contact your surgical team today")
+    advice = out.index("CONTACT YOUR SURGICAL TEAM TODAY")
     second = out.index("Have you lost control of your bladder")
     assert advice < second  # shown before anything else is asked
-    assert "Answered 'not sure'" in out
+    assert "You were not sure about" in out
     assert "Continue with the other questions?" in out
     assert "new_weakness: not_sure" in saved.read_text()
-    assert out.rstrip().count("URGENT - contact") == 2  # the advice, then the final result
+    assert out.count("CONTACT YOUR SURGICAL TEAM TODAY") == 2  # the advice, then the final result
 
 
 def test_check_can_stop_after_the_same_day_advice() -> None:
     answers = ["?"] + ["n"] * 7 + ["n"]  # not sure, rest no, do not continue
     result = invoke("check", *AS_OF, stdin="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
-    assert "URGENT" in result.stdout
+    assert "CONTACT YOUR SURGICAL TEAM TODAY" in result.stdout
+    assert "You were not sure about" in result.stdout
     assert "Now some questions" not in result.stdout
 
 

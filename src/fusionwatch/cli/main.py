@@ -244,8 +244,14 @@ def _ask(question: qn.Question) -> Any:
 def _show_triage(kb: Any, answers: dict[str, Any], day: dt.date, who: Any) -> None:
     case = parse_data(qn.to_case_data(answers), day)
     result = assess(case, kb, day, _site())
+    report = for_case(result, case, load_labels(), who)
     out.print()
-    view.render(out, for_case(result, case, load_labels(), who))
+    if report.stopped_at_emergency:
+        view.render(out, report)
+        return
+    # Same-day advice in the middle of the check: only the answer (what, by when, why).
+    out.print(view.answer(report))
+    out.print(Panel(report.disclaimer, border_style="dim"))
 
 
 def _finish(kb: Any, answers: dict[str, Any], day: dt.date, who: Any, save: Path | None) -> None:

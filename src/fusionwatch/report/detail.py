@@ -1,6 +1,7 @@
 """The detail sections of a report view: what a reader unfolds on screen or reads in an appendix."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from fusionwatch.core.derive.trajectory import PATTERN_TEXT, Pattern
 from fusionwatch.core.followup import SignCheck
@@ -68,11 +69,7 @@ class Detail:
         if st is None:
             return None
         settings = self.a.provenance.settings
-        used = (
-            (f"{w.phrase('settings_used')} " + ", ".join(f"{k} {v}" for k, v in settings.items()),)
-            if settings
-            else ()
-        )
+        used = (f"{w.phrase('settings_used')} {self._settings(settings)}",) if settings else ()
         if not st.in_question:
             # Candidacy is not in question (no warning sign, no risk factor): say why, once.
             lead = (f"{w.phrase('policy')} {st.title}", st.note) if st.note else ()
@@ -90,6 +87,18 @@ class Detail:
             items=tuple(w.item(c) for c in st.pathways),
             grid=grid,
         )
+
+    def _settings(self, settings: Mapping[str, Any]) -> str:
+        """The site settings the result used, named in words (never the raw ids)."""
+        w, policies = self.w, self.w.catalogue.kb.policies
+        parts = []
+        if "stimulator_policy" in settings:
+            pid = str(settings["stimulator_policy"])
+            title = policies[pid].policy.title if pid in policies else pid
+            parts.append(f"{w.phrase('setting_policy')} {title}")
+        if settings.get("motion_cutoff_deg") is not None:
+            parts.append(f"{w.phrase('setting_motion_cutoff')} {settings['motion_cutoff_deg']:g}°")
+        return "; ".join(parts)
 
     def follow_up(self) -> Section | None:
         f, w = self.a.follow_up, self.w
