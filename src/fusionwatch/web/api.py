@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fusionwatch.core.case import Case
 from fusionwatch.core.engine import assess
+from fusionwatch.core.errors import NotFoundError
 from fusionwatch.core.serialize import dump_json
 from fusionwatch.files.case import parse_json
 from fusionwatch.store import records
@@ -143,5 +144,5 @@ def _patient(p: Any) -> dict[str, Any]:
 
 def _found(value: T | None, kind: str) -> T:
     if value is None:
-        raise LookupError(kind)
+        raise NotFoundError(kind)
     return value

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from fusionwatch.core.engine import assess
-from fusionwatch.core.errors import CaseError
+from fusionwatch.core.errors import CaseError, NotFoundError
 from fusionwatch.core.serialize import to_data
 from fusionwatch.core.vocab import Triage
 from fusionwatch.files.case import parse_data
@@ -40,7 +40,7 @@ def start(request: Request, ctx: Ctx) -> HTMLResponse:
 @router.post("/check/{step_id}", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
 async def submit(request: Request, ctx: Ctx, step_id: str) -> HTMLResponse:
     if step_id not in STEP_IDS:
-        raise LookupError("page")
+        raise NotFoundError("page")
     index = STEP_IDS.index(step_id)
     step = PATIENT_STEPS[index]
     form = await request.form()

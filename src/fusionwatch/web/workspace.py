@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from fusionwatch.core.errors import CaseError
+from fusionwatch.core.errors import CaseError, NotFoundError
 from fusionwatch.core.serialize import from_data
 from fusionwatch.files.case import read_mapping
 from fusionwatch.report import chart as charts
@@ -208,7 +208,7 @@ def assessment_chart(ctx: Ctx, user: User, assessment_id: int) -> Response:
         record = _assessment(db, assessment_id)
     svg = _chart(record.result)
     if svg is None:
-        raise LookupError("chart")
+        raise NotFoundError("chart")
     return Response(svg, media_type="image/svg+xml")
 
 
@@ -309,14 +309,14 @@ def _data_uri(svg: bytes | None) -> str | None:
 def _patient(db: Any, patient_id: int) -> Any:
     patient = records.patient(db, patient_id)
     if patient is None:
-        raise LookupError("patient")
+        raise NotFoundError("patient")
     return patient
 
 
 def _assessment(db: Any, assessment_id: int) -> Any:
     record = records.assessment(db, assessment_id)
     if record is None:
-        raise LookupError("assessment")
+        raise NotFoundError("assessment")
     return record
 
 
