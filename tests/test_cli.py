@@ -144,3 +144,19 @@ def test_python_dash_m_runs_the_same_cli() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "Pseudarthrosis" in done.stdout
+
+
+def test_exit_codes_are_defined_once() -> None:
+    """Every command uses the one enum in cli/exits.py; no module keeps its own numbers."""
+    import re
+    from pathlib import Path
+
+    import fusionwatch
+
+    root = Path(fusionwatch.__file__).parent
+    own = re.compile(r"^\s*(INVALID_INPUT|STALE|NOT_FOUND|KNOWLEDGE)\s*=", re.MULTILINE)
+    defining = sorted(
+        str(p.relative_to(root)) for p in root.rglob("*.py") if own.search(p.read_text())
+    )
+    assert defining == ["cli/exits.py"]
+    assert len(set(ExitCode)) == len(ExitCode.__members__)

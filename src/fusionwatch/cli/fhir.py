@@ -10,6 +10,7 @@ import typer
 import yaml
 from rich.console import Console
 
+from fusionwatch.cli.exits import ExitCode
 from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError, Problem
 from fusionwatch.core.site import Site
@@ -20,9 +21,6 @@ from fusionwatch.fhir.plandefinition import plan_definitions
 from fusionwatch.fhir.questionnaire import Audience, import_response, questionnaire
 from fusionwatch.files.case import read_case
 from fusionwatch.knowledge import load
-
-# The same number as fusionwatch.cli.main.ExitCode.INVALID_INPUT (a test keeps them equal).
-INVALID_INPUT = 2
 
 app = typer.Typer(
     help="FHIR R4: import Bundles and QuestionnaireResponses, export Questionnaires and rules.",
@@ -76,7 +74,7 @@ def _fail(where: str, error: CaseError) -> typer.Exit:
     err.print(f"[bold red]{where}: the case was not accepted[/bold red]")
     for problem in error.problems:
         err.print(f"  - {problem.field}: {problem.message}")
-    return typer.Exit(INVALID_INPUT)
+    return typer.Exit(ExitCode.INVALID_INPUT)
 
 
 @app.command("import")

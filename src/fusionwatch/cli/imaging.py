@@ -10,15 +10,13 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from fusionwatch.cli.exits import ExitCode
 from fusionwatch.core.derive.motion import Motion, measure, verdict
 from fusionwatch.core.errors import CaseError, Problem
 from fusionwatch.core.imaging import Landmarks
 from fusionwatch.core.spine import parse_level
 from fusionwatch.files.dicom import Spacing, read_spacing
 from fusionwatch.knowledge import load
-
-# Same value as fusionwatch.cli.main.ExitCode.INVALID_INPUT (this module sits below the CLI).
-INVALID_INPUT = 2
 
 app = typer.Typer(help="Imaging tools: motion on flexion-extension films.", no_args_is_help=True)
 out = Console()
@@ -55,7 +53,7 @@ def measure_command(
     except CaseError as error:
         for problem in error.problems:
             err.print(f"[bold red]{problem.field}[/bold red]: {problem.message}")
-        raise typer.Exit(INVALID_INPUT) from error
+        raise typer.Exit(ExitCode.INVALID_INPUT) from error
     thresholds = load().thresholds
     cutoff = thresholds["motion.angular"] if motion_cutoff is None else motion_cutoff
     lines = verdict(motion, cutoff, thresholds["motion.translation"])

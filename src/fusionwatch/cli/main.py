@@ -3,7 +3,6 @@
 import datetime as dt
 import json
 import sys
-from enum import IntEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +16,7 @@ from fusionwatch.cli import fhir as fhir_cli
 from fusionwatch.cli import imaging as imaging_cli
 from fusionwatch.cli import server as server_cli
 from fusionwatch.cli import track as track_cli
+from fusionwatch.cli.exits import ExitCode
 from fusionwatch.core.case import Case
 from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError, KnowledgeError
@@ -27,15 +27,6 @@ from fusionwatch.intake import questionnaire as qn
 from fusionwatch.knowledge import load
 from fusionwatch.report import rulebook
 from fusionwatch.report import terminal as view
-
-
-class ExitCode(IntEnum):
-    OK = 0
-    INVALID_INPUT = 2
-    STALE = 3
-    NOT_FOUND = 4
-    KNOWLEDGE = 5
-
 
 app = typer.Typer(
     help="Explained triage and care pathway for suspected nonunion after spinal fusion.",

@@ -9,6 +9,7 @@ import typer
 import yaml
 from rich.console import Console
 
+from fusionwatch.cli.exits import ExitCode
 from fusionwatch.core.case import Case
 from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError
@@ -17,9 +18,6 @@ from fusionwatch.files import scores as scorefile
 from fusionwatch.files.case import parse_data, read_case, read_data
 from fusionwatch.knowledge import load
 from fusionwatch.report import terminal as view
-
-# The same numbers as fusionwatch.cli.main.ExitCode (a test keeps them equal).
-INVALID_INPUT = 2
 
 app = typer.Typer(
     help="Follow-up over time: import outcome scores (CSV) and chart them.",
@@ -60,7 +58,7 @@ def import_scores(  # noqa: PLR0917  (Typer reads each option from a parameter)
         case = parse_data(data, day)
     except CaseError as error:
         _report(str(scores), error)
-        raise typer.Exit(INVALID_INPUT) from error
+        raise typer.Exit(ExitCode.INVALID_INPUT) from error
     result = assess(case, load(), day)
     view.render_follow_up(out, result, "clinician")
     out.print(f"{added} visits read from {scores}; {replaced} replaced at the same time point.")
@@ -85,10 +83,10 @@ def plot(
         result = _assessed(read_case(case_file, day), day)
     except CaseError as error:
         _report(str(case_file), error)
-        raise typer.Exit(INVALID_INPUT) from error
+        raise typer.Exit(ExitCode.INVALID_INPUT) from error
     if result.follow_up is None or not result.follow_up.trajectories:
         err.print(f"{case_file} has no follow_up scores to chart.")
-        raise typer.Exit(INVALID_INPUT)
+        raise typer.Exit(ExitCode.INVALID_INPUT)
     charts.write(result.follow_up, output, title=result.label)
     out.print(f"Wrote {output}.")
 
