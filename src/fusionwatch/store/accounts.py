@@ -15,8 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from fusionwatch.store.access import MIN_PASSWORD as MIN_PASSWORD
-from fusionwatch.store.access import Scope as Scope
+from fusionwatch.store.access import MIN_PASSWORD, Scope
 from fusionwatch.store.tables import ApiToken, LoginSession, User
 
 HASHER = PasswordHasher()

@@ -12,7 +12,8 @@ from fusionwatch.core.errors import NotFoundError
 from fusionwatch.core.serialize import dump_json
 from fusionwatch.files.case import parse_json
 from fusionwatch.store import records
-from fusionwatch.store.accounts import Principal, Scope
+from fusionwatch.store.access import Scope
+from fusionwatch.store.accounts import Principal
 from fusionwatch.web import evaluations
 from fusionwatch.web.context import AppContext, context
 from fusionwatch.web.security import needs
