@@ -109,8 +109,12 @@ def step_facts(kb: Knowledge, step: Step) -> list[Fact]:
     ]
 
 
+# Score series and imaging studies are lists of rows: they have their own form (web/series.py).
+ROW_GROUPS = frozenset({"series", "file_only"})
+
+
 def clinician_facts(kb: Knowledge) -> list[Fact]:
-    return [f for f in kb.data.facts if not f.derived]
+    return [f for f in kb.data.facts if not f.derived and not ROW_GROUPS & set(f.groups)]
 
 
 def build_fields(
