@@ -89,6 +89,8 @@ def test_studies_and_scores_typed_into_the_form_survive_a_new_evaluation_unchang
     fields = press(client, path, fields, "study")
     fields = press(client, path, fields, "visit")
     fields = press(client, path, fields, "visit")
+    added = ("imaging.studies.0.levels.1.level", "imaging.studies.1.modality", "follow_up.2.odi")
+    assert set(added) <= set(fields), "each button adds its row, even to empty rows"
     fields.update(
         {
             "imaging.studies.0.modality": "ct",

@@ -156,8 +156,9 @@ _STUDY = re.compile(r"^imaging\.studies\.(\d{1,3})\.(?:levels\.(\d{1,3})\.)?(\w+
 _VISIT = re.compile(r"^follow_up\.(\d{1,3})\.(\w+)$")
 
 
-def from_form(form: Mapping[str, Any]) -> Rows:
-    """The submitted rows in order, empty rows dropped (so indices match the case's paths)."""
+def from_form(form: Mapping[str, Any], *, keep_empty: bool = False) -> Rows:
+    """The submitted rows in order; empty rows dropped (so indices match the case's paths)
+    unless ``keep_empty`` (the form shown again after "add another")."""
     studies: dict[int, tuple[Raw, dict[int, Raw]]] = {}
     visits: dict[int, Raw] = {}
     for name, value in form.items():
@@ -176,10 +177,10 @@ def from_form(form: Mapping[str, Any]) -> Rows:
     rows = Rows()
     for i in sorted(studies):
         study, levels = studies[i]
-        kept = [levels[j] for j in sorted(levels) if _filled(levels[j])]
-        if _filled(study) or kept:
+        kept = [levels[j] for j in sorted(levels) if keep_empty or _filled(levels[j])]
+        if keep_empty or _filled(study) or kept:
             rows.studies.append((study, kept))
-    rows.visits = [visits[i] for i in sorted(visits) if _filled(visits[i])]
+    rows.visits = [visits[i] for i in sorted(visits) if keep_empty or _filled(visits[i])]
     return rows
 
 

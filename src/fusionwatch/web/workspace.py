@@ -165,10 +165,9 @@ async def evaluation_submit(
     request: Request, ctx: Ctx, user: FormUser, patient_id: int
 ) -> Response:
     form = await request.form()
-    draft = Draft(
-        forms.raw_answers(ctx.kb, form), series.from_form(form), str(form.get(EXTRA_FIELD, ""))
-    )
     action = str(form.get(series.ADD, ""))
+    rows = series.from_form(form, keep_empty=bool(action))
+    draft = Draft(forms.raw_answers(ctx.kb, form), rows, str(form.get(EXTRA_FIELD, "")))
     if action:
         # "Add another study/level/visit": the same form again with one more empty row.
         series.with_extra_row(draft.rows, action)
