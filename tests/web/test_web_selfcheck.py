@@ -292,3 +292,10 @@ def test_a_file_that_is_not_saved_answers_is_refused_in_plain_words(
     assert response.status_code == 422
     assert "The saved answers could not be loaded" in response.text
     assert message in response.text
+
+
+def test_one_yes_reaches_the_emergency_page_even_with_other_urgent_questions_blank(
+    client: TestClient,
+) -> None:
+    html = post(client, "emergency", {"emergency.saddle_numbness": "yes"})
+    assert "Get emergency care now" in html

@@ -71,9 +71,16 @@ async def submit(request: Request, ctx: Ctx, step_id: str) -> Response:
     errors = _step_problems(ctx, step, raw)
     if errors:
         return _step_page(request, ctx, step, raw, errors, status=422)
-    if step.id == STEP_IDS[0] and not _emergency(ctx, raw):
-        return _redirect(STEP_IDS[1], raw)
-    if step.id == STEP_IDS[0] or index == len(STEP_IDS) - 1:
+    if step.id == STEP_IDS[0]:
+        # One yes is enough: the emergency page comes at once, whatever is still blank.
+        if _emergency(ctx, raw):
+            return _redirect(RESULT, raw)
+        # A blank urgent question never moves on silently; "not sure" is an answer.
+        own = sorted(f.id for f in forms.step_facts(ctx.kb, step))
+        blank = {f: NOT_ANSWERED for f in own if f not in raw}
+        if blank:
+            return _step_page(request, ctx, step, raw, blank, status=422)
+    if index == len(STEP_IDS) - 1:
         return _redirect(RESULT, raw)
     return _redirect(STEP_IDS[index + 1], raw)
 
@@ -165,16 +172,12 @@ def _redirect(target: str, raw: dict[str, str]) -> RedirectResponse:
 
 
 def _step_problems(ctx: AppContext, step: Step, raw: dict[str, str]) -> dict[str, str]:
-    """This step's problems: unreadable text, impossible values, unanswered urgent questions."""
+    """This step's problems: unreadable text and impossible values."""
     values, errors = forms.parse_answers(ctx.kb, raw)
     if not errors:
         errors = _case_problems(ctx, values)
     own = {f.id for f in forms.step_facts(ctx.kb, step)}
-    found = {k: v for k, v in errors.items() if k in own}
-    if step.id == STEP_IDS[0]:
-        # A blank urgent question never moves on silently; "not sure" is an answer.
-        found.update({f: NOT_ANSWERED for f in sorted(own) if f not in raw and f not in found})
-    return found
+    return {k: v for k, v in errors.items() if k in own}
 
 
 def _emergency(ctx: AppContext, raw: dict[str, str]) -> bool:
@@ -186,7 +189,6 @@ def _emergency(ctx: AppContext, raw: dict[str, str]) -> bool:
 def _result(request: Request, ctx: AppContext, raw: dict[str, str]) -> HTMLResponse:
     for step in PATIENT_STEPS:
         errors = _step_problems(ctx, step, raw)
-        errors = {k: v for k, v in errors.items() if v != NOT_ANSWERED}
         if errors:
             return _step_page(request, ctx, step, raw, errors, status=422)
     data = _summary_data(ctx, raw)
