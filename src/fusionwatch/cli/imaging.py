@@ -1,22 +1,22 @@
 """The `fusionwatch imaging` commands: measure segmental motion from two films and landmarks."""
 
+from __future__ import annotations
+
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
 
 from fusionwatch.cli.exits import ExitCode
-from fusionwatch.core.derive.motion import Motion, measure, verdict
 from fusionwatch.core.errors import CaseError, Problem
-from fusionwatch.core.imaging import Landmarks
-from fusionwatch.core.spine import parse_level
-from fusionwatch.files.dicom import Spacing, read_spacing
-from fusionwatch.knowledge import load
+
+if TYPE_CHECKING:
+    from fusionwatch.core.derive.motion import Motion
+    from fusionwatch.core.imaging import Landmarks
+    from fusionwatch.files.dicom import Spacing
 
 app = typer.Typer(help="Imaging tools: motion on flexion-extension films.", no_args_is_help=True)
 out = Console()
@@ -45,6 +45,9 @@ def measure_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
     """Angle and translation between two vertebrae from flexion and extension films."""
+    from fusionwatch.core.derive.motion import measure, verdict
+    from fusionwatch.knowledge import load
+
     try:
         upper, lower = _vertebrae(level)
         spacing = {"flexion": _spacing(flexion), "extension": _spacing(extension)}
@@ -66,6 +69,8 @@ def measure_command(
 
 
 def _vertebrae(level: str) -> tuple[str, str]:
+    from fusionwatch.core.spine import parse_level
+
     try:
         segments = parse_level(level)
     except ValueError as problem:
@@ -77,6 +82,8 @@ def _vertebrae(level: str) -> tuple[str, str]:
 
 
 def _spacing(path: Path | None) -> Spacing | None:
+    from fusionwatch.files.dicom import read_spacing  # pydicom loads only for DICOM files
+
     return None if path is None else read_spacing(path)
 
 
@@ -99,6 +106,10 @@ def _landmarks(
     }
     if calibration is not None:
         data["mm_per_pixel"] = [calibration, calibration]
+    from pydantic import ValidationError
+
+    from fusionwatch.core.imaging import Landmarks
+
     try:
         return Landmarks.model_validate_json(json.dumps(data))
     except ValidationError as error:
@@ -157,6 +168,8 @@ def _show(
     lines: tuple[str, ...],
     spacing: dict[str, Spacing | None],
 ) -> None:
+    from rich.table import Table
+
     table = Table(title=f"Motion at {level.upper()} (cut-off < {cutoff:g}°)")
     for column in ("film", "segment angle (°)", "translation (mm)"):
         table.add_column(column)

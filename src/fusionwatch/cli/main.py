@@ -1,32 +1,32 @@
 """The fusionwatch command line: each command parses, calls one function, prints."""
 
+from __future__ import annotations
+
 import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 from rich.console import Console
-from rich.markdown import Markdown
-from rich.panel import Panel
 
 from fusionwatch.cli import fhir as fhir_cli
 from fusionwatch.cli import imaging as imaging_cli
 from fusionwatch.cli import server as server_cli
 from fusionwatch.cli import track as track_cli
 from fusionwatch.cli.exits import ExitCode
-from fusionwatch.core.case import Case
-from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError, KnowledgeError
-from fusionwatch.core.serialize import to_data
-from fusionwatch.core.site import DEFAULT_SITE, Site, StimulatorPolicy
-from fusionwatch.files.case import parse_data, read_case
-from fusionwatch.intake import questionnaire as qn
-from fusionwatch.knowledge import load
-from fusionwatch.report import rulebook
-from fusionwatch.report import terminal as view
+from fusionwatch.core.site import DEFAULT_SITE, StimulatorPolicy
+
+if TYPE_CHECKING:
+    from fusionwatch.core.compiled import Knowledge
+    from fusionwatch.report import terminal as view
+
+# Lazy imports: each command loads the engine, knowledge, files and renderers it needs when it
+# runs, so `fusionwatch --help` starts in a fraction of a second (docs/performance.md).
+__all__ = ["ExitCode", "app", "main"]
+
 
 app = typer.Typer(
     help="Explained triage and care pathway for suspected nonunion after spinal fusion.",
@@ -83,6 +83,13 @@ def assess_files(
     ] = None,
 ) -> None:
     """Assess one or more case files and explain each result."""
+    from fusionwatch.core.engine import assess
+    from fusionwatch.core.serialize import to_data
+    from fusionwatch.core.site import Site
+    from fusionwatch.files.case import read_case
+    from fusionwatch.knowledge import load
+    from fusionwatch.report import terminal as view
+
     kb, day, reader = load(), _as_of(as_of), _audience(audience)
     site = Site(stimulator_policy=policy, motion_cutoff_deg=motion_cutoff)
     results: list[dict[str, Any]] = []
@@ -124,6 +131,11 @@ def check(
     as_of: AsOf = None,
 ) -> None:
     """An interactive self-check: emergency questions first, then the rest, then the result."""
+    from rich.panel import Panel
+
+    from fusionwatch.intake import questionnaire as qn
+    from fusionwatch.knowledge import load
+
     kb, day, who = load(), _as_of(as_of), _audience(mode)
     out.print(Panel(_disclaimer(kb), title="Before you start", border_style="dim"))
     out.print("[bold]First, a few emergency questions.[/bold]")
@@ -141,7 +153,9 @@ def check(
     _finish(kb, answers, day, who, save)
 
 
-def _ask(question: qn.Question) -> Any:
+def _ask(question: Any) -> Any:
+    from fusionwatch.intake import questionnaire as qn
+
     while True:
         raw = typer.prompt(f"{question.text} [{question.hint}]", default="", show_default=False)
         try:
@@ -151,12 +165,24 @@ def _ask(question: qn.Question) -> Any:
 
 
 def _stop_for_emergency(kb: Any, answers: dict[str, Any], day: dt.date, who: Any) -> None:
+    from fusionwatch.core.engine import assess
+    from fusionwatch.files.case import parse_data
+    from fusionwatch.intake import questionnaire as qn
+    from fusionwatch.report import terminal as view
+
     result = assess(parse_data(qn.to_case_data(answers), day), kb, day)
     out.print()
     view.render_triage(out, result, who)
 
 
 def _finish(kb: Any, answers: dict[str, Any], day: dt.date, who: Any, save: Path | None) -> None:
+    import yaml
+
+    from fusionwatch.core.engine import assess
+    from fusionwatch.files.case import parse_data
+    from fusionwatch.intake import questionnaire as qn
+    from fusionwatch.report import terminal as view
+
     data = qn.to_case_data(answers)
     try:
         case = parse_data(data, day)
@@ -181,6 +207,9 @@ def rules(
     ] = False,
 ) -> None:
     """Render the rulebook (every rule with its evidence and worked cases) as Markdown."""
+    from fusionwatch.knowledge import load
+    from fusionwatch.report import rulebook
+
     text = rulebook.coverage(load()) if show_coverage else rulebook.render(load())
     if check_file is not None:
         current = check_file.read_text(encoding="utf-8") if check_file.exists() else ""
@@ -198,6 +227,11 @@ def rules(
 @app.command()
 def explain(term: Annotated[str, typer.Argument(help="A word such as 'pseudarthrosis'.")]) -> None:
     """Explain a term or answer a common question from the glossary, FAQ and myths."""
+    from rich.markdown import Markdown
+    from rich.panel import Panel
+
+    from fusionwatch.knowledge import load
+
     items = load().data.education
     needle = term.strip().lower()
     hits = [e for e in items if needle in (e.id, e.title.lower(), *(a.lower() for a in e.aliases))]
@@ -215,10 +249,12 @@ def explain(term: Annotated[str, typer.Argument(help="A word such as 'pseudarthr
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of a case file."""
+    from fusionwatch.core.case import Case
+
     sys.stdout.write(json.dumps(Case.model_json_schema(), indent=2) + "\n")
 
 
-def _disclaimer(kb: Any) -> str:
+def _disclaimer(kb: Knowledge) -> str:
     return str(next(e.body for e in kb.data.education if e.kind.value == "disclaimer"))
 
 

@@ -1,19 +1,20 @@
 """Commands that run and administer the web app: serve, users, tokens and database upgrades."""
 
+from __future__ import annotations
+
 import datetime as dt
 import errno
 import socket
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 
 from fusionwatch.cli.exits import ExitCode
-from fusionwatch.settings import Settings
 from fusionwatch.store.access import MIN_PASSWORD, Scope
 
 if TYPE_CHECKING:
+    from fusionwatch.settings import Settings
     from fusionwatch.store.database import Database
 
 users = typer.Typer(help="Manage clinician accounts.", no_args_is_help=True)
@@ -30,6 +31,10 @@ def _now() -> dt.datetime:
 
 def _settings() -> Settings:
     """The FUSIONWATCH_* settings; a bad one is named with what is allowed, then exit 7."""
+    from pydantic import ValidationError
+
+    from fusionwatch.settings import Settings
+
     try:
         return Settings()
     except ValidationError as error:
@@ -39,11 +44,11 @@ def _settings() -> Settings:
         raise typer.Exit(ExitCode.BAD_SETTING) from None
 
 
-def _open_database(url: str) -> "Database":
+def _open_database(url: str) -> Database:
     # The store (SQLAlchemy, argon2) loads only for the commands that need it: a fast --help.
-    from sqlalchemy.exc import ArgumentError  # noqa: PLC0415
+    from sqlalchemy.exc import ArgumentError
 
-    from fusionwatch.store.database import Database  # noqa: PLC0415
+    from fusionwatch.store.database import Database
 
     try:
         return Database(url)
@@ -56,7 +61,7 @@ def _open_database(url: str) -> "Database":
         raise typer.Exit(ExitCode.BAD_SETTING) from error
 
 
-def _database() -> "Database":
+def _database() -> Database:
     db = _open_database(_settings().database_url)
     db.migrate()
     return db
@@ -114,9 +119,9 @@ def serve(
 ) -> None:
     """Start the web app (migrating the database first); Ctrl+C stops it."""
     # Imported here so that the other commands start without loading the web stack.
-    import uvicorn  # noqa: PLC0415
+    import uvicorn
 
-    from fusionwatch.web.app import create_app, settle  # noqa: PLC0415
+    from fusionwatch.web.app import create_app, settle
 
     base = _settings()
     settings = base.model_copy(update={"host": host or base.host, "port": port or base.port})
@@ -155,8 +160,8 @@ def add_user(
     ],
 ) -> None:
     """Create a clinician account. There is no default account or password."""
-    from fusionwatch.store import accounts  # noqa: PLC0415
-    from fusionwatch.store.accounts import AccountError  # noqa: PLC0415
+    from fusionwatch.store import accounts
+    from fusionwatch.store.accounts import AccountError
 
     db = _database()
     try:
@@ -180,8 +185,8 @@ def create_token(
     ] = None,
 ) -> None:
     """Issue a bearer token. It is shown once; only its hash is stored."""
-    from fusionwatch.store import accounts  # noqa: PLC0415
-    from fusionwatch.store.accounts import AccountError  # noqa: PLC0415
+    from fusionwatch.store import accounts
+    from fusionwatch.store.accounts import AccountError
 
     now = _now()
     expires = now + dt.timedelta(days=days) if days else None

@@ -1,23 +1,21 @@
 """The ``fusionwatch track`` commands: import outcome scores from CSV, and chart them."""
 
+from __future__ import annotations
+
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 from rich.console import Console
 
 from fusionwatch.cli.exits import ExitCode
-from fusionwatch.core.case import Case
-from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError
-from fusionwatch.core.results import Assessment
-from fusionwatch.files import scores as scorefile
-from fusionwatch.files.case import parse_data, read_case, read_data
-from fusionwatch.knowledge import load
-from fusionwatch.report import terminal as view
+
+if TYPE_CHECKING:
+    from fusionwatch.core.case import Case
+    from fusionwatch.core.results import Assessment
 
 app = typer.Typer(
     help="Follow-up over time: import outcome scores (CSV) and chart them.",
@@ -52,6 +50,11 @@ def import_scores(  # noqa: PLR0917  (Typer reads each option from a parameter)
     as_of: AsOf = None,
 ) -> None:
     """Read a score CSV, check it, merge it into a case, and show the recovery patterns."""
+    from fusionwatch.core.engine import assess
+    from fusionwatch.files.case import parse_data
+    from fusionwatch.knowledge import load
+    from fusionwatch.report import terminal as view
+
     day = as_of.date() if as_of is not None else dt.date.today()
     try:
         data, added, replaced = _merged(scores, case_file, surgery_date, region, day)
@@ -74,7 +77,8 @@ def plot(
     as_of: AsOf = None,
 ) -> None:
     """Chart each score over time, with the MCID band and the follow-up check points."""
-    from fusionwatch.report import chart as charts  # noqa: PLC0415  (matplotlib loads only when charting)
+    from fusionwatch.files.case import read_case
+    from fusionwatch.report import chart as charts  # matplotlib loads only when charting
 
     day = as_of.date() if as_of is not None else dt.date.today()
     if output.suffix.lower() not in charts.FORMATS:
@@ -92,6 +96,9 @@ def plot(
 
 
 def _assessed(case: Case, day: dt.date) -> Assessment:
+    from fusionwatch.core.engine import assess
+    from fusionwatch.knowledge import load
+
     return assess(case, load(), day)
 
 
@@ -102,6 +109,9 @@ def _merged(
     region: str | None,
     day: dt.date,
 ) -> tuple[dict[str, Any], int, int]:
+    from fusionwatch.files import scores as scorefile
+    from fusionwatch.files.case import parse_data, read_data
+
     rows = scorefile.read_scores(scores)
     data = read_data(case_file) if case_file is not None else {}
     if case_file is None and (surgery is not None or region is not None):
@@ -114,6 +124,8 @@ def _merged(
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
+    import yaml
+
     if path.suffix.lower() == ".json":
         path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
     else:
