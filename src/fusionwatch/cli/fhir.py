@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from fusionwatch.fhir.questionnaire import Audience
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="FHIR R4: import Bundles and QuestionnaireResponses, export Questionnaires and rules.",
     no_args_is_help=True,
     add_completion=False,

@@ -18,7 +18,11 @@ if TYPE_CHECKING:
     from fusionwatch.core.imaging import Landmarks
     from fusionwatch.files.dicom import Spacing
 
-app = typer.Typer(help="Imaging tools: motion on flexion-extension films.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None,
+    help="Imaging tools: motion on flexion-extension films.",
+    no_args_is_help=True,
+)
 out = Console()
 err = Console(stderr=True)
 

@@ -23,12 +23,14 @@ if TYPE_CHECKING:
     from fusionwatch.core.compiled import Knowledge
     from fusionwatch.report import terminal as view
 
-# Lazy imports: each command loads the engine, knowledge, files and renderers it needs when it
-# runs, so `fusionwatch --help` starts in a fraction of a second (docs/performance.md).
+# Plain help text (rich_markup_mode=None on every Typer): rich's help renderer alone costs more
+# than the whole start-up target. Lazy imports: each command loads the engine, knowledge, files
+# and renderers it needs when it runs, so `--help` starts fast (docs/performance.md).
 __all__ = ["ExitCode", "app", "main"]
 
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="Explained triage and care pathway for suspected nonunion after spinal fusion.",
     no_args_is_help=True,
     add_completion=False,

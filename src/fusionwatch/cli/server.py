@@ -17,9 +17,11 @@ if TYPE_CHECKING:
     from fusionwatch.settings import Settings
     from fusionwatch.store.database import Database
 
-users = typer.Typer(help="Manage clinician accounts.", no_args_is_help=True)
-tokens = typer.Typer(help="Issue bearer tokens for the JSON API.", no_args_is_help=True)
-database = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+users = typer.Typer(rich_markup_mode=None, help="Manage clinician accounts.", no_args_is_help=True)
+tokens = typer.Typer(
+    rich_markup_mode=None, help="Issue bearer tokens for the JSON API.", no_args_is_help=True
+)
+database = typer.Typer(rich_markup_mode=None, help="Database maintenance.", no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
 FACTORY = "fusionwatch.web.app:from_environment"

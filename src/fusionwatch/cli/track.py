@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from fusionwatch.core.results import Assessment
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="Follow-up over time: import outcome scores (CSV) and chart them.",
     no_args_is_help=True,
     add_completion=False,
