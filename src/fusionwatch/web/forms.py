@@ -114,7 +114,13 @@ ROW_GROUPS = frozenset({"series", "file_only"})
 
 
 def clinician_facts(kb: Knowledge) -> list[Fact]:
-    return [f for f in kb.data.facts if not f.derived and not ROW_GROUPS & set(f.groups)]
+    # Lists of records without a row form (operations) go in the data box.
+    lists = {"surgery.operations"}
+    return [
+        f
+        for f in kb.data.facts
+        if not f.derived and f.id not in lists and not ROW_GROUPS & set(f.groups)
+    ]
 
 
 def build_fields(
