@@ -6,18 +6,23 @@ UV_VERSION := 0.13.8
 # Use uv from PATH when present; otherwise install the pinned uv into .tools/ (needs only pip).
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: run test install lint typecheck architecture unit rulebook bench bench-web clean chromium postgres
+.PHONY: run test install install-run lint typecheck architecture unit rulebook bench bench-startup bench-web clean chromium postgres
 
 .tools/bin/uv:
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
+# Everything: the app, the test tools and the benchmark peers.
 install: $(UV)
 	$(UV) sync --frozen
 
+# Only what running needs (no test tools); --inexact keeps test tools a `make test` installed.
+install-run: $(UV)
+	$(UV) sync --frozen --no-default-groups --inexact
+
 # The web app on http://127.0.0.1:8000 with an SQLite file in var/ (created and migrated on start).
-run: install
-	$(UV) run fusionwatch serve
+run: install-run
+	.venv/bin/fusionwatch serve
 
 test: install lint typecheck architecture unit
 
@@ -48,6 +53,10 @@ rulebook: install
 
 bench: install
 	$(UV) run python benchmarks/bench_assess.py
+
+# Cold start of `fusionwatch --help` and of `assess` on one file (docs/performance.md).
+bench-startup: install
+	.venv/bin/python benchmarks/bench_startup.py
 
 # Load test of the web API with wrk (from Debian's packages, installed here when missing).
 bench-web: install

@@ -267,3 +267,19 @@ def test_assess_stops_at_an_emergency_in_every_format(tmp_path: Path) -> None:
         assert "Policy:" not in out
         assert "## Full assessment" not in out
         assert "## More detail" not in out
+
+
+def test_exit_codes_are_defined_once() -> None:
+    """Every command uses the one enum in cli/exits.py; no module keeps its own numbers."""
+    import re
+    from pathlib import Path
+
+    import fusionwatch
+
+    root = Path(fusionwatch.__file__).parent
+    own = re.compile(r"^\s*(INVALID_INPUT|STALE|NOT_FOUND|KNOWLEDGE)\s*=", re.MULTILINE)
+    defining = sorted(
+        str(p.relative_to(root)) for p in root.rglob("*.py") if own.search(p.read_text())
+    )
+    assert defining == ["cli/exits.py"]
+    assert len(set(ExitCode)) == len(ExitCode.__members__)

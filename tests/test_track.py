@@ -10,7 +10,6 @@ import yaml
 from typer.testing import CliRunner
 
 from fusionwatch.cli.main import ExitCode, app
-from fusionwatch.cli.track import INVALID_INPUT
 from fusionwatch.core.errors import CaseError
 from fusionwatch.files.scores import merge, parse_scores
 
@@ -30,10 +29,6 @@ def problems(text: str) -> list[str]:
     with pytest.raises(CaseError) as caught:
         parse_scores(text)
     return [str(p) for p in caught.value.problems]
-
-
-def test_exit_codes_match_the_main_cli() -> None:
-    assert INVALID_INPUT == ExitCode.INVALID_INPUT
 
 
 def test_csv_rows_become_visits() -> None:

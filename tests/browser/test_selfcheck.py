@@ -104,8 +104,9 @@ def test_yes_to_an_urgent_question_stops_the_check_at_once(mobile: Tab) -> None:
     expect(page.get_by_role("alert")).to_contain_text("Get emergency care now")
     # The reason given is the weakness the person reported.
     expect(page.locator(".conclusions")).to_contain_text(re.compile("weakness", re.I))
-    # No later step was shown: the browser loaded only home, step 1 and the emergency answer.
-    assert mobile.documents == ["GET /", "GET /check", "POST /check/emergency"]
+    # No later step was shown: the browser loaded only home, step 1 and the emergency answer
+    # (the answer to the post is a redirect to the result's address, decision 0009).
+    assert mobile.documents == ["GET /", "GET /check", "POST /check/emergency", "GET /check/result"]
     expect(page.get_by_text(re.compile(r"Step \d of \d"))).to_have_count(0)
     for title in list(STEP_TITLES.values())[1:]:
         expect(page.get_by_text(title)).to_have_count(0)
@@ -297,3 +298,92 @@ def test_back_and_change_my_answers_keep_what_was_entered(mobile: Tab) -> None:
         expect(no).to_be_checked()
     next_step(page, STEP_TITLES["surgery"])
     expect(page.get_by_label(re.compile("how many months ago", re.I))).to_have_value("8")
+
+
+def test_the_browsers_back_button_returns_to_each_step_with_its_answers(mobile: Tab) -> None:
+    page = start(mobile)
+    answer_no_to_emergencies(page)
+    next_step(page, STEP_TITLES["surgery"])
+    page.get_by_label(re.compile("how many months ago", re.I)).fill("8")
+    next_step(page, STEP_TITLES["symptoms"])
+    answer(page, "signs.mechanical_pain", "Yes")
+    next_step(page, STEP_TITLES["health"])
+    page.get_by_role("button", name="See my result").click()
+    expect(page.get_by_role("heading", name="Questions to ask your doctor")).to_be_visible()
+
+    # The browser's own Back button: each step comes back as it was, with no resubmission prompt.
+    for title in ("health", "symptoms", "surgery"):
+        page.go_back()
+        expect(heading(page)).to_have_text(STEP_TITLES[title])
+    expect(page.get_by_label(re.compile("how many months ago", re.I))).to_have_value("8")
+    page.go_back()
+    expect(heading(page)).to_have_text(STEP_TITLES["emergency"])
+    no = question(page, emergency_questions(page)[0]).get_by_role("radio", name="No", exact=True)
+    expect(no).to_be_checked()
+    page.go_forward()
+    expect(heading(page)).to_have_text(STEP_TITLES["surgery"])
+    mobile.check("back-button-forward")
+    assert all(d.startswith("GET ") for d in mobile.documents[-5:]), mobile.documents
+
+
+def test_a_blank_urgent_step_says_what_is_unanswered_and_not_sure_moves_on(mobile: Tab) -> None:
+    page = start(mobile)
+    facts = emergency_questions(page)
+    answer(page, facts[0], "No")
+    page.get_by_role("button", name="Continue").click()
+    expect(heading(page)).to_have_text(STEP_TITLES["emergency"])
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("These urgent questions have no answer yet")
+    expect(alert).to_contain_text("Not sure")
+    expect(alert.get_by_role("link")).to_have_count(len(facts) - 1)
+    mobile.check("blank-urgent-step")
+    for fact in facts[1:]:
+        answer(page, fact, "Not sure")
+    next_step(page, STEP_TITLES["surgery"])
+
+
+def test_an_impossible_answer_is_refused_with_its_reason(mobile: Tab) -> None:
+    page = start(mobile)
+    answer_no_to_emergencies(page)
+    next_step(page, STEP_TITLES["surgery"])
+    page.get_by_label(re.compile("how many months ago", re.I)).fill("30")
+    next_step(page, STEP_TITLES["symptoms"])
+    next_step(page, STEP_TITLES["health"])
+    question(page, "care.rehab_weeks").locator("input").fill("500")
+    page.get_by_role("button", name="See my result").click()
+    expect(heading(page)).to_have_text(STEP_TITLES["health"])
+    expect(page.get_by_role("alert")).to_contain_text(
+        "500 weeks of rehab is longer than the time since surgery (about 130 weeks)"
+    )
+    mobile.check("impossible-rehab")
+
+
+def test_saved_answers_download_and_load_back(mobile: Tab) -> None:
+    page = start(mobile)
+    answer_no_to_emergencies(page)
+    next_step(page, STEP_TITLES["surgery"])
+    page.get_by_label(re.compile("how many months ago", re.I)).fill("11")
+    answer(page, "surgery.region", "Low back")
+    next_step(page, STEP_TITLES["symptoms"])
+    answer(page, "signs.mechanical_pain", "Yes")
+    next_step(page, STEP_TITLES["health"])
+    page.get_by_role("button", name="See my result").click()
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Save my answers to this device").click()
+    saved = SHOTS / "my-fusion-answers.json"
+    info.value.save_as(saved)
+
+    fresh = mobile.page.context.new_page()
+    fresh.goto("/check")
+    fresh.get_by_text("Did you save your answers before?").click()
+    fresh.get_by_label(re.compile("Your saved answers file")).set_input_files(saved)
+    fresh.get_by_role("button", name="Load my answers").click()
+    expect(heading(fresh)).to_have_text(STEP_TITLES["emergency"])
+    first = emergency_questions(fresh)[0]
+    expect(question(fresh, first).get_by_role("radio", name="No", exact=True)).to_be_checked()
+    fresh.get_by_role("button", name="Continue").click()
+    expect(fresh.get_by_label(re.compile("how many months ago", re.I))).to_have_value("11")
+    fresh.get_by_role("button", name="Continue").click()
+    yes = question(fresh, "signs.mechanical_pain").get_by_role("radio", name="Yes", exact=True)
+    expect(yes).to_be_checked()
+    fresh.close()

@@ -145,6 +145,48 @@ def test_wrong_password_is_refused_with_a_message(desktop: Tab) -> None:
     expect(page).to_have_url(re.compile(r"/login(\?.*)?$"))
 
 
+def test_imaging_and_scores_typed_in_the_browser_carry_forward_unchanged(desktop: Tab) -> None:
+    """A real browser: studies and visits through the form, then a new evaluation sent as is."""
+    page = sign_in_through_redirect(desktop)
+    add_patient(desktop, f"Rows Patient {next(PATIENT_NUMBER):03d}")
+    page.get_by_role("link", name="New evaluation").click()
+    form = page.locator("form.evaluation")
+    form.locator('[data-fact="surgery.months_since"] input').fill("14")
+    region = form.locator('[data-fact="surgery.region"]')
+    region.get_by_role("radio", name="lumbar", exact=True).check()
+    page.get_by_role("button", name="Add another level to study 1").click()
+    page.get_by_label("Modality").select_option("ct")
+    page.locator("#f-imaging-studies-0-months_since").fill("12")
+    page.locator("#f-imaging-studies-0-levels-0-level").fill("L4-L5")
+    page.locator("#f-imaging-studies-0-levels-0-bridwell").select_option("III")
+    page.locator("#f-imaging-studies-0-levels-0-screw_broken").select_option("no")
+    page.locator("#f-imaging-studies-0-levels-1-level").fill("L5-S1")
+    page.locator("#f-imaging-studies-0-levels-1-interbody_bridging").select_option("yes")
+    page.get_by_role("button", name="Add another score visit").click()
+    page.locator("#f-follow_up-0-baseline").check()
+    page.locator("#f-follow_up-0-odi").fill("50")
+    page.locator("#f-follow_up-1-month").fill("12")
+    page.locator("#f-follow_up-1-odi").fill("44")
+    desktop.check("rows-1-form")
+    page.get_by_role("button", name="Assess and save").click()
+    expect(page).to_have_url(re.compile(r"/assessments/\d+$"))
+    first = page.locator("main").inner_text()
+    assert "Imaging by level" in first
+    assert "Recovery over time" in first
+
+    page.get_by_role("link", name=re.compile("^← Rows Patient")).click()
+    page.get_by_role("link", name="New evaluation").click()
+    expect(page.locator("#f-imaging-studies-0-levels-1-level")).to_have_value("L5-S1")
+    expect(page.locator("#f-follow_up-1-odi")).to_have_value("44")
+    desktop.check("rows-2-carried")
+    page.get_by_role("button", name="Assess and save").click()
+    expect(page).to_have_url(re.compile(r"/assessments/\d+$"))
+    second = page.locator("main").inner_text()
+    # The same assessment, apart from the record's own number and time.
+    strip = re.compile(r"Assessment \d+|assessments/\d+|\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?")
+    assert strip.sub("", second) == strip.sub("", first)
+
+
 HISTORY = """
 surgery:
   operations:

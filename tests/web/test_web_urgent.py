@@ -19,9 +19,9 @@ from conftest import sign_in
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.fhir.caseexport import observation
 from fusionwatch.files.case import parse_data
+from fusionwatch.knowledge import load_labels
 from fusionwatch.store.database import Database
 from fusionwatch.store.tables import AssessmentRecord
-from fusionwatch.knowledge import load_labels
 
 IDS = [f.name for f in FINDINGS]
 CARD = {"emergency": "critical", "urgent": "warning", "prompt_referral": "warning"}

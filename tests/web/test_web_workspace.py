@@ -279,7 +279,7 @@ def test_follow_up_scores_show_their_pattern_and_chart(client: TestClient) -> No
     report = client.get(f"{where}/report.pdf")
     assert report.content.startswith(b"%PDF")
     form_again = client.get(f"{path}/evaluate").text
-    assert "follow_up" in form_again  # scores kept in the JSON box for the next visit
+    assert 'name="follow_up.0.odi" value="52"' in form_again  # scores kept for the next visit
 
 
 def test_imaging_levels_concordance_and_stimulator_are_shown(client: TestClient) -> None:

@@ -1,47 +1,37 @@
 """The fusionwatch command line: each command parses, calls one function, prints."""
 
+from __future__ import annotations
+
 import datetime as dt
 import json
 import sys
 import unicodedata
-from enum import IntEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
-import yaml
 from rich.console import Console
-from rich.markdown import Markdown
-from rich.panel import Panel
-from rich.table import Table
 
 from fusionwatch.cli import fhir as fhir_cli
 from fusionwatch.cli import imaging as imaging_cli
 from fusionwatch.cli import server as server_cli
 from fusionwatch.cli import track as track_cli
-from fusionwatch.core.case import Case
-from fusionwatch.core.engine import assess
+from fusionwatch.cli.exits import ExitCode
 from fusionwatch.core.errors import CaseError, KnowledgeError
-from fusionwatch.core.serialize import to_data
-from fusionwatch.core.site import Site
-from fusionwatch.files.case import parse_data, read_case
-from fusionwatch.intake import questionnaire as qn
-from fusionwatch.knowledge import load, load_labels
-from fusionwatch.report import rulebook
-from fusionwatch.report import terminal as view
-from fusionwatch.report.view import Report, for_case
-from fusionwatch.settings import Settings, site_rows
 
+if TYPE_CHECKING:
+    from fusionwatch.core.compiled import Knowledge
+    from fusionwatch.core.site import Site
+    from fusionwatch.report.view import Report
 
-class ExitCode(IntEnum):
-    OK = 0
-    INVALID_INPUT = 2
-    STALE = 3
-    NOT_FOUND = 4
-    KNOWLEDGE = 5
+# Plain help text (rich_markup_mode=None on every Typer): rich's help renderer alone costs more
+# than the whole start-up target. Lazy imports: each command loads the engine, knowledge, files
+# and renderers it needs when it runs, so `--help` starts fast (docs/performance.md).
+__all__ = ["ExitCode", "app", "main"]
 
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="Explained triage and care pathway for suspected nonunion after spinal fusion.",
     no_args_is_help=True,
     add_completion=False,
@@ -113,6 +103,13 @@ def assess_files(
     ] = None,
 ) -> None:
     """Assess one or more case files and explain each result."""
+    from fusionwatch.core.engine import assess
+    from fusionwatch.core.serialize import to_data
+    from fusionwatch.files.case import read_case
+    from fusionwatch.knowledge import load, load_labels
+    from fusionwatch.report import terminal as view
+    from fusionwatch.report.view import for_case
+
     kb, day, reader = load(), _as_of(as_of), _audience(audience)
     site = _site(policy, motion_cutoff)
     if site.stimulator_policy not in kb.policies:
@@ -152,6 +149,9 @@ def assess_files(
 
 def _site(policy: str | None = None, motion_cutoff: float | None = None) -> Site:
     """The deployment's site settings, with this run's overrides."""
+    from fusionwatch.core.site import Site
+    from fusionwatch.settings import Settings
+
     site = Settings().site()
     return Site(
         policy or site.stimulator_policy,
@@ -162,6 +162,11 @@ def _site(policy: str | None = None, motion_cutoff: float | None = None) -> Site
 @app.command("settings")
 def show_settings() -> None:
     """The site's choices (set once per deployment with FUSIONWATCH_* variables)."""
+    from rich.table import Table
+
+    from fusionwatch.knowledge import load
+    from fusionwatch.settings import Settings, site_rows
+
     kb = load()
     policies = {p.policy.id: p.policy.title for p in kb.policies.values()}
     table = Table("Setting", "Value", "Meaning", "Source", "Allowed", title="Site settings")
@@ -183,7 +188,7 @@ def _check_output(files: list[Path], report_format: str, output: Path | None) ->
 
 def _write_report(report: Report, report_format: str, output: Path | None) -> None:
     if report_format == "markdown":
-        from fusionwatch.report import markdown  # noqa: PLC0415 - loaded only when asked for
+        from fusionwatch.report import markdown  # loaded only when asked for
 
         text = markdown.render(report)
         if output is None:
@@ -191,7 +196,7 @@ def _write_report(report: Report, report_format: str, output: Path | None) -> No
             return
         output.write_text(text, encoding="utf-8")
     else:
-        from fusionwatch.report.pdf import report_pdf  # noqa: PLC0415 - WeasyPrint is slow to load
+        from fusionwatch.report.pdf import report_pdf  # WeasyPrint is slow to load
 
         assert output is not None  # checked by _check_output
         output.write_bytes(report_pdf(report))
@@ -207,6 +212,11 @@ def check(
     as_of: AsOf = None,
 ) -> None:
     """An interactive self-check: emergency questions first, then the rest, then the result."""
+    from rich.panel import Panel
+
+    from fusionwatch.intake import questionnaire as qn
+    from fusionwatch.knowledge import load
+
     kb, day, who = load(), _as_of(as_of), _audience(mode)
     out.print(Panel(_disclaimer(kb), title="Before you start", border_style="dim"))
     out.print("[bold]First, a few emergency questions.[/bold]")
@@ -232,7 +242,9 @@ def check(
     _finish(kb, answers, day, who, save)
 
 
-def _ask(question: qn.Question) -> Any:
+def _ask(question: Any) -> Any:
+    from fusionwatch.intake import questionnaire as qn
+
     while True:
         raw = typer.prompt(f"{question.text} [{question.hint}]", default="", show_default=False)
         try:
@@ -242,6 +254,15 @@ def _ask(question: qn.Question) -> Any:
 
 
 def _show_triage(kb: Any, answers: dict[str, Any], day: dt.date, who: Any) -> None:
+    from rich.panel import Panel
+
+    from fusionwatch.core.engine import assess
+    from fusionwatch.files.case import parse_data
+    from fusionwatch.intake import questionnaire as qn
+    from fusionwatch.knowledge import load_labels
+    from fusionwatch.report import terminal as view
+    from fusionwatch.report.view import for_case
+
     case = parse_data(qn.to_case_data(answers), day)
     result = assess(case, kb, day, _site())
     report = for_case(result, case, load_labels(), who)
@@ -255,6 +276,15 @@ def _show_triage(kb: Any, answers: dict[str, Any], day: dt.date, who: Any) -> No
 
 
 def _finish(kb: Any, answers: dict[str, Any], day: dt.date, who: Any, save: Path | None) -> None:
+    import yaml
+
+    from fusionwatch.core.engine import assess
+    from fusionwatch.files.case import parse_data
+    from fusionwatch.intake import questionnaire as qn
+    from fusionwatch.knowledge import load_labels
+    from fusionwatch.report import terminal as view
+    from fusionwatch.report.view import for_case
+
     data = qn.to_case_data(answers)
     try:
         case = parse_data(data, day)
@@ -279,6 +309,9 @@ def rules(
     ] = False,
 ) -> None:
     """Render the rulebook (every rule with its evidence and worked cases) as Markdown."""
+    from fusionwatch.knowledge import load
+    from fusionwatch.report import rulebook
+
     text = rulebook.coverage(load()) if show_coverage else rulebook.render(load())
     if check_file is not None:
         current = check_file.read_text(encoding="utf-8") if check_file.exists() else ""
@@ -299,6 +332,11 @@ def explain(
     lang: Annotated[str, typer.Option("--lang", help="Language of the text: en, es.")] = "en",
 ) -> None:
     """Explain a term or answer a common question from the glossary, FAQ and myths."""
+    from rich.markdown import Markdown
+    from rich.panel import Panel
+
+    from fusionwatch.knowledge import load
+
     kb = load()
     if lang not in kb.languages:
         err.print(f"No texts in {lang!r}. Languages: {', '.join(kb.languages)}.")
@@ -338,10 +376,12 @@ def _folded(text: str) -> str:
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of a case file."""
+    from fusionwatch.core.case import Case
+
     sys.stdout.write(json.dumps(Case.model_json_schema(), indent=2) + "\n")
 
 
-def _disclaimer(kb: Any) -> str:
+def _disclaimer(kb: Knowledge) -> str:
     return str(next(e.body for e in kb.data.education if e.kind.value == "disclaimer"))
 
 

@@ -1,22 +1,29 @@
 """Commands that run and administer the web app: serve, users, tokens and database upgrades."""
 
+from __future__ import annotations
+
 import datetime as dt
-from typing import Annotated, Any
+import errno
+import socket
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from fusionwatch.settings import Settings
-from fusionwatch.store import accounts
-from fusionwatch.store.accounts import AccountError, Scope
-from fusionwatch.store.database import Database
+from fusionwatch.cli.exits import ExitCode
+from fusionwatch.store.access import MIN_PASSWORD, Scope
 
-users = typer.Typer(help="Manage clinician accounts.", no_args_is_help=True)
-tokens = typer.Typer(help="Issue bearer tokens for the JSON API.", no_args_is_help=True)
-database = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from fusionwatch.settings import Settings
+    from fusionwatch.store.database import Database
+
+users = typer.Typer(rich_markup_mode=None, help="Manage clinician accounts.", no_args_is_help=True)
+tokens = typer.Typer(
+    rich_markup_mode=None, help="Issue bearer tokens for the JSON API.", no_args_is_help=True
+)
+database = typer.Typer(rich_markup_mode=None, help="Database maintenance.", no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
-INVALID_INPUT = 2
 FACTORY = "fusionwatch.web.app:from_environment"
 
 
@@ -24,10 +31,71 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def _settings() -> Settings:
+    """The FUSIONWATCH_* settings; a bad one is named with what is allowed, then exit 7."""
+    from pydantic import ValidationError
+
+    from fusionwatch.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            name = "FUSIONWATCH_" + "_".join(str(p) for p in problem["loc"]).upper()
+            err.print(f"[bold red]{name}[/bold red]: {problem['msg']}", highlight=False)
+        raise typer.Exit(ExitCode.BAD_SETTING) from None
+
+
+def _open_database(url: str) -> Database:
+    # The store (SQLAlchemy, argon2) loads only for the commands that need it: a fast --help.
+    from sqlalchemy.exc import ArgumentError
+
+    from fusionwatch.store.database import Database
+
+    try:
+        return Database(url)
+    except ArgumentError as error:
+        err.print(
+            "[bold red]FUSIONWATCH_DATABASE_URL[/bold red]: not a database URL; use "
+            "sqlite:///path/to/file.sqlite3 or postgresql+psycopg://user@host/name",
+            highlight=False,
+        )
+        raise typer.Exit(ExitCode.BAD_SETTING) from error
+
+
 def _database() -> Database:
-    db = Database(Settings().database_url)
+    db = _open_database(_settings().database_url)
     db.migrate()
     return db
+
+
+def check_address(host: str, port: int) -> None:
+    """Exit with a clear message when the address cannot be listened on (before saying "running").
+
+    A busy port exits 6 and an address this machine does not have exits 7, so neither is
+    mistaken for the stale-rulebook code 3 that the server library uses for any start failure.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        err.print(f"[bold red]FUSIONWATCH_HOST[/bold red]: cannot resolve {host!r}.")
+        raise typer.Exit(ExitCode.BAD_SETTING) from error
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # The same option the server sets, so a port in TIME_WAIT is not reported busy.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                err.print(
+                    f"[bold red]Port {port} on {host} is already in use[/bold red] (another "
+                    "fusionwatch, or another program). Stop it, or choose a free port with "
+                    "--port or FUSIONWATCH_PORT."
+                )
+                raise typer.Exit(ExitCode.PORT_IN_USE) from error
+            err.print(f"[bold red]Cannot listen on {host}:{port}[/bold red]: {error.strerror}.")
+            raise typer.Exit(ExitCode.BAD_SETTING) from error
 
 
 def startup_lines(settings: Settings) -> list[str]:
@@ -46,20 +114,21 @@ def startup_lines(settings: Settings) -> list[str]:
 
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port to listen on.")] = None,
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="Worker processes (one per core is typical).")
     ] = 1,
 ) -> None:
     """Start the web app (migrating the database first); Ctrl+C stops it."""
     # Imported here so that the other commands start without loading the web stack.
-    import uvicorn  # noqa: PLC0415
+    import uvicorn
 
-    from fusionwatch.web.app import create_app, settle  # noqa: PLC0415
+    from fusionwatch.web.app import create_app, settle
 
-    base = Settings()
+    base = _settings()
     settings = base.model_copy(update={"host": host or base.host, "port": port or base.port})
-    db = Database(settings.database_url)
+    check_address(settings.host, settings.port)
+    db = _open_database(settings.database_url)
     db.migrate()
     for line in startup_lines(settings):
         out.print(line)
@@ -88,18 +157,21 @@ def add_user(
             hide_input=True,
             confirmation_prompt=True,
             envvar="FUSIONWATCH_NEW_PASSWORD",
-            help=f"At least {accounts.MIN_PASSWORD} characters; asked for when not given.",
+            help=f"At least {MIN_PASSWORD} characters; asked for when not given.",
         ),
     ],
 ) -> None:
     """Create a clinician account. There is no default account or password."""
+    from fusionwatch.store import accounts
+    from fusionwatch.store.accounts import AccountError
+
     db = _database()
     try:
         with db.session() as session:
             accounts.add_user(session, username, password, _now())
     except AccountError as problem:
         err.print(f"[red]{problem}[/red]")
-        raise typer.Exit(INVALID_INPUT) from problem
+        raise typer.Exit(ExitCode.INVALID_INPUT) from problem
     out.print(f"Created the account '{username.strip()}'.")
 
 
@@ -115,6 +187,9 @@ def create_token(
     ] = None,
 ) -> None:
     """Issue a bearer token. It is shown once; only its hash is stored."""
+    from fusionwatch.store import accounts
+    from fusionwatch.store.accounts import AccountError
+
     now = _now()
     expires = now + dt.timedelta(days=days) if days else None
     db = _database()
@@ -130,7 +205,7 @@ def create_token(
             )
     except AccountError as problem:
         err.print(f"[red]{problem}[/red]")
-        raise typer.Exit(INVALID_INPUT) from problem
+        raise typer.Exit(ExitCode.INVALID_INPUT) from problem
     out.print(token, soft_wrap=True)
 
 

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from fusionwatch.core.case import Case
 from fusionwatch.core.errors import CaseError, Problem
+from fusionwatch.core.timeline import timeline_problems
 
 
 def read_case(path: Path, as_of: dt.date) -> Case:
@@ -57,9 +58,13 @@ def parse_data(data: Any, as_of: dt.date) -> Case:
 
 def parse_json(text: str | bytes, as_of: dt.date) -> Case:
     try:
-        return Case.model_validate_json(text, context={"as_of": as_of})
+        case = Case.model_validate_json(text, context={"as_of": as_of})
     except ValidationError as err:
         raise CaseError([_problem(e) for e in err.errors(include_url=False)]) from err
+    problems = timeline_problems(case, as_of)
+    if problems:
+        raise CaseError(problems)
+    return case
 
 
 _NAMED = re.compile(r"^([a-z_]+(?:\.[a-z0-9_]+)+): (.+)$", re.DOTALL)

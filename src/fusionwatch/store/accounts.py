@@ -15,17 +15,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from fusionwatch.store.access import MIN_PASSWORD, Scope
 from fusionwatch.store.tables import ApiToken, LoginSession, User
 
 HASHER = PasswordHasher()
 # Verifying against this keeps the time of an unknown-user login close to a known one.
 _DUMMY_HASH = HASHER.hash("fusionwatch-timing-equaliser")
-MIN_PASSWORD = 12
-
-
-class Scope(StrEnum):
-    READ = "read"
-    WRITE = "write"
 
 
 class LoginOutcome(StrEnum):

@@ -8,10 +8,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fusionwatch.core.case import Case
 from fusionwatch.core.engine import assess
+from fusionwatch.core.errors import NotFoundError
 from fusionwatch.core.serialize import dump_json
 from fusionwatch.files.case import parse_json
 from fusionwatch.store import records
-from fusionwatch.store.accounts import Principal, Scope
+from fusionwatch.store.access import Scope
+from fusionwatch.store.accounts import Principal
 from fusionwatch.web import evaluations
 from fusionwatch.web.context import AppContext, context
 from fusionwatch.web.security import needs
@@ -143,5 +145,5 @@ def _patient(p: Any) -> dict[str, Any]:
 
 def _found(value: T | None, kind: str) -> T:
     if value is None:
-        raise LookupError(kind)
+        raise NotFoundError(kind)
     return value

@@ -1,13 +1,14 @@
 """The clinician workspace: sign-in, patients, evaluations, explained assessments and reports."""
 
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from fusionwatch.core.errors import CaseError
+from fusionwatch.core.errors import CaseError, NotFoundError
 from fusionwatch.core.serialize import from_data
 from fusionwatch.files.case import read_mapping
 from fusionwatch.report import chart as charts
@@ -15,7 +16,7 @@ from fusionwatch.report.pdf import report_pdf
 from fusionwatch.report.view import Report
 from fusionwatch.store import accounts, records
 from fusionwatch.store.accounts import LoginOutcome, Principal
-from fusionwatch.web import evaluations, forms
+from fusionwatch.web import evaluations, forms, series
 from fusionwatch.web.context import AppContext, context
 from fusionwatch.web.pages import page
 from fusionwatch.web.presentation import report_of
@@ -149,12 +150,15 @@ def patient_page(request: Request, ctx: Ctx, user: User, patient_id: int) -> HTM
 
 @router.get("/patients/{patient_id}/evaluate", response_class=HTMLResponse)
 def evaluation_form(request: Request, ctx: Ctx, user: User, patient_id: int) -> HTMLResponse:
+    """The form, filled from the last evaluation: every field, studies and score visits too."""
     with ctx.db.session() as db:
         patient = _patient(db, patient_id)
         history = records.assessments_of(db, patient_id)
     previous = history[0].case_data if history else {}
-    raw = forms.case_raw(previous)
-    return _evaluation_page(request, ctx, user, patient, raw=raw, errors={}, extra=previous)
+    draft = Draft(
+        forms.case_raw(previous), series.from_case(previous), _leftover_text(ctx, previous)
+    )
+    return _evaluation_page(request, ctx, user, patient, draft)
 
 
 @router.post("/patients/{patient_id}/evaluate")
@@ -162,10 +166,19 @@ async def evaluation_submit(
     request: Request, ctx: Ctx, user: FormUser, patient_id: int
 ) -> Response:
     form = await request.form()
-    raw = forms.raw_answers(ctx.kb, form)
-    extra_text = str(form.get(EXTRA_FIELD, ""))
-    values, errors = forms.parse_answers(ctx.kb, raw)
-    data, extra_error = _merged(forms.case_data(values), extra_text)
+    action = str(form.get(series.ADD, ""))
+    rows = series.from_form(form, keep_empty=bool(action))
+    draft = Draft(forms.raw_answers(ctx.kb, form), rows, str(form.get(EXTRA_FIELD, "")))
+    if action:
+        # "Add another study/level/visit": the same form again with one more empty row.
+        series.with_extra_row(draft.rows, action)
+        with ctx.db.session() as db:
+            patient = _patient(db, patient_id)
+        return _evaluation_page(request, ctx, user, patient, draft)
+    values, errors = forms.parse_answers(ctx.kb, draft.raw)
+    rows_data, row_errors = series.to_data(draft.rows)
+    errors.update(row_errors)
+    data, extra_error = _merged(forms.case_data(values), rows_data, draft.extra)
     if extra_error:
         errors[EXTRA_FIELD] = extra_error
     with ctx.db.session() as db:
@@ -177,9 +190,7 @@ async def evaluation_submit(
                 errors = forms.problem_errors(err.problems)
             else:
                 return RedirectResponse(f"/assessments/{record.id}", status_code=303)
-    return _evaluation_page(
-        request, ctx, user, patient, raw=raw, errors=errors, extra=extra_text, status=422
-    )
+    return _evaluation_page(request, ctx, user, patient, draft, errors=errors, status=422)
 
 
 @router.get("/assessments/{assessment_id}", response_class=HTMLResponse)
@@ -215,7 +226,7 @@ def assessment_chart(ctx: Ctx, user: User, assessment_id: int) -> Response:
         record = _assessment(db, assessment_id)
     svg = _chart(record.result)
     if svg is None:
-        raise LookupError("chart")
+        raise NotFoundError("chart")
     return Response(svg, media_type="image/svg+xml")
 
 
@@ -243,54 +254,81 @@ def audit_page(request: Request, ctx: Ctx, user: User) -> HTMLResponse:
     return page(request, "audit.html", {"user": user, "events": events})
 
 
-def _evaluation_page(
+@dataclass(slots=True)
+class Draft:
+    """What the evaluation form shows: field text, study and visit rows, and the JSON box."""
+
+    raw: dict[str, str]
+    rows: series.Rows
+    extra: str
+
+
+def _evaluation_page(  # noqa: PLR0917 - one call shape
     request: Request,
     ctx: AppContext,
     user: Principal,
     patient: Any,
-    *,
-    raw: dict[str, str],
-    errors: dict[str, str],
-    extra: Any,
+    draft: Draft,
+    errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    fields = forms.build_fields(forms.clinician_facts(ctx.kb), raw, "clinician", errors)
-    extra_text = extra if isinstance(extra, str) else _leftover_text(ctx, extra)
+    errors = errors or {}
+    fields = forms.build_fields(forms.clinician_facts(ctx.kb), draft.raw, "clinician", errors)
     known = {f.name for f in fields} | {EXTRA_FIELD}
-    groups = forms.grouped(fields)
+    studies, visits = series.view(draft.rows, errors)
+    shown = {c.name for r in (*studies, *visits) for c in _cells(r)} | {
+        r.path for r in (*studies, *visits, *(lv for s in studies for lv in s.levels))
+    }
+    row_errors = [
+        (series.describe(k) or k, v, "f-" + k.replace(".", "-") if k in shown else None)
+        for k, v in errors.items()
+        if series.describe(k) is not None
+    ]
     return page(
         request,
         "evaluate.html",
         {
             "user": user,
             "patient": patient,
-            "groups": groups,
+            "groups": forms.grouped(fields),
             "field_errors": [f for f in fields if f.error],
-            "extra_text": extra_text,
+            "row_errors": row_errors,
+            "studies": studies,
+            "visits": visits,
+            "add_field": series.ADD,
+            "extra_text": draft.extra,
             "extra_error": errors.get(EXTRA_FIELD),
-            "other_errors": {k: v for k, v in errors.items() if k not in known},
+            "other_errors": {
+                k: v for k, v in errors.items() if k not in known and series.describe(k) is None
+            },
         },
         status,
     )
 
 
+def _cells(row: series.Row) -> list[series.Cell]:
+    return [*row.cells, *(c for level in row.levels for c in level.cells)]
+
+
 def _leftover_text(ctx: AppContext, data: dict[str, Any]) -> str:
-    """Case data the form has no field for (lists of studies or scores), as editable JSON."""
-    covered = {f.id for f in forms.clinician_facts(ctx.kb)}
+    """Case data without a form field or row (a label, for example), as editable JSON."""
+    covered = {f.id for f in forms.clinician_facts(ctx.kb)} | {series.STUDIES, series.VISITS}
     left = forms.uncovered(data, covered)
     return json.dumps(left, indent=2) if left else ""
 
 
-def _merged(data: dict[str, Any], extra_text: str) -> tuple[dict[str, Any], str | None]:
+def _merged(
+    data: dict[str, Any], rows: dict[str, Any], extra_text: str
+) -> tuple[dict[str, Any], str | None]:
     if not extra_text.strip():
-        return data, None
+        return forms.deep_merge(data, rows), None
     try:
         extra = read_mapping(extra_text)
     except CaseError as err:
         return data, "; ".join(str(p) for p in err.problems)
     if not isinstance(extra, dict):
         return data, "must be a mapping of case sections, for example {imaging: {...}}"
-    return forms.deep_merge(extra, data), None
+    return forms.deep_merge(series.combine(rows, extra), data), None
 
 
 def _chart(result: dict[str, Any]) -> bytes | None:
@@ -302,14 +340,14 @@ def _chart(result: dict[str, Any]) -> bytes | None:
 def _patient(db: Any, patient_id: int) -> Any:
     patient = records.patient(db, patient_id)
     if patient is None:
-        raise LookupError("patient")
+        raise NotFoundError("patient")
     return patient
 
 
 def _assessment(db: Any, assessment_id: int) -> Any:
     record = records.assessment(db, assessment_id)
     if record is None:
-        raise LookupError("assessment")
+        raise NotFoundError("assessment")
     return record
 
 
