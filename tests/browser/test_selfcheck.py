@@ -105,7 +105,7 @@ def test_yes_to_an_urgent_question_stops_the_check_at_once(mobile: Tab) -> None:
     # The reason given is the weakness the person reported.
     expect(page.locator(".conclusions")).to_contain_text(re.compile("weakness", re.I))
     # No later step was shown: the browser loaded only home, step 1 and the emergency answer
-    # (the answer to the post is a redirect to the result's address, decision 0009).
+    # (the answer to the post is a redirect to the result's address, decision 0012).
     assert mobile.documents == ["GET /", "GET /check", "POST /check/emergency", "GET /check/result"]
     expect(page.get_by_text(re.compile(r"Step \d of \d"))).to_have_count(0)
     for title in list(STEP_TITLES.values())[1:]:

@@ -20,7 +20,7 @@ def test_no_patient_data_in_logs(client: TestClient, caplog: pytest.LogCaptureFi
     client.post("/check/health", data={"csrf_token": csrf(client), "surgery.levels": "L9-L10"})
     client.post("/api/v1/assess", json={"person": {"age": 4711}})
     # The test's own HTTP client logs the addresses it calls (the self-check's answers travel in
-    # them, decision 0009); the application's logs are the ones that must stay clean.
+    # them, decision 0012); the application's logs are the ones that must stay clean.
     text = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("httpx"))
     for secret in (MARKER, "L5-S1", "eleven", "L9-L10", "4711"):
         assert secret not in text

@@ -338,7 +338,7 @@ class Education(Frozen):
     body: str = ""
 
     def fingerprint(self) -> str:
-        """Short hash of the title and text a translation was written from (see decision 0009)."""
+        """Short hash of the title and text a translation was written from (see decision 0007)."""
         text = f"{self.title.strip()}\n\n{self.body.strip()}".encode()
         return hashlib.sha256(text).hexdigest()[:12]
 

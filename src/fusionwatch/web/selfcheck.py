@@ -3,7 +3,7 @@
 Nothing is stored on the server: each step is posted, checked, and answered with a redirect to the
 next step's address, which carries the answers so far (Post/Redirect/Get: the Back button works).
 The result, the PDF and the answers file are rebuilt from what the browser sends; a saved answers
-file can be loaded back. Decisions 0005 and 0009.
+file can be loaded back. Decisions 0005 and 0012; the same-day advice step, 0009.
 """
 
 import json
