@@ -309,7 +309,7 @@ def test_the_browsers_back_button_returns_to_each_step_with_its_answers(mobile: 
     answer(page, "signs.mechanical_pain", "Yes")
     next_step(page, STEP_TITLES["health"])
     page.get_by_role("button", name="See my result").click()
-    expect(page.get_by_role("heading", name="Questions to ask your doctor")).to_be_visible()
+    expect(page.get_by_role("heading", name="Questions for my doctor")).to_be_visible()
 
     # The browser's own Back button: each step comes back as it was, with no resubmission prompt.
     for title in ("health", "symptoms", "surgery"):
@@ -339,7 +339,11 @@ def test_a_blank_urgent_step_says_what_is_unanswered_and_not_sure_moves_on(mobil
     mobile.check("blank-urgent-step")
     for fact in facts[1:]:
         answer(page, fact, "Not sure")
-    next_step(page, STEP_TITLES["surgery"])
+    # "Not sure" on an emergency question: same-day advice first (decision 0009), then go on.
+    next_step(page, "Contact your surgical team today")
+    expect(page.get_by_text("You were not sure about")).to_be_visible()
+    page.get_by_role("button", name="Continue with the questions").click()
+    expect(heading(page)).to_have_text(STEP_TITLES["surgery"])
 
 
 def test_an_impossible_answer_is_refused_with_its_reason(mobile: Tab) -> None:

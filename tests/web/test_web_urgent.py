@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tests.conftest import AS_OF
 from tests.findings import FINDINGS, Finding, flat
 from tests.web.test_cdshooks import bearer, cds, spec_request, token  # noqa: F401 - fixture
-from tests.web.test_web_selfcheck import NO_EMERGENCY, hidden, post
+from tests.web.test_web_selfcheck import NO_EMERGENCY, csrf, hidden, post
 from tests.web.test_web_workspace import add_patient, evaluate
 
 from conftest import sign_in
@@ -115,6 +115,14 @@ def test_self_check_gives_same_day_advice_right_after_the_emergency_screen(
     assert carried["emergency.bladder_bowel_loss"] == "not_sure"
     nxt = post(client, "emergency", carried | {"advised": "1", "go": "next"})
     assert 'action="/check/surgery"' in nxt  # the person may go on
+    # Post/Redirect/Get (decision 0012): the advice is a page of its own, fetched with GET.
+    sent = client.post(
+        "/check/emergency",
+        data={"csrf_token": csrf(client), **answers},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    assert sent.headers["location"].startswith("/check/advice?")
 
 
 @pytest.mark.parametrize("finding", [f for f in FINDINGS if f.patient], ids=lambda f: f.name)
