@@ -200,3 +200,30 @@ def test_unanswered_emergency_questions_are_asked_once_and_first(audience: str) 
     later = [i.text for s in (*report.summary, *report.detail) for i in (*s.items, *s.folded)]
     for question in report.answer.unanswered:
         assert not any(text.startswith(question) for text in later), question
+
+
+# ---- what issues 11a and 12 added, shown by the one view (after the issue-13 merge) ------------
+
+
+def test_not_sure_answers_are_named_apart_in_the_answer_box() -> None:
+    """An emergency question answered "not sure": urgent, and the question named as not sure."""
+    for audience in ("patient", "clinician"):
+        report = report_of(HERE / "tests/cases/v74-not-sure-bladder.yaml", audience)
+        assert report.answer.level == "urgent"
+        assert report.answer.when  # a time frame from the labels
+        assert report.answer.not_sure, audience
+        assert report.answer.not_sure_heading
+        assert not set(report.answer.not_sure) & set(report.answer.unanswered)
+
+
+def test_the_stimulator_section_says_when_candidacy_is_not_in_question() -> None:
+    """Policy candidacy only with a warning sign or risk factor; else the "not for asymptomatic
+    nonunion" note, and the site settings the result used, in words."""
+    report = report_of(HERE / "tests/cases/v63-asymptomatic-nonunion-ct.yaml", "clinician")
+    stimulator = next(s for s in report.detail if s.key == "stimulator")
+    lead = " ".join(stimulator.lead)
+    assert "asymptomatic" in lead.lower()
+    assert stimulator.grid is None  # no criterion table when candidacy is not in question
+    assert "Site settings used:" in lead
+    assert "Medicare NCD 150.2" in lead
+    assert "ncd_150_2" not in lead
