@@ -27,6 +27,17 @@ class Settings(BaseSettings):
     # gives no number, so these are site settings.
     login_max_failures: int = Field(5, ge=1, le=100)
     lockout_minutes: float = Field(15.0, ge=0, le=24 * 60)
+    # Throttling per client address (behind a proxy every client shares one address: raise it).
+    login_address_max_failures: int = Field(50, ge=1, le=100_000)
+    login_address_window_minutes: float = Field(15.0, gt=0, le=24 * 60)
+    # OWASP's session management guidance names 15-30 minutes of idleness for low-risk
+    # applications and 2-5 for high-value ones; the site chooses.
+    session_idle_minutes: float = Field(30.0, gt=0, le=24 * 60)
+    # Bounded work per request (sizes in bytes; PDFs and password checks at once per worker).
+    max_body_bytes: int = Field(1_000_000, ge=1_000, le=100_000_000)
+    max_cds_body_bytes: int = Field(5_000_000, ge=1_000, le=100_000_000)
+    max_concurrent_pdfs: int = Field(2, ge=1, le=64)
+    max_concurrent_password_checks: int = Field(2, ge=1, le=64)
 
     # CDS Hooks: every call must carry a JWT signed by an allow-listed issuer (the spec's rule).
     # Map each issuer (the JWT's iss) to its PEM public key; RS*/ES*/PS* only, never none or HMAC.

@@ -3,6 +3,7 @@
 import gc
 from importlib import resources
 
+from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -44,6 +45,8 @@ def create_app(
         kb=kb or load(),
         templates=templates,
         clock=clock,
+        pdfs=CapacityLimiter(settings.max_concurrent_pdfs),
+        hashing=CapacityLimiter(settings.max_concurrent_password_checks),
     )
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
