@@ -18,6 +18,7 @@ from fusionwatch.store.database import Database
 from fusionwatch.web import api, errors, presentation, selfcheck, workspace
 from fusionwatch.web.context import AppContext, Clock, utc_now
 from fusionwatch.web.headers import SecurityHeaders
+from fusionwatch.web.limits import BoundedRequests
 
 HERE = resources.files("fusionwatch.web")
 
@@ -56,6 +57,11 @@ def create_app(
     app.include_router(cdshooks.router(settings, ctx.db, ctx.kb, clock))
     errors.install(app)
     app.add_middleware(errors.ContainErrors)
+    app.add_middleware(
+        BoundedRequests,
+        max_body=settings.max_body_bytes,
+        max_cds_body=settings.max_cds_body_bytes,
+    )
     app.add_middleware(SecurityHeaders)
     return app
 

@@ -55,13 +55,13 @@ async def login(
 ) -> Response:
     now = ctx.clock()
     address = request.client.host if request.client else "unknown"
-    with ctx.db.session() as db:
+    with ctx.db.session(write=True) as db:
         target = accounts.begin_login(db, username, address, now, ctx.login_policy)
     # argon2 is slow and memory-hungry by design: a bounded pool, off the event loop.
     verified = await to_thread.run_sync(
         accounts.verify_password, target.password_hash, password, limiter=ctx.hashing
     )
-    with ctx.db.session() as db:
+    with ctx.db.session(write=True) as db:
         outcome, user = accounts.finish_login(db, target, address, password, verified)
         # Only an existing account's name is recorded, never whatever was typed.
         actor = user.username if user is not None else "(unknown user)"

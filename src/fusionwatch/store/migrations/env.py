@@ -15,13 +15,11 @@ with engine.connect() as connection:
     if sqlite:
         # SQLite's batch migrations copy and drop tables; with foreign keys enforced, dropping a
         # referenced table fails. The pragma only works outside a transaction.
-        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        connection.commit()
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
     with connection.begin():
         context.configure(
             connection=connection, target_metadata=Base.metadata, render_as_batch=sqlite
         )
         context.run_migrations()
     if sqlite:
-        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-        connection.commit()
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
