@@ -48,5 +48,9 @@ class Settings(BaseSettings):
         True, description="Turn off only for local trials without an EHR; on by default."
     )
     cds_hooks_base_url: str | None = Field(
-        None, description="Public base URL (for the JWT audience) when behind a proxy."
+        None,
+        description="Public base URL: the JWT audience. Required when issuers are configured "
+        "and JWTs are checked (never taken from the request's Host header).",
     )
+    # CDS Hooks 2.0 recommends a 5-minute token lifetime; longer-lived tokens are refused.
+    cds_hooks_max_token_seconds: int = Field(300, ge=30, le=3600)

@@ -59,6 +59,13 @@ def serve(
 
     base = Settings()
     settings = base.model_copy(update={"host": host or base.host, "port": port or base.port})
+    from fusionwatch.cdshooks.service import ConfigurationError, check_settings  # noqa: PLC0415
+
+    try:
+        check_settings(settings)
+    except ConfigurationError as problem:
+        err.print(f"[red]{problem}[/red]")
+        raise typer.Exit(INVALID_INPUT) from problem
     db = Database(settings.database_url)
     db.migrate()
     for line in startup_lines(settings):

@@ -2,9 +2,11 @@
 
 import gc
 from importlib import resources
+from typing import Any
 
 from anyio import CapacityLimiter
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -55,6 +57,7 @@ def create_app(
     app.include_router(workspace.router)
     ctx = app.state.ctx
     app.include_router(cdshooks.router(settings, ctx.db, ctx.kb, clock))
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     errors.install(app)
     app.add_middleware(errors.ContainErrors)
     app.add_middleware(
@@ -92,3 +95,32 @@ def _jinja() -> Environment:
     env.globals.update(presentation.template_names())
     env.tests["derived_fact"] = presentation.derived_fact
     return env
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with the request schemas' nested ``$defs`` moved into
+    ``components/schemas`` so that every ``$ref`` resolves."""
+    if app.openapi_schema is None:
+        document = get_openapi(
+            title=app.title,
+            version=app.version,
+            summary=app.summary,
+            routes=app.routes,
+        )
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        app.openapi_schema = _hoist(document, schemas)
+    return app.openapi_schema
+
+
+def _hoist(node: Any, schemas: dict[str, Any]) -> Any:
+    if isinstance(node, list):
+        return [_hoist(item, schemas) for item in node]
+    if not isinstance(node, dict):
+        return node
+    for name, schema in (node.pop("$defs", None) or {}).items():
+        schemas.setdefault(name, _hoist(schema, schemas))
+    out = {k: _hoist(v, schemas) for k, v in node.items()}
+    ref = out.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        out["$ref"] = "#/components/schemas/" + ref.removeprefix("#/$defs/")
+    return out
