@@ -202,3 +202,26 @@ def test_sign_in_is_throttled_per_address(database: Database) -> None:
         assert outcome.value == "locked"
         outcome, _ = accounts.login(s, "alice", PASSWORD, NOW, policy, address="192.0.2.10")
         assert outcome.value == "ok"
+
+
+def test_hsts_is_sent_only_when_secure_cookies_are_on(
+    database: Database, kb: object, clock: object, client: TestClient
+) -> None:
+    from fusionwatch.settings import Settings
+    from fusionwatch.web.app import create_app
+
+    assert "strict-transport-security" not in client.get("/").headers
+    settings = Settings(database_url=database.url, secure_cookies=True)
+    app = create_app(settings, db=database, kb=kb, clock=clock)  # type: ignore[arg-type]
+    with TestClient(app, base_url="https://127.0.0.1") as secure:
+        assert secure.get("/").headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_an_idle_session_ends(client: TestClient, clock: object) -> None:
+    sign_in(client)
+    clock.now = NOW + dt.timedelta(minutes=20)  # type: ignore[attr-defined]
+    assert client.get("/patients", follow_redirects=False).status_code == 200
+    clock.now = NOW + dt.timedelta(minutes=49)  # type: ignore[attr-defined]
+    assert client.get("/patients", follow_redirects=False).status_code == 200
+    clock.now = NOW + dt.timedelta(minutes=49 + 31)  # type: ignore[attr-defined]
+    assert client.get("/patients", follow_redirects=False).status_code == 303

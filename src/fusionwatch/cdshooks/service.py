@@ -10,8 +10,8 @@ from starlette.concurrency import run_in_threadpool
 
 from fusionwatch.cdshooks.bearer import BearerError, verify
 from fusionwatch.cdshooks.cards import cards
-from fusionwatch.cdshooks.replay import DatabaseReplay
 from fusionwatch.cdshooks.discovery import HOOK, REQUIRED_PREFETCH, SERVICE_ID, services
+from fusionwatch.cdshooks.replay import DatabaseReplay
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.engine import assess
 from fusionwatch.fhir.caseimport import Item, bundle_items, import_items

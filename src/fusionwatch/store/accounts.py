@@ -324,3 +324,57 @@ def token_principal(db: Session, token: str, now: dt.datetime) -> Principal | No
         return None
     scopes = frozenset(Scope(s) for s in api_token.scopes.split())
     return Principal(user.id, user.username, scopes, f"token {api_token.id}", roles_of(db, user.id))
+
+
+def user_named(db: Session, username: str) -> User:
+    user = db.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        raise AccountError(f"user: no account named '{username}'")
+    return user
+
+
+def all_users(db: Session) -> list[User]:
+    return list(db.scalars(select(User).order_by(User.username)))
+
+
+def set_active(db: Session, username: str, active: bool) -> None:
+    """Disable (or enable) an account; disabling also ends its sessions."""
+    user = user_named(db, username)
+    user.active = active
+    if not active:
+        end_sessions(db, username)
+
+
+def reset_password(db: Session, username: str, password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"password: must be at least {MIN_PASSWORD} characters")
+    user = user_named(db, username)
+    user.password_hash = HASHER.hash(password)
+    end_sessions(db, username)
+
+
+def unlock(db: Session, username: str) -> None:
+    user = user_named(db, username)
+    user.failed_logins, user.locked_until = 0, None
+
+
+def end_sessions(db: Session, username: str) -> int:
+    user = user_named(db, username)
+    result = db.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def all_tokens(db: Session) -> list[tuple[ApiToken, str]]:
+    rows = db.execute(
+        select(ApiToken, User.username)
+        .join(User, User.id == ApiToken.user_id)
+        .order_by(ApiToken.id)
+    )
+    return [(t, u) for t, u in rows]
+
+
+def revoke_token(db: Session, token_id: int) -> None:
+    token = db.get(ApiToken, token_id)
+    if token is None:
+        raise AccountError(f"token: no token {token_id}")
+    token.revoked = True

@@ -65,7 +65,7 @@ def create_app(
         max_body=settings.max_body_bytes,
         max_cds_body=settings.max_cds_body_bytes,
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies is True)
     return app
 
 

@@ -17,9 +17,14 @@ HEADERS = [
 DOCS_PATHS = ("/api/docs", "/api/redoc")
 
 
+# HSTS: one year, sent only when cookies are forced Secure (the site is served over https).
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.extra = [HSTS] if hsts else []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -34,7 +39,7 @@ class SecurityHeaders:
                 names = {k for k, _ in headers}
                 headers += [
                     (k, v)
-                    for k, v in HEADERS
+                    for k, v in HEADERS + self.extra
                     if k not in names and not (docs and k == b"content-security-policy")
                 ]
                 message["headers"] = headers
