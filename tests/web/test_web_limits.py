@@ -225,3 +225,35 @@ def test_an_idle_session_ends(client: TestClient, clock: object) -> None:
     assert client.get("/patients", follow_redirects=False).status_code == 200
     clock.now = NOW + dt.timedelta(minutes=49 + 31)  # type: ignore[attr-defined]
     assert client.get("/patients", follow_redirects=False).status_code == 303
+
+
+def test_api_docs_are_served_locally_under_a_csp(client: TestClient) -> None:
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    assert "https://" not in page.text
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self';" in policy
+    assert policy.count("content-security-policy") == 0
+    assert client.get("/api/docs/assets/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/static/api-docs.js").status_code == 200
+
+
+def test_every_openapi_ref_resolves(client: TestClient) -> None:
+    document = client.get("/api/v1/openapi.json").json()
+    refs: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                refs.append(ref)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document)
+    schemas = document["components"]["schemas"]
+    assert refs
+    assert [r for r in refs if r.removeprefix("#/components/schemas/") not in schemas] == []

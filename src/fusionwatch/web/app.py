@@ -17,7 +17,7 @@ from fusionwatch.core.compiled import Knowledge
 from fusionwatch.knowledge import load
 from fusionwatch.settings import Settings
 from fusionwatch.store.database import Database
-from fusionwatch.web import api, errors, presentation, selfcheck, workspace
+from fusionwatch.web import api, apidocs, errors, presentation, selfcheck, workspace
 from fusionwatch.web.context import AppContext, Clock, utc_now
 from fusionwatch.web.headers import SecurityHeaders
 from fusionwatch.web.limits import BoundedRequests
@@ -37,8 +37,9 @@ def create_app(
         title="fusionwatch",
         version=__version__,
         summary="Explained triage for suspected nonunion after spinal fusion.",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
         openapi_url="/api/v1/openapi.json",
     )
     templates = Jinja2Templates(env=_jinja())
@@ -52,6 +53,8 @@ def create_app(
         hashing=CapacityLimiter(settings.max_concurrent_password_checks),
     )
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.mount(apidocs.ASSETS, apidocs.assets(), name="api-docs-assets")
+    app.include_router(apidocs.router)
     app.include_router(api.router)
     app.include_router(selfcheck.router)
     app.include_router(workspace.router)
