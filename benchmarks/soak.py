@@ -100,9 +100,11 @@ def main() -> None:  # noqa: PLR0915  (one script, read top to bottom)
                 request(base, "/api/v1/patients?limit=50", token)
                 request(base, f"/api/v1/patients/{patient['id']}", token)
                 ok = 5
-            except (urllib.error.URLError, OSError, ValueError):
+            except (urllib.error.URLError, OSError, ValueError) as problem:
                 with lock:
                     counts["errors"] += 1
+                    if counts["errors"] == 1:
+                        print(f"first error: {problem}", flush=True)
                 ok = 0
             with lock:
                 counts["requests"] += ok
