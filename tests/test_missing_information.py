@@ -26,7 +26,8 @@ from tests.conftest import AS_OF
 
 SCHEMA = Case.model_json_schema()
 SKIPPED = {"surgery.date", "surgery.months_since", "surgery.levels", "imaging.studies"}
-SKIPPED |= {"follow_up", "risk.nicotine_quit_date", "label"}
+SKIPPED |= {"follow_up", "risk.nicotine_quit_date", "label", "surgery.operations"}
+SKIPPED |= {"infection.temperature", "infection.temperature_unit"}
 LEVELS = (["L4-L5"], ["L5-S1"], ["L4-S1"], ["L3-S1"], ["L2-S1"])
 
 Outcome = tuple[str, str, frozenset[str]]
@@ -37,7 +38,7 @@ def _field(fact: str) -> dict[str, Any]:
     model = SCHEMA["$defs"]
     title = {"surgery": "Surgery", "person": "Person", "signs": "Signs", "pain": "Pain"}
     title |= {"emergency": "Emergency", "exam": "Exam", "risk": "Risk", "care": "Care"}
-    title |= {"imaging": "Imaging", "pain.clues": "Clues"}
+    title |= {"imaging": "Imaging", "pain.clues": "Clues", "infection": "Infection"}
     prop: dict[str, Any] = model[title[section]]["properties"][name]
     return next((p for p in prop.get("anyOf", [prop]) if p.get("type") != "null"), prop)
 
