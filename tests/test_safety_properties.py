@@ -84,7 +84,10 @@ def test_adding_a_warning_sign_never_lowers_suspicion(case: Case, which: str) ->
     before = assess(case, KB, AS_OF).suspicion.level
     signs = case.signs.model_copy(update={which: Answer.YES})
     after = assess(case.model_copy(update={"signs": signs}), KB, AS_OF).suspicion.level
-    assert SUSPICION_ORDER[after] >= SUSPICION_ORDER[before]
+    # "Cannot tell" (every core sign unknown) becomes "low" once one is answered: the unknown is
+    # resolved, nothing is lowered, and the open inputs are still named in the headline.
+    rank = {**SUSPICION_ORDER, "cannot_tell": SUSPICION_ORDER["low"]}
+    assert rank[after] >= rank[before]
 
 
 @runs(1_000)
