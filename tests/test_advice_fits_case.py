@@ -13,20 +13,10 @@ from fusionwatch.core.engine import assess
 from fusionwatch.core.results import Assessment
 from fusionwatch.core.site import Site
 from fusionwatch.files.case import parse_data
-from tests.conftest import AS_OF
+from tests.conftest import AS_OF, SCREEN_CLEAR
 
 NO = "no"
-EMERGENCY_QUESTIONS = (
-    "new_weakness",
-    "bladder_bowel_loss",
-    "saddle_numbness",
-    "fever_chills_worse_pain",
-    "draining_wound",
-    "unbearable_pain_neuro",
-    "breathing_difficulty",
-    "one_leg_swelling",
-)
-SCREENED = dict.fromkeys(EMERGENCY_QUESTIONS, NO)
+SCREENED = SCREEN_CLEAR
 SYMPTOMS = {"mechanical_pain": "yes", "improved_then_worse": "yes", "focal_pain": "yes"}
 
 

@@ -15,7 +15,7 @@ from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.engine import assess
 from fusionwatch.core.serialize import from_data, to_data
 from fusionwatch.files.case import parse_data
-from tests.conftest import AS_OF
+from tests.conftest import AS_OF, SCREEN_CLEAR
 from tests.findings import FINDINGS, Finding
 
 IDS = [f.name for f in FINDINGS]
@@ -42,18 +42,7 @@ def test_each_finding_alone_reaches_its_tier_on_the_command_line(
 
 
 def test_not_sure_is_kept_apart_from_not_asked(kb: Knowledge) -> None:
-    no = dict.fromkeys(
-        [
-            "new_weakness",
-            "saddle_numbness",
-            "fever_chills_worse_pain",
-            "draining_wound",
-            "unbearable_pain_neuro",
-            "breathing_difficulty",
-            "one_leg_swelling",
-        ],
-        "no",
-    )
+    no = {q: a for q, a in SCREEN_CLEAR.items() if q != "bladder_bowel_loss"}
     unsure = assess(
         parse_data({"emergency": no | {"bladder_bowel_loss": "not_sure"}}, AS_OF), kb, AS_OF
     )
@@ -83,19 +72,7 @@ def test_fever_below_the_threshold_is_not_urgent(kb: Knowledge) -> None:
 
 def test_six_signs_without_a_surgery_date_cannot_tell_and_say_so(kb: Knowledge) -> None:
     """The issue's own example: strong signs and no date must not read as low / reassuring."""
-    no = dict.fromkeys(
-        [
-            "new_weakness",
-            "bladder_bowel_loss",
-            "saddle_numbness",
-            "fever_chills_worse_pain",
-            "draining_wound",
-            "unbearable_pain_neuro",
-            "breathing_difficulty",
-            "one_leg_swelling",
-        ],
-        "no",
-    )
+    no = SCREEN_CLEAR
     signs = dict.fromkeys(
         [
             "mechanical_pain",

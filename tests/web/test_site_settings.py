@@ -1,5 +1,6 @@
 """Site settings chosen once for a deployment reach the API, CDS Hooks cards and the web pages."""
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -70,3 +71,22 @@ def test_an_unknown_policy_stops_the_app_at_start(database: Database, kb: Knowle
     settings = Settings(database_url=database.url, stimulator_policy="my_insurer")
     with pytest.raises(ValueError, match="FUSIONWATCH_STIMULATOR_POLICY"):
         create_app(settings, db=database, kb=kb)
+
+
+TITLES = {
+    "ncd_150_2": "Medicare NCD 150.2 Osteogenic Stimulation",
+    "bcbsa_7_01_85": "BCBSA model policy 7.01.85: electrical stimulation of the spine",
+}
+
+
+def test_the_workspace_page_judges_under_the_site_policy(site: tuple[str, TestClient]) -> None:
+    from tests.web.test_web_workspace import add_patient, evaluate
+
+    policy, client = site
+    path = add_patient(client, sign_in(client))
+    status, html, _ = evaluate(client, path, {"extra_case_data": json.dumps(CASE)})
+    assert status == 200, html
+    assert "Bone-stimulator candidacy" in html
+    # The same smoker with a fusion planned: a BCBSA candidate, not a Medicare one.
+    verdict = "Candidate" if policy == "bcbsa_7_01_85" else "Not a candidate"
+    assert f"{TITLES[policy]}: {verdict}" in html

@@ -29,10 +29,6 @@ _SUMMARY = {
 }
 
 
-# A same-day tier (issue 11, item 1) maps to a warning: act today, not an emergency transfer.
-_URGENT = "urgent"
-
-
 def indicator(assessment: Assessment) -> str | None:
     """How loud the card is, or None when the record holds nothing that changes care.
 
@@ -43,7 +39,8 @@ def indicator(assessment: Assessment) -> str | None:
     triage, suspicion = assessment.triage, assessment.suspicion
     if triage.level == Triage.EMERGENCY:
         return "critical"
-    if triage.level == _URGENT or triage.reasons:
+    # The same-day tier (decision 0009) is a warning: act today, not an emergency transfer.
+    if triage.level == Triage.URGENT or triage.reasons:
         return "warning"
     if suspicion.reasons and suspicion.level == Suspicion.HIGH:
         return "warning"

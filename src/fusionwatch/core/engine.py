@@ -330,19 +330,14 @@ class _Run:
         triage = replace(triage, depends_on=raising)
         return triage, suspicion
 
-    def _changing(
-        self, missing: tuple[MissingItem, ...], triage: TriageResult
-    ) -> tuple[MissingItem, ...]:
-        """What would change the result (each open input tried with each answer), plus every
-        input the headline says the result depends on, so the two never disagree."""
-        changing = what_would_change(
+    def _changing(self) -> tuple[MissingItem, ...]:
+        """What would change the result: each open input tried with each answer."""
+        return what_would_change(
             self.kb,
             self.base_env,
             self.kb.policies[self.site.stimulator_policy],
             {c.rule.id for c in self.unknown},
         )
-        listed = {m.fact for m in changing}
-        return changing + tuple(m for m in triage.depends_on if m.fact not in listed)
 
     def _named(self, items: tuple[MissingItem, ...], *, patient: bool) -> str:
         """The first few open questions by name (a person's own questions first for a patient),
@@ -431,7 +426,7 @@ class _Run:
             recommendations=recommendations,
             timeline=tuple(e for e in education if e.kind == "timeline"),
             education=tuple(e for e in education if e.kind not in {"timeline", "disclaimer"}),
-            missing_information=self._changing(missing, triage),
+            missing_information=self._changing(),
             disclaimer=next(e.body for e in education if e.kind == "disclaimer"),
             provenance=Provenance(
                 knowledge_version=self.kb.version,

@@ -101,10 +101,10 @@ class _Decider:
         outcomes = self.outcomes = {}
         for kind in _ORDER:
             if kind is RuleKind.CONCORDANCE:
-                env["result.suspicion"] = _suspicion(self.kb, outcomes)
+                env["result.suspicion"] = _suspicion(self.kb, outcomes, env)
             for compiled in self.kb.rules[kind]:
                 outcomes[compiled.rule.id] = compiled.when.run(env)
-        suspicion = _suspicion(self.kb, outcomes)
+        suspicion = _suspicion(self.kb, outcomes, env)
         self.gate = self._gate(outcomes)
         self.candidate = self.policy.run(env) if self.gate else False
         env["result.stimulator_candidate"] = self.candidate
@@ -123,9 +123,8 @@ class _Decider:
         over: dict[str, bool | None] = {}
         self._rerun(env, changed, over)
         seen = ChainMap(over, self.outcomes)
-        suspicion = base.suspicion
-        if any(self.kind[r] in _SUSPICION for r in over):
-            suspicion = _suspicion(self.kb, seen)
+        # Always decided again: "cannot tell" also reads the time since surgery and core signs.
+        suspicion = _suspicion(self.kb, seen, env)
         if suspicion != base.suspicion:
             env["result.suspicion"] = suspicion
             self._rerun(env, {"result.suspicion"}, over)
@@ -184,8 +183,9 @@ _ORDER = (
 )
 
 
-def _suspicion(kb: Knowledge, outcomes: Mapping[str, bool | None]) -> str:
-    """Highest band a suspicion rule supports, lowered only by a cap that holds and lowers it."""
+def _suspicion(kb: Knowledge, outcomes: Mapping[str, bool | None], env: Mapping[str, Any]) -> str:
+    """Highest band a suspicion rule supports, lowered only by a cap that holds and lowers it;
+    "cannot tell" where a low band rests on unknown deciding facts (as the engine decides)."""
     rank = SUSPICION_ORDER.__getitem__
     raised = [
         c.rule.then.level or "low" for c in kb.rules[RuleKind.SUSPICION] if outcomes.get(c.rule.id)
@@ -196,7 +196,20 @@ def _suspicion(kb: Knowledge, outcomes: Mapping[str, bool | None]) -> str:
         for c in kb.rules[RuleKind.SUSPICION_CAP]
         if outcomes.get(c.rule.id)
     ]
-    return min((cap for cap in caps if rank(cap) < rank(level)), key=rank, default=level)
+    level = min((cap for cap in caps if rank(cap) < rank(level)), key=rank, default=level)
+    if level == "low" and _deciding_unknown(kb, outcomes, env):
+        return "cannot_tell"
+    return level
+
+
+def _deciding_unknown(
+    kb: Knowledge, outcomes: Mapping[str, bool | None], env: Mapping[str, Any]
+) -> bool:
+    could_rise = any(outcomes.get(c.rule.id) is None for c in kb.rules[RuleKind.SUSPICION])
+    if env.get("derived.months_since_surgery") is None and could_rise:
+        return True
+    core = kb.count_members.get("derived.core_signs", ())
+    return bool(core) and all(env.get(f) is None for f in core)
 
 
 def what_would_change(

@@ -132,7 +132,11 @@ def import_items(
         if reader is None:
             reading.note(source, "ignored: fusionwatch does not read this resource type")
         else:
-            reader(reading, resource, source)
+            try:
+                reader(reading, resource, source)
+            except (TypeError, ValueError, KeyError, AttributeError, IndexError):
+                # Valid FHIR can still hold shapes no reader expected: noted, never a crash.
+                reading.note(source, "cannot assess: this resource could not be read")
     data = nest({k: v for k, (_, v) in sorted(reading.values.items())})
     if reading.operations:
         data.setdefault("surgery", {})["operations"] = reading.operations

@@ -1,12 +1,15 @@
 """The clinician workspace: sign-in, patients, evaluations, explained assessments and reports."""
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from anyio import to_thread
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from fusionwatch.core.errors import CaseError, NotFoundError
 from fusionwatch.core.serialize import from_data
@@ -14,14 +17,16 @@ from fusionwatch.files.case import read_mapping
 from fusionwatch.report import chart as charts
 from fusionwatch.report.pdf import report_pdf
 from fusionwatch.report.view import Report
-from fusionwatch.store import accounts, records
+from fusionwatch.store import accounts, records, teams
 from fusionwatch.store.accounts import LoginOutcome, Principal
-from fusionwatch.web import evaluations, forms, series
+from fusionwatch.web import access, evaluations, forms, series
+from fusionwatch.web.access import MAX_ID
 from fusionwatch.web.context import AppContext, context
 from fusionwatch.web.pages import page
 from fusionwatch.web.presentation import report_of
 from fusionwatch.web.security import (
     SESSION_COOKIE,
+    ForbiddenError,
     check_csrf,
     secure,
     signed_in,
@@ -33,6 +38,8 @@ Ctx = Annotated[AppContext, Depends(context)]
 User = Annotated[Principal, Depends(signed_in)]
 FormUser = Annotated[Principal, Depends(signed_in_form)]
 EXTRA_FIELD = "extra_case_data"
+RecordId = Annotated[int, Path(ge=1, le=MAX_ID)]
+PAGE = 50
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -41,7 +48,7 @@ def login_form(request: Request, next: str = "/patients") -> HTMLResponse:
 
 
 @router.post("/login", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
-def login(
+async def login(
     request: Request,
     ctx: Ctx,
     username: Annotated[str, Form(max_length=80)],
@@ -49,19 +56,28 @@ def login(
     next: Annotated[str, Form()] = "/patients",
 ) -> Response:
     now = ctx.clock()
-    with ctx.db.session() as db:
-        outcome, user = accounts.login(db, username, password, now, ctx.login_policy)
-        ctx.audit(db, username[:80], "login", ("user", user and user.id), outcome.value)
+    address = request.client.host if request.client else "unknown"
+    with ctx.db.session(write=True) as db:
+        target = accounts.begin_login(db, username, address, now, ctx.login_policy)
+    # argon2 is slow and memory-hungry by design: a bounded pool, off the event loop.
+    verified = await to_thread.run_sync(
+        accounts.verify_password, target.password_hash, password, limiter=ctx.hashing
+    )
+    with ctx.db.session(write=True) as db:
+        outcome, user = accounts.finish_login(db, target, address, password, verified)
+        # Only an existing account's name is recorded, never whatever was typed.
+        actor = user.username if user is not None else "(unknown user)"
+        ctx.audit(db, actor, "login", ("user", user and user.id), outcome=outcome.value)
         token = (
             accounts.open_session(db, user, now, ctx.session_lifetime)
             if user and (outcome is LoginOutcome.OK)
             else None
         )
     if token is None:
+        # One message for every refusal, so it never tells whether an account exists.
         message = (
-            "This account is locked for a while after repeated failed sign-ins. Try again later."
-            if outcome is LoginOutcome.LOCKED
-            else "The username or password is not right."
+            "The username or password is not right, or the account is locked for a while "
+            "after repeated failed sign-ins."
         )
         data = {"next": _safe_next(next), "message": message, "username": username}
         return page(request, "login.html", data, status=401)
@@ -81,7 +97,7 @@ def login(
 def logout(request: Request, ctx: Ctx, user: FormUser) -> Response:
     with ctx.db.session() as db:
         accounts.close_session(db, request.cookies.get(SESSION_COOKIE, ""))
-        ctx.audit(db, user.actor, "logout", ("user", user.user_id))
+        ctx.audit(db, user, "logout", ("user", user.user_id))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -89,24 +105,50 @@ def logout(request: Request, ctx: Ctx, user: FormUser) -> Response:
 
 @router.get("/patients", response_class=HTMLResponse)
 def patient_list(
-    request: Request, ctx: Ctx, user: User, fhir_patient: str | None = None
+    request: Request,
+    ctx: Ctx,
+    user: User,
+    *,
+    fhir_patient: Annotated[str | None, Query(max_length=200)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    q: Annotated[str | None, Query(max_length=80)] = None,
 ) -> Response:
-    """All patients; from an EHR link (?fhir_patient=ID), the patient whose reference is ID."""
+    """A page of the teams' patients; from an EHR link (?fhir_patient=ID), the patient whose
+    reference is ID (404 when none of the user's teams has one, as for any other record)."""
+    if fhir_patient is not None:
+        return _ehr_link(request, ctx, user, fhir_patient)
     with ctx.db.session() as db:
-        rows = records.patients(db)
-        ctx.audit(db, user.actor, "view", ("patient_list", None))
-    if fhir_patient is None:
-        return page(request, "patients.html", {"user": user, "rows": rows})
-    matches = [(p, a) for p, a in rows if p.reference == fhir_patient]
+        rows = records.patient_page(db, user.teams, before=before, limit=PAGE, text=q or None)
+        ctx.audit(db, user, "view", ("patient_list", None))
+    return page(request, "patients.html", _list_data(ctx, user, rows, q))
+
+
+def _ehr_link(request: Request, ctx: AppContext, user: Principal, reference: str) -> Response:
+    with ctx.db.session() as db:
+        matches = records.patients_with_reference(db, user.teams, reference)
+        ctx.audit(db, user, "view", ("patient_reference", None))
     if len(matches) == 1:
-        return RedirectResponse(f"/patients/{matches[0][0].id}", status_code=303)
+        return RedirectResponse(f"/patients/{matches[0].id}", status_code=303)
     data = {
-        "user": user,
-        "rows": matches,
-        "draft": ("", fhir_patient[:80]),
-        "looked_for": fhir_patient,
+        **_list_data(ctx, user, matches, None),
+        "draft": ("", reference[:80]),
+        "looked_for": reference,
     }
-    return page(request, "patients.html", data)
+    return page(request, "patients.html", data, status=200 if matches else 404)
+
+
+def _list_data(
+    ctx: AppContext, user: Principal, rows: Sequence[Any], q: str | None
+) -> dict[str, Any]:
+    with ctx.db.session() as db:
+        names = {t.id: t.name for t, _ in teams.memberships_of(db, user.user_id)}
+    return {
+        "user": user,
+        "rows": rows[:PAGE],
+        "next_before": rows[PAGE - 1].id if len(rows) > PAGE else None,
+        "q": q or "",
+        "teams": [(t, names.get(t, str(t))) for t in user.writable_teams],
+    }
 
 
 @router.post("/patients")
@@ -114,33 +156,38 @@ def patient_add(
     request: Request,
     ctx: Ctx,
     user: FormUser,
+    *,
     display_name: Annotated[str, Form()] = "",
     reference: Annotated[str, Form()] = "",
+    team_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
 ) -> Response:
     name, ref = display_name.strip(), reference.strip()
-    problems = {}
-    if not name or len(name) > 200:
-        problems["display_name"] = "Give a name or label of 1 to 200 characters."
-    if len(ref) > 80:
-        problems["reference"] = "Keep the reference to 80 characters or fewer."
-    if problems:
-        with ctx.db.session() as db:
-            rows = records.patients(db)
-        data = {"user": user, "rows": rows, "problems": problems, "draft": (name, ref)}
-        return page(request, "patients.html", data, status=422)
+    team = evaluations.team_for_new_patient(user, team_id)
     with ctx.db.session() as db:
-        patient = records.add_patient(db, name, ref or None, user.user_id, ctx.clock())
-        ctx.audit(db, user.actor, "create", ("patient", patient.id))
-    return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+        problems = evaluations.patient_problems(db, team, name, ref or None)
+        if not problems and team is not None:
+            patient = records.add_patient(
+                db,
+                display_name=name,
+                reference=ref or None,
+                user_id=user.user_id,
+                now=ctx.clock(),
+                team_id=team,
+            )
+            ctx.audit(db, user, "create", ("patient", patient.id), team_id=team)
+            return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+        rows = records.patient_page(db, user.teams, limit=PAGE)
+    data = {**_list_data(ctx, user, rows, None), "problems": problems, "draft": (name, ref)}
+    return page(request, "patients.html", data, status=422)
 
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
-def patient_page(request: Request, ctx: Ctx, user: User, patient_id: int) -> HTMLResponse:
+def patient_page(request: Request, ctx: Ctx, user: User, patient_id: RecordId) -> HTMLResponse:
     with ctx.db.session() as db:
-        patient = _patient(db, patient_id)
+        patient = access.patient(ctx, db, user, patient_id)
         history = records.assessments_of(db, patient_id)
-        ctx.audit(db, user.actor, "view", ("patient", patient_id))
-    latest = history[0].case_data if history else {}
+        latest = records.latest_input(db, patient)
+        ctx.audit(db, user, "view", ("patient", patient_id), team_id=patient.team_id)
     return page(
         request,
         "patient.html",
@@ -149,12 +196,11 @@ def patient_page(request: Request, ctx: Ctx, user: User, patient_id: int) -> HTM
 
 
 @router.get("/patients/{patient_id}/evaluate", response_class=HTMLResponse)
-def evaluation_form(request: Request, ctx: Ctx, user: User, patient_id: int) -> HTMLResponse:
+def evaluation_form(request: Request, ctx: Ctx, user: User, patient_id: RecordId) -> HTMLResponse:
     """The form, filled from the last evaluation: every field, studies and score visits too."""
     with ctx.db.session() as db:
-        patient = _patient(db, patient_id)
-        history = records.assessments_of(db, patient_id)
-    previous = history[0].case_data if history else {}
+        patient = access.writable_patient(ctx, db, user, patient_id)
+        previous = records.latest_input(db, patient)
     draft = Draft(
         forms.case_raw(previous), series.from_case(previous), _leftover_text(ctx, previous)
     )
@@ -163,7 +209,7 @@ def evaluation_form(request: Request, ctx: Ctx, user: User, patient_id: int) -> 
 
 @router.post("/patients/{patient_id}/evaluate")
 async def evaluation_submit(
-    request: Request, ctx: Ctx, user: FormUser, patient_id: int
+    request: Request, ctx: Ctx, user: FormUser, patient_id: RecordId
 ) -> Response:
     form = await request.form()
     action = str(form.get(series.ADD, ""))
@@ -173,8 +219,17 @@ async def evaluation_submit(
         # "Add another study/level/visit": the same form again with one more empty row.
         series.with_extra_row(draft.rows, action)
         with ctx.db.session() as db:
-            patient = _patient(db, patient_id)
+            patient = access.writable_patient(ctx, db, user, patient_id)
         return _evaluation_page(request, ctx, user, patient, draft)
+    # Parsing YAML and assessing are CPU work: off the event loop.
+    return await run_in_threadpool(
+        lambda: _evaluation_submit(request, ctx, user, patient_id=patient_id, draft=draft)
+    )
+
+
+def _evaluation_submit(
+    request: Request, ctx: AppContext, user: Principal, *, patient_id: int, draft: "Draft"
+) -> Response:
     values, errors = forms.parse_answers(ctx.kb, draft.raw)
     rows_data, row_errors = series.to_data(draft.rows)
     errors.update(row_errors)
@@ -182,7 +237,7 @@ async def evaluation_submit(
     if extra_error:
         errors[EXTRA_FIELD] = extra_error
     with ctx.db.session() as db:
-        patient = _patient(db, patient_id)
+        patient = access.writable_patient(ctx, db, user, patient_id)
         if not errors:
             try:
                 record = evaluations.evaluate(ctx, db, patient_id=patient_id, data=data, who=user)
@@ -194,12 +249,14 @@ async def evaluation_submit(
 
 
 @router.get("/assessments/{assessment_id}", response_class=HTMLResponse)
-def assessment_page(request: Request, ctx: Ctx, user: User, assessment_id: int) -> HTMLResponse:
+def assessment_page(
+    request: Request, ctx: Ctx, user: User, assessment_id: RecordId
+) -> HTMLResponse:
     with ctx.db.session() as db:
-        record = _assessment(db, assessment_id)
-        patient = _patient(db, record.patient_id)
-        ctx.audit(db, user.actor, "view", ("assessment", assessment_id))
-    follow_up = record.result.get("follow_up") or {}
+        record = access.assessment(ctx, db, user, assessment_id)
+        patient = access.patient(ctx, db, user, record.patient_id)
+        ctx.audit(db, user, "view", ("assessment", assessment_id), team_id=patient.team_id)
+    follow_up: Any = record.result.get("follow_up") or {}
     chart = f"/assessments/{record.id}/chart.svg" if follow_up.get("trajectories") else None
     return page(
         request,
@@ -211,6 +268,7 @@ def assessment_page(request: Request, ctx: Ctx, user: User, assessment_id: int) 
             "result": record.result,
             "report": _report(record, patient),
             "chart_src": chart,
+            "can_write": user.can_write(patient.team_id),
         },
     )
 
@@ -221,24 +279,32 @@ def _report(record: Any, patient: Any) -> Report:
 
 
 @router.get("/assessments/{assessment_id}/chart.svg")
-def assessment_chart(ctx: Ctx, user: User, assessment_id: int) -> Response:
+async def assessment_chart(ctx: Ctx, user: User, assessment_id: RecordId) -> Response:
     with ctx.db.session() as db:
-        record = _assessment(db, assessment_id)
-    svg = _chart(record.result)
+        record = access.assessment(ctx, db, user, assessment_id)
+        team = records.team_of_assessment(db, assessment_id)
+        ctx.audit(db, user, "chart", ("assessment", assessment_id), team_id=team)
+    svg = await to_thread.run_sync(_chart, record.result, limiter=ctx.pdfs)
     if svg is None:
         raise NotFoundError("chart")
     return Response(svg, media_type="image/svg+xml")
 
 
 @router.get("/assessments/{assessment_id}/report.pdf")
-def assessment_pdf(request: Request, ctx: Ctx, user: User, assessment_id: int) -> Response:
+async def assessment_pdf(
+    request: Request, ctx: Ctx, user: User, assessment_id: RecordId
+) -> Response:
     with ctx.db.session() as db:
-        record = _assessment(db, assessment_id)
-        patient = _patient(db, record.patient_id)
-        ctx.audit(db, user.actor, "print", ("assessment", assessment_id))
+        record = access.assessment(ctx, db, user, assessment_id)
+        patient = access.patient(ctx, db, user, record.patient_id)
+        ctx.audit(db, user, "print", ("assessment", assessment_id), team_id=patient.team_id)
     subtitle = f"assessment {record.id} · printed by {user.username}"
+    # A bounded number of PDFs at once per worker: each takes a core and tens of MB.
+    pdf = await to_thread.run_sync(
+        lambda: report_pdf(_report(record, patient), subtitle=subtitle), limiter=ctx.pdfs
+    )
     return Response(
-        report_pdf(_report(record, patient), subtitle=subtitle),
+        pdf,
         media_type="application/pdf",
         headers={
             "content-disposition": f'attachment; filename="fusionwatch-assessment-{record.id}.pdf"'
@@ -248,9 +314,12 @@ def assessment_pdf(request: Request, ctx: Ctx, user: User, assessment_id: int) -
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(request: Request, ctx: Ctx, user: User) -> HTMLResponse:
+    if not user.admin_teams:
+        access.deny(ctx, user, "audit_log", None)
+        raise ForbiddenError("Only a team's administrators see its audit log.")
     with ctx.db.session() as db:
-        events = records.audit_trail(db)
-        ctx.audit(db, user.actor, "view", ("audit_log", None))
+        events = records.audit_trail(db, user.admin_teams)
+        ctx.audit(db, user, "view", ("audit_log", None))
     return page(request, "audit.html", {"user": user, "events": events})
 
 
@@ -335,20 +404,6 @@ def _chart(result: dict[str, Any]) -> bytes | None:
     """The stored result's score chart, drawn from the record (never recomputed)."""
     follow_up = from_data(result).follow_up
     return charts.render(follow_up, "svg") if follow_up and follow_up.trajectories else None
-
-
-def _patient(db: Any, patient_id: int) -> Any:
-    patient = records.patient(db, patient_id)
-    if patient is None:
-        raise NotFoundError("patient")
-    return patient
-
-
-def _assessment(db: Any, assessment_id: int) -> Any:
-    record = records.assessment(db, assessment_id)
-    if record is None:
-        raise NotFoundError("assessment")
-    return record
 
 
 def _safe_next(target: str) -> str:
