@@ -12,13 +12,19 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
+# Bytecode is compiled at install time: some shells set PYTHONDONTWRITEBYTECODE, and without
+# cached bytecode every command would compile its imports again (about 0.7 s of a cold `assess`).
+export UV_COMPILE_BYTECODE := 1
+
 # Everything: the app, the test tools and the benchmark peers.
 install: $(UV)
 	$(UV) sync --frozen
+	.venv/bin/python -m compileall -q src
 
 # Only what running needs (no test tools); --inexact keeps test tools a `make test` installed.
 install-run: $(UV)
 	$(UV) sync --frozen --no-default-groups --inexact
+	.venv/bin/python -m compileall -q src
 
 # The web app on http://127.0.0.1:8000 with an SQLite file in var/ (created and migrated on start).
 run: install-run
