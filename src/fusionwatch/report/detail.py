@@ -116,6 +116,8 @@ class Detail:
         )
         columns = tuple(w.phrase(k) for k in ("score", "start", "best", "latest", "pattern"))
         lead = list(f.summaries) if self.audience == "clinician" else []
+        if f.counted_from and self.audience == "clinician":
+            lead.insert(0, f"{w.phrase('counted_from')} {f.counted_from}.")
         if self.audience == "clinician":
             items = tuple(Item(f"{c.label}: {c.note}") for c in f.signs)
         else:
@@ -138,7 +140,9 @@ class Detail:
         if month is None or value is None:
             return "-"
         if getattr(p, "baseline", False):
-            return f"{value:g} ({self.w.phrase('before_surgery')})"
+            restarted = self.a.follow_up is not None and self.a.follow_up.counted_from
+            before = "before_operation" if restarted else "before_surgery"
+            return f"{value:g} ({self.w.phrase(before)})"
         return f"{value:g} ({self.w.phrase('month')} {month:g})"
 
     def education(
