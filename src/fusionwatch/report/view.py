@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from fusionwatch import locale
 from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.results import (
@@ -67,6 +68,9 @@ class Report:
     stopped_at_emergency: bool
     detail_heading: str
     sources_heading: str
+    # On a patient's report in another language: the disposition in English, so that any
+    # clinician can read what the printout asks for (the clinician's note stays English).
+    clinician_line: str = ""
 
 
 def build(
@@ -126,7 +130,7 @@ class _Builder:
             language=w.catalogue.language,
             title=self._title(),
             facts_line=(
-                f"{w.phrase('as_of')} {a.as_of} · "
+                f"{w.phrase('as_of')} {locale.date(a.as_of, w.catalogue.language)} · "
                 f"{w.phrase('knowledge')} {a.provenance.knowledge_version}"
             ),
             answer=replace(answer, reasons=_renumbered(answer.reasons, renumber)),
@@ -137,7 +141,15 @@ class _Builder:
             stopped_at_emergency=self.emergency,
             detail_heading=w.heading("detail"),
             sources_heading=w.heading("sources"),
+            clinician_line=self._clinician_line(),
         )
+
+    def _clinician_line(self) -> str:
+        if self.audience != "patient" or self.w.catalogue.language == locale.SOURCE:
+            return ""
+        t = self.a.triage
+        d = self.w.catalogue.disposition(t.level)
+        return f"For the clinician: {d.clinician} ({d.when_clinician}). {t.clinician_headline}"
 
     def _title(self) -> str:
         if self.audience == "patient":
@@ -223,7 +235,8 @@ class _Builder:
 
     def _timing(self, s: SuspicionResult) -> str:
         w = self.w
-        months = f"{round(s.months_since_surgery or 0.0, 1):g} {w.phrase('months')}"
+        count = locale.number(s.months_since_surgery or 0.0, w.catalogue.language)
+        months = f"{count} {w.phrase('months')}"
         if s.phase is None:
             return f"{w.phrase('months_since')} {months}"
         phase = w.catalogue.named("phases", s.phase, self.audience)
