@@ -6,6 +6,7 @@ by when, the top reasons), then a short summary (the patient's first pages, the 
 note), then the detail a reader may unfold (or an appendix). After an emergency it stops there.
 """
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -130,7 +131,7 @@ class _Builder:
             language=w.catalogue.language,
             title=self._title(),
             facts_line=(
-                f"{w.phrase('as_of')} {locale.date(a.as_of, w.catalogue.language)} · "
+                f"{w.phrase('as_of')} {locale.date(dt.date.fromisoformat(str(a.as_of)), w.catalogue.language)} · "
                 f"{w.phrase('knowledge')} {a.provenance.knowledge_version}"
             ),
             answer=replace(answer, reasons=_renumbered(answer.reasons, renumber)),
