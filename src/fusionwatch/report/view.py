@@ -131,7 +131,7 @@ class _Builder:
             language=w.catalogue.language,
             title=self._title(),
             facts_line=(
-                f"{w.phrase('as_of')} {locale.date(dt.date.fromisoformat(str(a.as_of)), w.catalogue.language)} · "
+                f"{w.phrase('as_of')} {_date(str(a.as_of), w.catalogue.language)} · "
                 f"{w.phrase('knowledge')} {a.provenance.knowledge_version}"
             ),
             answer=replace(answer, reasons=_renumbered(answer.reasons, renumber)),
@@ -236,7 +236,12 @@ class _Builder:
 
     def _timing(self, s: SuspicionResult) -> str:
         w = self.w
-        count = locale.number(s.months_since_surgery or 0.0, w.catalogue.language)
+        months_since = s.months_since_surgery or 0.0
+        count = (
+            f"{round(months_since, 1):g}"
+            if w.catalogue.language == locale.SOURCE
+            else locale.number(months_since, w.catalogue.language)
+        )
         months = f"{count} {w.phrase('months')}"
         if s.phase is None:
             return f"{w.phrase('months_since')} {months}"
@@ -415,6 +420,13 @@ def _positive_value(value: Any) -> bool:
     if value is None or value is False or isinstance(value, tuple | list):
         return False
     return not (isinstance(value, int | float) and not isinstance(value, bool) and value == 0)
+
+
+def _date(iso: str, language: str) -> str:
+    """The English reports keep ISO dates (golden files, clinicians); others read their own."""
+    if language == locale.SOURCE:
+        return iso
+    return locale.date(dt.date.fromisoformat(iso), language)
 
 
 def _not_imaged(im: ImagingResult, w: Words) -> tuple[str, ...]:
