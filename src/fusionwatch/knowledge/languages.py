@@ -152,6 +152,8 @@ def _fact_fields(fact: Fact) -> dict[str, Any]:
         fields["patient"] = fact.patient
     if fact.labels:
         fields["labels"] = dict(fact.labels)
+    if fact.unit and fact.patient:
+        fields["unit"] = fact.unit
     return fields
 
 

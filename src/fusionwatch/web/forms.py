@@ -13,16 +13,6 @@ from fusionwatch.locale import N_, _
 # Marked here, translated where shown (the page's language is known only then).
 ANSWER_CHOICES = (("yes", N_("Yes")), ("no", N_("No")), ("not_sure", N_("Not sure")))
 ANSWER_LABELS = dict(ANSWER_CHOICES)
-# The units the patient steps name in their hints ("In months."), marked for the catalogue.
-UNITS = (
-    N_("months"),
-    N_("years"),
-    N_("months after surgery"),
-    N_("weeks"),
-    N_("°C or °F (see the unit)"),
-    N_("%"),
-    N_("points (0-10)"),
-)
 SECTION_TITLES = {
     "emergency": "Urgent warning signs",
     "surgery": "Surgery",
@@ -90,6 +80,11 @@ class FormField:
     @property
     def name(self) -> str:
         return self.fact.id
+
+    @property
+    def unit(self) -> str:
+        """The unit, in the language of the knowledge base the fact came from."""
+        return self.fact.unit or ""
 
     @property
     def dom_id(self) -> str:
