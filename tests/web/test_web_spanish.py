@@ -126,7 +126,8 @@ def test_an_emergency_in_spanish(client: TestClient) -> None:
     assert_spanish(html)
     assert "Busque atención de urgencia ahora" in html
     assert "ano" in visible(html)
-    assert 'lang="en"' in html and "For the clinician: Emergency" in html
+    assert 'lang="en"' in html
+    assert "For the clinician: Emergency" in html
 
 
 def test_not_sure_in_spanish_gives_same_day_advice(client: TestClient) -> None:
