@@ -4,21 +4,15 @@ PDF, and no English string on any Spanish patient page (decision 0013)."""
 import io
 import re
 from html.parser import HTMLParser
-from pathlib import Path
-from typing import Any
 
-import polib
 import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
+from tests.leaks import ENGLISH
 from tests.web.test_web_selfcheck import HEALTH, NO_EMERGENCY, SURGERY, SYMPTOMS
 
 from conftest import csrf
-from fusionwatch.knowledge.languages import source_texts
-from fusionwatch.knowledge.loader import ROOT, load, load_in, load_labels, read_labels
 from fusionwatch.web.language import choose
-
-POT = Path(__file__).resolve().parents[2] / "src" / "fusionwatch" / "locale" / "messages.pot"
 
 
 class _Visible(HTMLParser):
@@ -53,30 +47,6 @@ def visible(html: str) -> str:
     parser = _Visible()
     parser.feed(html)
     return re.sub(r"\s+", " ", " ".join(parser.parts))
-
-
-def _texts(parts: dict[str, Any]) -> set[str]:
-    found: set[str] = set()
-    for part in parts.values():
-        for fields in part.values():
-            for value in fields.values():
-                found.update(value.values() if isinstance(value, dict) else [value])
-    return found
-
-
-def english_strings() -> set[str]:
-    """Every English interface string and patient text of two words or more, except the few
-    written the same in Spanish ("°C (Celsius)")."""
-    po = polib.pofile(str(POT).replace("messages.pot", "es/LC_MESSAGES/messages.po"))
-    found = {e.msgid for e in polib.pofile(str(POT))}
-    found |= _texts(source_texts(load().data, read_labels(ROOT, load(), "en").words))
-    same = {e.msgid for e in po if e.msgstr == e.msgid}
-    same |= _texts(source_texts(load_in("es").data, load_labels("es").words))
-    found = {re.sub(r"<[^>]+>|\s+", " ", s).strip() for s in found - same}
-    return {s for s in found if len(s.split()) >= 2 and "{" not in s and "%(" not in s}
-
-
-ENGLISH = english_strings()
 
 
 def assert_spanish(html: str) -> None:

@@ -22,6 +22,8 @@ from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment
 
+from fusionwatch.knowledge.loader import language_names
+
 SOURCE = "en"
 ROOT = resources.files("fusionwatch.locale")
 _CURRENT: ContextVar[str] = ContextVar("fusionwatch_language", default=SOURCE)
@@ -37,6 +39,12 @@ def available() -> tuple[str, ...]:
     """The source language, then every language with a catalogue, discovered from the folders."""
     found = sorted(f.name for f in ROOT.iterdir() if (f / "LC_MESSAGES" / "messages.po").is_file())
     return (SOURCE, *found)
+
+
+@cache
+def offered() -> tuple[str, ...]:
+    """Languages with both knowledge texts and interface strings (tests prove they are the same)."""
+    return tuple(code for code in language_names() if code in available())
 
 
 @cache

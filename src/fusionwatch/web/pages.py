@@ -17,9 +17,7 @@ from fusionwatch.web.security import csrf_token, set_csrf_cookie
 STATIC_ROOT = str(resources.files("fusionwatch.web") / "static") + "/"
 
 
-def offered() -> tuple[str, ...]:
-    """Languages with both knowledge texts and interface strings (tests prove they are the same)."""
-    return tuple(code for code in language_names() if code in locale.available())
+offered = locale.offered
 
 
 def language_of(request: Request, chosen: str | None = None) -> str:
