@@ -120,7 +120,7 @@ def test_an_impossible_answer_is_named_by_its_question_in_spanish() -> None:
     result = invoke("check", *ES, *AS_OF, stdin="\n".join(walk) + "\n")
     assert result.exit_code == ExitCode.INVALID_INPUT, result.output
     assert "Algunas respuestas no son posibles; revíselas:" in result.stderr
-    assert "¿Cuántos años tiene?" in result.stderr
+    assert "¿Cuántos años tiene?: debe estar entre 0 y 120" in result.stderr
     assert_spanish(result.stderr)
 
 

@@ -125,6 +125,15 @@ def test_a_number_error_is_explained_in_spanish(client: TestClient) -> None:
     assert "escriba un número" in response.text
 
 
+def test_a_number_out_of_range_gives_its_range_in_spanish(client: TestClient) -> None:
+    answers = {**NO_EMERGENCY, **SURGERY, "pain.axial": "11"}
+    form = {"csrf_token": csrf(client), "lang": "es", **answers}
+    response = client.post("/check/symptoms", data=form)
+    assert response.status_code == 422
+    assert_spanish(response.text)
+    assert "debe estar entre 0 y 10" in response.text
+
+
 def test_a_whole_walk_in_spanish_and_its_pdf(client: TestClient) -> None:
     pages = [go(client, "emergency", NO_EMERGENCY)]
     answers = {**NO_EMERGENCY, **SURGERY}

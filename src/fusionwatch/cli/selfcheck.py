@@ -154,7 +154,7 @@ def _finish(  # noqa: PLR0917 - the walk's state, passed on as it is
     try:
         parse_data(data, day)
     except CaseError as error:
-        _answer_problems(kb, error.problems)
+        _answer_problems(kb, error.problems, answers)
         raise typer.Exit(ExitCode.INVALID_INPUT) from error
     if save is not None:
         save.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
@@ -163,9 +163,10 @@ def _finish(  # noqa: PLR0917 - the walk's state, passed on as it is
     view.render(out, _report(kb, answers, day, who, site))
 
 
-def _answer_problems(kb: Knowledge, problems: list[Problem]) -> None:
+def _answer_problems(kb: Knowledge, problems: list[Problem], answers: dict[str, Any]) -> None:
     """Answers the case model refused, named by their question, in the reader's language."""
     from fusionwatch import locale
+    from fusionwatch.intake import questionnaire as qn
 
     facts = {f.id: f for f in kb.data.facts}
     err.print(Text(_("Some answers are not possible; please check them:"), style="bold red"))
@@ -173,12 +174,11 @@ def _answer_problems(kb: Knowledge, problems: list[Problem]) -> None:
         fact = facts.get(problem.field)
         asked = (fact.patient or fact.clinician) if fact is not None else problem.field
         # The case model explains in English (files and clinicians read it); another language
-        # gets a plain request to check the answer instead.
-        why = (
-            problem.message
-            if locale.current() == locale.SOURCE
-            else _("this answer is not possible here: please check it")
-        )
+        # gets the allowed range, or a plain request to check the answer.
+        why = problem.message
+        if locale.current() != locale.SOURCE:
+            plain = _("this answer is not possible here: please check it")
+            why = qn.range_problem(problem.field, answers.get(problem.field)) or plain
         err.print(f"  - {escape(asked)}: {escape(why)}")
 
 

@@ -9,8 +9,11 @@ speaks the language of ``locale.using(...)``; the English words are always under
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Literal
 
+from fusionwatch import locale
+from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.knowledge import Fact, FactType
 from fusionwatch.locale import N_, _
@@ -173,3 +176,34 @@ def _logic(value: Any) -> Any:
         if isinstance(value, str)
         else value
     )
+
+
+@cache
+def limits() -> dict[str, tuple[float, float]]:
+    """Each number's allowed range, read from the case model (the one place it is written)."""
+    schema = Case.model_json_schema()
+    defs = schema.get("$defs", {})
+    found: dict[str, tuple[float, float]] = {}
+
+    def node(part: dict[str, Any]) -> dict[str, Any]:
+        return defs[part["$ref"].rsplit("/", 1)[-1]] if "$ref" in part else part
+
+    def walk(part: dict[str, Any], prefix: str) -> None:
+        for name, prop in node(part).get("properties", {}).items():
+            for option in map(node, prop.get("anyOf", [prop])):
+                if "properties" in option:
+                    walk(option, f"{prefix}{name}.")
+                elif "minimum" in option and "maximum" in option:
+                    found[prefix + name] = (option["minimum"], option["maximum"])
+
+    walk(schema, "")
+    return found
+
+
+def range_problem(fact_id: str, value: Any) -> str | None:
+    """The problem "must be between 0 and 10" in the current language, for a number out of range."""
+    bounds = limits().get(fact_id)
+    if bounds is None or not isinstance(value, int | float) or bounds[0] <= value <= bounds[1]:
+        return None
+    low, high = (locale.number(b) for b in bounds)
+    return _("must be between %(low)s and %(high)s") % {"low": low, "high": high}

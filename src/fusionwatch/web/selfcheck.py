@@ -21,6 +21,7 @@ from fusionwatch.core.errors import CaseError, NotFoundError
 from fusionwatch.core.serialize import to_data
 from fusionwatch.core.vocab import Triage
 from fusionwatch.files.case import parse_data
+from fusionwatch.intake import questionnaire as qn
 from fusionwatch.knowledge import load_labels
 from fusionwatch.locale import N_, _
 from fusionwatch.report.pdf import report_pdf
@@ -228,10 +229,15 @@ def _step_problems(
             errors = _case_problems(ctx, values)
             if lang != locale.SOURCE:
                 # The case model explains in English (clinicians and files read it); a patient
-                # reading another language gets a plain request to check, never English.
-                errors = {k: _("this answer is not possible here: please check it") for k in errors}
+                # reading another language gets the allowed range, or a plain request to check.
+                errors = {k: _other_language_problem(k, values.get(k)) for k in errors}
     own = {f.id for f in forms.step_facts(ctx.kb, step)}
     return {k: v for k, v in errors.items() if k in own}
+
+
+def _other_language_problem(fact_id: str, value: Any) -> str:
+    plain = _("this answer is not possible here: please check it")
+    return qn.range_problem(fact_id, value) or plain
 
 
 def _level(ctx: AppContext, raw: dict[str, str]) -> str:
