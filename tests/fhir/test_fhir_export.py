@@ -1,6 +1,7 @@
 """Cases and assessments out as FHIR: golden files, R4B validation, a lossless round trip."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
@@ -15,6 +16,7 @@ from fusionwatch.fhir.plandefinition import plan_definitions
 from fusionwatch.fhir.questionnaire import questionnaire
 from fusionwatch.fhir.validation import validate
 from fusionwatch.files.case import read_case
+from fusionwatch.knowledge.loader import load_in
 from tests.conftest import AS_OF
 from tests.fhir.golden import check_golden
 
@@ -103,14 +105,50 @@ def test_provenance_names_the_knowledge_version(kb: Knowledge) -> None:
 
 
 def test_questionnaires_golden_and_follow_ups_enabled_when(kb: Knowledge) -> None:
-    patient = questionnaire(kb, "patient")
+    patient = questionnaire(kb, "patient", {"es": load_in("es")})
     links = {item["linkId"]: item for item in patient["item"]}
     assert links["signs.worsening_began_month"]["enableWhen"][0]["question"] == (
         "signs.improved_then_worse"
     )
     assert patient["item"][0]["linkId"].startswith("emergency.")
     check_golden("questionnaire-patient.json", patient)
-    check_golden("questionnaire-clinician.json", questionnaire(kb, "clinician"))
+    check_golden(
+        "questionnaire-clinician.json", questionnaire(kb, "clinician", {"es": load_in("es")})
+    )
+
+
+def translations(element: dict[str, Any]) -> dict[str, str]:
+    """The translation extensions on one primitive element, by language."""
+    found = {}
+    for ext in element["extension"]:
+        assert ext["url"] == "http://hl7.org/fhir/StructureDefinition/translation"
+        parts = {e["url"]: e for e in ext["extension"]}
+        found[parts["lang"]["valueCode"]] = parts["content"]["valueString"]
+    return found
+
+
+def test_the_patient_questionnaire_carries_the_spanish_wording(kb: Knowledge) -> None:
+    patient = questionnaire(kb, "patient", {"es": load_in("es")})
+    links = {item["linkId"]: item for item in patient["item"]}
+    weakness = links["emergency.new_weakness"]
+    assert translations(weakness["_text"])["es"].startswith("¿Ha notado debilidad nueva")
+    displays = [translations(o["valueCoding"]["_display"])["es"] for o in weakness["answerOption"]]
+    assert displays == ["Sí", "No", "No lo sé"]
+    region = links["surgery.region"]["answerOption"]
+    lumbar = next(o["valueCoding"] for o in region if o["valueCoding"]["code"] == "lumbar")
+    assert lumbar["display"] == "Low back"
+    assert translations(lumbar["_display"]) == {"es": "Parte baja de la espalda"}
+    # Every question and every choice has its Spanish wording; the English stays as it was.
+    for item in patient["item"]:
+        assert "es" in translations(item["_text"]), item["linkId"]
+        for option in item.get("answerOption", ()):
+            assert "es" in translations(option["valueCoding"]["_display"]), item["linkId"]
+    assert questionnaire(kb, "patient")["item"][0]["text"] == weakness["text"]
+
+
+def test_the_clinician_questionnaire_stays_english(kb: Knowledge) -> None:
+    clinician = questionnaire(kb, "clinician", {"es": load_in("es")})
+    assert "_text" not in str(clinician)
 
 
 def test_plan_definitions_carry_citations(kb: Knowledge) -> None:

@@ -1,15 +1,19 @@
-"""Reports on paper: the patient summary fits two pages, the clinician's note is page one."""
+"""Reports on paper: the patient summary fits two pages (in Spanish too), the clinician's note is
+page one."""
 
 import datetime as dt
 import io
 from pathlib import Path
 
 import pytest
+import yaml
 from pypdf import PdfReader
 
+from fusionwatch import locale
 from fusionwatch.core.engine import assess
-from fusionwatch.files.case import read_case
+from fusionwatch.files.case import parse_data, read_case
 from fusionwatch.knowledge import load, load_labels
+from fusionwatch.knowledge.loader import load_in
 from fusionwatch.report.pdf import report_pdf
 from fusionwatch.report.view import Report, for_case
 from tests.report.test_view import VIGNETTES, report_of
@@ -39,6 +43,31 @@ def test_the_patient_summary_fits_two_pages(path: Path) -> None:
     first = summary[0]
     assert report.answer.title in first
     assert report.answer.when_label in first
+
+
+def spanish_summary(path: Path) -> tuple[Report, list[str]]:
+    """A case's patient report with its texts, labels, dates and interface in Spanish."""
+    if path.parent.name == "cases":
+        vignette = yaml.safe_load(path.read_text(encoding="utf-8"))
+        day = dt.date.fromisoformat(str(vignette["as_of"]))
+        case = parse_data(vignette["case"], day)
+    else:
+        day = AS_OF
+        case = read_case(path, day)
+    with locale.using("es"):
+        report = for_case(assess(case, load_in("es"), day), case, load_labels("es"), "patient")
+        return report, pages(report_pdf(report, appendix=False))
+
+
+@pytest.mark.parametrize("path", EXAMPLES + LONGEST, ids=lambda p: p.stem)
+def test_the_spanish_patient_summary_fits_two_pages(path: Path) -> None:
+    """Spanish runs about a fifth longer than English; the summary must still fit two pages."""
+    report, summary = spanish_summary(path)
+    assert 1 <= len(summary) <= 2, f"{path.name}: {len(summary)} pages"
+    first = summary[0]
+    assert report.answer.title in first
+    assert report.answer.when_label in first
+    assert "For the clinician:" in first
 
 
 def test_education_is_an_appendix_after_the_summary() -> None:

@@ -121,13 +121,17 @@ def questionnaire_file(
     output: Out = None,
 ) -> None:
     """The self-check (patient) or the evaluation (clinician) as a FHIR Questionnaire."""
+    from fusionwatch import locale
     from fusionwatch.fhir.questionnaire import questionnaire
     from fusionwatch.knowledge import load
+    from fusionwatch.knowledge.loader import load_in
 
     if audience not in ("patient", "clinician"):
         raise typer.BadParameter("must be 'patient' or 'clinician'", param_hint="--for")
     who: Audience = "patient" if audience == "patient" else "clinician"
-    _write(questionnaire(load(), who), output)
+    # The patient's questions carry every other language's wording (translation extensions).
+    others = {code: load_in(code) for code in locale.offered() if code != locale.SOURCE}
+    _write(questionnaire(load(), who, others), output)
 
 
 @app.command("plandefinitions")

@@ -14,13 +14,13 @@ from rich.console import Console
 
 from fusionwatch.cli import fhir as fhir_cli
 from fusionwatch.cli import imaging as imaging_cli
+from fusionwatch.cli import selfcheck
 from fusionwatch.cli import server as server_cli
 from fusionwatch.cli import track as track_cli
 from fusionwatch.cli.exits import ExitCode
 from fusionwatch.core.errors import CaseError, KnowledgeError
 
 if TYPE_CHECKING:
-    from fusionwatch.core.compiled import Knowledge
     from fusionwatch.core.site import Site
     from fusionwatch.report.view import Report
 
@@ -102,16 +102,41 @@ def assess_files(
             help="Override the site's angular motion cut-off in degrees for this run.",
         ),
     ] = None,
+    lang: Annotated[
+        str, typer.Option("--lang", help="Language of a patient's report: en, es.")
+    ] = "en",
 ) -> None:
     """Assess one or more case files and explain each result."""
+    from fusionwatch import locale
+
+    reader = _audience(audience)
+    code = selfcheck.language(lang, reader)
+    with locale.using(code):
+        _assess_files(files, fhir, output, report_format, as_json, as_of, reader, policy,
+                      motion_cutoff)  # fmt: skip
+
+
+def _assess_files(  # noqa: PLR0917 - the command's options, passed on as they are
+    files: list[Path] | None,
+    fhir: Path | None,
+    output: Path | None,
+    report_format: str,
+    as_json: bool,
+    as_of: dt.datetime | None,
+    reader: Literal["patient", "clinician"],
+    policy: str | None,
+    motion_cutoff: float | None,
+) -> None:
+    from fusionwatch import locale
     from fusionwatch.core.engine import assess
     from fusionwatch.core.serialize import to_data
     from fusionwatch.files.case import read_case
-    from fusionwatch.knowledge import load, load_labels
+    from fusionwatch.knowledge import load_labels
+    from fusionwatch.knowledge.loader import load_in
     from fusionwatch.report import terminal as view
     from fusionwatch.report.view import for_case
 
-    kb, day, reader = load(), _as_of(as_of), _audience(audience)
+    kb, day = load_in(locale.current()), _as_of(as_of)
     site = _site(policy, motion_cutoff)
     if site.stimulator_policy not in kb.policies:
         known = ", ".join(sorted(kb.policies))
@@ -135,7 +160,7 @@ def assess_files(
         if as_json:
             results.append({"file": str(path), **to_data(result)})
             continue
-        report = for_case(result, case, load_labels(), reader)
+        report = for_case(result, case, load_labels(locale.current()), reader)
         if report_format == "terminal":
             out.rule(f"[bold]{path}")
             view.render(out, report)
@@ -201,102 +226,26 @@ def _write_report(report: Report, report_format: str, output: Path | None) -> No
 
         assert output is not None  # checked by _check_output
         output.write_bytes(report_pdf(report))
-    err.print(f"Wrote {output}.")
+    from fusionwatch.locale import _
+
+    err.print(_("Wrote %(file)s.") % {"file": output})
 
 
 @app.command()
 def check(
-    mode: Annotated[str, typer.Option(help="'patient' (plain words) or 'clinician'.")] = "patient",
-    save: Annotated[
-        Path | None, typer.Option(help="Save the answers as a case file (only if you choose to).")
-    ] = None,
+    mode: selfcheck.Mode = "patient",
+    save: selfcheck.Save = None,
     as_of: AsOf = None,
+    lang: selfcheck.Lang = "en",
 ) -> None:
     """An interactive self-check: emergency questions first, then the rest, then the result."""
-    from rich.panel import Panel
+    from fusionwatch import locale
+    from fusionwatch.knowledge.loader import load_in
 
-    from fusionwatch.intake import questionnaire as qn
-    from fusionwatch.knowledge import load
-
-    kb, day, who = load(), _as_of(as_of), _audience(mode)
-    out.print(Panel(_disclaimer(kb), title="Before you start", border_style="dim"))
-    out.print("[bold]First, a few emergency questions.[/bold]")
-    answers: dict[str, Any] = {}
-    advised = False
-    for question in qn.emergency_questions(kb, who):
-        answers[question.fact.id] = _ask(question)
-        if answers[question.fact.id] == "yes":
-            _show_triage(kb, answers, day, who)
-            return
-        if answers[question.fact.id] == "not_sure" and not advised:
-            # Same-day advice at once, before anything else is asked (issue 11).
-            _show_triage(kb, answers, day, who)
-            advised = True
-            out.print("[bold]The remaining emergency questions still matter:[/bold]")
-    if advised and not typer.confirm("Continue with the other questions?", default=True):
-        return
-    out.print("\n[bold]Now some questions about your surgery, symptoms and health.[/bold]")
-    out.print("[dim]Press Enter to skip anything you do not know.[/dim]")
-    for question in qn.other_questions(kb, who):
-        if qn.should_ask(kb, question, answers):
-            answers[question.fact.id] = _ask(question)
-    _finish(kb, answers, day, who, save)
-
-
-def _ask(question: Any) -> Any:
-    from fusionwatch.intake import questionnaire as qn
-
-    while True:
-        raw = typer.prompt(f"{question.text} [{question.hint}]", default="", show_default=False)
-        try:
-            return qn.parse(question, raw)
-        except ValueError as problem:
-            out.print(f"[red]{problem}[/red]")
-
-
-def _show_triage(kb: Any, answers: dict[str, Any], day: dt.date, who: Any) -> None:
-    from rich.panel import Panel
-
-    from fusionwatch.core.engine import assess
-    from fusionwatch.files.case import parse_data
-    from fusionwatch.intake import questionnaire as qn
-    from fusionwatch.knowledge import load_labels
-    from fusionwatch.report import terminal as view
-    from fusionwatch.report.view import for_case
-
-    case = parse_data(qn.to_case_data(answers), day)
-    result = assess(case, kb, day, _site())
-    report = for_case(result, case, load_labels(), who)
-    out.print()
-    if report.stopped_at_emergency:
-        view.render(out, report)
-        return
-    # Same-day advice in the middle of the check: only the answer (what, by when, why).
-    out.print(view.answer(report))
-    out.print(Panel(report.disclaimer, border_style="dim"))
-
-
-def _finish(kb: Any, answers: dict[str, Any], day: dt.date, who: Any, save: Path | None) -> None:
-    import yaml
-
-    from fusionwatch.core.engine import assess
-    from fusionwatch.files.case import parse_data
-    from fusionwatch.intake import questionnaire as qn
-    from fusionwatch.knowledge import load_labels
-    from fusionwatch.report import terminal as view
-    from fusionwatch.report.view import for_case
-
-    data = qn.to_case_data(answers)
-    try:
-        case = parse_data(data, day)
-    except CaseError as error:
-        _report_problems("your answers", error)
-        raise typer.Exit(ExitCode.INVALID_INPUT) from error
-    if save is not None:
-        save.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-        out.print(f"[dim]Saved your answers to {save}.[/dim]")
-    out.print()
-    view.render(out, for_case(assess(case, kb, day, _site()), case, load_labels(), who))
+    who = _audience(mode)
+    code = selfcheck.language(lang, who)
+    with locale.using(code):
+        selfcheck.run(load_in(code), _as_of(as_of), who, save, _site())
 
 
 @app.command()
@@ -380,10 +329,6 @@ def schema() -> None:
     from fusionwatch.core.case import Case
 
     sys.stdout.write(json.dumps(Case.model_json_schema(), indent=2) + "\n")
-
-
-def _disclaimer(kb: Knowledge) -> str:
-    return str(next(e.body for e in kb.data.education if e.kind.value == "disclaimer"))
 
 
 def _report_problems(where: str, error: CaseError) -> None:

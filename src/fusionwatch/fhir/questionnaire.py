@@ -1,9 +1,12 @@
 """The self-check and the clinician evaluation as FHIR Questionnaires, and responses read back.
 
-linkIds are fact ids, so a QuestionnaireResponse maps onto the case without a lookup table.
+linkIds are fact ids, so a QuestionnaireResponse maps onto the case without a lookup table. The
+patient's Questionnaire carries each other language's wording of every question and answer choice
+in FHIR's ``translation`` extension (the clinician's stays English, as on the clinician pages).
 """
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from fusionwatch.core.compiled import Knowledge
@@ -12,6 +15,7 @@ from fusionwatch.fhir.caseexport import choice_concept
 from fusionwatch.fhir.caseimport import Imported, import_resources
 from fusionwatch.fhir.codes import ANSWER_CODES, System, case_facts, fact_codings
 from fusionwatch.fhir.validation import validate
+from fusionwatch.locale import N_, catalogue
 
 Resource = dict[str, Any]
 Audience = Literal["patient", "clinician"]
@@ -22,13 +26,23 @@ _ITEM_TYPE = {
     FactType.DATE: "date",
     FactType.TEXT: "string",
 }
-_ANSWER_TEXT = {"yes": "Yes", "no": "No", "not_sure": "Not sure"}
+_ANSWER_TEXT = {"yes": N_("Yes"), "no": N_("No"), "not_sure": N_("Not sure")}
 BASE = "https://fusionwatch.example/fhir/Questionnaire"
+TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
+# Each language's knowledge base (patient texts in that language), by language code.
+Translations = Mapping[str, Knowledge]
 
 
-def questionnaire(kb: Knowledge, audience: Audience) -> Resource:
-    """The patient self-check or the clinician evaluation, emergency questions first."""
+def questionnaire(
+    kb: Knowledge, audience: Audience, translations: Translations | None = None
+) -> Resource:
+    """The patient self-check or the clinician evaluation, emergency questions first.
+
+    ``translations`` (the patient's only) add each language's wording of the questions and
+    answer choices as ``translation`` extensions, so one Questionnaire serves every language.
+    """
     facts = [f for f in case_facts(kb) if audience == "clinician" or f.patient is not None]
+    others = translations or {} if audience == "patient" else {}
     facts.sort(key=lambda f: "emergency" not in f.groups)
     title = "Self-check after spinal fusion" if audience == "patient" else "Clinician evaluation"
     resource = {
@@ -40,32 +54,59 @@ def questionnaire(kb: Knowledge, audience: Audience) -> Resource:
         "title": title,
         "status": "active",
         "subjectType": ["Patient"],
-        "item": [_item(f, audience) for f in facts],
+        "item": [_item(f, audience, others) for f in facts],
     }
     return validate(resource)
 
 
-def _item(fact: Fact, audience: Audience) -> Resource:
+def _item(fact: Fact, audience: Audience, translations: Translations) -> Resource:
     text = fact.patient if audience == "patient" and fact.patient else fact.clinician
+    wording = {code: t.facts[fact.id] for code, t in translations.items()}
     item: Resource = {
         "linkId": fact.id,
         "code": [c.data() for c in fact_codings(fact)],
         "text": text,
         "type": _ITEM_TYPE[fact.type],
     }
+    item |= _translated("text", {code: f.patient or "" for code, f in wording.items()})
     if fact.type is FactType.ANSWER:
         item["answerOption"] = [
-            {"valueCoding": {"system": System.SNOMED, "code": code, "display": _ANSWER_TEXT[a]}}
-            for a, code in ANSWER_CODES.items()
+            {"valueCoding": _answer_coding(answer, code, translations)}
+            for answer, code in ANSWER_CODES.items()
         ]
     elif fact.type is FactType.CHOICE:
         item["answerOption"] = [
             {"valueCoding": choice_concept(fact, value)["coding"][-1] | _display(fact, value)}
             for value in fact.values
         ]
+        for option, value in zip(item["answerOption"], fact.values, strict=True):
+            shown = {code: f.labels.get(value, value) for code, f in wording.items()}
+            option["valueCoding"] |= _translated("display", shown)
     if fact.ask_if is not None:
         item["enableWhen"] = [_enable_when(fact)]
     return item
+
+
+def _answer_coding(answer: str, code: str, translations: Translations) -> Resource:
+    english = _ANSWER_TEXT[answer]
+    coding = {"system": System.SNOMED, "code": code, "display": english}
+    return coding | _translated("display", {c: catalogue(c).gettext(english) for c in translations})
+
+
+def _translated(element: str, texts: Mapping[str, str]) -> Resource:
+    """FHIR's translation extension on a primitive ("_text", "_display"), one per language."""
+    found = [
+        {
+            "url": TRANSLATION,
+            "extension": [
+                {"url": "lang", "valueCode": code},
+                {"url": "content", "valueString": text},
+            ],
+        }
+        for code, text in sorted(texts.items())
+        if text
+    ]
+    return {f"_{element}": {"extension": found}} if found else {}
 
 
 def _display(fact: Fact, value: str) -> Resource:

@@ -2,21 +2,32 @@
 
 Emergency questions come first; follow-up questions are asked only when their ``ask_if`` holds.
 Answers are parsed here and turned into case data; validation stays in the case model.
+Hints, help and the words a person may type come from the interface catalogue, so the check
+speaks the language of ``locale.using(...)``; the English words are always understood too.
 """
 
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Literal
 
+from fusionwatch import locale
+from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.knowledge import Fact, FactType
+from fusionwatch.locale import N_, _
 
 Mode = Literal["patient", "clinician"]
-_YES = {"y", "yes"}
-_NO = {"n", "no"}
+# The words typed for each answer, comma-separated: a translator lists those of the language.
 # "Not sure" (asked, could not say) differs from a skipped question (Enter: not asked).
-_UNSURE = {"?", "u", "unsure", "not sure", "not_sure", "dont know", "don't know"}
-_SKIP = {"", "unknown", "skip"}
+WORDS = {
+    "yes": N_("y, yes"),
+    "no": N_("n, no"),
+    "not_sure": N_("?, not sure, don't know"),
+    "unknown": N_("skip"),
+}
+_ENGLISH_EXTRA = {"not_sure": {"u", "unsure", "not_sure", "dont know"}, "unknown": {"unknown"}}
 # A patient rarely knows the exact date; the month count is asked instead.
 PATIENT_SKIPS = {"surgery.date"}
 
@@ -26,19 +37,29 @@ class Question:
     fact: Fact
     text: str
 
+    mode: Mode = "clinician"
+
     @property
     def hint(self) -> str:
+        """What to type, in the current language (a patient sees the choices' plain names)."""
         t = self.fact.type
         if t is FactType.ANSWER:
-            return "y / n / ? (not sure), Enter to skip"
+            return _("y / n / ? (not sure), Enter to skip")
         if t is FactType.CHOICE:
-            return " / ".join(self.fact.values) + "  (Enter to skip)"
+            return _("%(choices)s  (Enter to skip)") % {"choices": " / ".join(self.choices())}
         if t is FactType.DATE:
-            return "YYYY-MM-DD (Enter to skip)"
+            return _("YYYY-MM-DD (Enter to skip)")
         if t is FactType.TEXT:
-            return "comma-separated (Enter to skip)"
-        unit = f" {self.fact.unit}" if self.fact.unit else ""
-        return f"number{unit} (Enter to skip)"
+            return _("comma-separated (Enter to skip)")
+        if self.fact.unit:
+            return _("number in %(unit)s (Enter to skip)") % {"unit": self.fact.unit}
+        return _("number (Enter to skip)")
+
+    def choices(self) -> list[str]:
+        """The choices as typed: a clinician's values, a patient's numbered plain names."""
+        if self.mode == "clinician" or not self.fact.labels:
+            return list(self.fact.values)
+        return [f"{n} {self.fact.labels.get(v, v)}" for n, v in enumerate(self.fact.values, 1)]
 
 
 def emergency_questions(kb: Knowledge, mode: Mode) -> list[Question]:
@@ -98,34 +119,55 @@ def _question(fact: Fact, mode: Mode) -> Question:
     text = (
         fact.patient if (mode == "patient" and fact.patient) else (fact.patient or fact.clinician)
     )
-    return Question(fact, text)
+    return Question(fact, text, mode)
+
+
+def answer_words(answer: str) -> set[str]:
+    """What a person may type for ``answer``: the English words and the current language's."""
+    listed = {WORDS[answer], _(WORDS[answer])}
+    words = {_folded(w) for text in listed for w in text.split(",")}
+    return words | _ENGLISH_EXTRA.get(answer, set())
+
+
+def parse_yes_no(raw: str) -> bool | None:
+    """A typed yes (True) or no (False); anything else is None."""
+    typed = _folded(raw)
+    if typed in answer_words("yes"):
+        return True
+    return False if typed in answer_words("no") else None
 
 
 def _answer(text: str) -> str:
-    if text in _YES:
-        return "yes"
-    if text in _NO:
-        return "no"
-    if text in _UNSURE:
-        return "not_sure"
-    if text in _SKIP:
+    typed = _folded(text)
+    if typed == "":
         return "unknown"
-    raise ValueError("please answer y (yes), n (no) or ? (not sure); Enter skips")
+    for answer in WORDS:
+        if typed in answer_words(answer):
+            return answer
+    raise ValueError(_("please answer y (yes), n (no) or ? (not sure); Enter skips"))
 
 
 def _choice(fact: Fact, text: str) -> str:
-    for value in fact.values:
-        if value.lower() == text.lower():
+    typed = _folded(text)
+    for number, value in enumerate(fact.values, 1):
+        if typed in {_folded(value), _folded(fact.labels.get(value, value)), str(number)}:
             return value
-    raise ValueError(f"please type one of: {', '.join(fact.values)}")
+    names = ", ".join(fact.labels.get(v, v) for v in fact.values)
+    raise ValueError(_("please type one of: %(choices)s") % {"choices": names})
 
 
 def _number(text: str) -> int | float:
     try:
         value = float(text.replace(",", "."))
     except ValueError:
-        raise ValueError("please type a number, or press Enter to skip") from None
+        raise ValueError(_("please type a number, or press Enter to skip")) from None
     return int(value) if value.is_integer() else value
+
+
+def _folded(text: str) -> str:
+    """Lower case, trimmed, without accents or the opening "¿" ("¿Sí?" is read as "si?")."""
+    plain = unicodedata.normalize("NFKD", text.strip().lower().replace("¿", ""))
+    return "".join(c for c in plain if not unicodedata.combining(c))
 
 
 def _logic(value: Any) -> Any:
@@ -134,3 +176,34 @@ def _logic(value: Any) -> Any:
         if isinstance(value, str)
         else value
     )
+
+
+@cache
+def limits() -> dict[str, tuple[float, float]]:
+    """Each number's allowed range, read from the case model (the one place it is written)."""
+    schema = Case.model_json_schema()
+    defs = schema.get("$defs", {})
+    found: dict[str, tuple[float, float]] = {}
+
+    def node(part: dict[str, Any]) -> dict[str, Any]:
+        return defs[part["$ref"].rsplit("/", 1)[-1]] if "$ref" in part else part
+
+    def walk(part: dict[str, Any], prefix: str) -> None:
+        for name, prop in node(part).get("properties", {}).items():
+            for option in map(node, prop.get("anyOf", [prop])):
+                if "properties" in option:
+                    walk(option, f"{prefix}{name}.")
+                elif "minimum" in option and "maximum" in option:
+                    found[prefix + name] = (option["minimum"], option["maximum"])
+
+    walk(schema, "")
+    return found
+
+
+def range_problem(fact_id: str, value: Any) -> str | None:
+    """The problem "must be between 0 and 10" in the current language, for a number out of range."""
+    bounds = limits().get(fact_id)
+    if bounds is None or not isinstance(value, int | float) or bounds[0] <= value <= bounds[1]:
+        return None
+    low, high = (locale.number(b) for b in bounds)
+    return _("must be between %(low)s and %(high)s") % {"low": low, "high": high}

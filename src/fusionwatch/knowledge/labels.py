@@ -5,6 +5,7 @@ facts' own wording (patient question, clinician label, choice labels) so that a 
 every finding, choice and band in words and never shows a raw id or enum value.
 """
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -16,7 +17,7 @@ from fusionwatch.core.imaging import Modality
 from fusionwatch.core.vocab import FusionStatus, Suspicion, Triage
 
 Audience = Literal["patient", "clinician"]
-Value = bool | float | int | str | None
+Value = bool | float | int | str | dt.date | None
 
 # Values a report shows that the engine's enums do not list yet (issue 11 adds them); a catalogue
 # must name them already so they render the day the engine starts to use them.
@@ -147,6 +148,9 @@ class Catalogue:
         fact = self.kb.facts.get(fact_id)
         if isinstance(value, str):
             return self._choice(fact_id, value, audience)
+        if isinstance(value, dt.date):
+            # ISO 8601 reads the same in every language (a date formatted with "g" came out "g").
+            return value.isoformat()
         number = f"{value:g}"
         return f"{number} {fact.unit}" if fact is not None and fact.unit else number
 

@@ -11,7 +11,8 @@ from pydantic import ValidationError
 from fusionwatch.core.checks import check
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.errors import KnowledgeError
-from fusionwatch.core.knowledge import KnowledgeBase
+from fusionwatch.core.knowledge import SOURCE_LANGUAGE, KnowledgeBase
+from fusionwatch.knowledge import languages as lang_files
 from fusionwatch.knowledge.labels import Catalogue, Language, check_language
 
 ROOT = resources.files("fusionwatch.knowledge")
@@ -19,14 +20,71 @@ ROOT = resources.files("fusionwatch.knowledge")
 
 @cache
 def load() -> Knowledge:
-    """The packaged knowledge base, checked and compiled (read once per process)."""
-    return compile_files(ROOT)
+    """The packaged knowledge base, checked and compiled (read once per process).
+
+    Every language's short texts are checked too, so a missing or stale translation fails here.
+    """
+    kb = compile_files(ROOT)
+    read_languages(ROOT, kb)
+    return kb
+
+
+@cache
+def load_in(language: str) -> Knowledge:
+    """The packaged knowledge base with its patient texts in ``language`` (English: ``load()``)."""
+    if language == SOURCE_LANGUAGE:
+        return load()
+    files = read_languages(ROOT, load())
+    if language not in files:
+        raise KnowledgeError([f"no knowledge texts in language {language!r}"])
+    return Knowledge(lang_files.apply(load().data, files[language]))
 
 
 @cache
 def load_labels(language: str = "en") -> Catalogue:
     """The labels reports use in one language, checked against the packaged facts."""
-    return read_labels(ROOT, load(), language)
+    english = read_labels(ROOT, load(), SOURCE_LANGUAGE)
+    if language == SOURCE_LANGUAGE:
+        return english
+    files = read_languages(ROOT, load())
+    if language not in files:
+        raise KnowledgeError([f"labels: no labels for language {language!r}"])
+    words = lang_files.labels_in(english.words, files[language])
+    return Catalogue(language, words, load_in(language))
+
+
+@cache
+def language_names() -> dict[str, str]:
+    """Each available language's own name, the source language first (for the language switch)."""
+    files = read_languages(ROOT, load())
+    return {SOURCE_LANGUAGE: "English", **{code: f.name for code, f in sorted(files.items())}}
+
+
+def read_languages(root: Traversable, kb: Knowledge) -> dict[str, lang_files.LanguageFile]:
+    """Read and check every ``languages/<code>.yaml`` against the English (decision 0013).
+
+    A language needs both its short texts here and its education folder, each complete and
+    current; anything less is refused rather than shown half in English.
+    """
+    english = read_labels(root, kb, SOURCE_LANGUAGE)
+    source = lang_files.source_texts(kb.data, english.words)
+    folder = root / "languages"
+    found: dict[str, lang_files.LanguageFile] = {}
+    problems: list[str] = []
+    names = sorted(f.name for f in folder.iterdir() if f.name.endswith(".yaml"))
+    for name in names:
+        code = name.removesuffix(".yaml")
+        parsed, errors = lang_files.parse(_yaml(folder / name), f"languages/{code}")
+        problems += errors
+        if parsed is not None:
+            problems += lang_files.check(code, parsed, source)
+            found[code] = parsed
+    educated = set(kb.data.translations)
+    problems += [f"languages/{c}.yaml: no education/{c}/" for c in found if c not in educated]
+    problems += [f"education/{c}/: no languages/{c}.yaml" for c in educated if c not in found]
+    if problems:
+        raise KnowledgeError(problems)
+    return found
 
 
 def read_labels(root: Traversable, kb: Knowledge, language: str = "en") -> Catalogue:

@@ -7,6 +7,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from fusionwatch import locale
 from fusionwatch.report.view import Report
 
 # Education texts are Markdown written by us; raw HTML in them is still refused.
@@ -31,7 +32,9 @@ def environment() -> Environment:
         autoescape=select_autoescape(default=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    locale.install(env)
     env.globals["markdown"] = markdown
     return env
 

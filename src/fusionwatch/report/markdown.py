@@ -8,6 +8,9 @@ def render(report: Report, *, appendix: bool = True) -> str:
     """The whole report as Markdown text; ``appendix=False`` leaves the detail out."""
     lines = [f"# {report.title}", "", f"_{report.facts_line}_", ""]
     lines += _answer(report)
+    if report.clinician_line:
+        # In English on purpose: whoever reads the patient's language, the clinician can act.
+        lines += [f"> {_escape(report.clinician_line)}", ""]
     for section in report.summary:
         lines += _section(section, level=2)
     if appendix and report.detail:

@@ -20,6 +20,9 @@ STYLE = {
 def render(console: Console, report: Report, *, appendix: bool = True) -> None:
     """Print the report: answer, summary, then (unless left out) the detail and the sources."""
     console.print(answer(report))
+    if report.clinician_line:
+        # In English on purpose: whoever reads the patient's language, the clinician can act.
+        console.print(Text(report.clinician_line, style="italic"))
     for section in report.summary:
         console.print(_section(section))
     if appendix and report.detail:

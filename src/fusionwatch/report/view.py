@@ -6,10 +6,12 @@ by when, the top reasons), then a short summary (the patient's first pages, the 
 note), then the detail a reader may unfold (or an appendix). After an emergency it stops there.
 """
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from fusionwatch import locale
 from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.results import (
@@ -67,6 +69,9 @@ class Report:
     stopped_at_emergency: bool
     detail_heading: str
     sources_heading: str
+    # On a patient's report in another language: the disposition in English, so that any
+    # clinician can read what the printout asks for (the clinician's note stays English).
+    clinician_line: str = ""
 
 
 def build(
@@ -126,7 +131,7 @@ class _Builder:
             language=w.catalogue.language,
             title=self._title(),
             facts_line=(
-                f"{w.phrase('as_of')} {a.as_of} · "
+                f"{w.phrase('as_of')} {_date(str(a.as_of), w.catalogue.language)} · "
                 f"{w.phrase('knowledge')} {a.provenance.knowledge_version}"
             ),
             answer=replace(answer, reasons=_renumbered(answer.reasons, renumber)),
@@ -137,7 +142,15 @@ class _Builder:
             stopped_at_emergency=self.emergency,
             detail_heading=w.heading("detail"),
             sources_heading=w.heading("sources"),
+            clinician_line=self._clinician_line(),
         )
+
+    def _clinician_line(self) -> str:
+        if self.audience != "patient" or self.w.catalogue.language == locale.SOURCE:
+            return ""
+        t = self.a.triage
+        d = self.w.catalogue.disposition(t.level)
+        return f"For the clinician: {d.clinician} ({d.when_clinician}). {t.clinician_headline}"
 
     def _title(self) -> str:
         if self.audience == "patient":
@@ -223,7 +236,13 @@ class _Builder:
 
     def _timing(self, s: SuspicionResult) -> str:
         w = self.w
-        months = f"{round(s.months_since_surgery or 0.0, 1):g} {w.phrase('months')}"
+        months_since = s.months_since_surgery or 0.0
+        count = (
+            f"{round(months_since, 1):g}"
+            if w.catalogue.language == locale.SOURCE
+            else locale.number(months_since, w.catalogue.language)
+        )
+        months = f"{count} {w.phrase('months')}"
         if s.phase is None:
             return f"{w.phrase('months_since')} {months}"
         phase = w.catalogue.named("phases", s.phase, self.audience)
@@ -401,6 +420,13 @@ def _positive_value(value: Any) -> bool:
     if value is None or value is False or isinstance(value, tuple | list):
         return False
     return not (isinstance(value, int | float) and not isinstance(value, bool) and value == 0)
+
+
+def _date(iso: str, language: str) -> str:
+    """The English reports keep ISO dates (golden files, clinicians); others read their own."""
+    if language == locale.SOURCE:
+        return iso
+    return locale.date(dt.date.fromisoformat(iso), language)
 
 
 def _not_imaged(im: ImagingResult, w: Words) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
-from fusionwatch import __version__
+from fusionwatch import __version__, locale
 from fusionwatch.cdshooks import service as cdshooks
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.knowledge import load
@@ -99,7 +99,9 @@ def _jinja() -> Environment:
         autoescape=select_autoescape(default=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    locale.install(env)
     env.globals["app_version"] = __version__
     env.globals.update(presentation.template_names())
     return env

@@ -10,7 +10,9 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.knowledge import SOURCE_LANGUAGE
 from fusionwatch.core.site import Site
+from fusionwatch.knowledge.loader import load_in
 from fusionwatch.settings import Settings
 from fusionwatch.store import records
 from fusionwatch.store.accounts import LoginPolicy, Principal
@@ -34,6 +36,12 @@ class AppContext:
     # Bounds on slow work per worker: PDFs (and charts), and password checks (argon2 uses 64 MiB).
     pdfs: CapacityLimiter
     hashing: CapacityLimiter
+
+    def kb_in(self, language: str) -> Knowledge:
+        """The knowledge base with its patient texts in ``language`` (the clinician's stay)."""
+        if language == SOURCE_LANGUAGE:
+            return self.kb
+        return load_in(language)
 
     @property
     def site(self) -> Site:

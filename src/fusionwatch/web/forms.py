@@ -8,8 +8,10 @@ from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.errors import Problem
 from fusionwatch.core.knowledge import Equals, Fact, FactType, Is, OneOf
 from fusionwatch.intake import questionnaire as qn
+from fusionwatch.locale import N_, _
 
-ANSWER_CHOICES = (("yes", "Yes"), ("no", "No"), ("not_sure", "Not sure"))
+# Marked here, translated where shown (the page's language is known only then).
+ANSWER_CHOICES = (("yes", N_("Yes")), ("no", N_("No")), ("not_sure", N_("Not sure")))
 ANSWER_LABELS = dict(ANSWER_CHOICES)
 SECTION_TITLES = {
     "emergency": "Urgent warning signs",
@@ -38,14 +40,14 @@ class Step:
 PATIENT_STEPS = (
     Step(
         "emergency",
-        "First, some urgent questions",
-        "These questions come first because a yes to any of them needs care today.",
+        N_("First, some urgent questions"),
+        N_("These questions come first because a yes to any of them needs care today."),
         ("emergency",),
     ),
     Step(
         "surgery",
-        "Your surgery",
-        "Tell us what you know. You can skip what you don't.",
+        N_("Your surgery"),
+        N_("Tell us what you know. You can skip what you don't."),
         (
             "surgery",
             "person",
@@ -53,14 +55,14 @@ PATIENT_STEPS = (
     ),
     Step(
         "symptoms",
-        "How you feel now",
-        "Think about the last few weeks.",
+        N_("How you feel now"),
+        N_("Think about the last few weeks."),
         ("signs", "pain", "infection"),
     ),
     Step(
         "health",
-        "Your health and care",
-        "Some health habits change how well bone heals.",
+        N_("Your health and care"),
+        N_("Some health habits change how well bone heals."),
         ("risk", "care"),
     ),
 )
@@ -78,6 +80,11 @@ class FormField:
     @property
     def name(self) -> str:
         return self.fact.id
+
+    @property
+    def unit(self) -> str:
+        """The unit, in the language of the knowledge base the fact came from."""
+        return self.fact.unit or ""
 
     @property
     def dom_id(self) -> str:
@@ -154,7 +161,7 @@ def grouped(fields: list[FormField]) -> list[tuple[str, list[FormField]]]:
 
 def _choices(fact: Fact, audience: str) -> tuple[tuple[str, str], ...]:
     if fact.type is FactType.ANSWER:
-        return ANSWER_CHOICES
+        return tuple((v, _(label)) for v, label in ANSWER_CHOICES)
     if audience == "patient":
         return tuple((v, fact.labels.get(v, _plain(v))) for v in fact.values)
     return tuple((v, _plain(v)) for v in fact.values)
@@ -178,9 +185,18 @@ def parse_answers(kb: Knowledge, raw: Mapping[str, str]) -> tuple[dict[str, Any]
     for fact_id, text in raw.items():
         try:
             values[fact_id] = qn.parse(qn.Question(facts[fact_id], ""), text)
-        except ValueError as err:
-            errors[fact_id] = str(err).replace("press Enter to skip", "leave it empty")
+        except ValueError:
+            errors[fact_id] = _problem(facts[fact_id])
     return values, errors
+
+
+def _problem(fact: Fact) -> str:
+    """Why typed text could not be read, in the page's language (the form offers the choices)."""
+    if fact.type in {FactType.ANSWER, FactType.CHOICE}:
+        return _("please choose one of the answers")
+    if fact.type is FactType.NUMBER:
+        return _("please type a number, or leave it empty")
+    return _("please check this answer, or leave it empty")
 
 
 def case_data(values: Mapping[str, Any]) -> dict[str, Any]:
