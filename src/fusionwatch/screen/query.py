@@ -77,6 +77,11 @@ class _Builder:
     ctes: list[tuple[str, str]] = field(default_factory=list)
     ready: set[str] = field(default_factory=set)
     last: str = ""
+    mutate: Callable[[str, str], str] | None = None
+
+    def rule_sql(self, rule: CompiledRule, compiler: ConditionCompiler) -> str:
+        sql = compiler.sql(rule.rule.when)
+        return sql if self.mutate is None else self.mutate(rule.rule.id, sql)
 
     def stage(self, name: str, columns: Sequence[tuple[str, str]]) -> None:
         select = ", ".join(f"{sql} AS {col}" for col, sql in columns)
@@ -111,11 +116,16 @@ def screening_sql(
     dialect: Dialect = DUCKDB,
     episodes: str = "episodes",
     visits: str = "visits",
+    mutate: Callable[[str, str], str] | None = None,
 ) -> str:
-    """One SELECT over the episode and visit tables that screens every episode."""
+    """One SELECT over the episode and visit tables that screens every episode.
+
+    ``mutate(rule_id, sql)`` rewrites one rule's SQL; the equivalence test uses it to prove that
+    a wrong rule is caught.
+    """
     if site.motion_cutoff_deg is not None:
         raise CompileError("a site motion cut-off applies to imaging studies, not screened")
-    b = _Builder(kb, site, dialect)
+    b = _Builder(kb, site, dialect, mutate=mutate)
     _base(b, as_of, episodes, visits)
     _bands_and_counts(b)
     _rules(b)
@@ -196,7 +206,7 @@ def _rules(b: _Builder) -> None:
     for number, stage in enumerate(STAGES):
         compiler = ConditionCompiler(b.kb, b.reader())
         rules = [r for kind in stage for r in b.kb.rules[kind] if r.rule.id in evaluated]
-        b.stage(f"rules_{number}", [(rule_column(r.rule.id), compiler.sql(r.rule.when)) for r in rules])
+        b.stage(f"rules_{number}", [(rule_column(r.rule.id), b.rule_sql(r, compiler)) for r in rules])
         if number == 0:
             b.stage("suspicion", [("result__suspicion", _suspicion(b.kb))])
             b.ready.add("result.suspicion")

@@ -80,10 +80,17 @@ def _field(path: str) -> tuple[type, float | None, float | None]:
     return annotation, low, high
 
 
-def _answers(rng: np.random.Generator, n: int, emergency: bool) -> pa.Array:
-    p = (0.03, 0.82, 0.15) if emergency else (0.3, 0.45, 0.25)
-    draw = rng.choice(3, size=n, p=p)
-    return pa.array(np.where(draw == 0, True, False), mask=draw == 2)
+# Answer profiles (share of yes, share of no; the rest unknown): a typical record, a fully
+# answered quiet one, and a sparse one, so that rare all-"no" conditions are met too.
+_PROFILES = np.array([(0.3, 0.45), (0.08, 0.92), (0.1, 0.2)])
+_EMERGENCY = np.array([(0.03, 0.82), (0.01, 0.99), (0.02, 0.3)])
+
+
+def _answers(rng: np.random.Generator, profile: np.ndarray, emergency: bool) -> pa.Array:
+    shares = (_EMERGENCY if emergency else _PROFILES)[profile]
+    u = rng.random(len(profile))
+    yes, known = u < shares[:, 0], u < shares[:, 0] + shares[:, 1]
+    return pa.array(yes, mask=~known)
 
 
 def _choices(rng: np.random.Generator, n: int, values: tuple[str, ...]) -> pa.Array:
@@ -106,6 +113,7 @@ def generate(kb: Knowledge, n: int, as_of: dt.date, seed: int = 14) -> Cohort:
     ids = pa.array([f"E{i:07d}" for i in range(n)])
     columns: dict[str, pa.Array] = {EPISODE_ID: ids}
     region_levels = rng.integers(0, len(LEVELS), size=n)
+    profile = rng.choice(3, size=n, p=(0.6, 0.25, 0.15))
     today = np.datetime64(as_of.isoformat(), "D")
     age_days = rng.integers(0, 60 * 30, size=n)
     dated = rng.random(n) < 0.6
@@ -129,7 +137,7 @@ def generate(kb: Knowledge, n: int, as_of: dt.date, seed: int = 14) -> Cohort:
         elif fact.type is FactType.DATE:
             columns[name] = pa.nulls(n, type=pa.date32())
         elif fact.type is FactType.ANSWER:
-            columns[name] = _answers(rng, n, fact.id.startswith("emergency."))
+            columns[name] = _answers(rng, profile, fact.id.startswith("emergency."))
         elif fact.type is FactType.CHOICE:
             columns[name] = _choices(rng, n, fact.values)
         elif fact.type is FactType.NUMBER:
