@@ -15,6 +15,7 @@ from rich.panel import Panel
 
 from fusionwatch.cli import fhir as fhir_cli
 from fusionwatch.cli import imaging as imaging_cli
+from fusionwatch.cli import screen as screen_cli
 from fusionwatch.cli import server as server_cli
 from fusionwatch.cli import track as track_cli
 from fusionwatch.core.case import Case
@@ -49,6 +50,7 @@ app.add_typer(server_cli.database, name="db")
 app.add_typer(track_cli.app, name="track")
 app.add_typer(imaging_cli.app, name="imaging")
 app.add_typer(fhir_cli.app, name="fhir")
+app.command("screen")(screen_cli.screen)
 out = Console()
 err = Console(stderr=True)
 

@@ -12,7 +12,7 @@ from fusionwatch.screen.query import screening_sql
 from fusionwatch.screen.schema import EPISODE_ID
 
 
-def screen_arrow(  # noqa: PLR0913
+def screen_arrow(
     kb: Knowledge,
     episodes: pa.Table,
     visits: pa.Table,

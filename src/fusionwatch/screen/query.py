@@ -123,8 +123,6 @@ def screening_sql(
     ``mutate(rule_id, sql)`` rewrites one rule's SQL; the equivalence test uses it to prove that
     a wrong rule is caught.
     """
-    if site.motion_cutoff_deg is not None:
-        raise CompileError("a site motion cut-off applies to imaging studies, not screened")
     b = _Builder(kb, site, dialect, mutate=mutate)
     _base(b, as_of, episodes, visits)
     _bands_and_counts(b)

@@ -7,21 +7,18 @@ valid cases (levels fit the region, ODI only outside the neck, one visit per tim
 """
 
 import datetime as dt
-import types
-import typing
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any
 
-import annotated_types
 import numpy as np
 import pyarrow as pa
-from pydantic import BaseModel
 
-from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.knowledge import FactType
 from fusionwatch.core.scores import Instrument
 from fusionwatch.core.spine import vertebrae_of
+from fusionwatch.screen.columns import field_spec
 from fusionwatch.screen.schema import COLLECTIONS, EPISODE_ID, VISIT_COLUMNS, column
 
 # Fused segments by region; each set is a valid fusion for its region.
@@ -50,34 +47,12 @@ class Cohort:
 
 def field_type(path: str) -> type:
     """The Python type of a case field (int fields take whole numbers only)."""
-    return _field(path)[0]
+    kind: type = field_spec(path)[0]
+    return kind
 
 
 def _field(path: str) -> tuple[type, float | None, float | None]:
-    """The Python type and bounds of a case field named by its dotted path."""
-    model: type[BaseModel] = Case
-    parts = path.split(".")
-    for part in parts[:-1]:
-        model = model.model_fields[part].annotation  # type: ignore[assignment]
-    info = model.model_fields[parts[-1]]
-    low = high = None
-    for meta in info.metadata:
-        if isinstance(meta, annotated_types.Ge):
-            low = float(meta.ge)  # type: ignore[arg-type]
-        if isinstance(meta, annotated_types.Le):
-            high = float(meta.le)  # type: ignore[arg-type]
-    annotation: Any = info.annotation
-    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
-        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
-    if typing.get_origin(annotation) is typing.Annotated:
-        inner, *extra = typing.get_args(annotation)
-        for meta in extra:
-            if hasattr(meta, "metadata"):
-                for m in meta.metadata:
-                    low = float(m.ge) if isinstance(m, annotated_types.Ge) else low
-                    high = float(m.le) if isinstance(m, annotated_types.Le) else high
-        annotation = inner
-    return annotation, low, high
+    return field_spec(path)
 
 
 # Answer profiles (share of yes, share of no; the rest unknown): a typical record, a fully
@@ -174,7 +149,7 @@ def _level_counts() -> list[tuple[float | None, float | None]]:
     return found
 
 
-def _visits(  # noqa: PLR0913, PLR0917
+def _visits(  # noqa: PLR0917
     rng: np.random.Generator,
     ids: pa.Array,
     region: np.ndarray,
@@ -236,7 +211,7 @@ def _arrow(sql: str) -> pa.DataType:
     )
 
 
-def _scores(  # noqa: PLR0913, PLR0917
+def _scores(  # noqa: PLR0917
     rng: np.random.Generator,
     instrument: Instrument,
     start: dict[Instrument, np.ndarray],
@@ -257,3 +232,38 @@ def _scores(  # noqa: PLR0913, PLR0917
         missing |= disability[idx] != instrument.value
     del slot
     return pa.array(values.astype(float), type=pa.float64(), mask=missing)
+
+
+def write_registry(kb: Knowledge, cohort: Cohort, folder: Path, suffix: str = ".parquet") -> None:
+    """Write a cohort in the registry layout (dotted case-file names, yes/no, a ``when`` column)."""
+    import duckdb
+
+    folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.register("episodes", cohort.episodes)
+    con.register("visits", cohort.visits)
+    cols = [f"{EPISODE_ID}"]
+    for fact in kb.data.facts:
+        if fact.derived or fact.id in COLLECTIONS:
+            continue
+        name = column(fact.id)
+        if fact.type is FactType.ANSWER:
+            cols.append(f"CASE {name} WHEN TRUE THEN 'yes' WHEN FALSE THEN 'no' END AS \"{fact.id}\"")
+        else:
+            cols.append(f'{name} AS "{fact.id}"')
+    fmt = "PARQUET" if suffix == ".parquet" else "CSV, HEADER"
+    con.execute(
+        f"COPY (SELECT {', '.join(cols)} FROM episodes ORDER BY {EPISODE_ID})"
+        f" TO '{folder / ('episodes' + suffix)}' (FORMAT {fmt})"
+    )
+    scores = ", ".join(i.value for i in Instrument)
+    when = (
+        "CASE WHEN baseline THEN 'baseline' WHEN visit_date IS NOT NULL"
+        " THEN CAST(visit_date AS VARCHAR) ELSE CAST(month AS VARCHAR) END"
+    )
+    con.execute(
+        f"COPY (SELECT {EPISODE_ID}, {when} AS \"when\", {scores} FROM visits"
+        f" ORDER BY {EPISODE_ID}, baseline DESC, COALESCE(month, 0))"
+        f" TO '{folder / ('visits' + suffix)}' (FORMAT {fmt})"
+    )
+    con.close()

@@ -1,0 +1,123 @@
+"""``fusionwatch screen``: a whole registry or extract through the rules, as a ranked worklist.
+
+The default output is an aggregate summary with small cells suppressed, safe to share; a
+patient-level worklist needs ``--patient-level``. DuckDB and pyarrow are imported only here, so
+other commands start fast.
+"""
+
+import datetime as dt
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from fusionwatch.core.site import DEFAULT_SITE, Site, StimulatorPolicy
+from fusionwatch.knowledge import load
+
+out = Console()
+err = Console(stderr=True)
+INVALID_INPUT = 2
+
+
+class Format(StrEnum):
+    REGISTRY = "registry"
+    OMOP = "omop"
+    FHIR_BULK = "fhir-bulk"
+
+
+class Engine(StrEnum):
+    DUCKDB = "duckdb"
+    SPARK = "spark"
+
+
+def screen(  # noqa: PLR0913
+    source: Annotated[Path, typer.Argument(help="A registry folder (episodes + visits) or file.")],
+    *,
+    fmt: Annotated[Format, typer.Option("--format", help="Layout of the input.")] = Format.REGISTRY,
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Worklist file (.parquet or .csv).")
+    ] = None,
+    patient_level: Annotated[
+        bool, typer.Option("--patient-level", help="Allow one row per person in --out.")
+    ] = False,
+    summary: Annotated[
+        Path | None, typer.Option("--summary", help="Write the summary (.csv or .parquet).")
+    ] = None,
+    engine: Annotated[Engine, typer.Option(help="Where the rules run.")] = Engine.DUCKDB,
+    spark_master: Annotated[
+        str | None, typer.Option("--spark-master", help="Spark master URL (with --engine spark).")
+    ] = None,
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option("--as-of", formats=["%Y-%m-%d"], help="Screening date (default: today)."),
+    ] = None,
+    policy: Annotated[
+        StimulatorPolicy,
+        typer.Option("--stimulator-policy", help="The site's bone-stimulator policy."),
+    ] = DEFAULT_SITE.stimulator_policy,
+) -> None:
+    """Screen a cohort: triage, suspicion, reasons and open questions for every episode."""
+    import duckdb
+
+    from fusionwatch.screen.errors import ScreenInputError
+    from fusionwatch.screen.registry import load_registry
+    from fusionwatch.screen.worklist import screen as run_screen
+    from fusionwatch.screen.worklist import summary_rows, write_summary, write_worklist
+
+    if output is not None and not patient_level:
+        raise typer.BadParameter(
+            "a worklist names people; add --patient-level to write it", param_hint="--out"
+        )
+    if fmt is not Format.REGISTRY:
+        err.print(f"[bold red]--format {fmt.value} is not available in this version yet[/]")
+        raise typer.Exit(INVALID_INPUT)
+    if engine is Engine.SPARK or spark_master is not None:
+        err.print("[bold red]--engine spark is not available in this version yet[/]")
+        raise typer.Exit(INVALID_INPUT)
+    kb, day = load(), (as_of.date() if as_of else dt.date.today())
+    site = Site(stimulator_policy=policy)
+    con = duckdb.connect()
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        try:
+            task = bar.add_task("Reading and checking the input", total=None)
+            loaded = load_registry(con, kb, source, day)
+            bar.update(task, description=f"Screening {loaded.episodes:,} episodes")
+            run_screen(con, kb, day, site)
+            if output is not None:
+                bar.update(task, description=f"Writing {output}")
+                write_worklist(con, output)
+            if summary is not None:
+                write_summary(con, summary)
+        except ScreenInputError as error:
+            err.print(f"[bold red]Not screened:[/] {error}")
+            err.print("Nothing was written.")
+            raise typer.Exit(INVALID_INPUT) from error
+    _report(loaded.episodes, loaded.visits, loaded.not_used, summary_rows(con), kb.version, day)
+    if output is not None:
+        out.print(f"Worklist: {output} ({loaded.episodes:,} rows, patient-level)")
+
+
+def _report(
+    episodes: int,
+    visits: int,
+    not_used: dict[str, int],
+    rows: list[tuple[str, ...]],
+    version: str,
+    day: dt.date,
+) -> None:
+    out.print(
+        f"Screened {episodes:,} episodes ({visits:,} score visits) on {day}"
+        f" with knowledge {version}."
+    )
+    table = Table("Group", "Triage", "Suspicion", "Time since surgery", "Episodes")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+    out.print("Cells under 11 episodes are shown as <11.")
+    for name, count in sorted(not_used.items()):
+        out.print(f"Not used: column {name} ({count:,} filled cells; not part of the layout)")
