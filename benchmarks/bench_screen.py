@@ -1,0 +1,102 @@
+"""Benchmark: cohort screening on DuckDB against the per-case ``assess()`` loop.
+
+Run with ``uv run python benchmarks/bench_screen.py`` (``--sizes 10000,100000,1000000``,
+``--sample 2000``). For each size it generates a synthetic cohort, writes it as registry Parquet
+(not timed), then times ``fusionwatch screen`` end to end in a child process (read and check the
+Parquet files, screen, write the patient-level worklist): wall time, episodes per second and the
+child's peak memory. It also times the same screen in this process without the CLI start-up,
+and ``assess()`` one case at a time (case building included) on a sample of the same cohort,
+so the ratio compares like with like. Nothing is tuned to pass.
+"""
+
+import argparse
+import datetime as dt
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from fusionwatch.core.site import DEFAULT_SITE
+from fusionwatch.knowledge import load
+from fusionwatch.screen.registry import load_registry
+from fusionwatch.screen.synthetic import generate, write_registry
+from fusionwatch.screen.worklist import screen, write_worklist
+
+AS_OF = dt.date(2026, 11, 30)
+TARGET_SECONDS, TARGET_RATIO = 10.0, 50.0
+
+
+def _cli(folder: Path, out: Path) -> tuple[float, float]:
+    """Wall seconds and peak resident MiB of ``fusionwatch screen`` in a fresh process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    command = [str(Path(sys.executable).with_name("fusionwatch")), "screen", str(folder)]
+    command += ["--as-of", AS_OF.isoformat(), "--out", str(out), "--patient-level"]
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(peak, before) / 1024
+
+
+def _in_process(folder: Path, out: Path) -> float:
+    kb = load()
+    start = time.perf_counter()
+    con = duckdb.connect()
+    load_registry(con, kb, folder, AS_OF)
+    screen(con, kb, AS_OF, DEFAULT_SITE)
+    write_worklist(con, out)
+    return time.perf_counter() - start
+
+
+def _assess_rate(cohort_size: int, sample: int) -> float:
+    from fusionwatch.core.engine import assess
+    from fusionwatch.screen.episode import cases
+
+    kb = load()
+    cohort = generate(kb, sample, AS_OF, seed=cohort_size)
+    start = time.perf_counter()
+    for case in cases(kb, cohort.episodes, cohort.visits, AS_OF):
+        assess(case, kb, AS_OF)
+    return sample / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--sample", type=int, default=2000)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    kb = load()
+    print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}, as of {AS_OF}")
+    rate = _assess_rate(sizes[-1], args.sample)
+    print(f"assess() one case at a time (case built from the row): {rate:,.0f} episodes/s")
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            folder = Path(tmp) / f"cohort-{n}"
+            cohort = generate(kb, n, AS_OF)
+            write_registry(kb, cohort, folder)
+            visits = cohort.visits.num_rows
+            del cohort
+            inner = _in_process(folder, Path(tmp) / "inner.parquet")
+            wall, peak = _cli(folder, Path(tmp) / f"worklist-{n}.parquet")
+            results.append((n, wall, inner))
+            print(
+                f"{n:>9,} episodes ({visits:,} visits): CLI {wall:6.2f} s"
+                f" ({n / wall:,.0f}/s), in-process {inner:6.2f} s ({n / inner:,.0f}/s),"
+                f" peak memory {peak:,.0f} MiB, {n / inner / rate:,.0f}x assess()"
+            )
+    n, wall, inner = results[-1]
+    print(f"growth {sizes[0]:,} -> {n:,}: x{inner / results[0][2]:.1f} time for x{n / sizes[0]:.0f} episodes")
+    print(f"target: {n:,} episodes in <= {TARGET_SECONDS:g} s (CLI): {'met' if wall <= TARGET_SECONDS else 'NOT met'}")
+    ratio = n / inner / rate
+    print(f"target: >= {TARGET_RATIO:g}x the assess() loop: {'met' if ratio >= TARGET_RATIO else 'NOT met'} ({ratio:,.0f}x)")
+
+
+if __name__ == "__main__":
+    main()
