@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 # Use uv from PATH when present; otherwise install the pinned uv into .tools/ (needs only pip).
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: run test install lint typecheck architecture unit rulebook bench bench-web clean chromium postgres
+.PHONY: run test install spark lint typecheck architecture unit rulebook bench bench-web clean chromium postgres
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -19,7 +19,12 @@ install: $(UV)
 run: install
 	$(UV) run fusionwatch serve
 
-test: install lint typecheck architecture unit
+# make test also installs the optional Spark extra and, for it, a Java runtime when missing.
+test: install spark lint typecheck architecture unit
+
+spark: install
+	$(UV) sync --frozen --extra spark
+	command -v java >/dev/null || (apt-get update && apt-get install -y --no-install-recommends default-jre-headless)
 
 lint:
 	$(UV) run ruff check src tests benchmarks
@@ -48,6 +53,9 @@ rulebook: install
 
 bench: install
 	$(UV) run python benchmarks/bench_assess.py
+
+bench-screen: install
+	$(UV) run python benchmarks/bench_screen.py
 
 # Load test of the web API with wrk (from Debian's packages, installed here when missing).
 bench-web: install

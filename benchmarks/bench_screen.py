@@ -92,10 +92,19 @@ def main() -> None:
                 f" peak memory {peak:,.0f} MiB, {n / inner / rate:,.0f}x assess()"
             )
     n, wall, inner = results[-1]
-    print(f"growth {sizes[0]:,} -> {n:,}: x{inner / results[0][2]:.1f} time for x{n / sizes[0]:.0f} episodes")
-    print(f"target: {n:,} episodes in <= {TARGET_SECONDS:g} s (CLI): {'met' if wall <= TARGET_SECONDS else 'NOT met'}")
+    print(
+        f"growth {sizes[0]:,} -> {n:,}: x{inner / results[0][2]:.1f} time"
+        f" for x{n / sizes[0]:.0f} episodes"
+    )
+    print(
+        f"target: {n:,} episodes in <= {TARGET_SECONDS:g} s (CLI):"
+        f" {'met' if wall <= TARGET_SECONDS else 'NOT met'}"
+    )
     ratio = n / inner / rate
-    print(f"target: >= {TARGET_RATIO:g}x the assess() loop: {'met' if ratio >= TARGET_RATIO else 'NOT met'} ({ratio:,.0f}x)")
+    print(
+        f"target: >= {TARGET_RATIO:g}x the assess() loop:"
+        f" {'met' if ratio >= TARGET_RATIO else 'NOT met'} ({ratio:,.0f}x)"
+    )
 
 
 if __name__ == "__main__":

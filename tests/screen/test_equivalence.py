@@ -1,8 +1,8 @@
 """The screen gives exactly the single-case engine's answer on a large generated cohort.
 
-Triage, suspicion band, the set of fired rule ids and "emergency questions not asked" must agree for every episode between
-``assess()`` and the SQL on DuckDB; a wrong rule in SQL (one mutated rule) must make it fail.
-The cohort size is FUSIONWATCH_SCREEN_CASES (100,000 unless set).
+Triage, suspicion band, the set of fired rule ids and "emergency questions not asked" must agree
+for every episode between ``assess()`` and the SQL on DuckDB; a wrong rule in SQL (one mutated
+rule) must make it fail. The cohort size is FUSIONWATCH_SCREEN_CASES (100,000 unless set).
 """
 
 import os
@@ -36,7 +36,10 @@ def reference(cohort: Cohort) -> list[Verdict]:
 
 
 def _verdicts(table: pa.Table) -> list[Verdict]:
-    cols = [table[c].to_pylist() for c in ("episode_id", "triage", "suspicion", "fired", "screen_not_done")]
+    cols = [
+        table[c].to_pylist()
+        for c in ("episode_id", "triage", "suspicion", "fired", "screen_not_done")
+    ]
     return [Verdict(*row) for row in zip(*cols, strict=True)]
 
 

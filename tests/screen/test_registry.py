@@ -43,7 +43,8 @@ def test_the_example_screens_as_assess_judges_each_episode(kb: Knowledge, folder
     con = _load(kb, folder)
     episodes = con.table("episodes").to_arrow_table()
     visits = con.table("visits").to_arrow_table()
-    assert episodes.num_rows == 60 and visits.num_rows > 100
+    assert episodes.num_rows == 60
+    assert visits.num_rows > 100
     screen(con, kb, AS_OF, __import__("fusionwatch.core.site").core.site.DEFAULT_SITE)
     got = {
         r["episode_id"]: (r["triage"], r["suspicion"], r["fired_rules"])
@@ -62,7 +63,8 @@ def _error(kb: Knowledge, folder: Path) -> ScreenInputError:
 def test_missing_required_column(kb: Knowledge, folder: Path) -> None:
     _edit(folder / "episodes.csv", "episode_id,", "id,")
     error = _error(kb, folder)
-    assert error.where.column == "episode_id" and "episodes.csv" in error.where.file
+    assert error.where.column == "episode_id"
+    assert "episodes.csv" in error.where.file
 
 
 def test_wrong_type_names_row_and_column(kb: Knowledge, folder: Path) -> None:
@@ -107,12 +109,13 @@ def test_visit_for_an_unknown_episode(kb: Knowledge, folder: Path) -> None:
     with (folder / "visits.csv").open("a") as handle:
         handle.write("E9999999,6,5,,,,,,\n")
     error = _error(kb, folder)
-    assert error.where.column == "episode_id" and "no episode" in error.message
+    assert error.where.column == "episode_id"
+    assert "no episode" in error.message
 
 
 def test_corrupt_csv_line(kb: Knowledge, folder: Path) -> None:
     with (folder / "episodes.csv").open("a") as handle:
-        handle.write("E9999999,too,many,\"unclosed\n")
+        handle.write('E9999999,too,many,"unclosed\n')
     error = _error(kb, folder)
     assert "episodes.csv" in str(error)
 
@@ -140,7 +143,8 @@ def test_columns_outside_the_layout_are_counted(kb: Knowledge, folder: Path) -> 
 def test_cli_worklist_needs_the_patient_level_flag(folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "worklist.parquet"
     result = runner.invoke(app, ["screen", str(folder), "--out", str(out), "--as-of", "2026-11-23"])
-    assert result.exit_code == 2 and not out.exists()
+    assert result.exit_code == 2
+    assert not out.exists()
 
 
 def test_cli_writes_a_ranked_worklist(folder: Path, tmp_path: Path) -> None:
@@ -155,7 +159,8 @@ def test_cli_writes_a_ranked_worklist(folder: Path, tmp_path: Path) -> None:
     assert all(r["rank"] is None for r in rows if r["worklist_group"] == NOT_DONE)
     ranked = [r["rank"] for r in rows if r["rank"] is not None]
     assert ranked == list(range(1, len(ranked) + 1))
-    assert {r["knowledge_version"] for r in rows} and rows[0]["site_stimulator_policy"] == "ncd_150_2"
+    assert {r["knowledge_version"] for r in rows}
+    assert rows[0]["site_stimulator_policy"] == "ncd_150_2"
     assert all(r["reasons"].startswith("FW-EMERG") for r in rows if r["triage"] == "emergency")
     assert "<11" in result.output
 
@@ -166,4 +171,5 @@ def test_cli_bad_input_leaves_no_file(folder: Path, tmp_path: Path) -> None:
     args = ["screen", str(folder), "--out", str(out), "--patient-level", "--as-of", "2026-11-23"]
     result = runner.invoke(app, args)
     assert result.exit_code == 2
-    assert "episode_id" in result.output and not list(tmp_path.glob("*worklist*"))
+    assert "episode_id" in result.output
+    assert not list(tmp_path.glob("*worklist*"))

@@ -34,7 +34,7 @@ class Engine(StrEnum):
     SPARK = "spark"
 
 
-def screen(  # noqa: PLR0913
+def screen(
     source: Annotated[Path, typer.Argument(help="A registry folder (episodes + visits) or file.")],
     *,
     fmt: Annotated[Format, typer.Option("--format", help="Layout of the input.")] = Format.REGISTRY,
@@ -61,12 +61,19 @@ def screen(  # noqa: PLR0913
     ] = DEFAULT_SITE.stimulator_policy,
 ) -> None:
     """Screen a cohort: triage, suspicion, reasons and open questions for every episode."""
-    import duckdb
+    # Imported here so that other commands do not pay for DuckDB at start-up.
+    import duckdb  # noqa: PLC0415
 
-    from fusionwatch.screen.errors import ScreenInputError
-    from fusionwatch.screen.registry import load_registry
-    from fusionwatch.screen.worklist import screen as run_screen
-    from fusionwatch.screen.worklist import summary_rows, write_summary, write_worklist
+    from fusionwatch.screen.errors import ScreenInputError  # noqa: PLC0415
+    from fusionwatch.screen.registry import load_registry  # noqa: PLC0415
+    from fusionwatch.screen.worklist import (  # noqa: PLC0415
+        screen as run_screen,
+    )
+    from fusionwatch.screen.worklist import (  # noqa: PLC0415
+        summary_rows,
+        write_summary,
+        write_worklist,
+    )
 
     if output is not None and not patient_level:
         raise typer.BadParameter(
@@ -102,7 +109,7 @@ def screen(  # noqa: PLR0913
         out.print(f"Worklist: {output} ({loaded.episodes:,} rows, patient-level)")
 
 
-def _report(
+def _report(  # noqa: PLR0917
     episodes: int,
     visits: int,
     not_used: dict[str, int],

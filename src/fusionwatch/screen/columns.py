@@ -54,7 +54,9 @@ def field_spec(path: str, model: type[BaseModel] = Case) -> tuple[Any, float | N
     return annotation, low, high
 
 
-def _bounds(metadata: Any, low: float | None, high: float | None) -> tuple[float | None, float | None]:
+def _bounds(
+    metadata: Any, low: float | None, high: float | None
+) -> tuple[float | None, float | None]:
     for meta in metadata:
         if isinstance(meta, annotated_types.Ge):
             low = float(meta.ge)  # type: ignore[arg-type]
@@ -70,20 +72,28 @@ def text(cell: str) -> str:
 def answer(cell: str, name: str) -> Reading:
     v = f"LOWER({text(cell)})"
     bad = f"{v} IS NOT NULL AND {v} NOT IN ('yes', 'no', 'unknown', 'true', 'false')"
-    value = f"(CASE WHEN {v} IN ('yes', 'true') THEN TRUE WHEN {v} IN ('no', 'false') THEN FALSE END)"
+    value = (
+        f"(CASE WHEN {v} IN ('yes', 'true') THEN TRUE WHEN {v} IN ('no', 'false') THEN FALSE END)"
+    )
     return Reading(value, (Check(name, bad, "must be yes, no or unknown (or empty)"),))
 
 
 def choice(cell: str, name: str, fact: Fact) -> Reading:
     kind = field_spec(fact.id)[0]
-    allowed = [m.value for m in kind] if isinstance(kind, type) and issubclass(kind, StrEnum) else list(fact.values)
+    allowed = (
+        [m.value for m in kind]
+        if isinstance(kind, type) and issubclass(kind, StrEnum)
+        else list(fact.values)
+    )
     v = text(cell)
     codes = ", ".join(literal(a) for a in allowed)
     bad = f"{v} IS NOT NULL AND {v} NOT IN ({codes})"
     # A code the model knows but the rules do not read as a value (not examined) is unknown.
     used = ", ".join(literal(a) for a in fact.values) or "''"
     value = f"(CASE WHEN {v} IN ({used}) THEN {v} END)"
-    return Reading(value, (Check(name, bad, f"unknown code; expected one of: {', '.join(allowed)}"),))
+    return Reading(
+        value, (Check(name, bad, f"unknown code; expected one of: {', '.join(allowed)}"),)
+    )
 
 
 def numeric(cell: str, name: str, path: str, model: type[BaseModel] = Case) -> Reading:
@@ -103,7 +113,9 @@ def numeric(cell: str, name: str, path: str, model: type[BaseModel] = Case) -> R
 def date(cell: str, name: str) -> Reading:
     v = text(cell)
     value = f"TRY_CAST({v} AS DATE)"
-    return Reading(value, (Check(name, f"{v} IS NOT NULL AND {value} IS NULL", "must be a date (YYYY-MM-DD)"),))
+    return Reading(
+        value, (Check(name, f"{v} IS NOT NULL AND {value} IS NULL", "must be a date (YYYY-MM-DD)"),)
+    )
 
 
 def reading(cell: str, name: str, fact: Fact) -> Reading:

@@ -17,6 +17,7 @@ def screen_arrow(
     episodes: pa.Table,
     visits: pa.Table,
     as_of: dt.date,
+    *,
     site: Site = DEFAULT_SITE,
     mutate: Callable[[str, str], str] | None = None,
 ) -> pa.Table:

@@ -11,6 +11,7 @@ from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.knowledge import FactType
 from fusionwatch.core.scores import Instrument
+from fusionwatch.screen.columns import field_spec
 from fusionwatch.screen.schema import COLLECTIONS, EPISODE_ID, column
 
 _ANSWER = {True: "yes", False: "no"}
@@ -41,9 +42,7 @@ def case_data(
 
 
 def _is_int(fact: str) -> bool:
-    from fusionwatch.screen.synthetic import field_type
-
-    return field_type(fact) is int
+    return field_spec(fact)[0] is int
 
 
 def _put(data: dict[str, Any], path: str, value: object) -> None:

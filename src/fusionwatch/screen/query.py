@@ -98,7 +98,7 @@ def evaluated_rules(kb: Knowledge, site: Site) -> list[CompiledRule]:
     unknown = set(RuleKind) - {k for stage in STAGES for k in stage}
     if unknown:
         raise CompileError(f"rule kinds the screen does not order: {sorted(unknown)}")
-    found = []
+    found: list[CompiledRule] = []
     for stage in STAGES:
         for kind in stage:
             rules = kb.rules[kind]
@@ -113,6 +113,7 @@ def screening_sql(
     kb: Knowledge,
     as_of: dt.date,
     site: Site = DEFAULT_SITE,
+    *,
     dialect: Dialect = DUCKDB,
     episodes: str = "episodes",
     visits: str = "visits",
@@ -204,7 +205,9 @@ def _rules(b: _Builder) -> None:
     for number, stage in enumerate(STAGES):
         compiler = ConditionCompiler(b.kb, b.reader())
         rules = [r for kind in stage for r in b.kb.rules[kind] if r.rule.id in evaluated]
-        b.stage(f"rules_{number}", [(rule_column(r.rule.id), b.rule_sql(r, compiler)) for r in rules])
+        b.stage(
+            f"rules_{number}", [(rule_column(r.rule.id), b.rule_sql(r, compiler)) for r in rules]
+        )
         if number == 0:
             b.stage("suspicion", [("result__suspicion", _suspicion(b.kb))])
             b.ready.add("result.suspicion")

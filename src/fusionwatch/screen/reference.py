@@ -42,7 +42,9 @@ def verdicts(
         label = case.label or ""
         triage = result.triage
         not_done = bool(triage.unanswered_emergency)
-        found.append(Verdict(label, triage.level, result.suspicion.level, " ".join(fired), not_done))
+        found.append(
+            Verdict(label, triage.level, result.suspicion.level, " ".join(fired), not_done)
+        )
     return found
 
 

@@ -7,17 +7,18 @@ valid cases (levels fit the region, ODI only outside the neck, one visit per tim
 """
 
 import datetime as dt
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.knowledge import FactType
 from fusionwatch.core.scores import Instrument
-from fusionwatch.core.spine import vertebrae_of
+from fusionwatch.core.spine import parse_level, vertebrae_of
 from fusionwatch.screen.columns import field_spec
 from fusionwatch.screen.schema import COLLECTIONS, EPISODE_ID, VISIT_COLUMNS, column
 
@@ -135,8 +136,6 @@ def generate(kb: Knowledge, n: int, as_of: dt.date, seed: int = 14) -> Cohort:
 
 
 def _level_counts() -> list[tuple[float | None, float | None]]:
-    from fusionwatch.core.spine import parse_level
-
     found: list[tuple[float | None, float | None]] = []
     for _, text in LEVELS:
         segments: list[str] = []
@@ -223,9 +222,11 @@ def _scores(  # noqa: PLR0917
     if instrument not in start:
         return pa.nulls(m, type=pa.float64())
     spread = {Instrument.ODI: 25, Instrument.NDI: 25, Instrument.PROMIS_PF: 10}.get(instrument, 5)
-    low, high = {Instrument.PROMIS_PF: (10, 90), Instrument.ODI: (0, 100), Instrument.NDI: (0, 100)}.get(
-        instrument, (0, 10)
-    )
+    low, high = {
+        Instrument.PROMIS_PF: (10, 90),
+        Instrument.ODI: (0, 100),
+        Instrument.NDI: (0, 100),
+    }.get(instrument, (0, 10))
     values = np.clip(start[instrument][idx] + rng.integers(-spread, spread + 1, size=m), low, high)
     missing = rng.random(m) < 0.25
     if instrument in (Instrument.ODI, Instrument.NDI):
@@ -236,8 +237,6 @@ def _scores(  # noqa: PLR0917
 
 def write_registry(kb: Knowledge, cohort: Cohort, folder: Path, suffix: str = ".parquet") -> None:
     """Write a cohort in the registry layout (dotted case-file names, yes/no, a ``when`` column)."""
-    import duckdb
-
     folder.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.register("episodes", cohort.episodes)
@@ -248,7 +247,9 @@ def write_registry(kb: Knowledge, cohort: Cohort, folder: Path, suffix: str = ".
             continue
         name = column(fact.id)
         if fact.type is FactType.ANSWER:
-            cols.append(f"CASE {name} WHEN TRUE THEN 'yes' WHEN FALSE THEN 'no' END AS \"{fact.id}\"")
+            cols.append(
+                f"CASE {name} WHEN TRUE THEN 'yes' WHEN FALSE THEN 'no' END AS \"{fact.id}\""
+            )
         else:
             cols.append(f'{name} AS "{fact.id}"')
     fmt = "PARQUET" if suffix == ".parquet" else "CSV, HEADER"
@@ -262,7 +263,7 @@ def write_registry(kb: Knowledge, cohort: Cohort, folder: Path, suffix: str = ".
         " THEN CAST(visit_date AS VARCHAR) ELSE CAST(month AS VARCHAR) END"
     )
     con.execute(
-        f"COPY (SELECT {EPISODE_ID}, {when} AS \"when\", {scores} FROM visits"
+        f'COPY (SELECT {EPISODE_ID}, {when} AS "when", {scores} FROM visits'
         f" ORDER BY {EPISODE_ID}, baseline DESC, COALESCE(month, 0))"
         f" TO '{folder / ('visits' + suffix)}' (FORMAT {fmt})"
     )

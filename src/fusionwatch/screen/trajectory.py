@@ -44,9 +44,7 @@ def trajectory_ctes(
     early = number(thresholds["months.early_recovery"])
     judged = number(thresholds["months.fusion_assessment"])
     pick = " ".join(f"WHEN {literal(i.value)} THEN v.{i.value}" for i in Instrument)
-    placed = (
-        f"COALESCE(v.month, {signed_months_sql(dialect, 'b.surgery__date', 'v.visit_date')})"
-    )
+    placed = f"COALESCE(v.month, {signed_months_sql(dialect, 'b.surgery__date', 'v.visit_date')})"
     by = f"PARTITION BY p.{EPISODE_ID}, p.instrument"
     return [
         ("traj_limits", _limits(thresholds)),
