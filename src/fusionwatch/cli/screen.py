@@ -65,6 +65,7 @@ def screen(
     import duckdb  # noqa: PLC0415
 
     from fusionwatch.screen.errors import ScreenInputError  # noqa: PLC0415
+    from fusionwatch.screen.fhirbulk import load_fhir_bulk  # noqa: PLC0415
     from fusionwatch.screen.registry import load_registry  # noqa: PLC0415
     from fusionwatch.screen.worklist import (  # noqa: PLC0415
         screen as run_screen,
@@ -79,7 +80,7 @@ def screen(
         raise typer.BadParameter(
             "a worklist names people; add --patient-level to write it", param_hint="--out"
         )
-    if fmt is not Format.REGISTRY:
+    if fmt is Format.OMOP:
         err.print(f"[bold red]--format {fmt.value} is not available in this version yet[/]")
         raise typer.Exit(INVALID_INPUT)
     if engine is Engine.SPARK or spark_master is not None:
@@ -92,7 +93,8 @@ def screen(
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         try:
             task = bar.add_task("Reading and checking the input", total=None)
-            loaded = load_registry(con, kb, source, day)
+            reader = load_fhir_bulk if fmt is Format.FHIR_BULK else load_registry
+            loaded = reader(con, kb, source, day)
             bar.update(task, description=f"Screening {loaded.episodes:,} episodes")
             run_screen(con, kb, day, site)
             if output is not None:
@@ -127,4 +129,4 @@ def _report(  # noqa: PLR0917
     out.print(table)
     out.print("Cells under 11 episodes are shown as <11.")
     for name, count in sorted(not_used.items()):
-        out.print(f"Not used: column {name} ({count:,} filled cells; not part of the layout)")
+        out.print(f"Not used: {name} ({count:,})")
