@@ -8,7 +8,7 @@ other commands start fast.
 import datetime as dt
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -83,9 +83,8 @@ def screen(
     if fmt is Format.OMOP:
         err.print(f"[bold red]--format {fmt.value} is not available in this version yet[/]")
         raise typer.Exit(INVALID_INPUT)
-    if engine is Engine.SPARK or spark_master is not None:
-        err.print("[bold red]--engine spark is not available in this version yet[/]")
-        raise typer.Exit(INVALID_INPUT)
+    if spark_master is not None and engine is not Engine.SPARK:
+        raise typer.BadParameter("needs --engine spark", param_hint="--spark-master")
     kb, day = load(), (as_of.date() if as_of else dt.date.today())
     site = Site(stimulator_policy=policy)
     con = duckdb.connect()
@@ -96,7 +95,12 @@ def screen(
             reader = load_fhir_bulk if fmt is Format.FHIR_BULK else load_registry
             loaded = reader(con, kb, source, day)
             bar.update(task, description=f"Screening {loaded.episodes:,} episodes")
-            run_screen(con, kb, day, site)
+            if engine is Engine.SPARK:
+                bar.update(task, description="Starting Spark and screening there")
+                _on_spark(con, kb, day, site, spark_master or "local[*]")
+                run_screen(con, kb, day, site, computed="spark_result")
+            else:
+                run_screen(con, kb, day, site)
             if output is not None:
                 bar.update(task, description=f"Writing {output}")
                 write_worklist(con, output)
@@ -109,6 +113,19 @@ def screen(
     _report(loaded.episodes, loaded.visits, loaded.not_used, summary_rows(con), kb.version, day)
     if output is not None:
         out.print(f"Worklist: {output} ({loaded.episodes:,} rows, patient-level)")
+
+
+def _on_spark(con: Any, kb: Any, day: dt.date, site: Site, master: str) -> None:
+    """Run the checked tables through the same SQL on Spark; the result comes back as Arrow."""
+    try:
+        from fusionwatch.screen.spark import screen_spark, session  # noqa: PLC0415
+    except ImportError as error:
+        err.print("[bold red]Spark is not installed: install fusionwatch[spark] and Java 17+[/]")
+        raise typer.Exit(INVALID_INPUT) from error
+    spark = session(master)
+    episodes = con.table("episodes").to_arrow_table()
+    visits = con.table("visits").to_arrow_table()
+    con.register("spark_result", screen_spark(spark, kb, episodes, visits, day, site))
 
 
 def _report(  # noqa: PLR0917

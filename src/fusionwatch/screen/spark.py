@@ -14,8 +14,9 @@ from fusionwatch.core.site import DEFAULT_SITE, Site
 from fusionwatch.screen.dialect import SPARK
 from fusionwatch.screen.query import screening_sql
 from fusionwatch.screen.schema import EPISODE_ID
+from fusionwatch.screen.worklist import WORKLIST_INPUT
 
-OUTPUT = ("episode_id", "triage", "suspicion", "fired", "screen_not_done", "reasons")
+OUTPUT = WORKLIST_INPUT
 
 
 def spark_sql(kb: Knowledge, as_of: dt.date, site: Site = DEFAULT_SITE) -> str:
@@ -38,7 +39,7 @@ def session(master: str) -> Any:
     )
 
 
-def screen_spark(  # noqa: PLR0913
+def screen_spark(  # noqa: PLR0917
     spark: Any,
     kb: Knowledge,
     episodes: pa.Table,

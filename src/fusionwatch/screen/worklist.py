@@ -41,9 +41,34 @@ class RunInfo:
         )
 
 
-def screen(con: duckdb.DuckDBPyConnection, kb: Knowledge, as_of: dt.date, site: Site) -> None:
-    """Screen the ``episodes`` and ``visits`` tables into a ``screened`` table, ranked."""
-    sql = screening_sql(kb, as_of, site)
+# The columns of the screening query that the worklist reads (also what Spark sends back).
+WORKLIST_INPUT = (
+    "episode_id",
+    "triage",
+    "screen_not_done",
+    "suspicion",
+    "fired",
+    "reasons",
+    "open_questions",
+    "next_check",
+    "derived__phase",
+    "derived__months_since_surgery",
+    "derived__warning_signs",
+)
+
+
+def screen(
+    con: duckdb.DuckDBPyConnection,
+    kb: Knowledge,
+    as_of: dt.date,
+    site: Site,
+    computed: str | None = None,
+) -> None:
+    """Screen the ``episodes`` and ``visits`` tables into a ``screened`` table, ranked.
+
+    ``computed`` names a relation that already holds the screening query's output (from Spark).
+    """
+    sql = screening_sql(kb, as_of, site) if computed is None else f"SELECT * FROM {computed}"
     info = RunInfo(kb.version, as_of, site)
     group = (
         f"CASE WHEN triage = 'emergency' THEN 'emergency' WHEN screen_not_done THEN {literal(NOT_DONE)}"
