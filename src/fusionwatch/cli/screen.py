@@ -66,6 +66,7 @@ def screen(
 
     from fusionwatch.screen.errors import ScreenInputError  # noqa: PLC0415
     from fusionwatch.screen.fhirbulk import load_fhir_bulk  # noqa: PLC0415
+    from fusionwatch.screen.omop import load_omop  # noqa: PLC0415
     from fusionwatch.screen.registry import load_registry  # noqa: PLC0415
     from fusionwatch.screen.worklist import (  # noqa: PLC0415
         screen as run_screen,
@@ -80,9 +81,6 @@ def screen(
         raise typer.BadParameter(
             "a worklist names people; add --patient-level to write it", param_hint="--out"
         )
-    if fmt is Format.OMOP:
-        err.print(f"[bold red]--format {fmt.value} is not available in this version yet[/]")
-        raise typer.Exit(INVALID_INPUT)
     if spark_master is not None and engine is not Engine.SPARK:
         raise typer.BadParameter("needs --engine spark", param_hint="--spark-master")
     kb, day = load(), (as_of.date() if as_of else dt.date.today())
@@ -92,7 +90,8 @@ def screen(
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         try:
             task = bar.add_task("Reading and checking the input", total=None)
-            reader = load_fhir_bulk if fmt is Format.FHIR_BULK else load_registry
+            readers = {Format.REGISTRY: load_registry, Format.OMOP: load_omop}
+            reader = readers.get(fmt, load_fhir_bulk)
             loaded = reader(con, kb, source, day)
             bar.update(task, description=f"Screening {loaded.episodes:,} episodes")
             if engine is Engine.SPARK:
