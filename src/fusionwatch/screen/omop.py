@@ -130,11 +130,7 @@ def _episodes(con: duckdb.DuckDBPyConnection, kb: Knowledge, day: str) -> None:
         elif col.fact == "person.sex" and _has(con, "raw_person", "gender_concept_id"):
             arms = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in GENDER.items())
             value = f"MAX(CASE {text('p.gender_concept_id')} {arms} END)"
-        elif (
-            fact is None
-            or col.fact == "derived.level_count"
-            or col.fact == "derived.vertebra_count"
-        ):
+        elif fact is None or col.fact in {"derived.level_count", "derived.vertebra_count"}:
             value = "NULL"
         elif fact.type is FactType.ANSWER:
             value = f"(CASE LOWER({pick}) WHEN 'yes' THEN TRUE WHEN 'no' THEN FALSE END)"
