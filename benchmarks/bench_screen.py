@@ -65,10 +65,62 @@ def _assess_rate(cohort_size: int, sample: int) -> float:
     return sample / (time.perf_counter() - start)
 
 
+EXAMPLES = Path(__file__).parents[1] / "examples" / "screen"
+
+
+def _fhir_rate(tmp: Path, patients: int) -> float:
+    """Resources per second read from a Bulk export of ``patients`` copies of the example."""
+    import json
+
+    from fusionwatch.screen.fhirbulk import load_fhir_bulk
+
+    folder = tmp / "bulk"
+    folder.mkdir()
+    total = 0
+    for source in sorted((EXAMPLES / "fhir-bulk").glob("*.ndjson")):
+        lines = source.read_text().splitlines()
+        with (folder / source.name).open("w") as out:
+            for copy in range(patients // 3):
+                for line in lines:
+                    resource = json.loads(line)
+                    resource["id"] = f"{resource['id']}-c{copy}"
+                    if "subject" in resource:
+                        ref = resource["subject"]["reference"]
+                        resource["subject"]["reference"] = f"{ref}-c{copy}"
+                    out.write(json.dumps(resource) + "\n")
+                    total += 1
+    start = time.perf_counter()
+    load_fhir_bulk(duckdb.connect(), load(), folder, AS_OF)
+    return total / (time.perf_counter() - start)
+
+
+def _omop_rate(tmp: Path, copies: int) -> float:
+    """OMOP rows per second read from ``copies`` copies of the example tables."""
+    from fusionwatch.screen.omop import load_omop
+
+    folder = tmp / "omop"
+    folder.mkdir()
+    con = duckdb.connect()
+    total = 0
+    for source in sorted((EXAMPLES / "omop").glob("*.csv")):
+        query = (
+            f"SELECT * REPLACE (CAST(person_id AS VARCHAR) || '-' || CAST(c AS VARCHAR) AS person_id)"
+            f" FROM read_csv('{source}', all_varchar = true), range({copies}) t(c)"
+        )
+        target = folder / source.with_suffix(".parquet").name
+        con.execute(f"COPY ({query}) TO '{target}' (FORMAT PARQUET)").fetchall()
+        total += con.execute(f"SELECT COUNT(*) FROM '{target}'").fetchall()[0][0]
+    start = time.perf_counter()
+    load_omop(duckdb.connect(), load(), folder, AS_OF)
+    return total / (time.perf_counter() - start)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--sample", type=int, default=2000)
+    parser.add_argument("--fhir-patients", type=int, default=300)
+    parser.add_argument("--omop-copies", type=int, default=100000)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     kb = load()
@@ -77,6 +129,12 @@ def main() -> None:
     print(f"assess() one case at a time (case built from the row): {rate:,.0f} episodes/s")
     results = []
     with tempfile.TemporaryDirectory() as tmp:
+        fhir = _fhir_rate(Path(tmp), args.fhir_patients)
+        print(
+            f"FHIR Bulk NDJSON ingestion ({args.fhir_patients} patients): {fhir:,.0f} resources/s"
+        )
+        omop = _omop_rate(Path(tmp), args.omop_copies)
+        print(f"OMOP ingestion ({args.omop_copies:,} copies of the example): {omop:,.0f} rows/s")
         for n in sizes:
             folder = Path(tmp) / f"cohort-{n}"
             cohort = generate(kb, n, AS_OF)
