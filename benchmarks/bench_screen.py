@@ -104,7 +104,7 @@ def _omop_rate(tmp: Path, copies: int) -> float:
     total = 0
     for source in sorted((EXAMPLES / "omop").glob("*.csv")):
         query = (
-            f"SELECT * REPLACE (CAST(person_id AS VARCHAR) || '-' || CAST(c AS VARCHAR) AS person_id)"
+            "SELECT * REPLACE (person_id || '-' || CAST(c AS VARCHAR) AS person_id)"
             f" FROM read_csv('{source}', all_varchar = true), range({copies}) t(c)"
         )
         target = folder / source.with_suffix(".parquet").name
