@@ -173,3 +173,28 @@ def test_cli_bad_input_leaves_no_file(folder: Path, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "episode_id" in result.output
     assert not list(tmp_path.glob("*worklist*"))
+
+
+def test_typed_parquet_reads_as_the_csv(kb: Knowledge, folder: Path, tmp_path: Path) -> None:
+    typed = tmp_path / "typed"
+    typed.mkdir()
+    con = _load(kb, folder)
+    for name in ("episodes", "visits"):
+        source = duckdb.read_csv(str(folder / f"{name}.csv"))  # DuckDB infers the types
+        source.write_parquet(str(typed / f"{name}.parquet"))
+    kinds = dict(
+        zip(
+            *[
+                duckdb.read_parquet(str(typed / "episodes.parquet")).columns,
+                [str(t) for t in duckdb.read_parquet(str(typed / "episodes.parquet")).types],
+            ],
+            strict=True,
+        )
+    )
+    assert kinds["person.age"] in {"BIGINT", "DOUBLE"}
+    assert kinds["surgery.date"] == "DATE"
+    again = _load(kb, typed)
+    for name in ("episodes", "visits"):
+        order = "episode_id" if name == "episodes" else "ALL"
+        first = con.sql(f"SELECT * FROM {name} ORDER BY {order}").fetchall()
+        assert again.sql(f"SELECT * FROM {name} ORDER BY {order}").fetchall() == first

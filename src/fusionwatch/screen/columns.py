@@ -69,7 +69,12 @@ def text(cell: str) -> str:
     return f"NULLIF(TRIM(CAST({cell} AS VARCHAR)), '')"
 
 
-def answer(cell: str, name: str) -> Reading:
+_NUMERIC = ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "DECIMAL")
+
+
+def answer(cell: str, name: str, raw: str = "VARCHAR") -> Reading:
+    if raw == "BOOLEAN":
+        return Reading(cell, ())
     v = f"LOWER({text(cell)})"
     bad = f"{v} IS NOT NULL AND {v} NOT IN ('yes', 'no', 'unknown', 'true', 'false')"
     value = (
@@ -96,11 +101,17 @@ def choice(cell: str, name: str, fact: Fact) -> Reading:
     )
 
 
-def numeric(cell: str, name: str, path: str, model: type[BaseModel] = Case) -> Reading:
+def numeric(
+    cell: str, name: str, path: str, model: type[BaseModel] = Case, raw: str = "VARCHAR"
+) -> Reading:
     kind, low, high = field_spec(path, model)
-    v = text(cell)
-    value = f"TRY_CAST({v} AS DOUBLE)"
-    checks = [Check(name, f"{v} IS NOT NULL AND {value} IS NULL", "must be a number")]
+    checks: list[Check] = []
+    if raw.startswith(_NUMERIC):
+        value = f"CAST({cell} AS DOUBLE)"  # typed Parquet: no text round trip
+    else:
+        v = text(cell)
+        value = f"TRY_CAST({v} AS DOUBLE)"
+        checks.append(Check(name, f"{v} IS NOT NULL AND {value} IS NULL", "must be a number"))
     if low is not None:
         checks.append(Check(name, f"{value} < {number(low)}", f"must be at least {low:g}"))
     if high is not None:
@@ -110,7 +121,9 @@ def numeric(cell: str, name: str, path: str, model: type[BaseModel] = Case) -> R
     return Reading(value, tuple(checks))
 
 
-def date(cell: str, name: str) -> Reading:
+def date(cell: str, name: str, raw: str = "VARCHAR") -> Reading:
+    if raw == "DATE":
+        return Reading(cell, ())
     v = text(cell)
     value = f"TRY_CAST({v} AS DATE)"
     return Reading(
@@ -118,13 +131,14 @@ def date(cell: str, name: str) -> Reading:
     )
 
 
-def reading(cell: str, name: str, fact: Fact) -> Reading:
+def reading(cell: str, name: str, fact: Fact, raw: str = "VARCHAR") -> Reading:
+    """How to read one fact's column, given the column's type in the source (text for CSV)."""
     if fact.type is FactType.ANSWER:
-        return answer(cell, name)
+        return answer(cell, name, raw)
     if fact.type is FactType.CHOICE:
         return choice(cell, name, fact)
     if fact.type is FactType.NUMBER:
-        return numeric(cell, name, fact.id)
+        return numeric(cell, name, fact.id, raw=raw)
     if fact.type is FactType.DATE:
-        return date(cell, name)
+        return date(cell, name, raw)
     return Reading(text(cell), ())

@@ -126,6 +126,8 @@ def load_registry(
 
 def _episodes(con: duckdb.DuckDBPyConnection, kb: Knowledge, path: Path, as_of: dt.date) -> Loaded:
     present = raw_view(con, "raw_episodes", path)
+    relation = con.table("raw_episodes")
+    raw_types = {c: str(t) for c, t in zip(relation.columns, relation.types, strict=True)}
     if EPISODE_ID not in present:
         raise ScreenInputError(Where(str(path), None, EPISODE_ID), "required column is missing")
     facts = {f.id: f for f in kb.data.facts if not f.derived and f.id not in COLLECTIONS}
@@ -135,7 +137,7 @@ def _episodes(con: duckdb.DuckDBPyConnection, kb: Knowledge, path: Path, as_of: 
     )
     for col in episode_columns(kb)[1:]:
         if col.fact in facts and col.fact in present:
-            r = reading(_quote(col.fact), col.fact, facts[col.fact])
+            r = reading(_quote(col.fact), col.fact, facts[col.fact], raw_types[col.fact])
             selects.append(f"{r.value} AS {col.name}")
             checks += r.checks
         else:
