@@ -126,6 +126,38 @@ def test_explain_unknown_term_suggests_entries() -> None:
     assert "Try one of" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("term", "title"),
+    [
+        ("seudoartrosis", "Seudoartrosis (falta de unión)"),
+        ("pseudarthrosis", "Seudoartrosis (falta de unión)"),
+        ("fusion", "Artrodesis (fusión vertebral)"),
+        ("TAC", "Tomografía computarizada (TAC)"),
+        ("radiografias dinamicas", "Radiografías dinámicas"),
+        ("ciática", "Dolor radicular"),
+    ],
+)
+def test_explain_in_spanish_shows_the_spanish_text(term: str, title: str) -> None:
+    result = invoke("explain", term, "--lang", "es")
+    assert result.exit_code == 0, result.output
+    assert title in result.stdout
+    assert "bone" not in result.stdout
+
+
+def test_explain_in_spanish_keeps_the_english_sources() -> None:
+    english = invoke("explain", "hba1c").stdout
+    spanish = invoke("explain", "hba1c", "--lang", "es").stdout
+    assert "azúcar en la sangre" in spanish
+    assert "hba1c_gsj2025" in english
+    assert "hba1c_gsj2025" in spanish
+
+
+def test_explain_in_an_unknown_language_is_refused() -> None:
+    result = invoke("explain", "pseudarthrosis", "--lang", "tlh")
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "en, es" in result.stderr
+
+
 def test_schema_is_json_schema_of_the_case() -> None:
     schema = json.loads(invoke("schema").stdout)
     assert set(schema["properties"]) >= {"surgery", "signs", "emergency", "risk", "imaging"}

@@ -14,6 +14,7 @@ ALLOWED = {
     "datetime",
     "enum",
     "functools",
+    "hashlib",
     "math",
     "itertools",
     "operator",

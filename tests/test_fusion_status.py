@@ -155,9 +155,14 @@ def test_fused_levels_without_a_study_are_listed(kb: Knowledge) -> None:
     assert result.imaging.not_imaged == ("L5-S1",)
 
 
-def test_a_level_outside_the_fusion_is_flagged(kb: Knowledge) -> None:
+def test_a_level_next_to_the_fusion_is_reported_apart(kb: Knowledge) -> None:
     study = {"modality": "ct", "months_since": 13, "levels": [{"level": "L3-L4", "bridwell": "I"}]}
-    assert "not among the fused levels" in texts(level(run([study], kb), "L3-L4"))
+    result = run([study], kb)
+    assert result.imaging is not None
+    assert result.imaging.levels == ()
+    (adjacent,) = result.imaging.adjacent
+    assert (adjacent.level, adjacent.position) == ("L3-L4", "above")
+    assert "not read as fusion status" in " | ".join(r.text for r in adjacent.reasons)
 
 
 def test_study_dates_give_months_after_fusion(kb: Knowledge) -> None:

@@ -48,7 +48,9 @@ def evaluate(tab: Tab) -> int:
     tab.check("4-evaluate")
     form = page.locator("form.evaluation")
     form.locator('[data-fact="surgery.months_since"] input').fill("9")
-    form.locator('[data-fact="surgery.region"]').get_by_role("radio", name="lumbar").check()
+    form.locator('[data-fact="surgery.region"]').get_by_role(
+        "radio", name="lumbar", exact=True
+    ).check()
     for fact in ("signs.mechanical_pain", "signs.improved_then_worse", "signs.instability"):
         form.locator(f'[data-fact="{fact}"]').get_by_role("radio", name="Yes", exact=True).check()
     for fact in form.locator('[data-fact^="emergency."]').evaluate_all(
@@ -133,3 +135,45 @@ def test_wrong_password_is_refused_with_a_message(desktop: Tab) -> None:
     desktop.check("login-refused")
     page.goto("/patients")
     expect(page).to_have_url(re.compile(r"/login(\?.*)?$"))
+
+
+HISTORY = """
+surgery:
+  operations:
+    - {kind: revision, date: 2021-03-15, levels: [L4-L5], reason: nonunion}
+    - {kind: extension, date: 2025-10-01, levels: [T10-L4]}
+imaging:
+  studies:
+    - modality: ct
+      date: 2026-10-01
+      levels: [{level: L4-L5, interbody_bridging: "yes", bridwell: "I"}]
+    - modality: flexion_extension
+      date: 2026-10-01
+      levels: [{level: L5-S1, angle_deg: 11, translation_mm: 3.5}]
+"""
+
+
+@pytest.mark.parametrize("tab_name", ["desktop", "mobile"])
+def test_history_and_adjacent_segment_are_shown_apart(
+    tab_name: str, request: pytest.FixtureRequest
+) -> None:
+    tab: Tab = request.getfixturevalue(tab_name)
+    page = sign_in_through_redirect(tab)
+    add_patient(tab, f"History Patient {next(PATIENT_NUMBER):03d}")
+    page.get_by_role("link", name="New evaluation").click()
+    form = page.locator("form.evaluation")
+    form.locator('[data-fact="surgery.date"] input').fill("2019-04-10")
+    form.locator('[data-fact="surgery.region"]').get_by_role("radio", name="thoracolumbar").check()
+    form.locator('[data-fact="surgery.levels"] input').fill("L4-L5")
+    page.get_by_label("More case data (JSON or YAML)").fill(HISTORY)
+    page.get_by_role("button", name="Assess and save").click()
+    expect(page).to_have_url(re.compile(r"/assessments/\d+$"))
+    main = page.locator("main")
+    expect(main).to_contain_text("counted from the last operation at the fused levels")
+    expect(main).to_contain_text("extension at T10-L4 (2025-10-01)")
+    adjacent = page.get_by_role(
+        "heading", name="Next to the fusion (not part of the fusion status)"
+    )
+    expect(adjacent).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(r"^L5-S1 \(below\)"))).to_be_visible()
+    tab.check("9-history-adjacent")

@@ -113,3 +113,21 @@ def test_plan_definitions_carry_citations(kb: Knowledge) -> None:
     assert len(bundle["entry"]) == len(kb.data.rules)
     for item in bundle["entry"]:
         assert item["resource"]["relatedArtifact"]
+
+
+def test_an_operation_history_is_several_fusion_procedures(kb: Knowledge) -> None:
+    path = next(p for p in EXAMPLES if p.name == "history-extension-adjacent.yaml")
+    case = read_case(path, AS_OF)
+    bundle = export_case(case, kb, "p1")
+    procedures = [
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Procedure"
+    ]
+    assert len(procedures) == 3
+    kinds = [(p.get("category") or {}).get("text") for p in procedures]
+    assert kinds == [None, "revision", "extension"]
+    revision = procedures[1]
+    assert {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M96.0"} in revision[
+        "reasonCode"
+    ][0]["coding"]
+    back = import_bundle(bundle, kb, AS_OF).case
+    assert back.surgery.operations == case.surgery.operations

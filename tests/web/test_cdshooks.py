@@ -16,7 +16,9 @@ from sqlalchemy import select
 from tests.web.conftest import NOW, Clock
 
 from fusionwatch.core.compiled import Knowledge
+from fusionwatch.fhir.caseexport import export_case
 from fusionwatch.fhir.panels import VISIT, components, panel_code
+from fusionwatch.files.case import parse_data
 from fusionwatch.settings import Settings
 from fusionwatch.store.database import Database
 from fusionwatch.store.tables import CdsFeedback
@@ -293,7 +295,7 @@ def test_local_mode_runs_without_jwt(database: Database, kb: Knowledge, clock: C
     assert response.status_code == 200
 
 
-def test_a_quiet_chart_gives_an_info_card_without_suggestions(cds: TestClient) -> None:
+def test_a_quiet_chart_gives_no_card(cds: TestClient) -> None:
     request = warning_request()
     request["prefetch"] = {
         "patient": request["prefetch"]["patient"],
@@ -323,9 +325,9 @@ def test_a_quiet_chart_gives_an_info_card_without_suggestions(cds: TestClient) -
         },
     }
     response = cds.post("/cds-services/fusionwatch-nonunion", json=request, headers=bearer(token()))
-    [card] = response.json()["cards"]
-    assert card["indicator"] == "info"
-    assert "suggestions" not in card
+    # Every emergency question answered no and nothing else recorded: nothing changes care.
+    assert response.status_code == 200, response.text
+    assert response.json() == {"cards": []}
 
 
 EMERGENCY_FACTS = (
@@ -338,3 +340,58 @@ EMERGENCY_FACTS = (
     "emergency.breathing_difficulty",
     "emergency.one_leg_swelling",
 )
+
+
+def _prefetch_of(case_data: dict[str, Any], kb: Knowledge) -> dict[str, Any]:
+    """A patient-view request whose prefetch holds exactly one synthetic case's record."""
+    case = parse_data(case_data, NOW.date())
+    entries = export_case(case, kb, "1288992")["entry"]
+    request = spec_request()
+
+    def search(kind: str) -> dict[str, Any]:
+        found = [e for e in entries if e["resource"]["resourceType"] == kind]
+        return {"resourceType": "Bundle", "type": "searchset", "entry": found}
+
+    request["prefetch"] = {
+        "patient": next(
+            e["resource"] for e in entries if e["resource"]["resourceType"] == "Patient"
+        ),
+        "fusions": search("Procedure"),
+        "observations": search("Observation"),
+    }
+    return request
+
+
+_FUSED = {"surgery": {"date": "2025-06-02", "region": "lumbar", "levels": ["L4-L5"]}}
+
+
+def test_a_fused_patient_with_nothing_else_gets_no_card(cds: TestClient, kb: Knowledge) -> None:
+    """Emergency questions nobody asked are not, by themselves, a reason to warn (issue 11)."""
+    request = _prefetch_of(_FUSED, kb)
+    response = cds.post("/cds-services/fusionwatch-nonunion", json=request, headers=bearer(token()))
+    assert response.status_code == 200, response.text
+    assert response.json() == {"cards": []}
+
+
+def test_a_nonunion_on_ct_gets_a_warning_card(cds: TestClient, kb: Knowledge) -> None:
+    ct = {
+        "modality": "ct",
+        "date": "2026-07-01",
+        "levels": [{"level": "L4-L5", "interbody_bridging": "no", "bridwell": "IV"}],
+    }
+    request = _prefetch_of({**_FUSED, "imaging": {"studies": [ct]}}, kb)
+    response = cds.post("/cds-services/fusionwatch-nonunion", json=request, headers=bearer(token()))
+    [card] = response.json()["cards"]
+    assert card["indicator"] == "warning"
+    assert "FW-SUSP-" in card["detail"]
+
+
+def test_an_adjacent_segment_finding_alone_is_not_a_warning(cds: TestClient, kb: Knowledge) -> None:
+    films = {
+        "modality": "flexion_extension",
+        "date": "2026-07-01",
+        "levels": [{"level": "L3-L4", "angle_deg": 9.0, "translation_mm": 1.0}],
+    }
+    request = _prefetch_of({**_FUSED, "imaging": {"studies": [films]}}, kb)
+    response = cds.post("/cds-services/fusionwatch-nonunion", json=request, headers=bearer(token()))
+    assert response.json() == {"cards": []}

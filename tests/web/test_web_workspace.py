@@ -339,3 +339,28 @@ def test_sign_in_keeps_the_ehr_link(client: TestClient) -> None:
         follow_redirects=False,
     )
     assert response.headers["location"] == "/patients?fhir_patient=abc-1"
+
+
+def test_operation_history_and_adjacent_levels_are_shown(client: TestClient) -> None:
+    import yaml
+
+    case = yaml.safe_load(EXAMPLES.joinpath("history-extension-adjacent.yaml").read_text())
+    token = sign_in(client)
+    path = add_patient(client, token)
+    surgery = case["surgery"]
+    extra = yaml.safe_dump(
+        {"surgery": {"operations": surgery["operations"]}, "imaging": case["imaging"]}
+    )
+    form = {
+        "surgery.date": str(surgery["date"]),
+        "surgery.region": surgery["region"],
+        "surgery.levels": ", ".join(surgery["levels"]),
+    }
+    status, html, _ = evaluate(client, path, {**form, "extra_case_data": extra})
+    assert status == 200, html
+    assert "counted from the last operation at the fused levels: extension at T10-L4" in html
+    assert "Next to the fusion (not part of the fusion status)" in html
+    assert "L5-S1 (below)" in html
+    form_again = client.get(f"{path}/evaluate").text
+    assert "operations" in form_again  # the history is kept in the JSON box for the next visit
+    assert 'name="surgery.operations"' not in form_again

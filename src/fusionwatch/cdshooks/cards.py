@@ -28,11 +28,28 @@ _SUMMARY = {
 }
 
 
-def indicator(assessment: Assessment) -> str:
-    if assessment.triage.level == Triage.EMERGENCY:
+# A same-day tier (issue 11, item 1) maps to a warning: act today, not an emergency transfer.
+_URGENT = "urgent"
+
+
+def indicator(assessment: Assessment) -> str | None:
+    """How loud the card is, or None when the record holds nothing that changes care.
+
+    Only findings in the record count: emergency questions nobody asked (the EHR never holds the
+    person's answers) are listed on a card that is shown for another reason, but never raise one
+    (evidence 19: alert fatigue).
+    """
+    triage, suspicion = assessment.triage, assessment.suspicion
+    if triage.level == Triage.EMERGENCY:
         return "critical"
-    high = assessment.suspicion.level == Suspicion.HIGH
-    return "warning" if high or assessment.triage.level == Triage.PROMPT_REFERRAL else "info"
+    if triage.level == _URGENT or triage.reasons:
+        return "warning"
+    if suspicion.reasons and suspicion.level == Suspicion.HIGH:
+        return "warning"
+    candidate = assessment.stimulator is not None and assessment.stimulator.candidate is True
+    if suspicion.reasons or candidate:
+        return "info"
+    return None
 
 
 def cards(
@@ -44,9 +61,11 @@ def cards(
     *,
     unused: Sequence[str] = (),
 ) -> list[Card]:
-    """One card per call: the main result, its reasons, what in the record was not used, the
-    source and next steps."""
+    """At most one card per call: the main result, its reasons, what in the record was not used,
+    the source and next steps; no card when the record holds nothing that changes care."""
     level = indicator(assessment)
+    if level is None:
+        return []
     reasons = _reasons(assessment)
     card: Card = {
         "uuid": str(uuid.uuid5(_NAMESPACE, f"{hook_instance}/{level}")),

@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import sys
+import unicodedata
 from enum import IntEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -207,20 +208,45 @@ def rules(
 
 
 @app.command()
-def explain(term: Annotated[str, typer.Argument(help="A word such as 'pseudarthrosis'.")]) -> None:
+def explain(
+    term: Annotated[str, typer.Argument(help="A word such as 'pseudarthrosis'.")],
+    lang: Annotated[str, typer.Option("--lang", help="Language of the text: en, es.")] = "en",
+) -> None:
     """Explain a term or answer a common question from the glossary, FAQ and myths."""
-    items = load().data.education
-    needle = term.strip().lower()
-    hits = [e for e in items if needle in (e.id, e.title.lower(), *(a.lower() for a in e.aliases))]
-    hits = hits or [e for e in items if needle in e.title.lower() or needle in e.id]
+    kb = load()
+    if lang not in kb.languages:
+        err.print(f"No texts in {lang!r}. Languages: {', '.join(kb.languages)}.")
+        raise typer.Exit(ExitCode.INVALID_INPUT)
+    entries = _education_names(kb, lang)
+    needle = _folded(term)
+    hits = [item for item, names in entries if needle in names]
+    hits = hits or [item for item, names in entries if needle in names[0] or needle in names[1]]
     if not hits:
-        err.print(
-            f"No entry for {term!r}. Try one of: "
-            + ", ".join(e.title for e in items if e.kind.value == "glossary")
-        )
+        glossary = (item.title for item, _ in entries if item.kind == "glossary")
+        err.print(f"No entry for {term!r}. Try one of: " + ", ".join(glossary))
         raise typer.Exit(ExitCode.NOT_FOUND)
     for item in hits:
-        out.print(Panel(Markdown(item.body), title=item.title, subtitle=", ".join(item.sources)))
+        cites = ", ".join(s.cite for s in item.sources)
+        out.print(Panel(Markdown(item.body), title=item.title, subtitle=cites))
+
+
+def _education_names(kb: Any, lang: str) -> list[tuple[Any, tuple[str, ...]]]:
+    """Each education item in ``lang`` with the names it is found by: id, title, aliases.
+
+    In another language the English names find it too, so a clinician's word works for a patient.
+    """
+    texts = {t.id: t for t in kb.data.translations.get(lang, ())}
+    entries = []
+    for source in kb.data.education:
+        text = texts.get(source.id, source)
+        names = (source.id, text.title, *text.aliases, source.title, *source.aliases)
+        entries.append((kb.education_item(source.id, lang), tuple(map(_folded, names))))
+    return entries
+
+
+def _folded(text: str) -> str:
+    """Lower case without accents, so 'fusion' finds 'fusión'."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.strip().lower()) if c.isascii())
 
 
 @app.command()

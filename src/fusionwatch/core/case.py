@@ -12,7 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from fusionwatch.core.imaging import Study
 from fusionwatch.core.scores import FollowUp
-from fusionwatch.core.spine import REGION_VERTEBRAE, parse_level, vertebrae_of
+from fusionwatch.core.spine import (
+    REGION_VERTEBRAE,
+    adjacent_segments,
+    parse_level,
+    sort_segments,
+    vertebrae_of,
+)
 from fusionwatch.core.vocab import (
     Activity,
     Answer,
@@ -22,6 +28,8 @@ from fusionwatch.core.vocab import (
     Graft,
     Indication,
     Nicotine,
+    OperationKind,
+    OperationReason,
     PainPattern,
     Region,
     Sex,
@@ -38,6 +46,53 @@ class Section(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
+def _expand(value: Any) -> Any:
+    """Level names and spans (``L4-S1``, ``T10-pelvis``) as distinct motion segments, in order."""
+    if not isinstance(value, list | tuple):
+        return value
+    segments: list[str] = []
+    for item in value:
+        if not isinstance(item, str):
+            raise ValueError("each level must be text such as 'L4-L5'")
+        segments.extend(s for s in parse_level(item) if s not in segments)
+    return tuple(segments)
+
+
+def _not_after(value: dt.date | None, info: ValidationInfo, what: str) -> dt.date | None:
+    as_of = (info.context or {}).get("as_of")
+    if value is not None and isinstance(as_of, dt.date) and value > as_of:
+        raise ValueError(f"{what} date {value} is after the assessment date {as_of}")
+    return value
+
+
+class Operation(Section):
+    """A later or staged fusion operation after the index fusion (extension, revision, stage)."""
+
+    kind: OperationKind
+    date: dt.date | None = Field(None, description="date of this operation (not after as_of)")
+    months_since: Months | None = Field(None, description="months since this operation")
+    levels: tuple[str, ...] = Field((), description="segments fused or re-fused, e.g. L3-L4")
+    reason: OperationReason | None = Field(None, description="why a revision was done")
+
+    @field_validator("levels", mode="before")
+    @classmethod
+    def _expand_levels(cls, value: Any) -> Any:
+        return _expand(value)
+
+    @field_validator("date")
+    @classmethod
+    def _not_in_future(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        return _not_after(value, info, "operation")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Operation":
+        if self.date is not None and self.months_since is not None:
+            raise ValueError("give either the operation's date or months_since, not both")
+        if self.reason is not None and self.kind is not OperationKind.REVISION:
+            raise ValueError("an operation's reason is only given for a revision")
+        return self
+
+
 class Surgery(Section):
     date: dt.date | None = Field(None, description="date of the index fusion (not after as_of)")
     months_since: Months | None = Field(None, description="months since fusion, if no date")
@@ -48,45 +103,56 @@ class Surgery(Section):
     graft: Graft | None = None
     indication: Indication | None = None
     prior_failed_fusion_same_site: Answer = U
+    operations: tuple[Operation, ...] = Field(
+        (), description="later or staged operations: extension, revision, staged", max_length=20
+    )
 
     @field_validator("levels", mode="before")
     @classmethod
     def _expand_levels(cls, value: Any) -> Any:
-        if not isinstance(value, list | tuple):
-            return value
-        segments: list[str] = []
-        for item in value:
-            if not isinstance(item, str):
-                raise ValueError("each level must be text such as 'L4-L5'")
-            segments.extend(s for s in parse_level(item) if s not in segments)
-        return tuple(segments)
+        return _expand(value)
 
     @field_validator("date")
     @classmethod
     def _not_in_future(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
-        as_of = (info.context or {}).get("as_of")
-        if value is not None and isinstance(as_of, dt.date) and value > as_of:
-            raise ValueError(f"surgery date {value} is after the assessment date {as_of}")
-        return value
+        return _not_after(value, info, "surgery")
 
     @model_validator(mode="after")
     def _consistent(self) -> "Surgery":
         if self.date is not None and self.months_since is not None:
             raise ValueError("give either surgery.date or surgery.months_since, not both")
-        if self.region is not None and self.levels:
+        if self.region is not None and self.fused_levels:
             allowed = REGION_VERTEBRAE[self.region]
-            stray = [s for s in self.levels if not vertebrae_of((s,)) & allowed]
+            stray = [s for s in self.fused_levels if not set(s.split("-")) & allowed]
             if stray:
-                raise ValueError(f"levels {', '.join(stray)} do not belong to region {self.region}")
+                raise ValueError(
+                    f"levels {', '.join(stray)} do not belong to region {self.region}; "
+                    "a fusion across regions is cervicothoracic or thoracolumbar"
+                )
+        for i, op in enumerate(self.operations):
+            if self.date is not None and op.date is not None and op.date < self.date:
+                raise ValueError(
+                    f"surgery.operations.{i}.date {op.date} is before the index fusion {self.date}"
+                )
         return self
 
     @property
+    def fused_levels(self) -> tuple[str, ...]:
+        """Every segment fused by the index fusion or a later operation, head to pelvis."""
+        return sort_segments({*self.levels, *(s for op in self.operations for s in op.levels)})
+
+    @property
+    def adjacent_levels(self) -> dict[str, str]:
+        """Segments just above and below the fused span (segment -> above/below/between)."""
+        return adjacent_segments(self.fused_levels)
+
+    @property
     def level_count(self) -> int:
-        return len(self.levels)
+        return len(self.fused_levels)
 
     @property
     def vertebra_count(self) -> int:
-        return len(vertebrae_of(self.levels))
+        return len(vertebrae_of(self.fused_levels))
 
 
 class Person(Section):
@@ -204,3 +270,25 @@ class Case(Section):
     care: Care = Care()
     imaging: Imaging = Imaging()
     follow_up: FollowUp = ()
+
+    @model_validator(mode="after")
+    def _imaged_levels_fused_or_adjacent(self) -> "Case":
+        """A study level must be fused or next to the fusion, once the fused levels are known."""
+        fused = self.surgery.fused_levels
+        if not fused:
+            return self
+        adjacent = self.surgery.adjacent_levels
+        for i, study in enumerate(self.imaging.studies):
+            for j, finding in enumerate(study.levels):
+                if finding.level not in fused and finding.level not in adjacent:
+                    raise ValueError(
+                        f"imaging.studies.{i}.levels.{j}.level: {finding.level} is neither "
+                        "fused nor adjacent to the fusion; allowed levels are "
+                        + _allowed(fused, adjacent)
+                    )
+        return self
+
+
+def _allowed(fused: tuple[str, ...], adjacent: dict[str, str]) -> str:
+    named = {**dict.fromkeys(fused, "fused"), **{s: f"adjacent, {p}" for s, p in adjacent.items()}}
+    return ", ".join(f"{s} ({named[s]})" for s in sort_segments(tuple(named)))

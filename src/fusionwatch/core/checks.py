@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from fusionwatch.core.case import Case
 from fusionwatch.core.knowledge import (
+    SOURCE_LANGUAGE,
     Compare,
     Condition,
     Equals,
@@ -47,6 +48,7 @@ def check(kb: KnowledgeBase) -> list[str]:
         *_rules(kb),
         *_tables(kb),
         *_education(kb),
+        *_translations(kb),
         *_citations(kb),
     ]
 
@@ -220,6 +222,35 @@ def _education(kb: KnowledgeBase) -> Iterator[str]:
     for key in REQUIRED_MESSAGES:
         if key not in kb.messages:
             yield f"messages.yaml lacks {key!r}"
+
+
+def _translations(kb: KnowledgeBase) -> Iterator[str]:
+    """Every language has every education document, each checked against the current source."""
+    sources = {e.id: e for e in kb.education}
+    for item in kb.education:
+        if item.language != SOURCE_LANGUAGE:
+            yield f"education {item.id}: source documents are in {SOURCE_LANGUAGE!r}"
+    for language, items in sorted(kb.translations.items()):
+        where = f"education/{language}"
+        ids = [t.id for t in items]
+        for dup in sorted({i for i in ids if ids.count(i) > 1}):
+            yield f"{where}: duplicate education id {dup!r}"
+        for missing in sorted(set(sources) - set(ids)):
+            yield f"{where}: no translation of {missing!r}"
+        for text in items:
+            source = sources.get(text.id)
+            if source is None:
+                yield f"{where}/{text.id}: translates no {SOURCE_LANGUAGE!r} document"
+                continue
+            if text.language != language:
+                yield f"{where}/{text.id}: says language {text.language!r}"
+            if not text.body.strip():
+                yield f"{where}/{text.id}: empty text"
+            if text.translates != source.fingerprint():
+                yield (
+                    f"{where}/{text.id}: stale, written from {text.translates} but the source is"
+                    f" now {source.fingerprint()}; re-read it against the source, then update"
+                )
 
 
 def _citations(kb: KnowledgeBase) -> Iterator[str]:

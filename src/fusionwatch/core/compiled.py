@@ -9,6 +9,7 @@ from typing import Any
 from fusionwatch.core.case import Case
 from fusionwatch.core.criteria import describe, top_parts
 from fusionwatch.core.knowledge import (
+    SOURCE_LANGUAGE,
     Compare,
     Fact,
     FactType,
@@ -17,6 +18,7 @@ from fusionwatch.core.knowledge import (
     RuleKind,
     Table,
     Threshold,
+    Translation,
 )
 from fusionwatch.core.logic import Compiled, Env, Predicate, compile_condition
 from fusionwatch.core.results import EducationItem, Source
@@ -145,6 +147,36 @@ class Knowledge:
             )
             for e in data.education
         }
+        self.translations: Mapping[str, Mapping[str, EducationItem]] = {
+            language: {t.id: self._translated(t) for t in items}
+            for language, items in data.translations.items()
+        }
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The source language first, then every language the education is translated into."""
+        return (SOURCE_LANGUAGE, *sorted(self.translations))
+
+    def education_item(
+        self, item_id: str, language: str = SOURCE_LANGUAGE, *, fallback: bool = False
+    ) -> EducationItem:
+        """An education item in ``language``; English stands in only when ``fallback`` says so.
+
+        The checker guarantees that a known language has every item, so the fallback can only
+        apply to a language the knowledge base does not have at all.
+        """
+        if language == SOURCE_LANGUAGE:
+            return self.education_items[item_id]
+        translated = self.translations.get(language, {})
+        if item_id in translated:
+            return translated[item_id]
+        if fallback and item_id in self.education_items:
+            return self.education_items[item_id]
+        raise LookupError(f"no {language!r} text for education item {item_id!r}")
+
+    def _translated(self, text: Translation) -> EducationItem:
+        source = self.education_items[text.id]
+        return EducationItem(text.id, source.kind, text.title, text.body, source.sources)
 
     def source(self, cite: str, locator: str) -> Source:
         c = self.citations[cite]

@@ -13,14 +13,16 @@ from typing import Any
 from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import CompiledRule, Knowledge
 from fusionwatch.core.criteria import OUTCOME
+from fusionwatch.core.derive.adjacent import AdjacentStatus
 from fusionwatch.core.derive.fusion import Cutoffs, LevelStatus
 from fusionwatch.core.derive.studies import study_findings
-from fusionwatch.core.derive.timing import months_since_surgery
+from fusionwatch.core.derive.timing import history, last_operation, prior_failed_fusion
 from fusionwatch.core.errors import CaseError, Problem
 from fusionwatch.core.explain import Explainer
 from fusionwatch.core.followup import FollowUpResult, follow_up
 from fusionwatch.core.knowledge import RuleKind
 from fusionwatch.core.results import (
+    AdjacentResult,
     Assessment,
     Candidacy,
     Conclusion,
@@ -78,7 +80,12 @@ class _Run:
 
     def _derive(self, case: Case, as_of: dt.date) -> None:
         env = self.env
-        env["derived.months_since_surgery"] = months_since_surgery(case.surgery, as_of)
+        last = last_operation(case.surgery, as_of)
+        env["derived.months_since_surgery"] = None if last is None else last.months_ago
+        self.timed_from = self._timed_from(case, as_of)
+        if prior_failed_fusion(case.surgery):
+            # The history shows a revision for nonunion at these levels: an earlier fusion failed.
+            env["surgery.prior_failed_fusion_same_site"] = True
         env["derived.level_count"] = case.surgery.level_count or None
         env["derived.vertebra_count"] = case.surgery.vertebra_count or None
         thresholds, info = self.kb.thresholds, self.kb.threshold_info
@@ -89,12 +96,28 @@ class _Run:
         if case.imaging.studies:
             self.imaging = self._imaging(case, as_of)
 
+    def _timed_from(self, case: Case, as_of: dt.date) -> str | None:
+        """Which operation the timing counts from; said only when there are several."""
+        if not case.surgery.operations:
+            return None
+        done = history(case.surgery, as_of)
+        undated = [d for d in done if d.months_ago is None]
+        messages = self.kb.data.messages
+        if undated:
+            return messages["timing.operation_undated"].clinician.format(
+                operation=undated[-1].describe()
+            )
+        last = last_operation(case.surgery, as_of)
+        described = "" if last is None else last.describe()
+        return messages["timing.last_operation"].clinician.format(operation=described)
+
     def _imaging(self, case: Case, as_of: dt.date) -> ImagingResult:
         cutoffs = Cutoffs.from_thresholds(self.kb.thresholds, self.site.motion_cutoff_deg)
         found = study_findings(case, cutoffs, as_of)
         for merged in found.summary:
             self.env[merged.fact] = merged.used
         self.env["derived.months_without_progress"] = found.months_without_progress
+        self.env["derived.adjacent_segment_change"] = found.adjacent_change
         summary = tuple(
             SummaryFact(m.fact, _value(m.given), _value(m.derived), _value(m.used), m.conflict)
             for m in found.summary
@@ -105,7 +128,27 @@ class _Run:
             motion_cutoff_deg=cutoffs.angle_deg,
             cutoff_note=self._cutoff_note(cutoffs.angle_deg),
             not_imaged=tuple(
-                lv for lv in case.surgery.levels if lv not in {s.level for s in found.levels}
+                lv for lv in case.surgery.fused_levels if lv not in {s.level for s in found.levels}
+            ),
+            adjacent=tuple(self._adjacent(a) for a in found.adjacent),
+        )
+
+    def _adjacent(self, a: AdjacentStatus) -> AdjacentResult:
+        key = "adjacent.not_decided"
+        if a.change is not None:
+            key = "adjacent.change" if a.change else "adjacent.no_change"
+        return AdjacentResult(
+            level=a.level,
+            position=a.position,
+            months_after_surgery=a.months,
+            angle_deg=a.angle_deg,
+            translation_mm=a.translation_mm,
+            instability=a.instability,
+            hardware_problem=a.hardware_problem,
+            change=a.change,
+            conclusion=self.kb.data.messages[key].clinician,
+            reasons=tuple(
+                Criterion(r.text, "noted", (self.kb.source(r.cite, r.locator),)) for r in a.reasons
             ),
         )
 
@@ -178,6 +221,7 @@ class _Run:
             limited_by=tuple(limited),
             explanation=message.clinician,
             patient_explanation=message.patient,
+            timed_from=self.timed_from,
         )
 
     def _triage(self, emergency: list[Conclusion], referral: list[Conclusion]) -> TriageResult:
@@ -269,7 +313,9 @@ def _value(value: object) -> Value:
 def _imaging_sources(imaging: ImagingResult | None) -> tuple[Source, ...]:
     if imaging is None:
         return ()
-    return tuple(s for level in imaging.levels for r in level.reasons for s in r.sources)
+    reasons = [r for level in imaging.levels for r in level.reasons]
+    reasons += [r for level in imaging.adjacent for r in level.reasons]
+    return tuple(s for r in reasons for s in r.sources)
 
 
 def decide_triage(kb: Knowledge, env: dict[str, Any]) -> str:

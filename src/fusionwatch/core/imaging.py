@@ -147,7 +147,9 @@ class Study(_Part):
 
     modality: Modality
     date: dt.date | None = Field(None, description="date of the study (not after as_of)")
-    months_since: float | None = Field(None, ge=0, le=600, description="months after fusion")
+    months_since: float | None = Field(
+        None, ge=0, le=600, description="months after the last operation at its levels"
+    )
     levels: tuple[LevelFindings, ...] = ()
     nerve_compression: Answer = U
     infection_signs: Answer = U

@@ -7,6 +7,7 @@ a rule names a threshold, and every threshold carries its citation.
 
 from __future__ import annotations
 
+import hashlib
 from enum import StrEnum
 from typing import Literal
 
@@ -255,6 +256,10 @@ class Rule(Frozen):
 # ---- education ----------------------------------------------------------------------------------
 
 
+SOURCE_LANGUAGE = "en"
+"""The language the education documents are written and reviewed in; others translate it."""
+
+
 class EducationKind(StrEnum):
     MYTH = "myth"
     FAQ = "faq"
@@ -274,6 +279,28 @@ class Education(Frozen):
     sources: tuple[str, ...] = Field(min_length=1)
     section: str
     show_when: Condition | None = None
+    aliases: tuple[str, ...] = ()
+    body: str = ""
+
+    def fingerprint(self) -> str:
+        """Short hash of the title and text a translation was written from (see decision 0007)."""
+        text = f"{self.title.strip()}\n\n{self.body.strip()}".encode()
+        return hashlib.sha256(text).hexdigest()[:12]
+
+
+class Translation(Frozen):
+    """An education document in another language: only the words; the rest is the source's.
+
+    Kind, audience, section, sources and ``show_when`` are read from the English document with the
+    same ``id``, so a translation can never cite differently or show at a different time.
+    ``translates`` is the source's fingerprint when the translation was last checked against it.
+    """
+
+    id: str
+    language: str = Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    title: str
+    reading_level: str
+    translates: str = Field(pattern=r"^[0-9a-f]{12}$")
     aliases: tuple[str, ...] = ()
     body: str = ""
 
@@ -305,6 +332,9 @@ class KnowledgeBase(Frozen):
     citations: tuple[Citation, ...]
     article_references: tuple[ArticleReference, ...] = Field(min_length=5, max_length=5)
     education: tuple[Education, ...]
+    translations: dict[str, tuple[Translation, ...]] = Field(
+        default_factory=dict, description="education documents by language, beside the English"
+    )
     messages: dict[str, Message]
 
     @property

@@ -74,6 +74,7 @@ class SuspicionResult:
     limited_by: tuple[Conclusion, ...]
     explanation: str
     patient_explanation: str = ""
+    timed_from: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,12 +148,29 @@ class SummaryFact:
 
 
 @dataclass(frozen=True, slots=True)
+class AdjacentResult:
+    """Findings at a segment next to the fusion: their own conclusion, never the fusion status."""
+
+    level: str
+    position: str
+    months_after_surgery: float | None
+    angle_deg: float | None
+    translation_mm: float | None
+    instability: bool | None
+    hardware_problem: bool | None
+    change: bool | None
+    conclusion: str
+    reasons: tuple[Criterion, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ImagingResult:
     levels: tuple[LevelResult, ...]
     summary: tuple[SummaryFact, ...]
     motion_cutoff_deg: float
     cutoff_note: str
     not_imaged: tuple[str, ...] = ()
+    adjacent: tuple[AdjacentResult, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,8 @@ class Region(StrEnum):
     THORACIC = "thoracic"
     LUMBAR = "lumbar"
     LUMBOSACRAL = "lumbosacral"
+    CERVICOTHORACIC = "cervicothoracic"
+    THORACOLUMBAR = "thoracolumbar"
 
 
 class Approach(StrEnum):
@@ -47,6 +49,25 @@ class Indication(StrEnum):
     TUMOUR = "tumour"
     INFECTION = "infection"
     REVISION = "revision"
+    OTHER = "other"
+
+
+class OperationKind(StrEnum):
+    """A fusion operation after the index fusion, at the same or at new levels."""
+
+    EXTENSION = "extension"
+    REVISION = "revision"
+    STAGED = "staged"
+
+
+class OperationReason(StrEnum):
+    """Why a revision was done; ``nonunion`` means an earlier fusion at those levels failed."""
+
+    NONUNION = "nonunion"
+    ADJACENT_SEGMENT = "adjacent_segment"
+    HARDWARE = "hardware"
+    INFECTION = "infection"
+    DEFORMITY = "deformity"
     OTHER = "other"
 
 

@@ -17,6 +17,7 @@ from fusionwatch.fhir.validation import validate
 Resource = dict[str, Any]
 # Carried by the Patient and the Procedure rather than by Observations.
 _ON_RESOURCES = {"person.sex", "surgery.date", "surgery.region", "surgery.levels"}
+# surgery.operations travel as further fusion Procedures (``_operation``).
 _NAMESPACE = uuid.UUID("7d0c6a52-4b0e-4d55-9a59-0f8a0c7b1e21")
 
 
@@ -44,6 +45,9 @@ def export_case(case: Case, kb: Knowledge, patient_id: str) -> Resource:
             continue
         url = full_url("Observation", f"{patient_id}/{fact.id}")
         entries.append(entry(observation(fact, value, subject), url))
+    for i, operation in enumerate(flat.get("surgery.operations") or ()):
+        url = full_url("Procedure", f"{patient_id}/operation/{i}")
+        entries.append(entry(_operation(kb, operation, subject), url))
     entries += _studies(case, subject, patient_id) + _visits(case, subject, patient_id)
     bundle: Resource = {"resourceType": "Bundle", "type": "collection", "entry": entries}
     if case.label is not None:
@@ -128,6 +132,34 @@ def _procedure(kb: Knowledge, flat: dict[str, Any], subject: Resource) -> Resour
     sites += [{"text": level} for level in flat.get("surgery.levels") or ()]
     if sites:
         procedure["bodySite"] = sites
+    return procedure
+
+
+def _operation(kb: Knowledge, operation: dict[str, Any], subject: Resource) -> Resource:
+    """A later fusion operation: one more fusion Procedure, its kind as the category."""
+    fact = next(f for f in kb.data.facts if f.id == "surgery.date")
+    kind = operation["kind"]
+    procedure: Resource = {
+        "resourceType": "Procedure",
+        "status": "completed",
+        "category": {"coding": [{"system": System.OPERATION_KIND, "code": kind}], "text": kind},
+        "code": concept(fact),
+        "subject": subject,
+    }
+    if operation.get("months_since") is not None:
+        months = {"url": System.OPERATION_MONTHS, "valueDecimal": operation["months_since"]}
+        procedure["extension"] = [months]
+    if operation.get("date"):
+        procedure["performedDateTime"] = operation["date"]
+    if operation.get("levels"):
+        procedure["bodySite"] = [{"text": level} for level in operation["levels"]]
+    if operation.get("reason"):
+        reason = operation["reason"]
+        codings = [{"system": System.OPERATION_REASON, "code": reason}]
+        if reason == "nonunion":
+            # ICD-10-CM M96.0: pseudarthrosis after fusion or arthrodesis.
+            codings.append({"system": System.ICD10CM, "code": "M96.0"})
+        procedure["reasonCode"] = [{"coding": codings, "text": reason}]
     return procedure
 
 

@@ -75,6 +75,7 @@ class _Reading:
     levels: list[_Level] = field(default_factory=list)
     visits: list[dict[str, Any]] = field(default_factory=list)
     scores: list[Score] = field(default_factory=list)
+    operations: list[dict[str, Any]] = field(default_factory=list)
 
     def put(self, fact: Fact, value: Any, when: str = "") -> None:
         earlier = self.values.get(fact.id)
@@ -132,6 +133,8 @@ def import_items(
         else:
             reader(reading, resource, source)
     data = nest({k: v for k, (_, v) in sorted(reading.values.items())})
+    if reading.operations:
+        data.setdefault("surgery", {})["operations"] = reading.operations
     _add_panels(reading, data)
     if label is not None:
         data["label"] = label
@@ -225,12 +228,36 @@ def _procedure(reading: _Reading, resource: Resource, source: str) -> None:
     performed = resource.get("performedDateTime") or (resource.get("performedPeriod") or {}).get(
         "start"
     )
+    kind = _code_of(resource.get("category"), System.OPERATION_KIND)
+    if kind is not None:
+        _operation(reading, resource, kind, str(performed or ""), source)
+        return
     when = str(performed or "")
     if "surgery.date" in reading.values and when < reading.values["surgery.date"][0]:
         reading.note(source, "ignored: an earlier fusion; the latest one is the index fusion")
         return
     _fusion_date(reading, when, source)
     _body_sites(reading, resource.get("bodySite") or (), source, when)
+
+
+def _operation(reading: _Reading, resource: Resource, kind: str, when: str, source: str) -> None:
+    """A fusion Procedure marked as a later operation (extension, revision, staged)."""
+    operation: dict[str, Any] = {"kind": kind}
+    if len(when) >= 10:
+        operation["date"] = when[:10]
+    elif when:
+        reading.note(source, f"cannot assess timing: operation date {when} is not a day")
+    for extension in resource.get("extension") or ():
+        if extension.get("url") == System.OPERATION_MONTHS:
+            operation["months_since"] = extension.get("valueDecimal")
+    levels = [s["text"] for s in resource.get("bodySite") or () if isinstance(s.get("text"), str)]
+    if levels:
+        operation["levels"] = levels
+    for reason in resource.get("reasonCode") or ():
+        code = _code_of(reason, System.OPERATION_REASON)
+        if code is not None:
+            operation["reason"] = code
+    reading.operations.append(operation)
 
 
 def _fusion_date(reading: _Reading, when: str, source: str) -> None:

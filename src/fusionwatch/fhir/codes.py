@@ -21,6 +21,10 @@ class System(StrEnum):
     OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
     CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
     CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+    # A later fusion operation (Procedure.category), its reason, and its months since (extension).
+    OPERATION_KIND = "https://fusionwatch.example/fhir/CodeSystem/fact/surgery.operations.kind"
+    OPERATION_REASON = "https://fusionwatch.example/fhir/CodeSystem/fact/surgery.operations.reason"
+    OPERATION_MONTHS = "https://fusionwatch.example/fhir/StructureDefinition/months-since-operation"
 
 
 # The code systems the data dictionary's `codes` keys stand for.

@@ -43,6 +43,10 @@ def read_files(root: Traversable) -> KnowledgeBase:
         "tables": [_yaml(f) for f in _files(root / "tables", ".yaml")],
         "rules": [_yaml(f) for f in _files(root / "rules", ".yaml")],
         "education": [_markdown(f) for f in _files(root / "education", ".md")],
+        "translations": {
+            folder.name: [_markdown(f) for f in _files(folder, ".md")]
+            for folder in _languages(root / "education")
+        },
     }
     try:
         return KnowledgeBase.model_validate(raw)
@@ -52,6 +56,11 @@ def read_files(root: Traversable) -> KnowledgeBase:
 
 def _files(folder: Traversable, suffix: str) -> list[Traversable]:
     return sorted((f for f in folder.iterdir() if f.name.endswith(suffix)), key=lambda f: f.name)
+
+
+def _languages(folder: Traversable) -> list[Traversable]:
+    """Each sub-folder of education/ holds one language's translations, named by its code."""
+    return sorted((f for f in folder.iterdir() if f.is_dir()), key=lambda f: f.name)
 
 
 def _yaml(path: Traversable) -> Any:

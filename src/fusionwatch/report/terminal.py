@@ -106,6 +106,8 @@ def _suspicion(a: Assessment, audience: Audience) -> Panel:
         f"   (months since fusion: {months}; phase: {s.phase or 'unknown'})",
     )
     body: list[RenderableType] = [head, Text(s.explanation)]
+    if s.timed_from:
+        body.append(Text(s.timed_from, style="dim"))
     body += [_line(c, audience) for c in s.reasons]
     body += [_line(c, audience, prefix="limited by: ") for c in s.limited_by]
     return Panel(Group(*body), title="How likely a nonunion is")
@@ -144,7 +146,21 @@ def _imaging(imaging: ImagingResult, audience: Audience) -> Panel:
                     style="bold yellow",
                 )
             )
+    if imaging.adjacent:
+        body.append(_adjacent(imaging, audience))
     return Panel(Group(*body), title="Fusion level by level")
+
+
+def _adjacent(imaging: ImagingResult, audience: Audience) -> Table:
+    """Segments next to the fusion: their own conclusion, apart from the fusion status."""
+    table = Table(title="Next to the fusion (not part of the fusion status)", expand=True)
+    table.add_column("level", no_wrap=True)
+    table.add_column("finding")
+    table.add_column("why")
+    for level in imaging.adjacent:
+        reasons = "\n".join(_reason(r, audience) for r in level.reasons)
+        table.add_row(f"{level.level}\n({level.position})", escape(level.conclusion), reasons)
+    return table
 
 
 def _reason(criterion: Criterion, audience: Audience) -> str:

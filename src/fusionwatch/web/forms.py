@@ -110,7 +110,9 @@ def step_facts(kb: Knowledge, step: Step) -> list[Fact]:
 
 
 def clinician_facts(kb: Knowledge) -> list[Fact]:
-    return [f for f in kb.data.facts if not f.derived]
+    # Lists of records (operations, studies) have no single field: they go in the data box.
+    lists = {"surgery.operations"}
+    return [f for f in kb.data.facts if not f.derived and f.id not in lists]
 
 
 def build_fields(

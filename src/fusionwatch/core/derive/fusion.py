@@ -83,20 +83,20 @@ class LevelStatus:
 
 
 def assess_levels(
-    seen: Iterable[Seen], cutoffs: Cutoffs, instrumented: Answer, fused: tuple[str, ...] = ()
+    seen: Iterable[Seen], cutoffs: Cutoffs, instrumented: Answer
 ) -> tuple[LevelStatus, ...]:
-    """Judge every level that any study reports, in order of first appearance."""
+    """Judge every fused level that any study reports, in order of first appearance.
+
+    Only fused levels (or, when the case names none, every level) come here: adjacent levels are
+    judged apart in ``derive.adjacent`` and never set the fusion status.
+    """
     by_level: dict[str, list[Seen]] = {}
     for item in seen:
         by_level.setdefault(item.findings.level, []).append(item)
-    results = []
-    for level, items in by_level.items():
-        judged = _Level(level, _by_time(items), cutoffs, instrumented)
-        if fused and level not in fused:
-            # Kept, not refused: a report may grade an adjacent level; the reader should know.
-            judged.note("this level is not among the fused levels of the case", "article", _DX)
-        results.append(judged.status())
-    return tuple(results)
+    return tuple(
+        _Level(level, _by_time(items), cutoffs, instrumented).status()
+        for level, items in by_level.items()
+    )
 
 
 def _by_time(items: list[Seen]) -> list[Seen]:
@@ -310,7 +310,7 @@ class _Level:
         angle = translation = interspinous = None
         for item in self.seen:
             f = item.findings
-            computed = _computed(f)
+            computed = computed_motion(f)
             if computed is not None:
                 angle, translation = computed.angle_deg, computed.translation_mm
                 self.note(
@@ -401,13 +401,13 @@ def _yes(answer: Answer) -> bool | None:
     return None if answer is Answer.UNKNOWN else answer is Answer.YES
 
 
-def _computed(f: LevelFindings) -> Motion | None:
+def computed_motion(f: LevelFindings) -> Motion | None:
+    """Motion computed from landmark points, when the study gives them."""
     if f.landmarks is None:
         return None
     return measure(f.landmarks, need_mm=False)
 
 
-_DX = "How to diagnose it reliably: symptoms, exam and imaging together"
 _STATIC = "static radiographs not recommended, especially with instrumentation"
 _FE = "no motion on flexion-extension suggests fusion; motion does not prove pseudarthrosis"
 _MOTION = "angular motion < 5° is the most consistent interbody criterion"

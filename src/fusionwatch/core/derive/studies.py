@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from fusionwatch.core.case import Case
+from fusionwatch.core.derive.adjacent import AdjacentStatus, assess_adjacent
 from fusionwatch.core.derive.fusion import SEVERITY, Cutoffs, LevelStatus, Seen, assess_levels
+from fusionwatch.core.derive.timing import Done, history
 from fusionwatch.core.imaging import Study
 from fusionwatch.core.months import months_between
 from fusionwatch.core.vocab import Answer, FusionStatus
@@ -34,12 +36,24 @@ class StudyFindings:
     levels: tuple[LevelStatus, ...]
     summary: tuple[Merged, ...]
     months_without_progress: float | None
+    adjacent: tuple[AdjacentStatus, ...] = ()
+
+    @property
+    def adjacent_change(self) -> bool | None:
+        """Kleene 'any' over the adjacent segments imaged (unknown when none was)."""
+        return _any(a.change for a in self.adjacent)
 
 
 def study_findings(case: Case, cutoffs: Cutoffs, as_of: dt.date) -> StudyFindings:
     """Judge each level, then derive and merge the imaging summary facts."""
     seen = list(_seen(case, as_of))
-    levels = assess_levels(seen, cutoffs, case.surgery.instrumented, case.surgery.levels)
+    positions = case.surgery.adjacent_levels
+    # Findings next to the fusion are their own thing: they never judge the fused levels.
+    fused_seen = [s for s in seen if s.findings.level not in positions]
+    levels = assess_levels(fused_seen, cutoffs, case.surgery.instrumented)
+    adjacent = assess_adjacent(
+        (s for s in seen if s.findings.level in positions), cutoffs, positions
+    )
     derived = _derived(case.imaging.studies, levels)
     imaging = case.imaging
     given: dict[str, object] = {
@@ -56,7 +70,7 @@ def study_findings(case: Case, cutoffs: Cutoffs, as_of: dt.date) -> StudyFinding
         for fact, value in given.items()
     )
     stalled = [lv.months_without_progress for lv in levels if lv.months_without_progress]
-    return StudyFindings(levels, summary, max(stalled) if stalled else None)
+    return StudyFindings(levels, summary, max(stalled) if stalled else None, adjacent)
 
 
 def _plain(value: object) -> object:
@@ -64,23 +78,29 @@ def _plain(value: object) -> object:
 
 
 def _seen(case: Case, as_of: dt.date) -> Iterator[Seen]:
+    done = history(case.surgery, as_of)
     for study in case.imaging.studies:
-        months = _months_at(study, case, as_of)
         for findings in study.levels:
-            yield Seen(study, findings, months)
+            yield Seen(study, findings, _months_at(study, findings.level, done, as_of))
 
 
-def _months_at(study: Study, case: Case, as_of: dt.date) -> float | None:
-    """Months after the fusion when the study was taken."""
-    surgery = case.surgery
+def _months_at(study: Study, level: str, done: tuple[Done, ...], as_of: dt.date) -> float | None:
+    """Months after the last operation at this level before the study (the index fusion if none).
+
+    A study's own ``months_since`` is read as months after that operation.
+    """
     if study.months_since is not None:
         return study.months_since
     if study.date is None:
         return None
-    if surgery.date is not None:
-        return months_between(surgery.date, study.date)
-    if surgery.months_since is not None:
-        return max(0.0, round(surgery.months_since - months_between(study.date, as_of), 2))
+    study_ago = months_between(study.date, as_of)
+    here = [d for d in done[1:] if level in d.levels and d.months_ago is not None]
+    before = [d for d in here if d.months_ago is not None and d.months_ago >= study_ago]
+    last = min(before, key=lambda d: d.months_ago or 0.0) if before else done[0]
+    if last.date is not None:
+        return months_between(last.date, study.date)
+    if last.months_ago is not None:
+        return max(0.0, round(last.months_ago - study_ago, 2))
     return None
 
 

@@ -1,0 +1,157 @@
+"""Fusions across regions and to the pelvis; several operations, timing from the right one."""
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from fusionwatch.core.case import Case
+from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.engine import assess
+from fusionwatch.core.errors import CaseError
+from fusionwatch.core.results import Assessment
+from fusionwatch.files.case import parse_data
+from tests.conftest import AS_OF
+
+
+def _run(data: dict[str, Any], kb: Knowledge) -> Assessment:
+    return assess(parse_data(data, AS_OF), kb, AS_OF)
+
+
+@pytest.mark.parametrize(
+    ("region", "levels", "segments", "vertebrae"),
+    [
+        ("thoracolumbar", ["T10-pelvis"], 9, 9),
+        ("thoracolumbar", ["T5-L3"], 10, 11),
+        ("cervicothoracic", ["C5-T2"], 4, 5),
+        ("lumbosacral", ["L4-ilium"], 3, 3),
+    ],
+)
+def test_fusions_across_regions_are_accepted(
+    kb: Knowledge, region: str, levels: list[str], segments: int, vertebrae: int
+) -> None:
+    result = _run({"surgery": {"months_since": 8, "region": region, "levels": levels}}, kb)
+    assert result.derived["derived.level_count"] == segments
+    # The pelvis joins the construct but is not a vertebra (NCD 150.2 counts vertebrae).
+    assert result.derived["derived.vertebra_count"] == vertebrae
+
+
+def test_a_span_outside_its_region_is_refused() -> None:
+    with pytest.raises(CaseError, match="do not belong to region cervical"):
+        parse_data({"surgery": {"region": "cervical", "levels": ["T5-L3"]}}, AS_OF)
+
+
+def test_fusion_to_the_pelvis_has_no_segment_below(kb: Knowledge) -> None:
+    case = parse_data({"surgery": {"levels": ["T10-pelvis"]}}, AS_OF)
+    assert case.surgery.adjacent_levels == {"T9-T10": "above"}
+    case = parse_data({"surgery": {"levels": ["C5-T2"]}}, AS_OF)
+    assert case.surgery.adjacent_levels == {"C4-C5": "above", "T2-T3": "below"}
+
+
+def _history(**extension: Any) -> dict[str, Any]:
+    return {
+        "surgery": {
+            "date": "2023-05-10",
+            "region": "lumbar",
+            "levels": ["L4-L5"],
+            "operations": [{"kind": "extension", "levels": ["L3-L4"], **extension}],
+        }
+    }
+
+
+def test_timing_counts_from_the_last_operation_and_says_so(kb: Knowledge) -> None:
+    result = _run(_history(date="2026-08-23"), kb)
+    assert result.suspicion.months_since_surgery == 3
+    assert result.suspicion.phase == "healing"
+    assert result.suspicion.timed_from is not None
+    assert "extension at L3-L4 (2026-08-23)" in result.suspicion.timed_from
+    # The extension adds its levels to the fused span.
+    assert result.derived["derived.level_count"] == 2
+
+
+def test_an_operation_without_timing_leaves_the_timing_unknown(kb: Knowledge) -> None:
+    """The undated operation may be the latest: months since surgery cannot be claimed."""
+    result = _run(_history(), kb)
+    assert result.suspicion.months_since_surgery is None
+    assert result.suspicion.timed_from is not None
+    assert "no date or month count for the extension" in result.suspicion.timed_from
+
+
+def test_a_revision_for_nonunion_is_a_prior_failed_fusion(kb: Knowledge) -> None:
+    data = {
+        "surgery": {
+            "months_since": 30,
+            "levels": ["L5-S1"],
+            "operations": [
+                {"kind": "revision", "months_since": 4, "levels": ["L5-S1"], "reason": "nonunion"}
+            ],
+        }
+    }
+    result = _run(data, kb)
+    fired = {t.rule for t in result.provenance.rules if t.outcome == "fires"}
+    assert "FW-RISK-014" in fired
+    assert result.suspicion.months_since_surgery == 4
+    other = {
+        **data["surgery"],
+        "operations": [{**data["surgery"]["operations"][0], "reason": "hardware"}],
+    }
+    quiet = _run({"surgery": other}, kb)
+    assert "FW-RISK-014" not in {t.rule for t in quiet.provenance.rules if t.outcome == "fires"}
+
+
+def test_dated_studies_count_from_the_last_operation_at_their_level(kb: Knowledge) -> None:
+    """A CT after a revision at L4-L5 is timed from the revision, not from the index fusion."""
+    data = {
+        "surgery": {
+            "date": "2023-01-10",
+            "levels": ["L4-L5"],
+            "operations": [
+                {
+                    "kind": "revision",
+                    "date": "2026-04-10",
+                    "levels": ["L4-L5"],
+                    "reason": "nonunion",
+                }
+            ],
+        },
+        "imaging": {
+            "studies": [
+                {
+                    "modality": "ct",
+                    "date": "2026-10-10",
+                    "levels": [{"level": "L4-L5", "interbody_bridging": "no"}],
+                }
+            ]
+        },
+    }
+    result = _run(data, kb)
+    assert result.imaging is not None
+    (level,) = result.imaging.levels
+    assert level.months_after_fusion == 6
+    assert level.status == "not_yet_fused"
+
+
+def test_an_operation_before_the_index_fusion_is_refused() -> None:
+    with pytest.raises(CaseError, match="before the index fusion"):
+        parse_data(_history(date="2022-01-01"), AS_OF)
+
+
+def test_a_reason_is_only_for_a_revision() -> None:
+    with pytest.raises(CaseError, match="only given for a revision"):
+        parse_data(_history(date="2026-01-01", reason="nonunion"), AS_OF)
+
+
+def test_old_case_files_keep_their_timing(kb: Knowledge) -> None:
+    result = _run({"surgery": {"date": "2026-05-23", "levels": ["L4-L5"]}}, kb)
+    assert result.suspicion.months_since_surgery == 6
+    assert result.suspicion.timed_from is None
+    assert dt.date.fromisoformat(result.as_of) == AS_OF
+
+
+def test_the_json_schema_describes_operations_and_new_regions() -> None:
+    schema = Case.model_json_schema()
+    operation = schema["$defs"]["Operation"]
+    assert set(operation["properties"]) == {"kind", "date", "months_since", "levels", "reason"}
+    assert operation["additionalProperties"] is False
+    assert {"cervicothoracic", "thoracolumbar"} <= set(schema["$defs"]["Region"]["enum"])
+    assert "operations" in schema["$defs"]["Surgery"]["properties"]
