@@ -14,7 +14,7 @@ import pytest
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.site import DEFAULT_SITE
 from fusionwatch.screen.duck import screen_arrow
-from fusionwatch.screen.query import evaluated_rules, rule_column
+from fusionwatch.screen.query import STUDY_FACTS, evaluated_rules, rule_column
 from fusionwatch.screen.reference import Verdict, parallel_verdicts
 from fusionwatch.screen.synthetic import Cohort, generate
 from tests.conftest import AS_OF
@@ -22,7 +22,7 @@ from tests.conftest import AS_OF
 SIZE = int(os.environ.get("FUSIONWATCH_SCREEN_CASES", "100000"))
 # Rules that read the longest run of serial studies without progress: the screen takes imaging
 # summaries, not per-level studies, so the generated cohort cannot make them fire.
-NEEDS_STUDIES = frozenset({"derived.months_without_progress"})
+NEEDS_STUDIES = frozenset(STUDY_FACTS)
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from fusionwatch.screen.compiler import (
 )
 from fusionwatch.screen.dialect import DUCKDB, Dialect
 from fusionwatch.screen.months import months_sql
-from fusionwatch.screen.schema import EPISODE_ID, LEVEL_FACTS, column, episode_columns
+from fusionwatch.screen.schema import EPISODE_ID, LEVEL_FACTS, SQL_TYPE, column, episode_columns
 from fusionwatch.screen.trajectory import trajectory_ctes
 
 # Facts that code (not rules or tables) derives, and the screen derives the same way in SQL.
@@ -38,8 +38,10 @@ CODE_FACTS = (
     "derived.sign_relapse",
     "derived.sign_no_recovery",
     "derived.scores_disagree",
-    "derived.months_without_progress",
 )
+# Facts the engine derives from per-level imaging studies, which a screen does not read: they
+# stay unknown (NULL), so rules that need them are never fired or cleared by a screen.
+STUDY_FACTS = ("derived.months_without_progress", "derived.adjacent_segment_change")
 # The order in which the engine evaluates the rule kinds, and the results set between them.
 STAGES: tuple[tuple[RuleKind, ...], ...] = (
     (RuleKind.EMERGENCY, RuleKind.SUSPICION, RuleKind.SUSPICION_CAP),
@@ -165,13 +167,18 @@ def _base(b: _Builder, as_of: dt.date, episodes: str, visits: str) -> None:
             f" {_either(answer6, stalled)} AS derived__sign_no_recovery,"
             f" ({_disagree(answer2, relapse)} OR {_disagree(answer6, stalled)})"
             " AS derived__scores_disagree,"
-            " CAST(NULL AS DOUBLE) AS derived__months_without_progress"
+            f" {_study_nulls(b.kb)}"
             f" FROM base b LEFT JOIN traj_facts t ON t.{EPISODE_ID} = b.{EPISODE_ID}"
             f" LEFT JOIN visit_count n ON n.{EPISODE_ID} = b.{EPISODE_ID}",
         )
     )
     b.last = "derived"
-    b.ready |= {c.fact for c in episode_columns(b.kb)} | set(CODE_FACTS)
+    b.ready |= {c.fact for c in episode_columns(b.kb)} | set(CODE_FACTS) | set(STUDY_FACTS)
+
+
+def _study_nulls(kb: Knowledge) -> str:
+    known = [f for f in STUDY_FACTS if f in kb.facts]
+    return ", ".join(f"CAST(NULL AS {SQL_TYPE[kb.facts[f].type]}) AS {column(f)}" for f in known)
 
 
 def _either(answer: str, scores: str) -> str:
