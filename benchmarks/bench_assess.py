@@ -69,7 +69,7 @@ PASSES_STAGE = 6  # passes for each stage timed in a loop of its own
 ROUNDS = 40  # interleaved rounds of the triage comparison
 TRIAGE_PASSES = 10  # our passes over the mix per round (one ZEN pass or batch is ~10-40x longer)
 
-EMERGENCY, REFERRAL, ROUTINE = "emergency", "prompt_referral", "routine"
+EMERGENCY, URGENT, REFERRAL, ROUTINE = "emergency", "urgent", "prompt_referral", "routine"
 KEY = "triage"  # the JDM decision's key in the ZEN engine's loader
 ZEN_OPS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
@@ -374,7 +374,9 @@ def true_rows(cond: Condition, thresholds: Mapping[str, float]) -> list[Row]:
         parts = [true_rows(part, thresholds) for part in cond.of]
         return [row for chosen in combinations(parts, cond.at_least) for row in _all_rows(chosen)]
     if isinstance(cond, NoneOf):
-        sys.exit("no JDM translation for 'none' conditions yet; extend true_rows()")
+        if all(isinstance(part, Known) for part in cond.none):
+            return [{part.known: "$ == null" for part in cond.none if isinstance(part, Known)}]
+        sys.exit("no JDM translation for this 'none' condition yet; extend true_rows()")
     return [_cell(cond, thresholds)]
 
 
@@ -402,12 +404,14 @@ def _all_rows(parts: Sequence[list[Row]]) -> list[Row]:
 
 def triage_rows(kb: Knowledge) -> list[tuple[Row, str, str]]:
     """First-hit rows (cells, output, rule id) in ``decide_triage``'s precedence."""
-    emergency = kb.rules[RuleKind.EMERGENCY]
-    if not all(isinstance(c.rule.when, Is) and c.rule.when.is_ == "yes" for c in emergency):
-        sys.exit("an emergency rule is no longer a single yes question; extend triage_rows()")
-    facts = [(c.rule.id, c.when.facts[0]) for c in emergency]
-    rows = [({fact: "$ == true"}, EMERGENCY, rule) for rule, fact in facts]
-    rows += [({fact: "$ == null"}, REFERRAL, rule) for rule, fact in facts]  # never routine
+    rows: list[tuple[Row, str, str]] = []
+    for kind, level in ((RuleKind.EMERGENCY, EMERGENCY), (RuleKind.URGENT, URGENT)):
+        for compiled in kb.rules[kind]:
+            cells = true_rows(compiled.rule.when, kb.thresholds)
+            rows += [(row, level, compiled.rule.id) for row in cells]
+    # An emergency-screen question no one asked: never routine (clinician findings excluded).
+    screen = sorted(kb.emergency_questions)
+    rows += [({fact: "$ == null"}, REFERRAL, "pending") for fact in screen]
     for compiled in kb.rules[RuleKind.REFERRAL]:
         cells = true_rows(compiled.rule.when, kb.thresholds)
         rows += [(row, REFERRAL, compiled.rule.id) for row in cells]

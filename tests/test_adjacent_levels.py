@@ -13,21 +13,7 @@ from fusionwatch.core.results import Assessment
 from fusionwatch.core.site import Site
 from fusionwatch.files.case import parse_data
 from fusionwatch.knowledge import load
-from tests.conftest import AS_OF
-
-_NO_EMERGENCY = dict.fromkeys(
-    (
-        "new_weakness",
-        "bladder_bowel_loss",
-        "saddle_numbness",
-        "fever_chills_worse_pain",
-        "draining_wound",
-        "unbearable_pain_neuro",
-        "breathing_difficulty",
-        "one_leg_swelling",
-    ),
-    "no",
-)
+from tests.conftest import AS_OF, SCREEN_CLEAR
 
 
 def _solid_l4_l5_with(adjacent: dict[str, Any], modality: str = "flexion_extension") -> Any:
@@ -39,7 +25,7 @@ def _solid_l4_l5_with(adjacent: dict[str, Any], modality: str = "flexion_extensi
             "levels": ["L4-L5"],
             "instrumented": "yes",
         },
-        "emergency": _NO_EMERGENCY,
+        "emergency": SCREEN_CLEAR,
         "signs": {"mechanical_pain": "yes", "focal_pain": "no"},
         "imaging": {
             "studies": [

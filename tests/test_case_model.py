@@ -30,9 +30,13 @@ def problems(data: object) -> dict[str, str]:
         (
             {"signs": {"mechanical_pain": "maybe"}},
             "signs.mechanical_pain",
-            "'yes', 'no' or 'unknown'",
+            "'yes', 'no', 'unknown' or 'not_sure'",
         ),
-        ({"signs": {"mechanical_pain": True}}, "signs.mechanical_pain", "'yes', 'no' or 'unknown'"),
+        (
+            {"signs": {"mechanical_pain": True}},
+            "signs.mechanical_pain",
+            "'yes', 'no', 'unknown' or 'not_sure'",
+        ),
         ({"pain": {"axial": "5"}}, "pain.axial", "valid integer"),
         ({"risk": {"hba1c_percent": 45}}, "risk.hba1c_percent", "less than or equal to 20"),
         ({"risk": {"smoker": "yes"}}, "risk.smoker", "not a known field"),

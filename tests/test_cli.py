@@ -68,14 +68,38 @@ def test_check_stops_at_the_first_emergency_yes() -> None:
     assert "Now some questions" not in result.stdout
 
 
-def test_check_walks_through_and_unknown_emergency_is_never_routine(tmp_path: Path) -> None:
-    answers = ["?"] + ["n"] * 7 + [""] * 80  # first emergency question unanswered, rest skipped
+def test_check_walks_through_and_unasked_emergency_is_never_routine(tmp_path: Path) -> None:
+    answers = [""] + ["n"] * 7 + [""] * 80  # first emergency question skipped (not asked)
     saved = tmp_path / "me.yaml"
     result = invoke("check", *AS_OF, "--save", str(saved), stdin="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
     assert "PROMPT REFERRAL" in result.stdout
     assert "Answer these emergency questions first" in result.stdout
     assert "new_weakness: unknown" in saved.read_text()
+
+
+def test_check_gives_same_day_advice_at_once_when_not_sure(tmp_path: Path) -> None:
+    """'Not sure' on an emergency question: the urgent advice comes before the next question."""
+    answers = ["?"] + ["n"] * 7 + [""] + [""] * 80  # not sure, rest no, continue, skip the rest
+    saved = tmp_path / "me.yaml"
+    result = invoke("check", *AS_OF, "--save", str(saved), stdin="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    advice = out.index("URGENT - contact your surgical team today")
+    second = out.index("Have you lost control of your bladder")
+    assert advice < second  # shown before anything else is asked
+    assert "Answered 'not sure'" in out
+    assert "Continue with the other questions?" in out
+    assert "new_weakness: not_sure" in saved.read_text()
+    assert out.rstrip().count("URGENT - contact") == 2  # the advice, then the final result
+
+
+def test_check_can_stop_after_the_same_day_advice() -> None:
+    answers = ["?"] + ["n"] * 7 + ["n"]  # not sure, rest no, do not continue
+    result = invoke("check", *AS_OF, stdin="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "URGENT" in result.stdout
+    assert "Now some questions" not in result.stdout
 
 
 def test_check_reasks_on_a_bad_answer() -> None:

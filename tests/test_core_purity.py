@@ -19,6 +19,7 @@ ALLOWED = {
     "itertools",
     "operator",
     "pydantic",
+    "re",
     "typing",
     "fusionwatch",
 }

@@ -13,7 +13,7 @@ from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError
 from fusionwatch.core.results import Assessment
 from fusionwatch.core.scores import Visit
-from fusionwatch.core.vocab import SUSPICION_ORDER
+from fusionwatch.core.vocab import SUSPICION_ORDER, TRIAGE_ORDER
 from fusionwatch.files.case import parse_data
 from fusionwatch.knowledge import load
 from tests.conftest import AS_OF
@@ -203,7 +203,10 @@ def test_dated_series_uses_calendar_months(kb: Knowledge) -> None:
 
 
 KB = load()
-TRIAGE_RANK = {"routine": 0, "prompt_referral": 1, "emergency": 2}
+TRIAGE_RANK = TRIAGE_ORDER
+# Scores can answer the facts a "cannot tell" band was waiting for; reaching "low" that way is the
+# unknown being resolved, not evidence lowering the band, so the two share a rank here.
+BAND_RANK = {**SUSPICION_ORDER, "cannot_tell": SUSPICION_ORDER["low"]}
 SCORE = st.floats(0, 10, allow_nan=False)
 
 
@@ -224,7 +227,7 @@ def test_adding_scores_never_lowers_suspicion_or_triage(
 ) -> None:
     without = assess(case, KB, AS_OF)
     with_scores = assess(case.model_copy(update={"follow_up": visits}), KB, AS_OF)
-    assert SUSPICION_ORDER[with_scores.suspicion.level] >= SUSPICION_ORDER[without.suspicion.level]
+    assert BAND_RANK[with_scores.suspicion.level] >= BAND_RANK[without.suspicion.level]
     assert TRIAGE_RANK[with_scores.triage.level] >= TRIAGE_RANK[without.triage.level]
 
 

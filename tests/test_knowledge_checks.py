@@ -74,13 +74,19 @@ def test_summary_over_140_characters_is_refused_by_the_schema() -> None:
         Rule.model_validate(first)
 
 
-def test_stimulator_rule_must_name_a_policy() -> None:
-    stim = next(r for r in GOOD.rules if r.kind.value == "stimulator")
-    then = stim.then.model_copy(update={"target": "my_insurer"})
-    broken = stim.model_copy(update={"then": then})
-    rules = tuple(broken if r.id == stim.id else r for r in GOOD.rules)
-    problems = check(GOOD.model_copy(update={"rules": rules}))
-    assert any("must name a policy" in p for p in problems)
+def test_the_default_policy_must_have_a_file() -> None:
+    policies = tuple(p for p in GOOD.policies if p.id != "ncd_150_2")
+    problems = check(GOOD.model_copy(update={"policies": policies}))
+    assert any("default stimulator policy" in p for p in problems)
+
+
+def test_a_policy_threshold_carries_the_policy_prefix() -> None:
+    mp = next(p for p in GOOD.policies if p.id == "mp_524")
+    renamed = mp.thresholds[0].model_copy(update={"id": "levels.more_than_one"})
+    broken = mp.model_copy(update={"thresholds": (renamed, *mp.thresholds[1:])})
+    policies = tuple(broken if p.id == "mp_524" else p for p in GOOD.policies)
+    problems = check(GOOD.model_copy(update={"policies": policies}))
+    assert any("must start with 'mp_524.'" in p for p in problems)
 
 
 def test_every_imaging_citation_in_code_exists() -> None:

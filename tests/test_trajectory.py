@@ -65,8 +65,10 @@ def test_exactly_at_the_threshold_counts() -> None:
     assert odi((3, 37.2), baseline=50) == Pattern.IMPROVING
     assert odi((3, 37.3), baseline=50) == Pattern.PLATEAU
     assert odi((3, 32), (9, 50), baseline=50) == Pattern.IMPROVED_THEN_WORSENED  # fell 18
-    # fell back 17 (below the SDC): no relapse, but no longer meaningfully better than before
-    assert odi((3, 32), (9, 49), baseline=50) == Pattern.NOT_IMPROVED_BY_6_MONTHS
+    # After a gain beyond the MCID, losing at least the MCID (12.8) is a relapse even below the
+    # SDC (issue 12); losing less is not, and the series is then no longer meaningfully better.
+    assert odi((3, 32), (9, 44.8), baseline=50) == Pattern.IMPROVED_THEN_WORSENED  # fell 12.8
+    assert odi((3, 32), (9, 44.7), baseline=50) == Pattern.NOT_IMPROVED_BY_6_MONTHS
     assert odi((3, 60), (6, 68), baseline=50) == Pattern.WORSENING
     assert odi((3, 60), (6, 67.9), baseline=50) == Pattern.NOT_IMPROVED_BY_6_MONTHS
 
@@ -126,3 +128,15 @@ def test_a_series_that_never_gets_worse_is_never_improved_then_worsened(
     for limit in (ODI, Limit(mcid=1.0, sdc=None)):
         pattern = trajectory(Instrument.ODI, points, limit, PHASES).pattern
         assert pattern not in {Pattern.IMPROVED_THEN_WORSENED, Pattern.WORSENING}
+
+
+def test_a_big_gain_lost_by_less_than_the_sdc_is_a_relapse_not_no_recovery() -> None:
+    """Issue 12: ODI 50-30-45 and EQ-5D 0.35-0.78-0.40 were called "not improved by 6 months"."""
+    assert odi((3, 30), (9, 45), baseline=50) == Pattern.IMPROVED_THEN_WORSENED
+    eq5d = limit_for(Instrument.EQ5D_INDEX, KB.thresholds)  # MCID 0.10, SDC 0.49
+    points = [Point(0, 0.35, True), Point(3, 0.78), Point(9, 0.40)]
+    judged = trajectory(Instrument.EQ5D_INDEX, points, eq5d, PHASES)
+    assert judged.pattern == Pattern.IMPROVED_THEN_WORSENED
+    assert judged.worsening_month == 9
+    # A gain below the MCID that fades again is still no recovery, not a relapse.
+    assert odi((3, 42), (9, 48), baseline=50) == Pattern.NOT_IMPROVED_BY_6_MONTHS

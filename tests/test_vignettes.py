@@ -16,7 +16,7 @@ import yaml
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.engine import assess
 from fusionwatch.core.results import Assessment
-from fusionwatch.core.site import DEFAULT_SITE, Site, StimulatorPolicy
+from fusionwatch.core.site import DEFAULT_SITE, Site
 from fusionwatch.files.case import parse_data
 
 CASES_DIR = Path(__file__).parent / "cases"
@@ -57,10 +57,7 @@ def _site(vignette: dict[str, Any]) -> Site:
     """A vignette may name the site's choices (stimulator policy, motion cut-off)."""
     if "site" not in vignette:
         return DEFAULT_SITE
-    choices = dict(vignette["site"])
-    if "stimulator_policy" in choices:
-        choices["stimulator_policy"] = StimulatorPolicy(choices["stimulator_policy"])
-    return Site(**choices)
+    return Site(**dict(vignette["site"]))
 
 
 def _fired(result: Assessment) -> set[str]:

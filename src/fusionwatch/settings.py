@@ -5,6 +5,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fusionwatch.core.site import DEFAULT_POLICY, Site
+
 DEFAULT_DATABASE = Path("var") / "fusionwatch.sqlite3"
 
 
@@ -27,6 +29,17 @@ class Settings(BaseSettings):
     # gives no number, so these are site settings.
     login_max_failures: int = Field(5, ge=1, le=100)
     lockout_minutes: float = Field(15.0, ge=0, le=24 * 60)
+    # Throttling per client address (behind a proxy every client shares one address: raise it).
+    login_address_max_failures: int = Field(50, ge=1, le=100_000)
+    login_address_window_minutes: float = Field(15.0, gt=0, le=24 * 60)
+    # OWASP's session management guidance names 15-30 minutes of idleness for low-risk
+    # applications and 2-5 for high-value ones; the site chooses.
+    session_idle_minutes: float = Field(30.0, gt=0, le=24 * 60)
+    # Bounded work per request (sizes in bytes; PDFs and password checks at once per worker).
+    max_body_bytes: int = Field(1_000_000, ge=1_000, le=100_000_000)
+    max_cds_body_bytes: int = Field(5_000_000, ge=1_000, le=100_000_000)
+    max_concurrent_pdfs: int = Field(2, ge=1, le=64)
+    max_concurrent_password_checks: int = Field(2, ge=1, le=64)
 
     # CDS Hooks: every call must carry a JWT signed by an allow-listed issuer (the spec's rule).
     # Map each issuer (the JWT's iss) to its PEM public key; RS*/ES*/PS* only, never none or HMAC.
@@ -37,5 +50,55 @@ class Settings(BaseSettings):
         True, description="Turn off only for local trials without an EHR; on by default."
     )
     cds_hooks_base_url: str | None = Field(
-        None, description="Public base URL (for the JWT audience) when behind a proxy."
+        None,
+        description="Public base URL: the JWT audience. Required when issuers are configured "
+        "and JWTs are checked (never taken from the request's Host header).",
     )
+    # CDS Hooks 2.0 recommends a 5-minute token lifetime; longer-lived tokens are refused.
+    cds_hooks_max_token_seconds: int = Field(300, ge=30, le=3600)
+
+    # Site choices (clinical): one per deployment, used alike by the CLI, web app, API and CDS
+    # Hooks, and named in every result. Sources disagree on both, so the site must choose.
+    stimulator_policy: str = Field(
+        DEFAULT_POLICY,
+        description="Bone-stimulator policy id: a file in knowledge/policies (e.g. ncd_150_2).",
+    )
+    motion_cutoff_deg: float | None = Field(
+        None,
+        gt=0,
+        le=45,
+        description="Angular motion cut-off in degrees; empty means the knowledge base's 5°.",
+    )
+
+    def site(self) -> Site:
+        """The clinical site choices the engine takes."""
+        return Site(self.stimulator_policy, self.motion_cutoff_deg)
+
+
+SITE_SETTINGS = ("stimulator_policy", "motion_cutoff_deg")
+
+
+def site_rows(
+    settings: Settings, policies: dict[str, str], default_cutoff: float
+) -> list[dict[str, str]]:
+    """The site choices as shown by `fusionwatch settings` and the settings page."""
+    explicit = settings.model_fields_set
+    cutoff = settings.motion_cutoff_deg
+    return [
+        {
+            "name": "stimulator_policy",
+            "variable": "FUSIONWATCH_STIMULATOR_POLICY",
+            "value": settings.stimulator_policy,
+            "shown": policies.get(settings.stimulator_policy, "not a known policy"),
+            "source": "set" if "stimulator_policy" in explicit else "default",
+            "choices": ", ".join(sorted(policies)),
+        },
+        {
+            "name": "motion_cutoff_deg",
+            "variable": "FUSIONWATCH_MOTION_CUTOFF_DEG",
+            "value": f"{default_cutoff if cutoff is None else cutoff:g}",
+            "shown": "degrees of angular motion below which a level counts as not moving",
+            "source": "set" if "motion_cutoff_deg" in explicit else "default",
+            "choices": "above 0, at most 45",
+        },
+    ]

@@ -33,7 +33,8 @@ from playwright.sync_api import (
 
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.settings import Settings
-from fusionwatch.store import accounts
+from fusionwatch.store import accounts, teams
+from fusionwatch.store.accounts import Role
 from fusionwatch.store.database import Database
 from fusionwatch.web.app import create_app
 from fusionwatch.web.context import utc_now
@@ -80,6 +81,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, kb: Knowledge) -> Iter
     db.migrate()
     with db.session() as s:
         accounts.add_user(s, CLINICIAN, PASSWORD, utc_now())
+        teams.add_team(s, "browser-team", utc_now())
+        teams.set_member(s, "browser-team", CLINICIAN, Role.ADMINISTRATOR)
     app = create_app(Settings(database_url=db.url), db=db, kb=kb)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))

@@ -130,7 +130,7 @@ def test_wrong_password_is_refused_with_a_message(desktop: Tab) -> None:
     page.get_by_label("Username").fill(CLINICIAN)
     page.get_by_label("Password").fill("not-the-right-password")
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("alert")).to_contain_text("The username or password is not right.")
+    expect(page.get_by_role("alert")).to_contain_text("The username or password is not right")
     expect(page.get_by_label("Username")).to_have_value(CLINICIAN)
     desktop.check("login-refused")
     page.goto("/patients")

@@ -292,3 +292,26 @@ def test_a_score_after_the_assessment_date_is_not_used(kb: Knowledge) -> None:
     )
     assert imported.case.follow_up == ()
     assert imported.notes[0].reason == "cannot assess: dated 2026-11-24, after 2026-11-23"
+
+
+LUMBAR = {"system": "http://snomed.info/sct", "code": "122496007"}
+
+
+@pytest.mark.parametrize(
+    ("text", "levels", "noted"),
+    [
+        ("L4-S1", ("L4-L5", "L5-S1"), False),
+        ("Lumbar spine", (), False),
+        ("L4/5 and L5/S1", (), True),
+    ],
+)
+def test_levels_written_beside_a_region_code_are_read_or_noted(
+    kb: Knowledge, text: str, levels: tuple[str, ...], noted: bool
+) -> None:
+    """Issue 12: a bodySite with a region code and the levels as text lost the levels silently."""
+    fusion = _fusion("2026-01-15") | {"bodySite": [{"coding": [LUMBAR], "text": text}]}
+    imported = import_resources([fusion], kb, AS_OF)
+    assert imported.case.surgery.region == "lumbar"
+    assert imported.case.surgery.levels == levels
+    reasons = [n.reason for n in imported.notes if n.fact == "surgery.levels"]
+    assert bool(reasons) is noted

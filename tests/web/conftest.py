@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.settings import Settings
-from fusionwatch.store import accounts
-from fusionwatch.store.accounts import Scope
+from fusionwatch.store import accounts, teams
+from fusionwatch.store.accounts import Role, Scope
 from fusionwatch.store.database import Database
 from fusionwatch.web.app import create_app
 
@@ -41,6 +41,10 @@ def database(tmp_path: Path) -> Iterator[Database]:
     with db.session() as s:
         accounts.add_user(s, "alice", PASSWORD, NOW)
         accounts.add_user(s, "bob", PASSWORD, NOW)
+        # Alice administers the care team "north"; Bob is a clinician in it.
+        teams.add_team(s, "north", NOW)
+        teams.set_member(s, "north", "alice", Role.ADMINISTRATOR)
+        teams.set_member(s, "north", "bob", Role.CLINICIAN)
     yield db
     db.close()
 

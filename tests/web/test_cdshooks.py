@@ -53,7 +53,9 @@ def bearer(value: str) -> dict[str, str]:
 @pytest.fixture
 def cds(database: Database, kb: Knowledge, clock: Clock) -> Iterator[TestClient]:
     issuers = {EHR: _pem(RSA_KEY), "https://other.example.org": _pem(EC_KEY)}
-    settings = Settings(database_url=database.url, cds_hooks_issuers=issuers)
+    settings = Settings(
+        database_url=database.url, cds_hooks_issuers=issuers, cds_hooks_base_url=BASE
+    )
     with TestClient(create_app(settings, db=database, kb=kb, clock=clock), base_url=BASE) as c:
         yield c
 
@@ -249,6 +251,10 @@ def _none_token() -> str:
             bearer(jwt.encode({"iss": EHR, "aud": SERVICE}, RSA_KEY, algorithm="RS384")),
             id="no-exp-iat-jti",
         ),
+        pytest.param(
+            bearer(token(exp=int(NOW.replace(tzinfo=dt.UTC).timestamp()) + 10 * 365 * 86400)),
+            id="ten-year-lifetime",
+        ),
     ],
 )
 def test_calls_without_a_valid_jwt_are_refused(cds: TestClient, headers: dict[str, str]) -> None:
@@ -340,6 +346,85 @@ EMERGENCY_FACTS = (
     "emergency.breathing_difficulty",
     "emergency.one_leg_swelling",
 )
+
+
+def test_jwt_checking_refuses_to_start_without_a_base_url(
+    database: Database, kb: Knowledge, clock: Clock
+) -> None:
+    """The audience must never come from the Host header of the request."""
+    from fusionwatch.cdshooks.service import ConfigurationError
+
+    settings = Settings(database_url=database.url, cds_hooks_issuers={EHR: _pem(RSA_KEY)})
+    with pytest.raises(ConfigurationError, match="BASE_URL"):
+        create_app(settings, db=database, kb=kb, clock=clock)
+
+
+def test_a_token_for_another_host_is_refused_whatever_the_host_header(cds: TestClient) -> None:
+    other = "https://other-deployment.example.org/cds-services/fusionwatch-nonunion"
+    response = cds.post(
+        "/cds-services/fusionwatch-nonunion",
+        json=warning_request(),
+        headers={**bearer(token(aud=other)), "host": "other-deployment.example.org"},
+    )
+    assert response.status_code == 401
+
+
+def test_replay_memory_holds_across_workers_and_restarts(
+    database: Database, kb: Knowledge, clock: Clock
+) -> None:
+    settings = Settings(
+        database_url=database.url, cds_hooks_issuers={EHR: _pem(RSA_KEY)}, cds_hooks_base_url=BASE
+    )
+    same = bearer(token())
+    with TestClient(create_app(settings, db=database, kb=kb, clock=clock), base_url=BASE) as one:
+        first = one.post("/cds-services/fusionwatch-nonunion", json=warning_request(), headers=same)
+        assert first.status_code == 200
+    # A second worker (or the same one after a restart): a new app on the same database.
+    again = Database(database.url)
+    with TestClient(create_app(settings, db=again, kb=kb, clock=clock), base_url=BASE) as two:
+        second = two.post(
+            "/cds-services/fusionwatch-nonunion", json=warning_request(), headers=same
+        )
+    again.close()
+    assert second.status_code == 401
+
+
+def test_the_jwt_is_checked_before_the_body_is_parsed(cds: TestClient) -> None:
+    response = cds.post(
+        "/cds-services/fusionwatch-nonunion",
+        content=b"{not json at all",
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 401
+    bad_body = cds.post(
+        "/cds-services/fusionwatch-nonunion",
+        content=b"{not json at all",
+        headers={"content-type": "application/json", **bearer(token())},
+    )
+    assert bad_body.status_code == 400
+    assert bad_body.json()["resourceType"] == "OperationOutcome"
+
+
+@pytest.mark.parametrize("bad_id", [["a", "b"], {"x": 1}, 7, None])
+def test_a_malformed_prefetch_id_is_a_note_not_a_500(cds: TestClient, bad_id: Any) -> None:
+    request = warning_request()
+    entries = request["prefetch"]["observations"]["entry"]
+    entries.append({"resource": {**entries[0]["resource"], "id": bad_id}})
+    entries.append({"resource": {**entries[0]["resource"], "id": bad_id}})
+    response = cds.post("/cds-services/fusionwatch-nonunion", json=request, headers=bearer(token()))
+    assert response.status_code == 200, response.text
+    assert "cannot assess" in response.json()["cards"][0]["detail"]
+
+
+def test_cds_calls_and_refusals_are_audited(cds: TestClient, database: Database) -> None:
+    from fusionwatch.store.tables import AuditEvent
+
+    cds.post("/cds-services/fusionwatch-nonunion", json=warning_request(), headers=bearer(token()))
+    cds.post("/cds-services/fusionwatch-nonunion", json=warning_request())
+    with database.session() as s:
+        events = s.scalars(select(AuditEvent).where(AuditEvent.action == "cds_call")).all()
+        assert [e.outcome for e in events] == ["ok", "denied"]
+        assert events[0].actor == f"cds {EHR}"
 
 
 def _prefetch_of(case_data: dict[str, Any], kb: Knowledge) -> dict[str, Any]:

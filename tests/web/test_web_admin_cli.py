@@ -123,3 +123,49 @@ def _first_answer(url: str) -> int:
 
 def _policy() -> accounts.LoginPolicy:
     return accounts.LoginPolicy(5, dt.timedelta(minutes=15))
+
+
+def _run(*args: str, stdin: str | None = None) -> str:
+    result = runner.invoke(app, list(args), input=stdin)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_administration_from_the_command_line(url: str) -> None:
+    secret = "first-pass-phrase"
+    _run("users", "add", "fay", stdin=f"{secret}\n{secret}\n")
+    _run("teams", "create", "east")
+    _run("teams", "add-member", "east", "fay", "--role", "administrator")
+    assert "fay:administrator" in _run("teams", "list")
+    assert "east:administrator" in _run("users", "list")
+    token = _run("tokens", "create", "--user", "fay", "--scope", "read").strip()
+    listing = _run("tokens", "list")
+    assert "fay" in listing
+    assert token not in listing
+    db = Database(url)
+    policy = _policy()
+    with db.session() as s:
+        assert accounts.token_principal(s, token, NOW) is not None
+    _run("tokens", "revoke", listing.split()[0])
+    _run("users", "disable", "fay")
+    with db.session() as s:
+        assert accounts.token_principal(s, token, NOW) is None
+        assert accounts.login(s, "fay", secret, NOW, policy)[0].value != "ok"
+    _run("users", "enable", "fay")
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    for _ in range(policy.max_failures):
+        with db.session() as s:
+            accounts.login(s, "fay", "wrong-guess", now, policy)
+    assert "locked" in _run("users", "list")
+    _run("users", "unlock", "fay")
+    # The new password is prompted for (twice), never an argument.
+    _run("users", "reset-password", "fay", stdin="second-pass-phrase\nsecond-pass-phrase\n")
+    with db.session() as s:
+        assert accounts.login(s, "fay", "second-pass-phrase", NOW, policy)[0].value == "ok"
+    assert "Ended 0 session(s)" in _run("users", "end-sessions", "fay")
+    _run("teams", "remove-member", "east", "fay")
+    assert "(no team)" in _run("users", "list")
+    refused = runner.invoke(app, ["users", "disable", "nobody"])
+    assert refused.exit_code == 2
+    assert "no account named" in refused.output
+    db.close()

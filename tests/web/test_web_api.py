@@ -106,7 +106,8 @@ def test_patients_and_assessments_round_trip(client: TestClient, database: Datab
     listing = client.get(f"/api/v1/patients/{patient['id']}/assessments", headers=auth).json()
     assert [a["id"] for a in listing] == [record["id"]]
     patients = client.get("/api/v1/patients", headers=auth).json()
-    assert patients[0]["latest"]["id"] == record["id"]
+    assert patients["patients"][0]["latest"]["id"] == record["id"]
+    assert patients["patients"][0]["latest"]["triage"] == record["triage"]
 
 
 def test_stored_assessments_cannot_be_changed(client: TestClient, database: Database) -> None:

@@ -22,7 +22,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from conftest import NOW
-from fusionwatch.store import accounts, records
+from fusionwatch.store import accounts, records, teams
 from fusionwatch.store.database import Database, downgrade
 from fusionwatch.store.tables import Base
 
@@ -112,11 +112,29 @@ def test_records_round_trip_on_postgres(postgres_url: str) -> None:
     db.migrate()
     with db.session() as s:
         user = accounts.add_user(s, "pg-user", "a-long-pg-password", NOW)
-        records.add_patient(s, "Pg Patient", "REF-9", user.id, NOW)
+        team = teams.add_team(s, "pg-team", NOW)
+        records.add_patient(
+            s,
+            display_name="Pg Patient",
+            reference="REF-9",
+            user_id=user.id,
+            now=NOW,
+            team_id=team.id,
+        )
     with db.session() as s:
-        assert [p.reference for p, _ in records.patients(s)] == ["REF-9"]
+        assert [p.reference for p in records.patient_page(s, [team.id])] == ["REF-9"]
         outcome, _ = accounts.login(
             s, "pg-user", "a-long-pg-password", NOW, accounts.LoginPolicy(5, NOW - NOW)
         )
         assert outcome is accounts.LoginOutcome.OK
+    db.close()
+
+
+def test_migration_carries_existing_data_on_postgres(postgres_url: str) -> None:
+    from test_web_store import check_carried_over, seed_previous_head
+
+    db = Database(postgres_url)
+    downgrade(db.engine, "base")
+    seed_previous_head(db)
+    check_carried_over(db)
     db.close()

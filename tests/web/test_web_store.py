@@ -4,11 +4,11 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from fusionwatch.settings import Settings
-from fusionwatch.store import accounts, records
-from fusionwatch.store.database import Database, downgrade
+from fusionwatch.store import accounts, records, teams
+from fusionwatch.store.database import Database, downgrade, upgrade
 from fusionwatch.store.tables import Base
 
 TABLES = {
@@ -19,6 +19,10 @@ TABLES = {
     "assessments",
     "audit_events",
     "cds_feedback",
+    "teams",
+    "memberships",
+    "cds_token_uses",
+    "login_throttle",
 }
 
 
@@ -58,12 +62,20 @@ def test_a_restart_loses_nothing(tmp_path: Path) -> None:
     first.migrate()
     with first.session() as s:
         user = accounts.add_user(s, "carol", "another-long-password", NOW)
-        records.add_patient(s, "Kept Patient", None, user.id, NOW)
+        team = teams.add_team(s, "west", NOW)
+        records.add_patient(
+            s,
+            display_name="Kept Patient",
+            reference=None,
+            user_id=user.id,
+            now=NOW,
+            team_id=team.id,
+        )
     first.close()
     second = Database(url)
     second.migrate()
     with second.session() as s:
-        assert [p.display_name for p, _ in records.patients(s)] == ["Kept Patient"]
+        assert [p.display_name for p in records.patient_page(s, [team.id])] == ["Kept Patient"]
     second.close()
 
 
@@ -80,4 +92,66 @@ def test_passwords_are_hashed_with_argon2(tmp_path: Path) -> None:
         user = accounts.add_user(s, "dave", "yet-another-password", NOW)
         assert user.password_hash.startswith("$argon2id$")
         assert "yet-another-password" not in user.password_hash
+    db.close()
+
+
+def seed_previous_head(db: Database) -> None:
+    """A database as revision 0002 left it: a user, a patient with two assessments, audit."""
+    upgrade(db.engine, "0002")
+    with db.engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO users (id, username, password_hash, created_at, failed_logins, active)"
+                " VALUES (7, 'old-user', 'x', '2026-01-01 00:00:00', 0, true)"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO patients (id, display_name, reference, created_at, created_by)"
+                " VALUES (3, 'Old Patient', 'R-1', '2026-01-01 00:00:00', 7)"
+            )
+        )
+        for record_id, triage in ((10, "routine"), (11, "soon")):
+            c.execute(
+                text(
+                    "INSERT INTO assessments (id, patient_id, created_at, created_by, as_of,"
+                    " knowledge_version, triage, suspicion, case_data, result) VALUES"
+                    " (:id, 3, '2026-01-02 00:00:00', 7, '2026-01-02', 'k', :t, 'low', '{}', '{}')"
+                ),
+                {"id": record_id, "t": triage},
+            )
+        c.execute(
+            text(
+                "INSERT INTO audit_events (at, actor, action, object_type, object_id, outcome)"
+                " VALUES ('2026-01-02 00:00:00', 'old-user (web)', 'view', 'patient', '3', 'ok')"
+            )
+        )
+
+
+def check_carried_over(db: Database) -> None:
+    """Everything of revision 0002 is in the team 'default'; summaries are filled in."""
+    db.migrate()
+    with db.session() as s:
+        team = teams.team_named(s, "default")
+        assert team is not None
+        assert [(u.username, r) for u, r in teams.members(s, team.id)] == [
+            ("old-user", "clinician")
+        ]
+        (patient,) = records.patient_page(s, [team.id])
+        assert (patient.display_name, patient.latest_assessment_id) == ("Old Patient", 11)
+        assert (patient.latest_triage, patient.latest_suspicion) == ("soon", "low")
+        assert str(patient.latest_as_of) == "2026-01-02"
+        assert records.patient(s, [team.id + 1], 3) is None
+        events = records.audit_trail(s, [team.id])
+        assert [e.object_id for e in events] == ["3"]
+    downgrade(db.engine, "0002")
+    with db.engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM assessments")).scalar() == 2
+    db.migrate()
+
+
+def test_migration_carries_existing_data_into_a_default_team(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    seed_previous_head(db)
+    check_carried_over(db)
     db.close()

@@ -3,7 +3,7 @@
 import datetime as dt
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 
@@ -13,6 +13,13 @@ REQUIRED = ("iss", "aud", "exp", "iat", "jti")
 _SEEN_LIMIT = 10_000
 # Clock skew tolerated between the EHR and this service.
 LEEWAY_SECONDS = 30
+# CDS Hooks 2.0 (Trusting CDS Clients): "exp ... (recommended 5 minutes)"; a site may set less.
+MAX_LIFETIME_SECONDS = 300
+
+
+class Replay(Protocol):
+    def check(self, issuer: str, jti: str, expires: int, now: int) -> None:
+        """Raise BearerError when this issuer's token id was already used."""
 
 
 class BearerError(ValueError):
@@ -41,7 +48,8 @@ def verify(
     audience: str,
     issuers: Mapping[str, str],
     now: dt.datetime,
-    replay: ReplayGuard,
+    replay: Replay,
+    max_lifetime: int = MAX_LIFETIME_SECONDS,
 ) -> dict[str, Any]:
     """Check an ``Authorization`` header; returns the claims or raises BearerError."""
     if header is None or not header.startswith("Bearer "):
@@ -70,15 +78,17 @@ def verify(
     except jwt.PyJWTError as err:
         raise BearerError(f"token refused: {type(err).__name__}") from err
     stamp = int(now.replace(tzinfo=dt.UTC).timestamp())
-    _check_times(claims, stamp)
+    _check_times(claims, stamp, max_lifetime)
     replay.check(issuer, str(claims["jti"]), int(claims["exp"]), stamp)
     return claims
 
 
-def _check_times(claims: dict[str, Any], now: int) -> None:
+def _check_times(claims: dict[str, Any], now: int, max_lifetime: int) -> None:
     expires, issued = claims["exp"], claims["iat"]
     if not isinstance(expires, int | float) or not isinstance(issued, int | float):
         raise BearerError("exp and iat must be numbers")
+    if expires - issued > max_lifetime:
+        raise BearerError(f"token lifetime over {max_lifetime} seconds")
     if expires < now - LEEWAY_SECONDS:
         raise BearerError("token expired")
     if issued > now + LEEWAY_SECONDS:

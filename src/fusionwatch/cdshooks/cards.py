@@ -23,13 +23,10 @@ OVERRIDE_REASONS = (
 )
 _SUMMARY = {
     "critical": "Emergency red flags after spinal fusion: send for emergency care now",
+    "urgent": "Urgent after spinal fusion: same-day review by the surgical team (within 24 h)",
     "warning": "Possible failed spinal fusion (nonunion): suspicion {level}; specialist review",
     "info": "Spinal fusion follow-up: nonunion suspicion {level}",
 }
-
-
-# A same-day tier (issue 11, item 1) maps to a warning: act today, not an emergency transfer.
-_URGENT = "urgent"
 
 
 def indicator(assessment: Assessment) -> str | None:
@@ -42,7 +39,8 @@ def indicator(assessment: Assessment) -> str | None:
     triage, suspicion = assessment.triage, assessment.suspicion
     if triage.level == Triage.EMERGENCY:
         return "critical"
-    if triage.level == _URGENT or triage.reasons:
+    # The same-day tier (decision 0009) is a warning: act today, not an emergency transfer.
+    if triage.level == Triage.URGENT or triage.reasons:
         return "warning"
     if suspicion.reasons and suspicion.level == Suspicion.HIGH:
         return "warning"
@@ -69,7 +67,7 @@ def cards(
     reasons = _reasons(assessment)
     card: Card = {
         "uuid": str(uuid.uuid5(_NAMESPACE, f"{hook_instance}/{level}")),
-        "summary": shorten(_SUMMARY[level].format(level=assessment.suspicion.level)),
+        "summary": shorten(_summary(assessment, level)),
         "indicator": level,
         "detail": _detail(assessment, reasons, unused),
         "source": _source(kb, reasons),
@@ -84,6 +82,11 @@ def cards(
         if suggestions:
             card |= {"suggestions": suggestions, "selectionBehavior": "any"}
     return [card]
+
+
+def _summary(assessment: Assessment, level: str) -> str:
+    key = "urgent" if assessment.triage.level == Triage.URGENT else level
+    return _SUMMARY[key].format(level=assessment.suspicion.level.replace("_", " "))
 
 
 def shorten(text: str) -> str:
@@ -102,6 +105,13 @@ def _detail(assessment: Assessment, reasons: list[Conclusion], unused: Sequence[
     missing = assessment.triage.unanswered_emergency
     if missing:
         lines += ["", "Unanswered emergency questions: " + "; ".join(m.clinician for m in missing)]
+    stimulator = assessment.stimulator
+    if stimulator is not None and stimulator.in_question:
+        verdict = {True: "candidate", False: "not a candidate", None: "cannot tell yet"}
+        lines += ["", f"Bone stimulator: {verdict[stimulator.candidate]} under {stimulator.title}."]
+    settings = assessment.provenance.settings
+    if settings:
+        lines += ["", "Site settings: " + ", ".join(f"{k} {v}" for k, v in settings.items())]
     if unused:
         lines += ["", "From the record, not used:"]
         lines += [f"- {_plain(line)}" for line in dict.fromkeys(unused)]

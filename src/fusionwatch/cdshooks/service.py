@@ -2,14 +2,16 @@
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
-from fusionwatch.cdshooks.bearer import BearerError, ReplayGuard, verify
+from fusionwatch.cdshooks.bearer import BearerError, verify
 from fusionwatch.cdshooks.cards import cards
 from fusionwatch.cdshooks.discovery import HOOK, REQUIRED_PREFETCH, SERVICE_ID, services
+from fusionwatch.cdshooks.replay import DatabaseReplay
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.engine import assess
 from fusionwatch.fhir.caseimport import Item, bundle_items, import_items
@@ -19,6 +21,7 @@ from fusionwatch.store.database import Database
 from fusionwatch.store.tables import CdsFeedback
 
 Clock = Callable[[], dt.datetime]
+M = TypeVar("M", bound=BaseModel)
 
 
 class CdsHooksError(Exception):
@@ -71,16 +74,48 @@ class Feedback(BaseModel):
     feedback: list[FeedbackItem] = Field(min_length=1, max_length=100)
 
 
+class ConfigurationError(ValueError):
+    """Settings that would make the service unsafe; the server refuses to start."""
+
+
+def check_settings(settings: Settings) -> None:
+    """JWT checking needs a configured base URL: the audience never comes from the Host header
+    (a token minted for another deployment would otherwise be accepted)."""
+    if (
+        settings.cds_hooks_require_jwt
+        and settings.cds_hooks_issuers
+        and not settings.cds_hooks_base_url
+    ):
+        raise ConfigurationError(
+            "CDS Hooks: FUSIONWATCH_CDS_HOOKS_BASE_URL must be set when issuers are configured "
+            "and JWTs are checked (it is the audience every token must name)"
+        )
+
+
 def router(settings: Settings, db: Database, kb: Knowledge, clock: Clock) -> APIRouter:
     """The endpoints, bound to this app's settings, store, knowledge and clock."""
+    check_settings(settings)
     routes = APIRouter(tags=["CDS Hooks"])
-    replay = ReplayGuard()
+    replay = DatabaseReplay(db)
+
+    def audit(action: str, outcome: str, actor: str, target: str | None = None) -> None:
+        with db.session() as s:
+            records.audit(
+                s,
+                actor=f"cds {actor}",
+                action=action,
+                target=("cds_hook", target),
+                now=clock(),
+                outcome=outcome,
+            )
 
     def authorise(request: Request) -> str | None:
         if not settings.cds_hooks_require_jwt:
             return None
-        base = settings.cds_hooks_base_url or str(request.base_url)
-        audience = base.rstrip("/") + f"/cds-services/{SERVICE_ID}"
+        if not settings.cds_hooks_base_url:
+            audit("cds_call", "denied", "(unauthenticated)")
+            raise CdsHooksError(401, "login", "no JWT issuer is configured on this service")
+        audience = settings.cds_hooks_base_url.rstrip("/") + f"/cds-services/{SERVICE_ID}"
         try:
             claims = verify(
                 request.headers.get("authorization"),
@@ -88,8 +123,10 @@ def router(settings: Settings, db: Database, kb: Knowledge, clock: Clock) -> API
                 issuers=settings.cds_hooks_issuers,
                 now=clock(),
                 replay=replay,
+                max_lifetime=settings.cds_hooks_max_token_seconds,
             )
         except BearerError as err:
+            audit("cds_call", "denied", "(unauthenticated)")
             raise CdsHooksError(401, "login", str(err)) from err
         return str(claims["iss"])
 
@@ -97,10 +134,24 @@ def router(settings: Settings, db: Database, kb: Knowledge, clock: Clock) -> API
     def discovery() -> dict[str, Any]:
         return services(kb)
 
-    @routes.post("/cds-services/{service_id}")
-    def call(service_id: str, body: HookRequest, request: Request) -> dict[str, Any]:
+    @routes.post(
+        "/cds-services/{service_id}",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": HookRequest.model_json_schema()}},
+            }
+        },
+    )
+    async def call(service_id: str, request: Request) -> dict[str, Any]:
         _known(service_id)
-        authorise(request)
+        # The JWT is checked before the body is even read (bounded by the size limit).
+        issuer = authorise(request)
+        body = _parse(HookRequest, await request.body())
+        audit("cds_call", "ok", issuer or "(no JWT: local mode)", body.hookInstance[:40])
+        return await run_in_threadpool(_answer, body, request)
+
+    def _answer(body: HookRequest, request: Request) -> dict[str, Any]:
         if body.hook != HOOK:
             raise CdsHooksError(400, "not-supported", f"this service answers {HOOK} only")
         missing = [k for k in REQUIRED_PREFETCH if not (body.prefetch or {}).get(k)]
@@ -108,7 +159,7 @@ def router(settings: Settings, db: Database, kb: Knowledge, clock: Clock) -> API
             message = f"prefetch missing: {', '.join(missing)}; this service does not query FHIR"
             raise CdsHooksError(412, "required", message)
         imported = import_items(_items(body.prefetch or {}), kb, clock().date())
-        result = assess(imported.case, kb, clock().date())
+        result = assess(imported.case, kb, clock().date(), settings.site())
         base = settings.cds_hooks_base_url or str(request.base_url)
         workspace = base.rstrip("/") + f"/patients?fhir_patient={body.context.patientId}"
         unused = [f"{n.source}: {n.reason}" for n in imported.notes]
@@ -117,16 +168,37 @@ def router(settings: Settings, db: Database, kb: Knowledge, clock: Clock) -> API
         )
         return {"cards": found}
 
-    @routes.post("/cds-services/{service_id}/feedback")
-    def feedback(service_id: str, body: Feedback, request: Request) -> dict[str, Any]:
+    @routes.post(
+        "/cds-services/{service_id}/feedback",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": Feedback.model_json_schema()}},
+            }
+        },
+    )
+    async def feedback(service_id: str, request: Request) -> dict[str, Any]:
         _known(service_id)
         issuer = authorise(request)
+        body = _parse(Feedback, await request.body())
         with db.session() as s:
             for item in body.feedback:
                 records.add_feedback(s, _row(service_id, item, issuer, clock()))
         return {}
 
     return routes
+
+
+def _parse(model: type[M], raw: bytes) -> M:
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as err:
+        where = "; ".join(
+            ".".join(str(p) for p in e["loc"]) + ": " + str(e["msg"])
+            for e in err.errors(include_url=False)[:10]
+        )
+        status = 400 if any(e["type"] == "json_invalid" for e in err.errors()) else 422
+        raise CdsHooksError(status, "invalid", f"the request was not accepted ({where})") from err
 
 
 def _known(service_id: str) -> None:
@@ -136,14 +208,18 @@ def _known(service_id: str) -> None:
 
 def _items(prefetch: dict[str, Any]) -> Iterator[Item]:
     """Every prefetched resource once: two searches (e.g. by code and by category) can overlap."""
-    seen: set[tuple[Any, Any]] = set()
+    seen: set[tuple[str, str]] = set()
     for value in prefetch.values():
         if not isinstance(value, dict):
             continue
         for url, resource in bundle_items(value):
-            key = (resource.get("resourceType"), resource.get("id"))
-            if key[1] is None or key not in seen:
-                seen.add(key)
+            kind, ident = resource.get("resourceType"), resource.get("id")
+            # Only a well-formed id can match another: a list or an object is read (and noted
+            # as invalid FHIR) without being compared.
+            if not (isinstance(kind, str) and isinstance(ident, str)):
+                yield url, resource
+            elif (kind, ident) not in seen:
+                seen.add((kind, ident))
                 yield url, resource
 
 

@@ -16,6 +16,7 @@ from fusionwatch.core.imaging import Landmarks
 from fusionwatch.core.spine import parse_level
 from fusionwatch.files.dicom import Spacing, read_spacing
 from fusionwatch.knowledge import load
+from fusionwatch.settings import Settings
 
 # Same value as fusionwatch.cli.main.ExitCode.INVALID_INPUT (this module sits below the CLI).
 INVALID_INPUT = 2
@@ -57,7 +58,9 @@ def measure_command(
             err.print(f"[bold red]{problem.field}[/bold red]: {problem.message}")
         raise typer.Exit(INVALID_INPUT) from error
     thresholds = load().thresholds
-    cutoff = thresholds["motion.angular"] if motion_cutoff is None else motion_cutoff
+    site_cutoff = Settings().motion_cutoff_deg
+    default = thresholds["motion.angular"] if site_cutoff is None else site_cutoff
+    cutoff = default if motion_cutoff is None else motion_cutoff
     lines = verdict(motion, cutoff, thresholds["motion.translation"])
     if level.upper().startswith("C"):
         lines += ("cervical level: interspinous motion is the usual cervical measure",)

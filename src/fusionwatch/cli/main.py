@@ -13,6 +13,7 @@ import yaml
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.panel import Panel
+from rich.table import Table
 
 from fusionwatch.cli import fhir as fhir_cli
 from fusionwatch.cli import imaging as imaging_cli
@@ -23,12 +24,13 @@ from fusionwatch.core.case import Case
 from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError, KnowledgeError
 from fusionwatch.core.serialize import to_data
-from fusionwatch.core.site import DEFAULT_SITE, Site, StimulatorPolicy
+from fusionwatch.core.site import Site
 from fusionwatch.files.case import parse_data, read_case
 from fusionwatch.intake import questionnaire as qn
 from fusionwatch.knowledge import load
 from fusionwatch.report import rulebook
 from fusionwatch.report import terminal as view
+from fusionwatch.settings import Settings, site_rows
 
 
 class ExitCode(IntEnum):
@@ -48,6 +50,7 @@ app.command()(server_cli.serve)
 app.add_typer(server_cli.users, name="users")
 app.add_typer(server_cli.tokens, name="tokens")
 app.add_typer(server_cli.database, name="db")
+app.add_typer(server_cli.teams_cli, name="teams")
 app.add_typer(track_cli.app, name="track")
 app.add_typer(imaging_cli.app, name="imaging")
 app.add_typer(fhir_cli.app, name="fhir")
@@ -84,19 +87,28 @@ def assess_files(
     as_of: AsOf = None,
     audience: Audience = "clinician",
     policy: Annotated[
-        StimulatorPolicy,
-        typer.Option("--stimulator-policy", help="The site's bone-stimulator policy."),
-    ] = DEFAULT_SITE.stimulator_policy,
+        str | None,
+        typer.Option(
+            "--stimulator-policy",
+            help="Override the site's bone-stimulator policy for this run "
+            "(default: FUSIONWATCH_STIMULATOR_POLICY; see `fusionwatch settings`).",
+        ),
+    ] = None,
     motion_cutoff: Annotated[
         float | None,
         typer.Option(
-            min=0.1, max=45, help="The site's angular motion cut-off in degrees (default 5)."
+            min=0.1,
+            max=45,
+            help="Override the site's angular motion cut-off in degrees for this run.",
         ),
     ] = None,
 ) -> None:
     """Assess one or more case files and explain each result."""
     kb, day, reader = load(), _as_of(as_of), _audience(audience)
-    site = Site(stimulator_policy=policy, motion_cutoff_deg=motion_cutoff)
+    site = _site(policy, motion_cutoff)
+    if site.stimulator_policy not in kb.policies:
+        known = ", ".join(sorted(kb.policies))
+        raise typer.BadParameter(f"must be one of {known}", param_hint="--stimulator-policy")
     results: list[dict[str, Any]] = []
     failed = False
     files = files or []
@@ -127,6 +139,26 @@ def assess_files(
         raise typer.Exit(ExitCode.INVALID_INPUT)
 
 
+def _site(policy: str | None = None, motion_cutoff: float | None = None) -> Site:
+    """The deployment's site settings, with this run's overrides."""
+    site = Settings().site()
+    return Site(
+        policy or site.stimulator_policy,
+        site.motion_cutoff_deg if motion_cutoff is None else motion_cutoff,
+    )
+
+
+@app.command("settings")
+def show_settings() -> None:
+    """The site's choices (set once per deployment with FUSIONWATCH_* variables)."""
+    kb = load()
+    policies = {p.policy.id: p.policy.title for p in kb.policies.values()}
+    table = Table("Setting", "Value", "Meaning", "Source", "Allowed", title="Site settings")
+    for row in site_rows(Settings(), policies, kb.thresholds["motion.angular"]):
+        table.add_row(row["variable"], row["value"], row["shown"], row["source"], row["choices"])
+    out.print(table)
+
+
 @app.command()
 def check(
     mode: Annotated[str, typer.Option(help="'patient' (plain words) or 'clinician'.")] = "patient",
@@ -140,11 +172,19 @@ def check(
     out.print(Panel(_disclaimer(kb), title="Before you start", border_style="dim"))
     out.print("[bold]First, a few emergency questions.[/bold]")
     answers: dict[str, Any] = {}
+    advised = False
     for question in qn.emergency_questions(kb, who):
         answers[question.fact.id] = _ask(question)
         if answers[question.fact.id] == "yes":
-            _stop_for_emergency(kb, answers, day, who)
+            _show_triage(kb, answers, day, who)
             return
+        if answers[question.fact.id] == "not_sure" and not advised:
+            # Same-day advice at once, before anything else is asked (issue 11).
+            _show_triage(kb, answers, day, who)
+            advised = True
+            out.print("[bold]The remaining emergency questions still matter:[/bold]")
+    if advised and not typer.confirm("Continue with the other questions?", default=True):
+        return
     out.print("\n[bold]Now some questions about your surgery, symptoms and health.[/bold]")
     out.print("[dim]Press Enter to skip anything you do not know.[/dim]")
     for question in qn.other_questions(kb, who):
@@ -162,8 +202,8 @@ def _ask(question: qn.Question) -> Any:
             out.print(f"[red]{problem}[/red]")
 
 
-def _stop_for_emergency(kb: Any, answers: dict[str, Any], day: dt.date, who: Any) -> None:
-    result = assess(parse_data(qn.to_case_data(answers), day), kb, day)
+def _show_triage(kb: Any, answers: dict[str, Any], day: dt.date, who: Any) -> None:
+    result = assess(parse_data(qn.to_case_data(answers), day), kb, day, _site())
     out.print()
     view.render_triage(out, result, who)
 
@@ -179,7 +219,7 @@ def _finish(kb: Any, answers: dict[str, Any], day: dt.date, who: Any, save: Path
         save.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         out.print(f"[dim]Saved your answers to {save}.[/dim]")
     out.print()
-    view.render(out, assess(case, kb, day), who)
+    view.render(out, assess(case, kb, day, _site()), who)
 
 
 @app.command()

@@ -17,6 +17,7 @@ from fusionwatch.files import scores as scorefile
 from fusionwatch.files.case import parse_data, read_case, read_data
 from fusionwatch.knowledge import load
 from fusionwatch.report import terminal as view
+from fusionwatch.settings import Settings
 
 # The same numbers as fusionwatch.cli.main.ExitCode (a test keeps them equal).
 INVALID_INPUT = 2
@@ -61,7 +62,7 @@ def import_scores(  # noqa: PLR0917  (Typer reads each option from a parameter)
     except CaseError as error:
         _report(str(scores), error)
         raise typer.Exit(INVALID_INPUT) from error
-    result = assess(case, load(), day)
+    result = assess(case, load(), day, Settings().site())
     view.render_follow_up(out, result, "clinician")
     out.print(f"{added} visits read from {scores}; {replaced} replaced at the same time point.")
     if output is not None:
@@ -94,7 +95,7 @@ def plot(
 
 
 def _assessed(case: Case, day: dt.date) -> Assessment:
-    return assess(case, load(), day)
+    return assess(case, load(), day, Settings().site())
 
 
 def _merged(

@@ -23,16 +23,20 @@ from fusionwatch.core.vocab import (
     Activity,
     Answer,
     Approach,
+    CompressionCause,
     ExamFinding,
     FusionStatus,
     Graft,
     Indication,
     Nicotine,
+    Onset,
     OperationKind,
     OperationReason,
     PainPattern,
     Region,
     Sex,
+    Side,
+    TemperatureUnit,
 )
 
 U = Answer.UNKNOWN
@@ -103,6 +107,10 @@ class Surgery(Section):
     graft: Graft | None = None
     indication: Indication | None = None
     prior_failed_fusion_same_site: Answer = U
+    spondylolisthesis_grade: int | None = Field(
+        None, ge=0, le=5, description="Meyerding grade, 0 = none, 1-5 = I-V"
+    )
+    fusion_planned: Answer = U
     operations: tuple[Operation, ...] = Field(
         (), description="later or staged operations: extension, revision, staged", max_length=20
     )
@@ -210,10 +218,74 @@ class Emergency(Section):
 
 
 class Exam(Section):
+    """The neurological examination, and the emergencies a clinician finds (decision 0009)."""
+
     strength: ExamFinding = ExamFinding.NOT_EXAMINED
+    strength_onset: Onset | None = None
     sensation: ExamFinding = ExamFinding.NOT_EXAMINED
+    sensation_onset: Onset | None = None
     reflexes: ExamFinding = ExamFinding.NOT_EXAMINED
+    reflexes_onset: Onset | None = None
     gait: ExamFinding = ExamFinding.NOT_EXAMINED
+    gait_onset: Onset | None = None
+    deficit_side: Side | None = None
+    deficit_level: tuple[Annotated[str, Field(max_length=20)], ...] = Field(
+        (), max_length=10, description="root or cord levels of the deficit, e.g. L5 or C6"
+    )
+    cauda_equina: Answer = U
+    hyperreflexia: Answer = U
+    clonus: Answer = U
+    hoffmann: Answer = U
+    gait_ataxia: Answer = U
+    myelopathy_onset: Onset | None = None
+
+    @field_validator("deficit_level", mode="before")
+    @classmethod
+    def _levels_as_tuple(cls, value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value
+
+
+_TEMPERATURE_RANGE = {
+    TemperatureUnit.CELSIUS: (30.0, 45.0),
+    TemperatureUnit.FAHRENHEIT: (86.0, 113.0),
+}
+
+
+class Infection(Section):
+    """Signs of a surgical-site infection, early or late, each recorded on its own."""
+
+    temperature: float | None = Field(None, ge=30, le=113, description="highest temperature")
+    temperature_unit: TemperatureUnit | None = None
+    fever: Answer = U
+    chills: Answer = U
+    wound_drainage: Answer = U
+    wound_opening: Answer = U
+    spreading_redness: Answer = U
+    prior_ssi: Answer = U
+    hardware_removed: Answer = U
+    crp_mg_l: float | None = Field(None, ge=0, le=1000, description="C-reactive protein, mg/L")
+    esr_mm_h: float | None = Field(None, ge=0, le=200, description="ESR, mm/h")
+    wbc_10e9_l: float | None = Field(None, ge=0, le=200, description="white cells, 10^9/L")
+
+    @model_validator(mode="after")
+    def _temperature_has_unit(self) -> "Infection":
+        if self.temperature is None:
+            return self
+        if self.temperature_unit is None:
+            raise ValueError("infection.temperature needs infection.temperature_unit (C or F)")
+        low, high = _TEMPERATURE_RANGE[self.temperature_unit]
+        if not low <= self.temperature <= high:
+            unit = self.temperature_unit.value
+            raise ValueError(f"infection.temperature must be {low:g}-{high:g} °{unit}")
+        return self
+
+    @property
+    def temperature_c(self) -> float | None:
+        if self.temperature is None or self.temperature_unit is None:
+            return None
+        if self.temperature_unit is TemperatureUnit.FAHRENHEIT:
+            return round((self.temperature - 32) * 5 / 9, 2)
+        return self.temperature
 
 
 class Risk(Section):
@@ -229,6 +301,9 @@ class Risk(Section):
     low_protein_intake: Answer = U
     bmi: float | None = Field(None, ge=10, le=100, description="body-mass index, kg/m²")
     long_term_steroids: Answer = U
+    renal_disease: Answer = U
+    end_stage_renal_disease: Answer = U
+    alcoholism: Answer = U
     activity: Activity | None = None
 
     @model_validator(mode="after")
@@ -253,6 +328,9 @@ class Imaging(Section):
     instability_on_motion_films: Answer = U
     nerve_compression: Answer = U
     infection_signs: Answer = U
+    acute_compression: Answer = U
+    compression_cause: CompressionCause | None = None
+    cord_signal_change: Answer = U
     studies: tuple[Study, ...] = Field((), description="studies with per-level findings")
 
 
@@ -266,6 +344,7 @@ class Case(Section):
     pain: Pain = Pain()
     emergency: Emergency = Emergency()
     exam: Exam = Exam()
+    infection: Infection = Infection()
     risk: Risk = Risk()
     care: Care = Care()
     imaging: Imaging = Imaging()

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from fusionwatch.core.case import Case
+from fusionwatch.core.explain import PLACEHOLDER
 from fusionwatch.core.knowledge import (
     SOURCE_LANGUAGE,
     Compare,
@@ -21,22 +22,27 @@ from fusionwatch.core.knowledge import (
     Row,
     RuleKind,
 )
-from fusionwatch.core.logic import facts_of, leaves
-from fusionwatch.core.site import StimulatorPolicy
-
-POLICIES = tuple(p.value for p in StimulatorPolicy)
+from fusionwatch.core.logic import compile_condition, facts_of, leaves
+from fusionwatch.core.site import DEFAULT_POLICY
 
 PATIENT_TEXT_LIMIT = 600
 REQUIRED_MESSAGES = (
     "triage.emergency",
     "triage.pending",
+    "triage.urgent",
     "triage.prompt_referral",
     "triage.routine",
+    "triage.routine_open",
     "suspicion.low",
+    "suspicion.low_open",
+    "suspicion.cannot_tell",
     "suspicion.moderate",
     "suspicion.high",
     "imaging.motion_cutoff",
+    "stimulator.not_in_question",
+    "stimulator.asymptomatic_nonunion",
 )
+_EXPECT = {True: "candidate", False: "not_candidate", None: "unknown"}
 
 
 def check(kb: KnowledgeBase) -> list[str]:
@@ -48,6 +54,7 @@ def check(kb: KnowledgeBase) -> list[str]:
         *_rules(kb),
         *_tables(kb),
         *_education(kb),
+        *_policies(kb),
         *_translations(kb),
         *_citations(kb),
     ]
@@ -66,11 +73,13 @@ def case_leaves(model: type[BaseModel] = Case, prefix: str = "") -> Iterator[str
 def _duplicates(kb: KnowledgeBase) -> Iterator[str]:
     groups: dict[str, list[str]] = {
         "fact": [f.id for f in kb.facts],
-        "threshold": [t.id for t in kb.thresholds],
         "rule": [r.id for r in kb.rules],
         "table": [t.id for t in kb.tables],
         "citation": [c.id for c in kb.citations],
         "education": [e.id for e in kb.education],
+        "policy": [p.id for p in kb.policies],
+        "threshold": [t.id for t in kb.thresholds]
+        + [t.id for p in kb.policies for t in p.thresholds],
     }
     for kind, ids in groups.items():
         for dup in sorted({i for i in ids if ids.count(i) > 1}):
@@ -106,11 +115,15 @@ def _all_conditions(kb: KnowledgeBase) -> Iterator[tuple[str, Condition]]:
     for item in kb.education:
         if item.show_when is not None:
             yield f"education {item.id}", item.show_when
+    for policy in kb.policies:
+        for pathway in policy.pathways:
+            for criterion in pathway.criteria:
+                yield f"policy {policy.id}, {pathway.id}.{criterion.id}", criterion.when
 
 
 def _conditions(kb: KnowledgeBase) -> Iterator[str]:
     facts = {f.id: f for f in kb.facts}
-    thresholds = {t.id for t in kb.thresholds}
+    thresholds = {t.id for t in kb.thresholds} | {t.id for p in kb.policies for t in p.thresholds}
     for where, cond in _all_conditions(kb):
         for leaf in leaves(cond):
             yield from _leaf(where, leaf, facts, thresholds)
@@ -153,17 +166,97 @@ def _rules(kb: KnowledgeBase) -> Iterator[str]:
         needs_level = rule.kind in {RuleKind.SUSPICION, RuleKind.SUSPICION_CAP}
         if needs_level != (rule.then.level is not None):
             yield f"rule {rule.id}: 'level' is required exactly for suspicion rules and caps"
-        if rule.kind is RuleKind.STIMULATOR and rule.then.target not in POLICIES:
-            yield f"rule {rule.id}: a stimulator rule's target must name a policy {POLICIES}"
         if len(rule.then.patient) > PATIENT_TEXT_LIMIT:
             yield f"rule {rule.id}: patient text longer than {PATIENT_TEXT_LIMIT} characters"
         read = set(facts_of(rule.when))
+        texts = (rule.then.summary, rule.then.patient, rule.then.clinician)
+        for quoted in {q for text in texts for q in PLACEHOLDER.findall(text)} - read:
+            yield f"rule {rule.id}: its text quotes {quoted!r}, which the rule does not read"
         for case in rule.cases:
             for fact in case.given:
                 if fact not in facts:
                     yield f"rule {rule.id}, case {case.name!r}: unknown fact {fact!r}"
                 elif fact not in read and not fact.startswith(("derived.", "result.")):
                     yield f"rule {rule.id}, case {case.name!r}: gives {fact!r}, never read"
+
+
+def _policies(kb: KnowledgeBase) -> Iterator[str]:
+    """Each policy: criteria say what they read, numbers are its own or cited, cases hold."""
+    if kb.policies and DEFAULT_POLICY not in {p.id for p in kb.policies}:
+        yield f"the default stimulator policy {DEFAULT_POLICY!r} has no file in policies/"
+    facts = {f.id for f in kb.facts}
+    values = {t.id: t.value for t in kb.thresholds}
+    values.update({t.id: t.value for p in kb.policies for t in p.thresholds})
+    for policy in kb.policies:
+        where = f"policy {policy.id}"
+        for threshold in policy.thresholds:
+            if not threshold.id.startswith(f"{policy.id}."):
+                yield f"{where}: threshold {threshold.id!r} must start with {policy.id + '.'!r}"
+        for pathway in policy.pathways:
+            ids = [c.id for c in pathway.criteria]
+            if len(ids) != len(set(ids)):
+                yield f"{where}, {pathway.id}: criterion ids repeat"
+            for criterion in pathway.criteria:
+                read = set(facts_of(criterion.when))
+                if set(criterion.reads) != read:
+                    yield (
+                        f"{where}, {pathway.id}.{criterion.id}: 'reads' lists "
+                        f"{sorted(criterion.reads)} but the criterion reads {sorted(read)}"
+                    )
+            if len(pathway.patient) > PATIENT_TEXT_LIMIT:
+                yield f"{where}, {pathway.id}: patient text longer than {PATIENT_TEXT_LIMIT}"
+        if any(fact not in facts for case in policy.cases for fact in case.given):
+            yield f"{where}: a worked case gives an unknown fact"
+            continue
+        yield from _policy_cases(policy, values)
+
+
+def _policy_cases(policy: Any, values: dict[str, float]) -> Iterator[str]:
+    """Run the worked cases as the engine would: a pathway holds when all its criteria do."""
+    if any(v not in values for c in _policy_leaves(policy) for _, v in _bounds_of(c)):
+        return
+    pathways = [
+        [compile_condition(c.when, values).run for c in pathway.criteria]
+        for pathway in policy.pathways
+    ]
+    seen = set()
+    for case in policy.cases:
+        outcome = _kleene_any(_kleene_all(run(case.given) for run in p) for p in pathways)
+        got = _EXPECT[outcome]
+        seen.add(got)
+        if got != case.expect.value:
+            yield f"policy {policy.id}, case {case.name!r}: expected {case.expect.value}, got {got}"
+    for wanted in ("candidate", "not_candidate"):
+        if wanted not in seen:
+            yield f"policy {policy.id}: no worked case shows {wanted}"
+
+
+def _policy_leaves(policy: Any) -> Iterator[Condition]:
+    for pathway in policy.pathways:
+        for criterion in pathway.criteria:
+            yield from leaves(criterion.when)
+
+
+def _bounds_of(leaf: Condition) -> list[tuple[str, str]]:
+    return leaf.bounds() if isinstance(leaf, Compare) else []
+
+
+def _kleene_all(outcomes: Iterator[bool | None]) -> bool | None:
+    seen = list(outcomes)
+    return False if False in seen else (None if None in seen else True)
+
+
+def _kleene_any(outcomes: Iterator[bool | None]) -> bool | None:
+    seen = list(outcomes)
+    return True if True in seen else (None if None in seen else False)
+
+
+def _policy_citations(kb: KnowledgeBase) -> dict[str, str]:
+    used = {}
+    for policy in kb.policies:
+        used[policy.cite] = f"policy {policy.id}"
+        used.update({t.cite: f"policy {policy.id}" for t in policy.thresholds})
+    return used
 
 
 def _bounds(row: Row, values: dict[str, float]) -> tuple[float, bool, float, bool]:
@@ -268,6 +361,7 @@ def _citations(kb: KnowledgeBase) -> Iterator[str]:
         used.update(dict.fromkeys(item.sources, f"education {item.id}"))
     for key, message in kb.messages.items():
         used[message.cite] = f"message {key}"
+    used.update(_policy_citations(kb))
     for ref in kb.article_references:
         if ref.identified_as is not None:
             used[ref.identified_as] = f"article reference {ref.number}"

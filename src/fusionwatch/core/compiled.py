@@ -7,24 +7,27 @@ from operator import attrgetter
 from typing import Any
 
 from fusionwatch.core.case import Case
-from fusionwatch.core.criteria import describe, top_parts
+from fusionwatch.core.criteria import describe
 from fusionwatch.core.knowledge import (
     SOURCE_LANGUAGE,
     Compare,
     Fact,
     FactType,
     KnowledgeBase,
+    Policy,
+    PolicyCriterion,
+    PolicyPathway,
     Rule,
     RuleKind,
     Table,
     Threshold,
     Translation,
 )
-from fusionwatch.core.logic import Compiled, Env, Predicate, compile_condition
+from fusionwatch.core.logic import Compiled, Env, Predicate, Tri, compile_condition, leaves
 from fusionwatch.core.results import EducationItem, Source
 from fusionwatch.core.vocab import Answer, ExamFinding
 
-ANSWER_LOGIC: dict[object, bool | None] = {Answer.YES: True, Answer.NO: False, Answer.UNKNOWN: None}
+ANSWER_LOGIC: dict[object, bool | None] = {a: a.truth for a in Answer}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,46 @@ class CompiledRule:
 
 
 @dataclass(frozen=True, slots=True)
+class CompiledCriterion:
+    criterion: PolicyCriterion
+    when: Compiled
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPathway:
+    """A policy pathway: every criterion must hold (Kleene 'all')."""
+
+    policy: Policy
+    pathway: PolicyPathway
+    criteria: tuple[CompiledCriterion, ...]
+    sources: tuple[Source, ...]
+
+    @property
+    def id(self) -> str:
+        return f"{self.policy.id}:{self.pathway.id}"
+
+    def run(self, env: Env) -> Tri:
+        outcomes = [c.when.run(env) for c in self.criteria]
+        if False in outcomes:
+            return False
+        return None if None in outcomes else True
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPolicy:
+    policy: Policy
+    pathways: tuple[CompiledPathway, ...]
+
+    def run(self, env: Env) -> Tri:
+        """Candidate if any pathway holds, not if none can, unknown otherwise."""
+        outcomes = [p.run(env) for p in self.pathways]
+        if True in outcomes:
+            return True
+        return None if None in outcomes else False
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledEducation:
     id: str
     when: Compiled | None
@@ -92,8 +135,9 @@ class Knowledge:
     def __init__(self, data: KnowledgeBase) -> None:
         self.data = data
         self.version = data.version
-        self.thresholds: Mapping[str, float] = {t.id: t.value for t in data.thresholds}
-        self.threshold_info: Mapping[str, Threshold] = {t.id: t for t in data.thresholds}
+        every = (*data.thresholds, *(t for p in data.policies for t in p.thresholds))
+        self.thresholds: Mapping[str, float] = {t.id: t.value for t in every}
+        self.threshold_info: Mapping[str, Threshold] = {t.id: t for t in every}
         self.facts: Mapping[str, Fact] = {f.id: f for f in data.facts}
         self.readers = tuple(_reader(f) for f in data.facts if not f.derived)
         self.tables = tuple(self._table(t) for t in data.tables)
@@ -103,6 +147,8 @@ class Knowledge:
             if f.count_true
         )
         self.labels = {f.id: f.clinician for f in data.facts}
+        # The emergency screen: questions asked of everyone first; not asked = never routine.
+        self.emergency_questions = frozenset(f.id for f in data.facts if "emergency" in f.groups)
         # Missing information is listed by importance, then in dictionary order.
         ranked = sorted(enumerate(data.facts), key=lambda item: (-item[1].importance, item[0]))
         self.fact_order = {f.id: rank for rank, (_, f) in enumerate(ranked)}
@@ -120,20 +166,14 @@ class Knowledge:
             )
             for kind in RuleKind
         }
+        self.probe_numbers = self._probe_numbers()
         self.education = tuple(
             CompiledEducation(e.id, None if e.show_when is None else self.compile(e.show_when))
             for e in data.education
         )
         self.citations = {c.id: c for c in data.citations}
-        # Stimulator policies are shown criterion by criterion, so their parts compile separately.
-        self.criteria: Mapping[str, tuple[tuple[str, Compiled], ...]] = {
-            r.id: tuple(
-                (describe(part, self.labels, self.thresholds), self.compile(part))
-                for part in top_parts(r.when)
-            )
-            for r in data.rules
-            if r.kind is RuleKind.STIMULATOR
-        }
+        # Coverage policies are shown criterion by criterion, each with its own locator.
+        self.policies: Mapping[str, CompiledPolicy] = {p.id: self._policy(p) for p in data.policies}
         self.rule_sources = {
             r.id: tuple(self.source(e.cite, e.locator) for e in r.evidence) for r in data.rules
         }
@@ -182,6 +222,24 @@ class Knowledge:
         c = self.citations[cite]
         return Source(cite, c.title, locator, c.strength.value, c.url)
 
+    def _policy(self, policy: Policy) -> CompiledPolicy:
+        pathways = tuple(
+            CompiledPathway(
+                policy,
+                pathway,
+                tuple(
+                    CompiledCriterion(c, self.compile(c.when), self.source(policy.cite, c.locator))
+                    for c in pathway.criteria
+                ),
+                (self.source(policy.cite, pathway.title),),
+            )
+            for pathway in policy.pathways
+        )
+        return CompiledPolicy(policy, pathways)
+
+    def describe(self, cond: Any) -> str:
+        return describe(cond, self.labels, self.thresholds)
+
     def _rule(self, rule: Rule) -> CompiledRule:
         when = self.compile(rule.when)
         return CompiledRule(rule, when, self.questions(when.facts))
@@ -195,6 +253,27 @@ class Knowledge:
             elif not fact.startswith("result."):
                 found[fact] = None
         return tuple(found)
+
+    def _probe_numbers(self) -> dict[str, tuple[float, ...]]:
+        """Per number fact: each threshold compared with it, and just either side (openinputs)."""
+        limits: dict[str, set[float]] = {}
+        conditions = [r.when for r in self.data.rules]
+        conditions += [cond for f in self.data.facts for cond in f.count_true]
+        for cond in conditions:
+            for leaf in leaves(cond):
+                if isinstance(leaf, Compare):
+                    for _, ref in leaf.bounds():
+                        limits.setdefault(leaf.fact, set()).add(self.thresholds[ref])
+        for table in self.data.tables:
+            for row in table.rows:
+                for bound in (row.gt, row.gte, row.lt, row.lte):
+                    if bound is not None:
+                        limits.setdefault(table.input, set()).add(self.thresholds[bound])
+        step = 0.01
+        return {
+            fact: tuple(sorted({v + d for v in values for d in (-step, 0.0, step)}))
+            for fact, values in limits.items()
+        }
 
     def compile(self, cond: Any) -> Compiled:
         return compile_condition(cond, self.thresholds)

@@ -1,13 +1,17 @@
 """assess(case, kb, as_of) -> Assessment: pure, deterministic, and explained.
 
 Order of work: read the case into facts, derive timing and counts, band through the tables, then
-run the rules kind by kind (emergency first). Triage follows three safety invariants:
-any emergency sign -> emergency; an unanswered emergency question -> never routine;
-suspicion is the highest band any rule supports, lowered only by a cap that is known to hold.
+run the rules kind by kind (emergency first). Triage follows four safety invariants (decision
+0009): any emergency sign -> emergency; an urgent finding, or an emergency question answered "not
+sure" -> urgent at least; an emergency question no one asked -> never routine; a routine result or
+a low band that rests on open inputs says so in its headline and names them. Suspicion is the
+highest band any rule supports, lowered only by a cap that is known to hold, and ``cannot_tell``
+when the facts that decide it (time since surgery, the core signs) are unknown.
 """
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from fusionwatch.core.case import Case
@@ -15,12 +19,14 @@ from fusionwatch.core.compiled import CompiledRule, Knowledge
 from fusionwatch.core.criteria import OUTCOME
 from fusionwatch.core.derive.adjacent import AdjacentStatus
 from fusionwatch.core.derive.fusion import Cutoffs, LevelStatus
+from fusionwatch.core.derive.record import record_facts
 from fusionwatch.core.derive.studies import study_findings
 from fusionwatch.core.derive.timing import history, last_operation, prior_failed_fusion
 from fusionwatch.core.errors import CaseError, Problem
 from fusionwatch.core.explain import Explainer
 from fusionwatch.core.followup import FollowUpResult, follow_up
 from fusionwatch.core.knowledge import RuleKind
+from fusionwatch.core.openinputs import raising_questions
 from fusionwatch.core.results import (
     AdjacentResult,
     Assessment,
@@ -29,6 +35,7 @@ from fusionwatch.core.results import (
     Criterion,
     ImagingResult,
     LevelResult,
+    MissingItem,
     Provenance,
     RuleTrace,
     Source,
@@ -38,9 +45,15 @@ from fusionwatch.core.results import (
     TriageResult,
     Value,
 )
-from fusionwatch.core.site import DEFAULT_SITE, POLICY_TITLES, Site
-from fusionwatch.core.vocab import SUSPICION_ORDER, Suspicion, Triage
+from fusionwatch.core.site import DEFAULT_SITE, Site
+from fusionwatch.core.vocab import SUSPICION_ORDER, Answer, Suspicion, Triage
+from fusionwatch.core.whatif import what_would_change
 
+NOTHING_ON_RECORD = record_facts((), (), ())
+_TRACE = {True: "fires", False: "quiet", None: "unknown"}
+
+_HEADLINE_ITEMS = 3
+_OPEN_BANDS = frozenset({Suspicion.LOW.value, Suspicion.CANNOT_TELL.value})
 _LATER_KINDS = (
     RuleKind.GENERATOR,
     RuleKind.NEXT_STEP,
@@ -66,6 +79,10 @@ class _Run:
         if case.surgery.date is not None and case.surgery.date > as_of:
             problem = Problem("surgery.date", f"must not be after the assessment date {as_of}")
             raise CaseError([problem])
+        if site.stimulator_policy not in kb.policies:
+            known = ", ".join(sorted(kb.policies))
+            problem = Problem("site.stimulator_policy", f"must be one of {known}")
+            raise CaseError([problem])
         self.case, self.kb, self.as_of, self.site = case, kb, as_of, site
         self.imaging: ImagingResult | None = None
         self.env: dict[str, Any] = {r.fact: r.value(case) for r in kb.readers}
@@ -75,6 +92,8 @@ class _Run:
         self.unknown: list[CompiledRule] = []
         self.quiet: list[CompiledRule] = []
         self._derive(case, as_of)
+        # The facts as read and derived, before any rule: what-if trials start from here.
+        self.base_env = dict(self.env)
         self.table_traces = self._band()
         self._count()
 
@@ -88,6 +107,13 @@ class _Run:
             env["surgery.prior_failed_fusion_same_site"] = True
         env["derived.level_count"] = case.surgery.level_count or None
         env["derived.vertebra_count"] = case.surgery.vertebra_count or None
+        env["derived.temperature_c"] = case.infection.temperature_c
+        # "Not sure" (asked, could not say) is unknown to the rules but is itself a reason to act.
+        self.not_sure = tuple(
+            r.fact for r in self.kb.readers if r.answer and r.get(case) is Answer.NOT_SURE
+        )
+        emergency = self.kb.emergency_questions
+        env["derived.emergency_not_sure"] = sum(1 for f in self.not_sure if f in emergency)
         thresholds, info = self.kb.thresholds, self.kb.threshold_info
         self.follow_up: FollowUpResult
         self.follow_up, facts = follow_up(case.follow_up, case.surgery.date, thresholds, info, env)
@@ -95,6 +121,8 @@ class _Run:
         # Only cases with studies pay for the imaging work; the summary answers stand otherwise.
         if case.imaging.studies:
             self.imaging = self._imaging(case, as_of)
+        else:
+            env.update(NOTHING_ON_RECORD)
 
     def _timed_from(self, case: Case, as_of: dt.date) -> str | None:
         """Which operation the timing counts from; said only when there are several."""
@@ -117,6 +145,7 @@ class _Run:
         for merged in found.summary:
             self.env[merged.fact] = merged.used
         self.env["derived.months_without_progress"] = found.months_without_progress
+        self.env.update(found.record)
         self.env["derived.adjacent_segment_change"] = found.adjacent_change
         summary = tuple(
             SummaryFact(m.fact, _value(m.given), _value(m.derived), _value(m.used), m.conflict)
@@ -211,6 +240,8 @@ class _Run:
         # A cap only counts when it actually lowers the band; the lowest such cap wins.
         limited = [c for c in caps if rank(c.level or "high") < rank(level)]
         level = min((c.level or "high" for c in limited), key=rank, default=level)
+        if level == Suspicion.LOW and self._deciding_facts_unknown():
+            level = Suspicion.CANNOT_TELL.value
         self.env["result.suspicion"] = level
         message = self.kb.data.messages[f"suspicion.{level}"]
         return SuspicionResult(
@@ -224,10 +255,23 @@ class _Run:
             timed_from=self.timed_from,
         )
 
-    def _triage(self, emergency: list[Conclusion], referral: list[Conclusion]) -> TriageResult:
-        pending = self.explain.unanswered(self.unknown)
+    def _deciding_facts_unknown(self) -> bool:
+        """Time since surgery unknown while a band could still rise, or no core sign answered."""
+        env = self.env
+        could_rise = any(c.rule.kind is RuleKind.SUSPICION for c in self.unknown)
+        if env.get("derived.months_since_surgery") is None and could_rise:
+            return True
+        core = self.kb.count_members.get("derived.core_signs", ())
+        return bool(core) and all(env.get(f) is None for f in core)
+
+    def _triage(
+        self, emergency: list[Conclusion], urgent: list[Conclusion], referral: list[Conclusion]
+    ) -> TriageResult:
+        pending = self.explain.unanswered(self.unknown, self.not_sure)
         if emergency:
             level, key, reasons = Triage.EMERGENCY, "triage.emergency", emergency
+        elif urgent:
+            level, key, reasons = Triage.URGENT, "triage.urgent", urgent
         elif pending:
             level, key, reasons = Triage.PROMPT_REFERRAL, "triage.pending", referral
         elif referral:
@@ -241,43 +285,136 @@ class _Run:
             clinician_headline=message.clinician,
             reasons=tuple(reasons),
             unanswered_emergency=pending,
+            not_sure=tuple(self.explain.item(f, "answered not sure", ()) for f in self.not_sure),
         )
 
+    def _open_headlines(
+        self, triage: TriageResult, suspicion: SuspicionResult, missing: tuple[MissingItem, ...]
+    ) -> tuple[TriageResult, SuspicionResult]:
+        """A result that rests on open inputs says so in its headline and names them."""
+        if triage.level != Triage.ROUTINE and suspicion.level not in _OPEN_BANDS:
+            return triage, suspicion
+        raise_triage, raise_band = raising_questions(
+            self.kb, self.env, triage.level, suspicion.level
+        )
+        raising = tuple(m for m in missing if m.fact in raise_triage | raise_band)
+        if not raising and suspicion.level != Suspicion.CANNOT_TELL:
+            return triage, suspicion
+        messages = self.kb.data.messages
+        if triage.level == Triage.ROUTINE:
+            message = messages["triage.routine_open"]
+            triage = replace(
+                triage,
+                headline=message.patient.format(open=self._named(raising, patient=True)),
+                clinician_headline=message.clinician.format(
+                    open=self._named(raising, patient=False)
+                ),
+            )
+        about = tuple(m for m in raising if m.fact in raise_band)
+        if suspicion.level == Suspicion.CANNOT_TELL:
+            # Name the facts that decide the band first: time since surgery, then the core signs.
+            deciding = self.kb.questions(("derived.months_since_surgery", "derived.core_signs"))
+            about = tuple(m for m in missing if m.fact in deciding) or about
+        if about and suspicion.level in {Suspicion.LOW, Suspicion.CANNOT_TELL}:
+            key = (
+                "suspicion.low_open"
+                if suspicion.level == Suspicion.LOW
+                else "suspicion.cannot_tell"
+            )
+            message = messages[key]
+            suspicion = replace(
+                suspicion,
+                patient_explanation=message.patient.format(open=self._named(about, patient=True)),
+                explanation=message.clinician.format(open=self._named(about, patient=False)),
+            )
+        triage = replace(triage, depends_on=raising)
+        return triage, suspicion
+
+    def _changing(self) -> tuple[MissingItem, ...]:
+        """What would change the result: each open input tried with each answer."""
+        return what_would_change(
+            self.kb,
+            self.base_env,
+            self.kb.policies[self.site.stimulator_policy],
+            {c.rule.id for c in self.unknown},
+        )
+
+    def _named(self, items: tuple[MissingItem, ...], *, patient: bool) -> str:
+        """The first few open questions by name (a person's own questions first for a patient),
+        and how many more are listed with the result."""
+        if patient:
+            facts = self.kb.facts
+            items = tuple(sorted(items, key=lambda m: facts[m.fact].patient is None))
+        names = [m.question if patient else m.clinician for m in items[:_HEADLINE_ITEMS]]
+        text = "; ".join(n.rstrip("?. ") for n in names)
+        more = len(items) - _HEADLINE_ITEMS
+        return f"{text}; and {more} more listed below" if more > 0 else text
+
     def _stimulator(self) -> Candidacy:
-        """Candidacy under the site's policy only; other policies' questions are not asked."""
-        policy = self.site.stimulator_policy
-        pathways = [
-            c for c in self.kb.rules[RuleKind.STIMULATOR] if c.rule.then.target == policy.value
-        ]
-        unknown_before = len(self.unknown)
-        fired = self._evaluate(RuleKind.STIMULATOR, pathways)
-        undecided = len(self.unknown) > unknown_before
-        candidate = True if fired else (None if undecided else False)
+        """Candidacy under the site's policy, shown only where a stimulator is in question."""
+        compiled = self.kb.policies[self.site.stimulator_policy]
+        policy = compiled.policy
+        gate = self._evaluate(RuleKind.STIMULATOR)
+        if not gate:
+            self.env["result.stimulator_candidate"] = False
+            return Candidacy(
+                policy.id,
+                policy.title,
+                False,
+                (),
+                (),
+                in_question=False,
+                note=self._not_in_question(),
+                not_modelled=policy.not_modelled,
+            )
+        candidate = compiled.run(self.env)
         self.env["result.stimulator_candidate"] = candidate
+        fired = []
+        for pathway in compiled.pathways:
+            outcome = pathway.run(self.env)
+            self.traces.append(RuleTrace(pathway.id, _TRACE[outcome]))
+            if outcome is True:
+                fired.append(self.explain.pathway(pathway))
         criteria = tuple(
             Criterion(
-                f"{c.rule.title} - {text}",
-                OUTCOME[part.run(self.env)],
-                self.kb.rule_sources[c.rule.id],
+                f"{p.pathway.title} - {c.criterion.says}",
+                OUTCOME[c.when.run(self.env)],
+                (c.source,),
+                c.criterion.reads,
             )
-            for c in pathways
-            for text, part in self.kb.criteria[c.rule.id]
+            for p in compiled.pathways
+            for c in p.criteria
         )
-        return Candidacy(policy.value, POLICY_TITLES[policy], candidate, tuple(fired), criteria)
+        return Candidacy(
+            policy.id,
+            policy.title,
+            candidate,
+            tuple(fired),
+            criteria,
+            not_modelled=policy.not_modelled,
+        )
+
+    def _not_in_question(self) -> str:
+        unhealed = self.env.get("imaging.fusion_status") in {"nonunion", "not_yet_fused"}
+        key = "stimulator.asymptomatic_nonunion" if unhealed else "stimulator.not_in_question"
+        return self.kb.data.messages[key].clinician
 
     def assessment(self) -> Assessment:
         emergency = self._evaluate(RuleKind.EMERGENCY)
+        urgent = self._evaluate(RuleKind.URGENT)
         suspicion = self._suspicion()
         concordance = self._evaluate(RuleKind.CONCORDANCE)
         referral = self._evaluate(RuleKind.REFERRAL)
-        triage = self._triage(emergency, referral)
+        triage = self._triage(emergency, urgent, referral)
         stimulator = self._stimulator()
         for kind in _LATER_KINDS:
             self._evaluate(kind)
         self.env["result.revision_considered"] = bool(self.fired[RuleKind.REVISION])
         education = self.explain.education()
         recommendations = tuple(c for kind in _LATER_KINDS[1:] for c in self.fired[kind])
-        cited = [*emergency, *suspicion.reasons, *suspicion.limited_by, *referral]
+        missing = self.explain.missing(self.unknown, self.quiet)
+        triage, suspicion = self._open_headlines(triage, suspicion, missing)
+        cited = [*emergency, *urgent, *suspicion.reasons, *suspicion.limited_by, *referral]
         cited += [*self.fired[RuleKind.GENERATOR], *recommendations, *concordance]
         cited += stimulator.pathways
         return Assessment(
@@ -289,7 +426,7 @@ class _Run:
             recommendations=recommendations,
             timeline=tuple(e for e in education if e.kind == "timeline"),
             education=tuple(e for e in education if e.kind not in {"timeline", "disclaimer"}),
-            missing_information=self.explain.missing(self.unknown, self.quiet),
+            missing_information=self._changing(),
             disclaimer=next(e.body for e in education if e.kind == "disclaimer"),
             provenance=Provenance(
                 knowledge_version=self.kb.version,
@@ -297,6 +434,7 @@ class _Run:
                 rules=tuple(self.traces),
                 tables=self.table_traces,
                 citations=self.explain.citations(cited, education, _imaging_sources(self.imaging)),
+                settings=dict(self.site.named(self.kb.thresholds["motion.angular"])),
             ),
             derived={k: v for k, v in self.env.items() if k.startswith("derived.")},
             follow_up=self.follow_up,
@@ -321,22 +459,28 @@ def _imaging_sources(imaging: ImagingResult | None) -> tuple[Source, ...]:
 def decide_triage(kb: Knowledge, env: dict[str, Any]) -> str:
     """The triage decision alone, over ready facts (used by the benchmark and cohort screening).
 
-    Same rules and precedence as ``assess``: emergency sign, then unanswered emergency question,
-    then referral criterion, else routine. ``env`` must already hold derived facts and
-    ``result.suspicion``.
+    Same rules and precedence as ``assess``: emergency sign, then urgent finding, then unanswered
+    emergency question, then referral criterion, else routine. ``env`` must already hold derived
+    facts and ``result.suspicion``.
     """
     pending = False
     for compiled in kb.rules[RuleKind.EMERGENCY]:
         outcome = compiled.when.run(env)
         if outcome is True:
             return Triage.EMERGENCY.value
-        pending = pending or outcome is None
+        pending = pending or (outcome is None and _asks_screen(kb, compiled, env))
+    if any(c.when.run(env) is True for c in kb.rules[RuleKind.URGENT]):
+        return Triage.URGENT.value
     if pending:
         return Triage.PROMPT_REFERRAL.value
     for compiled in kb.rules[RuleKind.REFERRAL]:
         if compiled.when.run(env) is True:
             return Triage.PROMPT_REFERRAL.value
     return Triage.ROUTINE.value
+
+
+def _asks_screen(kb: Knowledge, compiled: CompiledRule, env: dict[str, Any]) -> bool:
+    return any(f in kb.emergency_questions and env.get(f) is None for f in compiled.questions)
 
 
 def case_facts(case: Case, kb: Knowledge, as_of: dt.date) -> dict[str, Any]:

@@ -1,15 +1,27 @@
 """Turns rule outcomes into explanations: conclusions with findings and sources, missing data."""
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from fusionwatch.core.compiled import CompiledEducation, CompiledRule, Knowledge
+from fusionwatch.core.compiled import CompiledEducation, CompiledPathway, CompiledRule, Knowledge
 from fusionwatch.core.knowledge import RuleKind
-from fusionwatch.core.results import Conclusion, EducationItem, Finding, MissingItem, Source
+from fusionwatch.core.results import (
+    Conclusion,
+    EducationItem,
+    Finding,
+    MissingItem,
+    Source,
+    show_value,
+)
+
+# A rule's text may quote a value it read: {fact.id}, checked at load time (core.checks).
+PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[a-z0-9_]+)+)\}")
 
 # Which part of the result an unanswered question could change, most serious first.
 _STAKES: Mapping[RuleKind, tuple[int, str]] = {
     RuleKind.EMERGENCY: (0, "emergency"),
+    RuleKind.URGENT: (1, "urgency"),
     RuleKind.REFERRAL: (1, "urgency"),
     RuleKind.SUSPICION: (2, "suspicion"),
     RuleKind.SUSPICION_CAP: (2, "suspicion"),
@@ -28,27 +40,54 @@ class Explainer:
         return tuple(Finding(f, labels[f], env.get(f)) for f in compiled.when.facts)
 
     def conclusion(self, compiled: CompiledRule) -> Conclusion:
-        rule = compiled.rule
+        rule, fill = compiled.rule, self.fill
         return Conclusion(
             rule=rule.id,
             kind=rule.kind.value,
             title=rule.title,
-            summary=rule.then.summary,
-            patient=rule.then.patient,
-            clinician=rule.then.clinician,
+            summary=fill(rule.then.summary),
+            patient=fill(rule.then.patient),
+            clinician=fill(rule.then.clinician),
             because=self.seen(compiled),
             sources=self.kb.rule_sources[rule.id],
             level=rule.then.level,
             target=rule.then.target,
         )
 
+    def pathway(self, compiled: CompiledPathway) -> Conclusion:
+        """A policy pathway that holds, as a conclusion with the facts its criteria read."""
+        pathway, labels, env = compiled.pathway, self.kb.labels, self.env
+        facts = dict.fromkeys(f for c in compiled.criteria for f in c.when.facts)
+        return Conclusion(
+            rule=compiled.id,
+            kind=RuleKind.STIMULATOR.value,
+            title=f"{compiled.policy.title}: {pathway.title}",
+            summary=pathway.summary,
+            patient=pathway.patient,
+            clinician=pathway.clinician,
+            because=tuple(Finding(f, labels[f], env.get(f)) for f in facts),
+            sources=(*compiled.sources, *(c.source for c in compiled.criteria)),
+            target=compiled.policy.id,
+        )
+
+    def fill(self, text: str) -> str:
+        """Write the values a rule read into its text ("the CT of month {derived.last_ct_month}")"""
+        if "{" not in text:
+            return text
+        return PLACEHOLDER.sub(lambda m: _shown_value(self.env.get(m.group(1))), text)
+
     def education(self) -> list[EducationItem]:
         items = self.kb.education_items
         return [items[e.id] for e in self.kb.education if _shown(e, items[e.id].kind, self.env)]
 
-    def unanswered(self, unknown: Sequence[CompiledRule]) -> tuple[MissingItem, ...]:
+    def unanswered(
+        self, unknown: Sequence[CompiledRule], not_sure: Sequence[str] = ()
+    ) -> tuple[MissingItem, ...]:
+        """Emergency-screen questions no one asked (clinician findings and "not sure" excluded)."""
         pending = [c for c in unknown if c.rule.kind is RuleKind.EMERGENCY]
-        return self._collect(pending, [])
+        screen = self.kb.emergency_questions
+        items = self._collect(pending, [])
+        return tuple(m for m in items if m.fact in screen and m.fact not in not_sure)
 
     def missing(
         self, unknown: Sequence[CompiledRule], quiet: Sequence[CompiledRule]
@@ -72,9 +111,9 @@ class Explainer:
                     found[fact] = (key, stakes, affects)
                 found[fact][2].append(compiled.rule.id)
         ordered = sorted(found.items(), key=lambda item: item[1][0])
-        return tuple(self._item(fact, stakes, rules) for fact, (_, stakes, rules) in ordered)
+        return tuple(self.item(fact, stakes, rules) for fact, (_, stakes, rules) in ordered)
 
-    def _item(self, fact: str, stakes: str, rules: list[str]) -> MissingItem:
+    def item(self, fact: str, stakes: str, rules: Sequence[str]) -> MissingItem:
         definition = self.kb.facts[fact]
         return MissingItem(
             fact=fact,
@@ -96,6 +135,12 @@ class Explainer:
             for source in sources:
                 seen.setdefault((source.cite, source.locator), source)
         return tuple(seen.values())
+
+
+def _shown_value(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return show_value(value if isinstance(value, bool | int | str) else None)
 
 
 def _shown(item: CompiledEducation, kind: str, env: Mapping[str, Any]) -> bool:

@@ -111,6 +111,22 @@ def _either(answer: object, scores: bool | None) -> bool | None:
     return None
 
 
+def counted_signs(env: Mapping[str, object]) -> dict[str, bool | None]:
+    """The two time-pattern signs as the rules count them, from the answers and the scores."""
+    return {
+        "derived.sign_relapse": _either(
+            env.get("signs.improved_then_worse"), _tri(env.get("derived.scores_relapse"))
+        ),
+        "derived.sign_no_recovery": _either(
+            env.get("signs.no_expected_recovery"), _tri(env.get("derived.scores_no_recovery"))
+        ),
+    }
+
+
+def _tri(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
 def _facts(
     found: tuple[Trajectory, ...], env: Mapping[str, object]
 ) -> dict[str, bool | float | None]:

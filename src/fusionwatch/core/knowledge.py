@@ -208,6 +208,7 @@ class Table(Frozen):
 
 class RuleKind(StrEnum):
     EMERGENCY = "emergency"
+    URGENT = "urgent"
     SUSPICION = "suspicion"
     SUSPICION_CAP = "suspicion_cap"
     CONCORDANCE = "concordance"
@@ -251,6 +252,60 @@ class Rule(Frozen):
     then: Then
     evidence: tuple[Evidence, ...]
     cases: tuple[WorkedCase, ...]
+
+
+# ---- coverage policies --------------------------------------------------------------------------
+
+
+class PolicyCriterion(Frozen):
+    """One criterion of a coverage policy: its words paraphrased, their place, what it reads."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    says: str = Field(max_length=320, description="the policy's own words, paraphrased")
+    locator: str = Field(description="where the policy says it (quoted or section)")
+    reads: tuple[str, ...] = Field(min_length=1, description="the case facts this criterion reads")
+    when: Condition
+
+
+class PolicyPathway(Frozen):
+    """One route to coverage: every criterion must hold."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    summary: str = Field(max_length=140)
+    patient: str
+    clinician: str
+    criteria: tuple[PolicyCriterion, ...] = Field(min_length=1)
+
+
+class PolicyExpect(StrEnum):
+    CANDIDATE = "candidate"
+    NOT_CANDIDATE = "not_candidate"
+    UNKNOWN = "unknown"
+
+
+class PolicyCase(Frozen):
+    name: str
+    given: dict[str, bool | float | str]
+    expect: PolicyExpect
+
+
+class Policy(Frozen):
+    """A bone-stimulator coverage policy or guideline, modelled criterion by criterion."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    publisher: str
+    cite: str
+    version_seen: str
+    verification: str
+    scope: str = Field(description="what the policy covers and what this file leaves out")
+    not_modelled: tuple[str, ...] = Field((), description="policy statements with no pathway")
+    thresholds: tuple[Threshold, ...] = Field(
+        (), description="numbers only this policy uses; ids start with the policy id"
+    )
+    pathways: tuple[PolicyPathway, ...] = Field(min_length=1)
+    cases: tuple[PolicyCase, ...] = Field(min_length=2)
 
 
 # ---- education ----------------------------------------------------------------------------------
@@ -336,6 +391,7 @@ class KnowledgeBase(Frozen):
         default_factory=dict, description="education documents by language, beside the English"
     )
     messages: dict[str, Message]
+    policies: tuple[Policy, ...] = ()
 
     @property
     def version(self) -> str:

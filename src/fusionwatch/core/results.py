@@ -54,6 +54,7 @@ class MissingItem:
     clinician: str
     stakes: str
     affects: tuple[str, ...]
+    changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,9 @@ class TriageResult:
     clinician_headline: str
     reasons: tuple[Conclusion, ...]
     unanswered_emergency: tuple[MissingItem, ...]
+    # Added in knowledge 2026.11.6 (decision 0009); stored older results read back with ().
+    not_sure: tuple[MissingItem, ...] = ()
+    depends_on: tuple[MissingItem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +113,7 @@ class Provenance:
     rules: tuple[RuleTrace, ...]
     tables: tuple[TableTrace, ...]
     citations: tuple[Source, ...]
+    settings: dict[str, Value] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +123,7 @@ class Criterion:
     text: str
     outcome: str
     sources: tuple[Source, ...] = ()
+    reads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +188,9 @@ class Candidacy:
     candidate: bool | None
     pathways: tuple[Conclusion, ...]
     criteria: tuple[Criterion, ...]
+    in_question: bool = True
+    note: str = ""
+    not_modelled: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

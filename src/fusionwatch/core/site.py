@@ -1,31 +1,26 @@
-"""Choices a site makes for itself: which stimulator policy applies, and the motion cut-off."""
+"""Choices a site makes for itself: which stimulator policy applies, and the motion cut-off.
+
+Policies are data (``knowledge/policies/*.yaml``), so the policy is named by its id; the engine
+refuses an id the knowledge base does not hold. Deployments set these once (``settings.py``).
+"""
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-
-class StimulatorPolicy(StrEnum):
-    """Named bone-stimulator policies (evidence brief sections 7 and 13)."""
-
-    NCD_150_2 = "ncd_150_2"
-    BCBSA_7_01_85 = "bcbsa_7_01_85"
-    AANS_CNS_2014 = "aans_cns_2014"
-
-
-POLICY_TITLES = {
-    StimulatorPolicy.NCD_150_2: "Medicare NCD 150.2 Osteogenic Stimulation",
-    StimulatorPolicy.BCBSA_7_01_85: "BCBSA model policy 7.01.85 (electrical stimulation, spine)",
-    StimulatorPolicy.AANS_CNS_2014: "AANS/CNS 2014 lumbar fusion guideline, part 17",
-}
+# Medicare's rule is the default: verified verbatim, national, and the strictest on timing.
+DEFAULT_POLICY = "ncd_150_2"
 
 
 @dataclass(frozen=True, slots=True)
 class Site:
     """Site settings; None means the knowledge base's default (thresholds.yaml)."""
 
-    # Medicare's rule is the default: verified verbatim, national, and the strictest on timing.
-    stimulator_policy: StimulatorPolicy = StimulatorPolicy.NCD_150_2
+    stimulator_policy: str = DEFAULT_POLICY
     motion_cutoff_deg: float | None = None
+
+    def named(self, default_cutoff: float) -> dict[str, str | float]:
+        """The settings as used, for the result's provenance."""
+        cutoff = default_cutoff if self.motion_cutoff_deg is None else self.motion_cutoff_deg
+        return {"stimulator_policy": self.stimulator_policy, "motion_cutoff_deg": cutoff}
 
 
 DEFAULT_SITE = Site()

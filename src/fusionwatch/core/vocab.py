@@ -4,11 +4,22 @@ from enum import StrEnum
 
 
 class Answer(StrEnum):
-    """A yes/no question's answer. UNKNOWN is a real answer and never means NO."""
+    """A yes/no question's answer. Both kinds of unknown are real answers and never mean NO.
+
+    UNKNOWN: no one asked (the default; typical of EHR and registry data). NOT_SURE: the person
+    was asked and could not say. The rules see both as unknown (three-valued logic); triage treats
+    an emergency question answered "not sure" as a reason for same-day contact (decision 0009).
+    """
 
     YES = "yes"
     NO = "no"
     UNKNOWN = "unknown"
+    NOT_SURE = "not_sure"
+
+    @property
+    def truth(self) -> bool | None:
+        """The three-valued logic value: True, False, or None for either kind of unknown."""
+        return True if self is Answer.YES else False if self is Answer.NO else None
 
 
 class Region(StrEnum):
@@ -110,16 +121,50 @@ class FusionStatus(StrEnum):
     NONUNION = "nonunion"
 
 
+class Onset(StrEnum):
+    """Whether an abnormal examination finding is new or was there before (long-standing)."""
+
+    NEW = "new"
+    LONG_STANDING = "long_standing"
+
+
+class Side(StrEnum):
+    LEFT = "left"
+    RIGHT = "right"
+    BOTH = "both"
+
+
+class CompressionCause(StrEnum):
+    HAEMATOMA = "haematoma"
+    ABSCESS_COLLECTION = "abscess_collection"
+    IMPLANT_OR_GRAFT = "implant_or_graft"
+    FRACTURE = "fracture"
+    OTHER = "other"
+
+
+class TemperatureUnit(StrEnum):
+    CELSIUS = "C"
+    FAHRENHEIT = "F"
+
+
 class Triage(StrEnum):
+    """Four dispositions, most urgent first (decision 0009)."""
+
     EMERGENCY = "emergency"
+    URGENT = "urgent"
     PROMPT_REFERRAL = "prompt_referral"
     ROUTINE = "routine"
 
 
+TRIAGE_ORDER: dict[str, int] = {"routine": 0, "prompt_referral": 1, "urgent": 2, "emergency": 3}
+
+
 class Suspicion(StrEnum):
     LOW = "low"
+    CANNOT_TELL = "cannot_tell"
     MODERATE = "moderate"
     HIGH = "high"
 
 
-SUSPICION_ORDER: dict[str, int] = {"low": 0, "moderate": 1, "high": 2}
+# cannot_tell sits above low: it is never reassurance, only a lack of the facts that decide.
+SUSPICION_ORDER: dict[str, int] = {"low": 0, "cannot_tell": 1, "moderate": 2, "high": 3}

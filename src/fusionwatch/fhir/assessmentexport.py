@@ -13,6 +13,20 @@ Resource = dict[str, Any]
 _ORDER_KINDS = {"next_step"}
 _PLAN_KINDS = {"risk_factor", "management", "revision", "stimulator"}
 _NONUNION = "Nonunion (pseudarthrosis) of the spinal fusion"
+# Triage to FHIR request-priority (routine | urgent | asap | stat), decision 0009: stat = "an
+# emergency", asap = higher than urgent (our same-day tier), urgent = "promptly", routine.
+PRIORITY = {
+    "emergency": "stat",
+    "urgent": "asap",
+    "prompt_referral": "urgent",
+    "routine": "routine",
+}
+_TIME_FRAME = {
+    "emergency": "emergency care now",
+    "urgent": "same day, within 24 hours",
+    "prompt_referral": "specialist within days to weeks",
+    "routine": "next planned follow-up",
+}
 
 
 def export_assessment(assessment: Assessment, kb: Knowledge, patient_id: str) -> Resource:
@@ -20,7 +34,8 @@ def export_assessment(assessment: Assessment, kb: Knowledge, patient_id: str) ->
     key = f"{patient_id}/{assessment.as_of}"
     subject = {"reference": f"Patient/{patient_id}"}
     findings = [_finding(kb, fact, value, subject, key) for fact, value in _derived(assessment)]
-    orders = [_order(c, subject, key) for c in _orders(assessment)]
+    priority = PRIORITY[assessment.triage.level]
+    orders = [_order(c, subject, key, priority) for c in _orders(assessment)]
     flags = [_red_flag(c, subject, assessment.as_of, key) for c in _emergencies(assessment)]
     risk = _risk(assessment, subject, [url for url, _ in findings], key)
     plan = _plan(assessment, subject, [url for url, _ in orders], key)
@@ -40,7 +55,7 @@ def service_requests(assessment: Assessment, patient_id: str) -> list[tuple[str,
     key = f"{patient_id}/{assessment.as_of}"
     found = []
     for conclusion in _orders(assessment):
-        _, request = _order(conclusion, subject, key)
+        _, request = _order(conclusion, subject, key, PRIORITY[assessment.triage.level])
         found.append((conclusion.rule, validate(request)))
     return found
 
@@ -51,11 +66,11 @@ def _derived(assessment: Assessment) -> list[tuple[str, Value]]:
 
 def _orders(assessment: Assessment) -> list[Conclusion]:
     found = [c for c in assessment.recommendations if c.kind in _ORDER_KINDS]
-    return found + [c for c in assessment.triage.reasons if c.kind == "referral"]
+    return found + [c for c in assessment.triage.reasons if c.kind in {"referral", "urgent"}]
 
 
 def _emergencies(assessment: Assessment) -> list[Conclusion]:
-    return [c for c in assessment.triage.reasons if c.kind == "emergency"]
+    return [c for c in assessment.triage.reasons if c.kind in {"emergency", "urgent"}]
 
 
 def _rule_concept(conclusion: Conclusion) -> Resource:
@@ -87,6 +102,7 @@ def _risk(
         },
         "basis": [{"reference": url} for url in basis],
         "prediction": [prediction],
+        "mitigation": _disposition(assessment),
         "note": [
             {"text": f"{c.rule}: {c.summary}"} for c in suspicion.reasons + suspicion.limited_by
         ],
@@ -94,11 +110,23 @@ def _risk(
     return full_url("RiskAssessment", key), resource
 
 
-def _order(conclusion: Conclusion, subject: Resource, key: str) -> tuple[str, Resource]:
+def _disposition(assessment: Assessment) -> str:
+    """The triage tier and its time frame, with the request priority it maps to."""
+    level = assessment.triage.level
+    return (
+        f"Triage: {level} ({_TIME_FRAME[level]}; request priority {PRIORITY[level]}). "
+        f"{assessment.triage.clinician_headline}"
+    )
+
+
+def _order(
+    conclusion: Conclusion, subject: Resource, key: str, priority: str
+) -> tuple[str, Resource]:
     resource = {
         "resourceType": "ServiceRequest",
         "status": "draft",
         "intent": "proposal",
+        "priority": priority,
         "code": _rule_concept(conclusion),
         "subject": subject,
         "reasonCode": [{"text": conclusion.summary}],
@@ -156,7 +184,7 @@ def _red_flag(
     resource = {
         "resourceType": "DetectedIssue",
         "status": "final",
-        "severity": "high",
+        "severity": "high" if conclusion.kind == "emergency" else "moderate",
         "code": _rule_concept(conclusion),
         "patient": subject,
         "identifiedDateTime": as_of,

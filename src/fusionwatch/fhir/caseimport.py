@@ -12,6 +12,7 @@ from typing import Any
 from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.knowledge import Fact, FactType
+from fusionwatch.core.spine import parse_level
 from fusionwatch.fhir.codes import (
     ANSWER_CODES,
     NOT_THE_SAME,
@@ -131,7 +132,11 @@ def import_items(
         if reader is None:
             reading.note(source, "ignored: fusionwatch does not read this resource type")
         else:
-            reader(reading, resource, source)
+            try:
+                reader(reading, resource, source)
+            except (TypeError, ValueError, KeyError, AttributeError, IndexError):
+                # Valid FHIR can still hold shapes no reader expected: noted, never a crash.
+                reading.note(source, "cannot assess: this resource could not be read")
     data = nest({k: v for k, (_, v) in sorted(reading.values.items())})
     if reading.operations:
         data.setdefault("surgery", {})["operations"] = reading.operations
@@ -289,14 +294,31 @@ def _body_sites(reading: _Reading, sites: Iterable[Any], source: str, when: str)
     levels: list[str] = []
     for site in sites:
         fact = _coded_value(reading, "surgery.region", site)
+        text = site.get("text")
         if fact is not None:
             reading.put(_fact(reading, "surgery.region"), fact, when)
+            # Beside a region code the text may name the levels ("L4-S1") or only the region.
+            if isinstance(text, str) and _is_level(text):
+                levels.append(text)
+            elif isinstance(text, str) and any(ch.isdigit() for ch in text):
+                reading.note(source, f"body site text {text!r} not read as levels", LEVEL_FACT)
         elif site.get("coding"):
             reading.note(source, "cannot assess body site: code not recognised", "surgery.region")
-        elif isinstance(site.get("text"), str):
-            levels.append(site["text"])
+        elif isinstance(text, str):
+            levels.append(text)
     if levels:
         reading.put(_fact(reading, "surgery.levels"), levels, when)
+
+
+LEVEL_FACT = "surgery.levels"
+
+
+def _is_level(text: str) -> bool:
+    try:
+        parse_level(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _condition(reading: _Reading, resource: Resource, source: str) -> None:

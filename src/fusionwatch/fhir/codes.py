@@ -31,7 +31,9 @@ class System(StrEnum):
 KEY_SYSTEM = {"loinc": System.LOINC, "snomed": System.SNOMED, "icd10cm": System.ICD10CM}
 
 # SNOMED CT qualifier values for yes / no / unknown answers in a CodeableConcept.
-ANSWER_CODES = {"yes": "373066001", "no": "373067005", "unknown": "261665006"}
+# "not sure" (asked, could not say) is exported as SNOMED Unknown; "not asked" is not exported at
+# all, so an imported Unknown reads back as "not sure" and the round trip keeps the difference.
+ANSWER_CODES = {"yes": "373066001", "no": "373067005", "not_sure": "261665006"}
 
 # LOINC codes of follow-up total scores (docs/interop.md says where each was checked). PROMIS
 # Physical Function has one code per form, and a case does not record the form, so the export

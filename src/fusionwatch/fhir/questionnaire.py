@@ -22,7 +22,7 @@ _ITEM_TYPE = {
     FactType.DATE: "date",
     FactType.TEXT: "string",
 }
-_ANSWER_TEXT = {"yes": "Yes", "no": "No", "unknown": "Not sure"}
+_ANSWER_TEXT = {"yes": "Yes", "no": "No", "not_sure": "Not sure"}
 BASE = "https://fusionwatch.example/fhir/Questionnaire"
 
 

@@ -1,4 +1,9 @@
-"""Reads case files (JSON or YAML) into validated cases, turning every problem into a CaseError."""
+"""Reads case files (JSON or YAML) into validated cases, turning every problem into a CaseError.
+
+Reading is bounded: at most MAX_BYTES of UTF-8 text, nesting at most MAX_DEPTH deep, and YAML
+without aliases (``*name``), so a few hundred bytes cannot expand into gigabytes ("billion
+laughs") or recurse forever.
+"""
 
 import datetime as dt
 import json
@@ -12,13 +17,33 @@ from pydantic import ValidationError
 from fusionwatch.core.case import Case
 from fusionwatch.core.errors import CaseError, Problem
 
+MAX_BYTES = 5_000_000
+MAX_DEPTH = 32
+
+
+def read_text(path: Path, limit: int = MAX_BYTES) -> str:
+    """A file's text: refused when unreadable, too large, binary or not UTF-8."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError as err:
+        raise CaseError([Problem(str(path), f"cannot be read ({err.strerror})")]) from err
+    if len(raw) > limit:
+        raise CaseError([Problem(str(path), f"is larger than {limit} bytes")])
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise CaseError([Problem(str(path), "is UTF-16 text; save it as UTF-8")])
+    if b"\x00" in raw:
+        raise CaseError([Problem(str(path), "is a binary file, not JSON or YAML text")])
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        message = f"is not UTF-8 text (byte {err.start}); save it as UTF-8"
+        raise CaseError([Problem(str(path), message)]) from err
+
 
 def read_case(path: Path, as_of: dt.date) -> Case:
     """Parse and validate one case file; the file's suffix picks JSON or YAML."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise CaseError([Problem(str(path), f"cannot be read ({err.strerror})")]) from err
+    text = read_text(path)
     if path.suffix.lower() in {".yaml", ".yml"}:
         return parse_yaml(text, as_of)
     return parse_json(text, as_of)
@@ -26,11 +51,7 @@ def read_case(path: Path, as_of: dt.date) -> Case:
 
 def read_data(path: Path) -> dict[str, Any]:
     """A case file as plain data (sections and values), before validation."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise CaseError([Problem(str(path), f"cannot be read ({err.strerror})")]) from err
-    data = read_mapping(text)
+    data = read_mapping(read_text(path))
     if not isinstance(data, dict):
         raise CaseError([Problem(str(path), "a case must be a mapping of sections")])
     return data
@@ -40,12 +61,62 @@ def parse_yaml(text: str, as_of: dt.date) -> Case:
     return parse_data(read_mapping(text), as_of)
 
 
-def read_mapping(text: str) -> Any:
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing aliases and nesting deeper than MAX_DEPTH."""
+
+    depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", mark)
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                message = f"nested deeper than {MAX_DEPTH} levels"
+                raise yaml.composer.ComposerError(None, None, message, mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def read_mapping(text: str | bytes, limit: int = MAX_BYTES) -> Any:
     """YAML (and so also JSON) text as plain data, not yet validated as a case."""
+    if len(text) > limit:
+        raise CaseError([Problem("(file)", f"larger than {limit} characters")])
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
     try:
-        return yaml.safe_load(text)
+        # JSON first: C-speed, and most input is JSON; its depth is checked after parsing.
+        data = json.loads(text)
+    except RecursionError as err:
+        raise CaseError([Problem("(file)", f"nested deeper than {MAX_DEPTH} levels")]) from err
+    except ValueError:
+        pass
+    else:
+        if _depth(data) > MAX_DEPTH:
+            raise CaseError([Problem("(file)", f"nested deeper than {MAX_DEPTH} levels")])
+        return data
+    try:
+        return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506  (a SafeLoader subclass)
     except yaml.YAMLError as err:
         raise CaseError([Problem("(file)", f"not valid YAML or JSON: {err}")]) from err
+
+
+def _depth(data: Any) -> int:
+    """Nesting depth without recursion (the data may be very deep)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH:
+            break
+        if isinstance(value, dict):
+            stack.extend((v, level + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, level + 1) for v in value)
+    return deepest
 
 
 def parse_data(data: Any, as_of: dt.date) -> Case:

@@ -14,7 +14,9 @@ from fusionwatch.core.knowledge import Fact, FactType
 Mode = Literal["patient", "clinician"]
 _YES = {"y", "yes"}
 _NO = {"n", "no"}
-_UNSURE = {"", "?", "u", "unknown", "not sure", "dont know", "don't know"}
+# "Not sure" (asked, could not say) differs from a skipped question (Enter: not asked).
+_UNSURE = {"?", "u", "unsure", "not sure", "not_sure", "dont know", "don't know"}
+_SKIP = {"", "unknown", "skip"}
 # A patient rarely knows the exact date; the month count is asked instead.
 PATIENT_SKIPS = {"surgery.date"}
 
@@ -28,7 +30,7 @@ class Question:
     def hint(self) -> str:
         t = self.fact.type
         if t is FactType.ANSWER:
-            return "y / n / ? (not sure)"
+            return "y / n / ? (not sure), Enter to skip"
         if t is FactType.CHOICE:
             return " / ".join(self.fact.values) + "  (Enter to skip)"
         if t is FactType.DATE:
@@ -105,8 +107,10 @@ def _answer(text: str) -> str:
     if text in _NO:
         return "no"
     if text in _UNSURE:
+        return "not_sure"
+    if text in _SKIP:
         return "unknown"
-    raise ValueError("please answer y (yes), n (no) or ? (not sure)")
+    raise ValueError("please answer y (yes), n (no) or ? (not sure); Enter skips")
 
 
 def _choice(fact: Fact, text: str) -> str:
@@ -126,7 +130,7 @@ def _number(text: str) -> int | float:
 
 def _logic(value: Any) -> Any:
     return (
-        {"yes": True, "no": False, "unknown": None}.get(value, value)
+        {"yes": True, "no": False, "unknown": None, "not_sure": None}.get(value, value)
         if isinstance(value, str)
         else value
     )

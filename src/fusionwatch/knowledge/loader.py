@@ -43,6 +43,7 @@ def read_files(root: Traversable) -> KnowledgeBase:
         "tables": [_yaml(f) for f in _files(root / "tables", ".yaml")],
         "rules": [_yaml(f) for f in _files(root / "rules", ".yaml")],
         "education": [_markdown(f) for f in _files(root / "education", ".md")],
+        "policies": [_yaml(f) for f in _files(root / "policies", ".yaml")],
         "translations": {
             folder.name: [_markdown(f) for f in _files(folder, ".md")]
             for folder in _languages(root / "education")

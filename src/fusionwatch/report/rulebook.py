@@ -28,6 +28,7 @@ _OPS = {"gt": ">", "gte": "≥", "lt": "<", "lte": "≤"}
 _GROUPS: dict[type, str] = {AllOf: "all of", AnyOf: "any of", NoneOf: "none of"}
 KIND_HEADINGS = {
     RuleKind.EMERGENCY: "Emergency red flags",
+    RuleKind.URGENT: "Urgent: same-day contact (within 24 hours)",
     RuleKind.SUSPICION: "Nonunion suspicion",
     RuleKind.SUSPICION_CAP: "Limits on suspicion",
     RuleKind.CONCORDANCE: "Imaging and symptoms (concordance)",
@@ -73,6 +74,7 @@ def _document(kb: Knowledge) -> Iterator[str]:
     yield "an answer is missing. An unanswered question is never read as *no*."
     yield ""
     yield from _rules(kb)
+    yield from _policies(kb)
     yield from _tables(kb)
     yield from _thresholds(kb)
     yield from _facts(kb)
@@ -85,6 +87,39 @@ def _rules(kb: Knowledge) -> Iterator[str]:
         yield ""
         for compiled in kb.rules[kind]:
             yield from _rule(kb, compiled.rule)
+
+
+def _policies(kb: Knowledge) -> Iterator[str]:
+    """Coverage policies (knowledge/policies/*.yaml), criterion by criterion."""
+    yield "## Bone-stimulator coverage policies (one applies: the site's setting)"
+    yield ""
+    for compiled in kb.policies.values():
+        policy = compiled.policy
+        yield f"### `{policy.id}` — {policy.title}"
+        yield ""
+        yield f"*Publisher:* {policy.publisher}. *Version seen:* {policy.version_seen}."
+        yield f"*Verification:* {policy.verification}. *Source:* `{policy.cite}`."
+        yield ""
+        yield f"*Scope:* {policy.scope}"
+        yield ""
+        for pathway in policy.pathways:
+            yield f"**Pathway `{pathway.id}` — {pathway.title}** (every criterion must hold)"
+            yield ""
+            for c in pathway.criteria:
+                yield f"- `{c.id}`: {c.says} *({c.locator}; reads {', '.join(c.reads)})*"
+                yield from _condition(kb, c.when, 1)
+            yield ""
+        if policy.not_modelled:
+            yield "**Stated by the policy but not a pathway here**"
+            yield ""
+            yield from (f"- {line}" for line in policy.not_modelled)
+            yield ""
+        yield "**Worked cases**"
+        yield ""
+        for case in policy.cases:
+            given = ", ".join(f"{k} = {show_value(v)}" for k, v in case.given.items())
+            yield f"- {case.name}: {given or 'nothing answered'} → **{case.expect.value}**"
+        yield ""
 
 
 def _rule(kb: Knowledge, rule: Any) -> Iterator[str]:
@@ -141,7 +176,7 @@ def _condition(kb: Knowledge, cond: Condition, depth: int) -> Iterator[str]:
 
 
 def _threshold(kb: Knowledge, ref: str) -> str:
-    t = next(t for t in kb.data.thresholds if t.id == ref)
+    t = kb.threshold_info[ref]
     return f"{t.value:g} {t.unit} (`{t.id}`)"
 
 

@@ -24,9 +24,14 @@ from fusionwatch.core.scores import INSTRUMENT_LABEL, Instrument
 
 Audience = Literal["patient", "clinician"]
 
-TRIAGE_STYLE = {"emergency": "bold white on red", "prompt_referral": "bold black on yellow"}
+TRIAGE_STYLE = {
+    "emergency": "bold white on red",
+    "urgent": "bold white on dark_orange3",
+    "prompt_referral": "bold black on yellow",
+}
 TRIAGE_NAME = {
     "emergency": "EMERGENCY - seek care now",
+    "urgent": "URGENT - contact your surgical team today (within 24 hours)",
     "prompt_referral": "PROMPT REFERRAL - specialist review soon",
     "routine": "ROUTINE - next planned follow-up",
 }
@@ -90,6 +95,8 @@ def _triage(a: Assessment, audience: Audience) -> Panel:
     ]
     if t.unanswered_emergency:
         body.append(_missing("Answer these emergency questions first", t.unanswered_emergency))
+    if t.not_sure:
+        body.append(_missing("Answered 'not sure'", t.not_sure))
     for reason in t.reasons:
         body.append(_line(reason, audience))
     title = Text(TRIAGE_NAME[t.level], style=TRIAGE_STYLE.get(t.level, "bold green"))
@@ -102,10 +109,17 @@ def _suspicion(a: Assessment, audience: Audience) -> Panel:
     months = "unknown" if s.months_since_surgery is None else f"{s.months_since_surgery:g}"
     head = Text.assemble(
         ("Nonunion suspicion: ", "bold"),
-        (s.level.upper(), "bold"),
+        (s.level.replace("_", " ").upper(), "bold"),
         f"   (months since fusion: {months}; phase: {s.phase or 'unknown'})",
     )
-    body: list[RenderableType] = [head, Text(s.explanation)]
+    body: list[RenderableType] = [
+        head,
+        Text(
+            s.patient_explanation
+            if audience == "patient" and s.patient_explanation
+            else s.explanation
+        ),
+    ]
     if s.timed_from:
         body.append(Text(s.timed_from, style="dim"))
     body += [_line(c, audience) for c in s.reasons]

@@ -24,9 +24,16 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: committed when the block ends, rolled back on error."""
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A unit of work: committed when the block ends, rolled back on error.
+
+        ``write=True`` for work that reads and then writes under concurrency (sign-in counters):
+        on SQLite it takes the write lock at the start (BEGIN IMMEDIATE), so it waits its turn
+        instead of failing with "database is locked" when it upgrades from reading to writing.
+        """
         with self.sessions() as session, session.begin():
+            if write:
+                session.connection(execution_options={"immediate": True})
             yield session
 
     def migrate(self) -> None:
@@ -44,16 +51,27 @@ def open_engine(url: str) -> Engine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # The driver's own transaction handling is off (see _sqlite_pragmas): BEGIN is ours.
+    immediate = connection.get_execution_options().get("immediate", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     # WAL lets readers continue while one request writes; foreign keys are off by default.
     cursor = connection.cursor()
+    # busy_timeout first: switching to WAL takes a lock, and a new connection opened while
+    # another writes must wait for it rather than fail with "database is locked".
+    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+    # SQLAlchemy's recipe for SQLite: let SQLAlchemy emit BEGIN, so it can be BEGIN IMMEDIATE.
+    connection.isolation_level = None
 
 
 def alembic_config(engine: Engine) -> Config:

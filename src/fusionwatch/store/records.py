@@ -1,61 +1,145 @@
 """Patients, their immutable assessments, and the audit trail of who touched which record."""
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session, load_only
 
-from fusionwatch.store.tables import AssessmentRecord, AuditEvent, CdsFeedback, Patient
+from fusionwatch.store.tables import AssessmentRecord, AuditEvent, CdsFeedback, Membership, Patient
 
 
 def add_patient(
-    db: Session, display_name: str, reference: str | None, user_id: int, now: dt.datetime
+    db: Session,
+    *,
+    display_name: str,
+    reference: str | None,
+    user_id: int,
+    now: dt.datetime,
+    team_id: int,
 ) -> Patient:
     patient = Patient(
-        display_name=display_name, reference=reference, created_at=now, created_by=user_id
+        display_name=display_name,
+        reference=reference,
+        created_at=now,
+        created_by=user_id,
+        team_id=team_id,
     )
     db.add(patient)
     db.flush()
     return patient
 
 
-def patients(db: Session) -> Sequence[tuple[Patient, AssessmentRecord | None]]:
-    """Every patient with their latest assessment (if any), newest patients first."""
-    latest = (
-        select(AssessmentRecord.patient_id, func.max(AssessmentRecord.id).label("last"))
-        .group_by(AssessmentRecord.patient_id)
-        .subquery()
-    )
-    rows = db.execute(
-        select(Patient, AssessmentRecord)
-        .outerjoin(latest, latest.c.patient_id == Patient.id)
-        .outerjoin(AssessmentRecord, AssessmentRecord.id == latest.c.last)
-        .order_by(Patient.id.desc())
-    ).all()
-    return [(p, a) for p, a in rows]
+def patient_page(
+    db: Session,
+    teams: Collection[int],
+    *,
+    before: int | None = None,
+    limit: int = 50,
+    text: str | None = None,
+    triage: str | None = None,
+) -> Sequence[Patient]:
+    """One page of the teams' patients, newest first, from the summary columns only.
+
+    Keyset paging (``before`` = the last id of the previous page) costs the same on page 1 and
+    page 2,000; ``limit + 1`` rows are read so the caller knows whether there is a next page.
+    """
+    query = select(Patient).where(Patient.team_id.in_(list(teams)))
+    if before is not None:
+        query = query.where(Patient.id < before)
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(Patient.display_name.ilike(pattern, escape="\\"), Patient.reference == text)
+        )
+    if triage:
+        query = query.where(Patient.latest_triage == triage)
+    return db.scalars(query.order_by(Patient.id.desc()).limit(limit + 1)).all()
 
 
-def patient(db: Session, patient_id: int) -> Patient | None:
-    return db.get(Patient, patient_id)
+def patients_with_reference(
+    db: Session, teams: Collection[int], reference: str
+) -> Sequence[Patient]:
+    query = select(Patient).where(Patient.team_id.in_(list(teams)), Patient.reference == reference)
+    return db.scalars(query.order_by(Patient.id.desc()).limit(20)).all()
+
+
+def patient(db: Session, teams: Collection[int], patient_id: int) -> Patient | None:
+    """The patient, only when one of ``teams`` holds them (another team's patient is None)."""
+    found = db.get(Patient, patient_id)
+    return found if found is not None and found.team_id in teams else None
 
 
 def add_assessment(db: Session, record: AssessmentRecord) -> AssessmentRecord:
+    """Store an assessment and copy its summary onto the patient (what the lists read)."""
     db.add(record)
     db.flush()
+    db.execute(
+        update(Patient)
+        .where(Patient.id == record.patient_id)
+        .values(
+            latest_assessment_id=record.id,
+            latest_triage=record.triage,
+            latest_suspicion=record.suspicion,
+            latest_as_of=record.as_of,
+        )
+    )
     return record
 
 
-def assessments_of(db: Session, patient_id: int) -> Sequence[AssessmentRecord]:
-    return db.scalars(
+SUMMARY = (
+    AssessmentRecord.id,
+    AssessmentRecord.patient_id,
+    AssessmentRecord.created_at,
+    AssessmentRecord.as_of,
+    AssessmentRecord.knowledge_version,
+    AssessmentRecord.triage,
+    AssessmentRecord.suspicion,
+)
+
+
+def assessments_of(
+    db: Session, patient_id: int, *, before: int | None = None, limit: int = 100
+) -> Sequence[AssessmentRecord]:
+    """A patient's assessments, newest first; summary columns only (input and result deferred)."""
+    query = (
         select(AssessmentRecord)
+        .options(load_only(*SUMMARY))
         .where(AssessmentRecord.patient_id == patient_id)
-        .order_by(AssessmentRecord.id.desc())
-    ).all()
+    )
+    if before is not None:
+        query = query.where(AssessmentRecord.id < before)
+    return db.scalars(query.order_by(AssessmentRecord.id.desc()).limit(limit)).all()
 
 
-def assessment(db: Session, assessment_id: int) -> AssessmentRecord | None:
-    return db.get(AssessmentRecord, assessment_id)
+def latest_input(db: Session, patient: Patient) -> dict[str, object]:
+    """The input of the patient's latest assessment (to prefill a new evaluation)."""
+    if patient.latest_assessment_id is None:
+        return {}
+    data = db.scalar(
+        select(AssessmentRecord.case_data).where(
+            AssessmentRecord.id == patient.latest_assessment_id
+        )
+    )
+    return dict(data or {})
+
+
+def assessment(db: Session, teams: Collection[int], assessment_id: int) -> AssessmentRecord | None:
+    """The assessment, only when its patient belongs to one of ``teams``."""
+    row = db.execute(
+        select(AssessmentRecord, Patient.team_id)
+        .join(Patient, Patient.id == AssessmentRecord.patient_id)
+        .where(AssessmentRecord.id == assessment_id)
+    ).first()
+    return row[0] if row is not None and row[1] in teams else None
+
+
+def team_of_assessment(db: Session, assessment_id: int) -> int | None:
+    return db.scalar(
+        select(Patient.team_id)
+        .join(AssessmentRecord, AssessmentRecord.patient_id == Patient.id)
+        .where(AssessmentRecord.id == assessment_id)
+    )
 
 
 def audit(
@@ -66,22 +150,40 @@ def audit(
     target: tuple[str, object | None],
     now: dt.datetime,
     outcome: str = "ok",
+    actor_id: int | None = None,
+    team_id: int | None = None,
 ) -> None:
     object_type, object_id = target
     db.add(
         AuditEvent(
             at=now,
-            actor=actor,
+            actor=actor[:120],
+            actor_id=actor_id,
+            team_id=team_id,
             action=action,
             object_type=object_type,
-            object_id=None if object_id is None else str(object_id),
+            object_id=None if object_id is None else str(object_id)[:40],
             outcome=outcome,
         )
     )
 
 
-def audit_trail(db: Session, limit: int = 200) -> Sequence[AuditEvent]:
-    return db.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)).all()
+def audit_trail(
+    db: Session, admin_teams: Collection[int], limit: int = 200
+) -> Sequence[AuditEvent]:
+    """The latest events an administrator of ``admin_teams`` may see: their teams' records, and
+    the events without a record (sign-ins, lists, refusals) of their teams' members."""
+    teams = list(admin_teams)
+    if not teams:
+        return []
+    team_members = select(Membership.user_id).where(Membership.team_id.in_(teams))
+    query = select(AuditEvent).where(
+        or_(
+            AuditEvent.team_id.in_(teams),
+            and_(AuditEvent.team_id.is_(None), AuditEvent.actor_id.in_(team_members)),
+        )
+    )
+    return db.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)).all()
 
 
 def add_feedback(db: Session, feedback: CdsFeedback) -> CdsFeedback:

@@ -1,8 +1,9 @@
 """The database tables. Assessments are written once and never updated."""
 
 import datetime as dt
+from typing import Any, ClassVar
 
-from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -14,8 +15,37 @@ NAMING = {
 }
 
 
+# 64-bit ids (BIGINT on PostgreSQL; SQLite's INTEGER PRIMARY KEY is already 64-bit).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {int: BigId}
+
+
+class Team(Base):
+    """A care team: patients belong to one team; users reach them through a membership."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[dt.datetime]
+
+
+class Membership(Base):
+    """A user's role in a team: clinician, read_only or administrator."""
+
+    __tablename__ = "memberships"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(20))
 
 
 class User(Base):
@@ -25,7 +55,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[dt.datetime]
-    failed_logins: Mapped[int] = mapped_column(default=0)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None]
     active: Mapped[bool] = mapped_column(default=True)
 
@@ -41,6 +71,7 @@ class LoginSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime]
     expires_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime | None]
 
 
 class ApiToken(Base):
@@ -59,13 +90,24 @@ class ApiToken(Base):
 
 
 class Patient(Base):
+    """A patient of one care team, with a summary of the latest assessment (kept at write time)."""
+
     __tablename__ = "patients"
+    __table_args__ = (
+        Index("ix_patients_team", "team_id", "id"),
+        Index("ix_patients_team_reference", "team_id", "reference"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
     display_name: Mapped[str] = mapped_column(String(200))
     reference: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[dt.datetime]
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    latest_assessment_id: Mapped[int | None]
+    latest_triage: Mapped[str | None] = mapped_column(String(40))
+    latest_suspicion: Mapped[str | None] = mapped_column(String(40))
+    latest_as_of: Mapped[dt.date | None]
 
 
 class AssessmentRecord(Base):
@@ -95,6 +137,9 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime]
     actor: Mapped[str] = mapped_column(String(120))
+    # Who (a user id, when known) and the team of the record, so team administrators see theirs.
+    actor_id: Mapped[int | None]
+    team_id: Mapped[int | None] = mapped_column(index=True)
     action: Mapped[str] = mapped_column(String(40))
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[str | None] = mapped_column(String(40))
@@ -118,3 +163,24 @@ class CdsFeedback(Base):
     override_code: Mapped[str | None] = mapped_column(String(120))
     override_comment: Mapped[str | None] = mapped_column(Text)
     issuer: Mapped[str | None] = mapped_column(String(200))
+
+
+class CdsTokenUse(Base):
+    """JWT ids (jti) already seen, kept until the token expires: replay memory for all workers."""
+
+    __tablename__ = "cds_token_uses"
+    __table_args__ = (Index("ix_cds_token_uses_expires", "expires_at"),)
+
+    issuer: Mapped[str] = mapped_column(String(200), primary_key=True)
+    jti: Mapped[str] = mapped_column(String(200), primary_key=True)
+    expires_at: Mapped[dt.datetime]
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per client address in the current window (throttling, not lockout)."""
+
+    __tablename__ = "login_throttle"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[dt.datetime]
+    failures: Mapped[int] = mapped_column(Integer, default=0)

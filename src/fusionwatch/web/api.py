@@ -1,22 +1,23 @@
 """The JSON API under /api/v1: a stateless assessment, and patients and their assessments."""
 
 import datetime as dt
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from starlette.concurrency import run_in_threadpool
 
 from fusionwatch.core.case import Case
 from fusionwatch.core.engine import assess
+from fusionwatch.core.errors import CaseError, Problem
 from fusionwatch.core.serialize import dump_json
 from fusionwatch.files.case import parse_json
 from fusionwatch.store import records
 from fusionwatch.store.accounts import Principal, Scope
-from fusionwatch.web import evaluations
+from fusionwatch.web import access, evaluations
+from fusionwatch.web.access import MAX_ID
 from fusionwatch.web.context import AppContext, context
-from fusionwatch.web.security import needs
-
-T = TypeVar("T")
+from fusionwatch.web.security import ForbiddenError, needs
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 Ctx = Annotated[AppContext, Depends(context)]
@@ -26,18 +27,34 @@ CASE_SCHEMA = Case.model_json_schema()
 AsOf = Annotated[dt.date | None, Query(description="Assessment date (ISO); today when left out.")]
 
 
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Reference = Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)]
+PatientId = Annotated[int, Path(ge=1, le=MAX_ID, description="A patient id (64-bit).")]
+AssessmentId = Annotated[int, Path(ge=1, le=MAX_ID, description="An assessment id (64-bit).")]
+Before = Annotated[
+    int | None, Query(ge=1, le=MAX_ID, description="Next page: the last id of the previous one.")
+]
+Limit = Annotated[int, Query(ge=1, le=200, description="Rows per page.")]
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such record in your teams."}}
+
+
 class NewPatient(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    display_name: str = Field(min_length=1, max_length=200)
-    reference: str | None = Field(None, max_length=80)
+    display_name: Name
+    reference: Reference | None = None
+    team_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="Your team to add to; needed when you have several."
+    )
 
 
 class NewAssessment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    case: dict[str, Any] = Field(description="A case, as in `fusionwatch schema`.")
-    as_of: dt.date | None = None
+    case: dict[str, Any] = Field(
+        description="A case, as in `fusionwatch schema` (the schema of `POST /api/v1/assess`)."
+    )
+    as_of: dt.date | None = Field(None, description="Assessment date; today when left out.")
 
 
 @router.post(
@@ -51,74 +68,134 @@ async def assess_case(request: Request, ctx: Ctx, as_of: AsOf = None) -> Respons
     # The hot path: bytes are validated and dumped by pydantic's core directly, without
     # FastAPI's generic encoder (it doubled the time per request).
     day = as_of or ctx.today
-    case = parse_json(await request.body(), day)
-    return Response(dump_json(assess(case, ctx.kb, day)), media_type="application/json")
+    body = await request.body()
+    return Response(
+        await run_in_threadpool(_assess_bytes, ctx, body, day), media_type="application/json"
+    )
 
 
-@router.get("/patients", summary="List patients with their latest result")
-def list_patients(ctx: Ctx, who: Reader) -> list[dict[str, Any]]:
+def _assess_bytes(ctx: AppContext, body: bytes, day: dt.date) -> bytes:
+    return dump_json(assess(parse_json(body, day), ctx.kb, day, ctx.site))
+
+
+@router.get("/patients", summary="A page of your teams' patients with their latest result")
+def list_patients(
+    ctx: Ctx,
+    who: Reader,
+    *,
+    before: Before = None,
+    limit: Limit = 50,
+    q: Annotated[str | None, Query(max_length=80, description="Name has, or reference is")] = None,
+    triage: Annotated[str | None, Query(max_length=40, description="Latest triage level")] = None,
+) -> dict[str, Any]:
     with ctx.db.session() as db:
-        rows = records.patients(db)
-        ctx.audit(db, who.actor, "view", ("patient_list", None))
-        return [{**_patient(p), "latest": evaluations.summary(a) if a else None} for p, a in rows]
+        rows = records.patient_page(
+            db, who.teams, before=before, limit=limit, text=q, triage=triage
+        )
+        ctx.audit(db, who, "view", ("patient_list", None))
+        page = rows[:limit]
+        return {
+            "patients": [_patient(p) for p in page],
+            "next_before": page[-1].id if len(rows) > limit else None,
+        }
 
 
-@router.post("/patients", status_code=201, summary="Record a patient")
+@router.post("/patients", status_code=201, summary="Record a patient in one of your teams")
 def add_patient(ctx: Ctx, who: Writer, body: NewPatient) -> dict[str, Any]:
     with ctx.db.session() as db:
+        team = evaluations.team_for_new_patient(who, body.team_id)
+        problems = evaluations.patient_problems(db, team, body.display_name, body.reference)
+        if problems or team is None:
+            raise CaseError([Problem(k, v) for k, v in problems.items()])
         patient = records.add_patient(
-            db, body.display_name.strip(), body.reference, who.user_id, ctx.clock()
+            db,
+            display_name=body.display_name,
+            reference=body.reference or None,
+            user_id=who.user_id,
+            now=ctx.clock(),
+            team_id=team,
         )
-        ctx.audit(db, who.actor, "create", ("patient", patient.id))
+        ctx.audit(db, who, "create", ("patient", patient.id), team_id=team)
         return _patient(patient)
 
 
-@router.get("/patients/{patient_id}", summary="A patient and their assessments")
-def get_patient(ctx: Ctx, who: Reader, patient_id: int) -> dict[str, Any]:
+@router.get(
+    "/patients/{patient_id}", summary="A patient and their assessments", responses=NOT_FOUND
+)
+def get_patient(ctx: Ctx, who: Reader, patient_id: PatientId) -> dict[str, Any]:
     with ctx.db.session() as db:
-        patient = _found(records.patient(db, patient_id), "patient")
+        patient = access.patient(ctx, db, who, patient_id)
         history = records.assessments_of(db, patient_id)
-        ctx.audit(db, who.actor, "view", ("patient", patient_id))
+        ctx.audit(db, who, "view", ("patient", patient_id), team_id=patient.team_id)
         return {**_patient(patient), "assessments": [evaluations.summary(a) for a in history]}
 
 
-@router.get("/patients/{patient_id}/assessments", summary="A patient's assessments")
-def list_assessments(ctx: Ctx, who: Reader, patient_id: int) -> list[dict[str, Any]]:
+@router.get(
+    "/patients/{patient_id}/assessments",
+    summary="A page of a patient's assessments",
+    responses=NOT_FOUND,
+)
+def list_assessments(
+    ctx: Ctx, who: Reader, patient_id: PatientId, before: Before = None, limit: Limit = 100
+) -> list[dict[str, Any]]:
     with ctx.db.session() as db:
-        _found(records.patient(db, patient_id), "patient")
-        ctx.audit(db, who.actor, "view", ("patient", patient_id))
-        return [evaluations.summary(a) for a in records.assessments_of(db, patient_id)]
+        patient = access.patient(ctx, db, who, patient_id)
+        ctx.audit(db, who, "view", ("patient", patient_id), team_id=patient.team_id)
+        rows = records.assessments_of(db, patient_id, before=before, limit=limit)
+        return [evaluations.summary(a) for a in rows]
 
 
 @router.post(
     "/patients/{patient_id}/assessments",
     status_code=201,
     summary="Assess a case for a patient and store the result",
+    responses=NOT_FOUND,
 )
-def add_assessment(
-    ctx: Ctx, who: Writer, patient_id: int, body: Annotated[NewAssessment, Body()]
+async def add_assessment(
+    ctx: Ctx, who: Writer, patient_id: PatientId, body: Annotated[NewAssessment, Body()]
 ) -> dict[str, Any]:
+    # Assessing takes milliseconds to tens of them: off the event loop, like every slow step.
+    return await run_in_threadpool(_add_assessment, ctx, who, patient_id, body)
+
+
+def _add_assessment(
+    ctx: AppContext, who: Principal, patient_id: int, body: NewAssessment
+) -> dict[str, Any]:
+    if body.as_of is not None and body.as_of > ctx.today:
+        raise CaseError([Problem("as_of", "must not be after today")])
     with ctx.db.session() as db:
-        _found(records.patient(db, patient_id), "patient")
+        access.writable_patient(ctx, db, who, patient_id)
         record = evaluations.evaluate(
             ctx, db, patient_id=patient_id, data=body.case, who=who, as_of=body.as_of
         )
         return evaluations.full(record)
 
 
-@router.get("/assessments/{assessment_id}", summary="One stored assessment, input and result")
-def get_assessment(ctx: Ctx, who: Reader, assessment_id: int) -> dict[str, Any]:
+@router.get(
+    "/assessments/{assessment_id}",
+    summary="One stored assessment, input and result",
+    responses=NOT_FOUND,
+)
+def get_assessment(ctx: Ctx, who: Reader, assessment_id: AssessmentId) -> dict[str, Any]:
     with ctx.db.session() as db:
-        record = _found(records.assessment(db, assessment_id), "assessment")
-        ctx.audit(db, who.actor, "view", ("assessment", assessment_id))
+        record = access.assessment(ctx, db, who, assessment_id)
+        team = records.team_of_assessment(db, assessment_id)
+        ctx.audit(db, who, "view", ("assessment", assessment_id), team_id=team)
         return evaluations.full(record)
 
 
-@router.get("/audit", summary="The latest audit events (who did what to which record)")
+@router.get(
+    "/audit",
+    summary="The latest audit events of the teams you administer",
+    responses={403: {"description": "Only team administrators see the audit log."}},
+)
 def audit_log(ctx: Ctx, who: Reader) -> list[dict[str, Any]]:
+    if not who.admin_teams:
+        access.deny(ctx, who, "audit_log", None)
+        raise ForbiddenError("only a team's administrators see its audit log")
     with ctx.db.session() as db:
-        events = records.audit_trail(db)
-        ctx.audit(db, who.actor, "view", ("audit_log", None))
+        events = records.audit_trail(db, who.admin_teams)
+        ctx.audit(db, who, "view", ("audit_log", None))
         return [
             {
                 "at": e.at.isoformat(),
@@ -127,6 +204,7 @@ def audit_log(ctx: Ctx, who: Reader) -> list[dict[str, Any]]:
                 "object_type": e.object_type,
                 "object_id": e.object_id,
                 "outcome": e.outcome,
+                "team_id": e.team_id,
             }
             for e in events
         ]
@@ -135,13 +213,16 @@ def audit_log(ctx: Ctx, who: Reader) -> list[dict[str, Any]]:
 def _patient(p: Any) -> dict[str, Any]:
     return {
         "id": p.id,
+        "team_id": p.team_id,
         "display_name": p.display_name,
         "reference": p.reference,
         "created_at": p.created_at.isoformat(),
+        "latest": None
+        if p.latest_assessment_id is None
+        else {
+            "id": p.latest_assessment_id,
+            "triage": p.latest_triage,
+            "suspicion": p.latest_suspicion,
+            "as_of": p.latest_as_of.isoformat() if p.latest_as_of else None,
+        },
     }
-
-
-def _found(value: T | None, kind: str) -> T:
-    if value is None:
-        raise LookupError(kind)
-    return value

@@ -2,8 +2,11 @@
 
 import gc
 from importlib import resources
+from typing import Any
 
+from anyio import CapacityLimiter
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -14,9 +17,10 @@ from fusionwatch.core.compiled import Knowledge
 from fusionwatch.knowledge import load
 from fusionwatch.settings import Settings
 from fusionwatch.store.database import Database
-from fusionwatch.web import api, errors, presentation, selfcheck, workspace
+from fusionwatch.web import api, apidocs, errors, presentation, selfcheck, sitesettings, workspace
 from fusionwatch.web.context import AppContext, Clock, utc_now
 from fusionwatch.web.headers import SecurityHeaders
+from fusionwatch.web.limits import BoundedRequests
 
 HERE = resources.files("fusionwatch.web")
 
@@ -33,27 +37,43 @@ def create_app(
         title="fusionwatch",
         version=__version__,
         summary="Explained triage for suspected nonunion after spinal fusion.",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
         openapi_url="/api/v1/openapi.json",
     )
     templates = Jinja2Templates(env=_jinja())
+    kb = kb or load()
+    if settings.stimulator_policy not in kb.policies:
+        known = ", ".join(sorted(kb.policies))
+        raise ValueError(f"FUSIONWATCH_STIMULATOR_POLICY must be one of: {known}")
     app.state.ctx = AppContext(
         settings=settings,
         db=db or Database(settings.database_url),
-        kb=kb or load(),
+        kb=kb,
         templates=templates,
         clock=clock,
+        pdfs=CapacityLimiter(settings.max_concurrent_pdfs),
+        hashing=CapacityLimiter(settings.max_concurrent_password_checks),
     )
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.mount(apidocs.ASSETS, apidocs.assets(), name="api-docs-assets")
+    app.include_router(apidocs.router)
     app.include_router(api.router)
     app.include_router(selfcheck.router)
     app.include_router(workspace.router)
+    app.include_router(sitesettings.router)
     ctx = app.state.ctx
     app.include_router(cdshooks.router(settings, ctx.db, ctx.kb, clock))
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     errors.install(app)
     app.add_middleware(errors.ContainErrors)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(
+        BoundedRequests,
+        max_body=settings.max_body_bytes,
+        max_cds_body=settings.max_cds_body_bytes,
+    )
+    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies is True)
     return app
 
 
@@ -83,3 +103,32 @@ def _jinja() -> Environment:
     env.globals.update(presentation.template_names())
     env.tests["derived_fact"] = presentation.derived_fact
     return env
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with the request schemas' nested ``$defs`` moved into
+    ``components/schemas`` so that every ``$ref`` resolves."""
+    if app.openapi_schema is None:
+        document = get_openapi(
+            title=app.title,
+            version=app.version,
+            summary=app.summary,
+            routes=app.routes,
+        )
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        app.openapi_schema = _hoist(document, schemas)
+    return app.openapi_schema
+
+
+def _hoist(node: Any, schemas: dict[str, Any]) -> Any:
+    if isinstance(node, list):
+        return [_hoist(item, schemas) for item in node]
+    if not isinstance(node, dict):
+        return node
+    for name, schema in (node.pop("$defs", None) or {}).items():
+        schemas.setdefault(name, _hoist(schema, schemas))
+    out = {k: _hoist(v, schemas) for k, v in node.items()}
+    ref = out.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        out["$ref"] = "#/components/schemas/" + ref.removeprefix("#/$defs/")
+    return out

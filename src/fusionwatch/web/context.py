@@ -4,14 +4,16 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from anyio import CapacityLimiter
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.site import Site
 from fusionwatch.settings import Settings
 from fusionwatch.store import records
-from fusionwatch.store.accounts import LoginPolicy
+from fusionwatch.store.accounts import LoginPolicy, Principal
 from fusionwatch.store.database import Database
 
 Clock = Callable[[], dt.datetime]
@@ -29,28 +31,57 @@ class AppContext:
     kb: Knowledge
     templates: Jinja2Templates
     clock: Clock
+    # Bounds on slow work per worker: PDFs (and charts), and password checks (argon2 uses 64 MiB).
+    pdfs: CapacityLimiter
+    hashing: CapacityLimiter
+
+    @property
+    def site(self) -> Site:
+        """The deployment's clinical choices, the same for pages, API and CDS Hooks."""
+        return self.settings.site()
 
     @property
     def today(self) -> dt.date:
         return self.clock().date()
 
     def audit(
-        self, db: Session, actor: str, action: str, target: tuple[str, object], outcome: str = "ok"
+        self,
+        db: Session,
+        who: Principal | str,
+        action: str,
+        target: tuple[str, object],
+        *,
+        outcome: str = "ok",
+        team_id: int | None = None,
     ) -> None:
         """Record who did what to which record (ids only, never clinical content)."""
         records.audit(
-            db, actor=actor, action=action, target=target, now=self.clock(), outcome=outcome
+            db,
+            actor=who.actor if isinstance(who, Principal) else who,
+            actor_id=who.user_id if isinstance(who, Principal) else None,
+            team_id=team_id,
+            action=action,
+            target=target,
+            now=self.clock(),
+            outcome=outcome,
         )
 
     @property
     def login_policy(self) -> LoginPolicy:
         return LoginPolicy(
-            self.settings.login_max_failures, dt.timedelta(minutes=self.settings.lockout_minutes)
+            self.settings.login_max_failures,
+            dt.timedelta(minutes=self.settings.lockout_minutes),
+            self.settings.login_address_max_failures,
+            dt.timedelta(minutes=self.settings.login_address_window_minutes),
         )
 
     @property
     def session_lifetime(self) -> dt.timedelta:
         return dt.timedelta(hours=self.settings.session_hours)
+
+    @property
+    def session_idle(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.settings.session_idle_minutes)
 
 
 def context(request: Request) -> AppContext:

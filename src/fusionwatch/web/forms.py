@@ -9,7 +9,7 @@ from fusionwatch.core.errors import Problem
 from fusionwatch.core.knowledge import Equals, Fact, FactType, Is, OneOf
 from fusionwatch.intake import questionnaire as qn
 
-ANSWER_CHOICES = (("yes", "Yes"), ("no", "No"), ("unknown", "Not sure"))
+ANSWER_CHOICES = (("yes", "Yes"), ("no", "No"), ("not_sure", "Not sure"))
 ANSWER_LABELS = dict(ANSWER_CHOICES)
 SECTION_TITLES = {
     "emergency": "Urgent warning signs",
@@ -18,6 +18,7 @@ SECTION_TITLES = {
     "signs": "Warning signs",
     "pain": "Pain",
     "exam": "Examination",
+    "infection": "Signs of infection",
     "risk": "Risk factors",
     "care": "Care so far",
     "imaging": "Imaging",
@@ -50,7 +51,12 @@ PATIENT_STEPS = (
             "person",
         ),
     ),
-    Step("symptoms", "How you feel now", "Think about the last few weeks.", ("signs", "pain")),
+    Step(
+        "symptoms",
+        "How you feel now",
+        "Think about the last few weeks.",
+        ("signs", "pain", "infection"),
+    ),
     Step(
         "health",
         "Your health and care",

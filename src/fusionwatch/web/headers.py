@@ -14,19 +14,31 @@ HEADERS = [
     # Health information must not linger in shared or browser caches.
     (b"cache-control", b"no-store"),
 ]
-DOCS_PATHS = ("/api/docs", "/api/redoc")
+PAGE_CSP = HEADERS[3]
+DOCS_PATHS = ("/api/docs",)
+# Swagger UI (served locally from swagger-ui-bundle) sets inline styles; scripts stay 'self'.
+DOCS_CSP = (
+    b"content-security-policy",
+    b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    b"script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'",
+)
+
+
+# HSTS: one year, sent only when cookies are forced Secure (the site is served over https).
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.extra = [HSTS] if hsts else []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # The interactive API docs load their script from a CDN; they get no CSP of ours.
         docs = str(scope.get("path", "")).startswith(DOCS_PATHS)
+        extra = [*self.extra, DOCS_CSP] if docs else self.extra
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -34,8 +46,8 @@ class SecurityHeaders:
                 names = {k for k, _ in headers}
                 headers += [
                     (k, v)
-                    for k, v in HEADERS
-                    if k not in names and not (docs and k == b"content-security-policy")
+                    for k, v in extra + HEADERS
+                    if k not in names and not (docs and (k, v) == PAGE_CSP)
                 ]
                 message["headers"] = headers
             await send(message)

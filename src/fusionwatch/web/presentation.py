@@ -14,6 +14,11 @@ TRIAGE = {
         "patient": "Get emergency care now",
         "clinician": "Emergency",
     },
+    "urgent": {
+        "css": "urgent",
+        "patient": "Contact your surgical team today",
+        "clinician": "Urgent (same day, within 24 hours)",
+    },
     "prompt_referral": {
         "css": "prompt",
         "patient": "See a spine specialist soon",
@@ -27,6 +32,7 @@ TRIAGE = {
 }
 SUSPICION = {
     "low": "Low",
+    "cannot_tell": "Cannot tell yet",
     "moderate": "Moderate",
     "high": "High",
 }

@@ -69,12 +69,13 @@ def signed_in(request: Request, ctx: Annotated[AppContext, Depends(context)]) ->
     if not token:
         raise NotSignedInError
     with ctx.db.session() as db:
-        found = accounts.session_for(db, token, ctx.clock())
+        found = accounts.session_for(db, token, ctx.clock(), ctx.session_idle)
+        roles = accounts.roles_of(db, found[1].id) if found else {}
     if found is None:
         raise NotSignedInError
     session, user = found
     request.state.session_csrf = session.csrf_token
-    return Principal(user.id, user.username, frozenset(Scope), "web")
+    return Principal(user.id, user.username, frozenset(Scope), "web", roles)
 
 
 def optional_user(request: Request, ctx: AppContext) -> Principal | None:

@@ -58,7 +58,11 @@ async def submit(request: Request, ctx: Ctx, step_id: str) -> HTMLResponse:
     if step.id == STEP_IDS[0] or index == len(STEP_IDS) - 1:
         data = _summary_data(ctx, raw)
         # The emergency rules decide, not this page: an emergency stops the self-check at once.
-        emergency = data["result"]["triage"]["level"] == Triage.EMERGENCY
+        level = data["result"]["triage"]["level"]
+        emergency = level == Triage.EMERGENCY
+        if index == 0 and level == Triage.URGENT and form.get("advised") != "1":
+            # "Not sure" on an emergency question: same-day advice before anything else is asked.
+            return page(request, "urgent.html", {**data, "carried": raw})
         if emergency or index == len(STEP_IDS) - 1:
             template = "emergency.html" if emergency else "result_patient.html"
             return page(request, template, {**data, "carried": raw})
@@ -129,7 +133,7 @@ def _case_problems(ctx: AppContext, values: dict[str, Any]) -> dict[str, str]:
 def _summary_data(ctx: AppContext, raw: dict[str, str]) -> dict[str, Any]:
     values, _ = forms.parse_answers(ctx.kb, raw)
     case = parse_data(forms.case_data(values), ctx.today)
-    result = to_data(assess(case, ctx.kb, ctx.today))
+    result = to_data(assess(case, ctx.kb, ctx.today, ctx.site))
     return {
         "result": result,
         "answers": _answer_list(ctx, raw),

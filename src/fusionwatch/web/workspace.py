@@ -2,24 +2,29 @@
 
 import json
 from base64 import b64encode
+from collections.abc import Sequence
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from anyio import to_thread
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from fusionwatch.core.errors import CaseError
 from fusionwatch.core.serialize import from_data
 from fusionwatch.files.case import read_mapping
 from fusionwatch.report import chart as charts
 from fusionwatch.report.pdf import render_pdf
-from fusionwatch.store import accounts, records
+from fusionwatch.store import accounts, records, teams
 from fusionwatch.store.accounts import LoginOutcome, Principal
-from fusionwatch.web import evaluations, forms
+from fusionwatch.web import access, evaluations, forms
+from fusionwatch.web.access import MAX_ID
 from fusionwatch.web.context import AppContext, context
 from fusionwatch.web.pages import STATIC_ROOT, page
 from fusionwatch.web.security import (
     SESSION_COOKIE,
+    ForbiddenError,
     check_csrf,
     secure,
     signed_in,
@@ -31,6 +36,8 @@ Ctx = Annotated[AppContext, Depends(context)]
 User = Annotated[Principal, Depends(signed_in)]
 FormUser = Annotated[Principal, Depends(signed_in_form)]
 EXTRA_FIELD = "extra_case_data"
+RecordId = Annotated[int, Path(ge=1, le=MAX_ID)]
+PAGE = 50
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -39,7 +46,7 @@ def login_form(request: Request, next: str = "/patients") -> HTMLResponse:
 
 
 @router.post("/login", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
-def login(
+async def login(
     request: Request,
     ctx: Ctx,
     username: Annotated[str, Form(max_length=80)],
@@ -47,19 +54,28 @@ def login(
     next: Annotated[str, Form()] = "/patients",
 ) -> Response:
     now = ctx.clock()
-    with ctx.db.session() as db:
-        outcome, user = accounts.login(db, username, password, now, ctx.login_policy)
-        ctx.audit(db, username[:80], "login", ("user", user and user.id), outcome.value)
+    address = request.client.host if request.client else "unknown"
+    with ctx.db.session(write=True) as db:
+        target = accounts.begin_login(db, username, address, now, ctx.login_policy)
+    # argon2 is slow and memory-hungry by design: a bounded pool, off the event loop.
+    verified = await to_thread.run_sync(
+        accounts.verify_password, target.password_hash, password, limiter=ctx.hashing
+    )
+    with ctx.db.session(write=True) as db:
+        outcome, user = accounts.finish_login(db, target, address, password, verified)
+        # Only an existing account's name is recorded, never whatever was typed.
+        actor = user.username if user is not None else "(unknown user)"
+        ctx.audit(db, actor, "login", ("user", user and user.id), outcome=outcome.value)
         token = (
             accounts.open_session(db, user, now, ctx.session_lifetime)
             if user and (outcome is LoginOutcome.OK)
             else None
         )
     if token is None:
+        # One message for every refusal, so it never tells whether an account exists.
         message = (
-            "This account is locked for a while after repeated failed sign-ins. Try again later."
-            if outcome is LoginOutcome.LOCKED
-            else "The username or password is not right."
+            "The username or password is not right, or the account is locked for a while "
+            "after repeated failed sign-ins."
         )
         data = {"next": _safe_next(next), "message": message, "username": username}
         return page(request, "login.html", data, status=401)
@@ -79,7 +95,7 @@ def login(
 def logout(request: Request, ctx: Ctx, user: FormUser) -> Response:
     with ctx.db.session() as db:
         accounts.close_session(db, request.cookies.get(SESSION_COOKIE, ""))
-        ctx.audit(db, user.actor, "logout", ("user", user.user_id))
+        ctx.audit(db, user, "logout", ("user", user.user_id))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -87,24 +103,50 @@ def logout(request: Request, ctx: Ctx, user: FormUser) -> Response:
 
 @router.get("/patients", response_class=HTMLResponse)
 def patient_list(
-    request: Request, ctx: Ctx, user: User, fhir_patient: str | None = None
+    request: Request,
+    ctx: Ctx,
+    user: User,
+    *,
+    fhir_patient: Annotated[str | None, Query(max_length=200)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    q: Annotated[str | None, Query(max_length=80)] = None,
 ) -> Response:
-    """All patients; from an EHR link (?fhir_patient=ID), the patient whose reference is ID."""
+    """A page of the teams' patients; from an EHR link (?fhir_patient=ID), the patient whose
+    reference is ID (404 when none of the user's teams has one, as for any other record)."""
+    if fhir_patient is not None:
+        return _ehr_link(request, ctx, user, fhir_patient)
     with ctx.db.session() as db:
-        rows = records.patients(db)
-        ctx.audit(db, user.actor, "view", ("patient_list", None))
-    if fhir_patient is None:
-        return page(request, "patients.html", {"user": user, "rows": rows})
-    matches = [(p, a) for p, a in rows if p.reference == fhir_patient]
+        rows = records.patient_page(db, user.teams, before=before, limit=PAGE, text=q or None)
+        ctx.audit(db, user, "view", ("patient_list", None))
+    return page(request, "patients.html", _list_data(ctx, user, rows, q))
+
+
+def _ehr_link(request: Request, ctx: AppContext, user: Principal, reference: str) -> Response:
+    with ctx.db.session() as db:
+        matches = records.patients_with_reference(db, user.teams, reference)
+        ctx.audit(db, user, "view", ("patient_reference", None))
     if len(matches) == 1:
-        return RedirectResponse(f"/patients/{matches[0][0].id}", status_code=303)
+        return RedirectResponse(f"/patients/{matches[0].id}", status_code=303)
     data = {
-        "user": user,
-        "rows": matches,
-        "draft": ("", fhir_patient[:80]),
-        "looked_for": fhir_patient,
+        **_list_data(ctx, user, matches, None),
+        "draft": ("", reference[:80]),
+        "looked_for": reference,
     }
-    return page(request, "patients.html", data)
+    return page(request, "patients.html", data, status=200 if matches else 404)
+
+
+def _list_data(
+    ctx: AppContext, user: Principal, rows: Sequence[Any], q: str | None
+) -> dict[str, Any]:
+    with ctx.db.session() as db:
+        names = {t.id: t.name for t, _ in teams.memberships_of(db, user.user_id)}
+    return {
+        "user": user,
+        "rows": rows[:PAGE],
+        "next_before": rows[PAGE - 1].id if len(rows) > PAGE else None,
+        "q": q or "",
+        "teams": [(t, names.get(t, str(t))) for t in user.writable_teams],
+    }
 
 
 @router.post("/patients")
@@ -112,33 +154,38 @@ def patient_add(
     request: Request,
     ctx: Ctx,
     user: FormUser,
+    *,
     display_name: Annotated[str, Form()] = "",
     reference: Annotated[str, Form()] = "",
+    team_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
 ) -> Response:
     name, ref = display_name.strip(), reference.strip()
-    problems = {}
-    if not name or len(name) > 200:
-        problems["display_name"] = "Give a name or label of 1 to 200 characters."
-    if len(ref) > 80:
-        problems["reference"] = "Keep the reference to 80 characters or fewer."
-    if problems:
-        with ctx.db.session() as db:
-            rows = records.patients(db)
-        data = {"user": user, "rows": rows, "problems": problems, "draft": (name, ref)}
-        return page(request, "patients.html", data, status=422)
+    team = evaluations.team_for_new_patient(user, team_id)
     with ctx.db.session() as db:
-        patient = records.add_patient(db, name, ref or None, user.user_id, ctx.clock())
-        ctx.audit(db, user.actor, "create", ("patient", patient.id))
-    return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+        problems = evaluations.patient_problems(db, team, name, ref or None)
+        if not problems and team is not None:
+            patient = records.add_patient(
+                db,
+                display_name=name,
+                reference=ref or None,
+                user_id=user.user_id,
+                now=ctx.clock(),
+                team_id=team,
+            )
+            ctx.audit(db, user, "create", ("patient", patient.id), team_id=team)
+            return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+        rows = records.patient_page(db, user.teams, limit=PAGE)
+    data = {**_list_data(ctx, user, rows, None), "problems": problems, "draft": (name, ref)}
+    return page(request, "patients.html", data, status=422)
 
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
-def patient_page(request: Request, ctx: Ctx, user: User, patient_id: int) -> HTMLResponse:
+def patient_page(request: Request, ctx: Ctx, user: User, patient_id: RecordId) -> HTMLResponse:
     with ctx.db.session() as db:
-        patient = _patient(db, patient_id)
+        patient = access.patient(ctx, db, user, patient_id)
         history = records.assessments_of(db, patient_id)
-        ctx.audit(db, user.actor, "view", ("patient", patient_id))
-    latest = history[0].case_data if history else {}
+        latest = records.latest_input(db, patient)
+        ctx.audit(db, user, "view", ("patient", patient_id), team_id=patient.team_id)
     return page(
         request,
         "patient.html",
@@ -147,28 +194,44 @@ def patient_page(request: Request, ctx: Ctx, user: User, patient_id: int) -> HTM
 
 
 @router.get("/patients/{patient_id}/evaluate", response_class=HTMLResponse)
-def evaluation_form(request: Request, ctx: Ctx, user: User, patient_id: int) -> HTMLResponse:
+def evaluation_form(request: Request, ctx: Ctx, user: User, patient_id: RecordId) -> HTMLResponse:
     with ctx.db.session() as db:
-        patient = _patient(db, patient_id)
-        history = records.assessments_of(db, patient_id)
-    previous = history[0].case_data if history else {}
+        patient = access.writable_patient(ctx, db, user, patient_id)
+        previous = records.latest_input(db, patient)
     raw = forms.case_raw(previous)
     return _evaluation_page(request, ctx, user, patient, raw=raw, errors={}, extra=previous)
 
 
 @router.post("/patients/{patient_id}/evaluate")
 async def evaluation_submit(
-    request: Request, ctx: Ctx, user: FormUser, patient_id: int
+    request: Request, ctx: Ctx, user: FormUser, patient_id: RecordId
 ) -> Response:
     form = await request.form()
     raw = forms.raw_answers(ctx.kb, form)
     extra_text = str(form.get(EXTRA_FIELD, ""))
+    # Parsing YAML and assessing are CPU work: off the event loop.
+    return await run_in_threadpool(
+        lambda: _evaluation_submit(
+            request, ctx, user, patient_id=patient_id, raw=raw, extra_text=extra_text
+        )
+    )
+
+
+def _evaluation_submit(
+    request: Request,
+    ctx: AppContext,
+    user: Principal,
+    *,
+    patient_id: int,
+    raw: dict[str, str],
+    extra_text: str,
+) -> Response:
     values, errors = forms.parse_answers(ctx.kb, raw)
     data, extra_error = _merged(forms.case_data(values), extra_text)
     if extra_error:
         errors[EXTRA_FIELD] = extra_error
     with ctx.db.session() as db:
-        patient = _patient(db, patient_id)
+        patient = access.writable_patient(ctx, db, user, patient_id)
         if not errors:
             try:
                 record = evaluations.evaluate(ctx, db, patient_id=patient_id, data=data, who=user)
@@ -182,12 +245,14 @@ async def evaluation_submit(
 
 
 @router.get("/assessments/{assessment_id}", response_class=HTMLResponse)
-def assessment_page(request: Request, ctx: Ctx, user: User, assessment_id: int) -> HTMLResponse:
+def assessment_page(
+    request: Request, ctx: Ctx, user: User, assessment_id: RecordId
+) -> HTMLResponse:
     with ctx.db.session() as db:
-        record = _assessment(db, assessment_id)
-        patient = _patient(db, record.patient_id)
-        ctx.audit(db, user.actor, "view", ("assessment", assessment_id))
-    follow_up = record.result.get("follow_up") or {}
+        record = access.assessment(ctx, db, user, assessment_id)
+        patient = access.patient(ctx, db, user, record.patient_id)
+        ctx.audit(db, user, "view", ("assessment", assessment_id), team_id=patient.team_id)
+    follow_up: Any = record.result.get("follow_up") or {}
     chart = f"/assessments/{record.id}/chart.svg" if follow_up.get("trajectories") else None
     return page(
         request,
@@ -198,26 +263,43 @@ def assessment_page(request: Request, ctx: Ctx, user: User, assessment_id: int) 
             "patient": patient,
             "result": record.result,
             "chart_src": chart,
+            "can_write": user.can_write(patient.team_id),
         },
     )
 
 
 @router.get("/assessments/{assessment_id}/chart.svg")
-def assessment_chart(ctx: Ctx, user: User, assessment_id: int) -> Response:
+async def assessment_chart(ctx: Ctx, user: User, assessment_id: RecordId) -> Response:
     with ctx.db.session() as db:
-        record = _assessment(db, assessment_id)
-    svg = _chart(record.result)
+        record = access.assessment(ctx, db, user, assessment_id)
+        team = records.team_of_assessment(db, assessment_id)
+        ctx.audit(db, user, "chart", ("assessment", assessment_id), team_id=team)
+    svg = await to_thread.run_sync(_chart, record.result, limiter=ctx.pdfs)
     if svg is None:
         raise LookupError("chart")
     return Response(svg, media_type="image/svg+xml")
 
 
 @router.get("/assessments/{assessment_id}/report.pdf")
-def assessment_pdf(request: Request, ctx: Ctx, user: User, assessment_id: int) -> Response:
+async def assessment_pdf(
+    request: Request, ctx: Ctx, user: User, assessment_id: RecordId
+) -> Response:
     with ctx.db.session() as db:
-        record = _assessment(db, assessment_id)
-        patient = _patient(db, record.patient_id)
-        ctx.audit(db, user.actor, "print", ("assessment", assessment_id))
+        record = access.assessment(ctx, db, user, assessment_id)
+        patient = access.patient(ctx, db, user, record.patient_id)
+        ctx.audit(db, user, "print", ("assessment", assessment_id), team_id=patient.team_id)
+    # A bounded number of PDFs at once per worker: each takes a core and tens of MB.
+    pdf = await to_thread.run_sync(_pdf, ctx, user, record, patient, limiter=ctx.pdfs)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "content-disposition": f'attachment; filename="fusionwatch-assessment-{record.id}.pdf"'
+        },
+    )
+
+
+def _pdf(ctx: AppContext, user: Principal, record: Any, patient: Any) -> bytes:
     html = ctx.templates.get_template("pdf_clinician.html").render(
         {
             "record": record,
@@ -228,20 +310,17 @@ def assessment_pdf(request: Request, ctx: Ctx, user: User, assessment_id: int) -
             "chart_src": _data_uri(_chart(record.result)),
         }
     )
-    return Response(
-        render_pdf(html, STATIC_ROOT),
-        media_type="application/pdf",
-        headers={
-            "content-disposition": f'attachment; filename="fusionwatch-assessment-{record.id}.pdf"'
-        },
-    )
+    return render_pdf(html, STATIC_ROOT)
 
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(request: Request, ctx: Ctx, user: User) -> HTMLResponse:
+    if not user.admin_teams:
+        access.deny(ctx, user, "audit_log", None)
+        raise ForbiddenError("Only a team's administrators see its audit log.")
     with ctx.db.session() as db:
-        events = records.audit_trail(db)
-        ctx.audit(db, user.actor, "view", ("audit_log", None))
+        events = records.audit_trail(db, user.admin_teams)
+        ctx.audit(db, user, "view", ("audit_log", None))
     return page(request, "audit.html", {"user": user, "events": events})
 
 
@@ -304,20 +383,6 @@ def _chart(result: dict[str, Any]) -> bytes | None:
 def _data_uri(svg: bytes | None) -> str | None:
     # Reports embed the chart, so the PDF renderer never fetches anything.
     return None if svg is None else "data:image/svg+xml;base64," + b64encode(svg).decode()
-
-
-def _patient(db: Any, patient_id: int) -> Any:
-    patient = records.patient(db, patient_id)
-    if patient is None:
-        raise LookupError("patient")
-    return patient
-
-
-def _assessment(db: Any, assessment_id: int) -> Any:
-    record = records.assessment(db, assessment_id)
-    if record is None:
-        raise LookupError("assessment")
-    return record
 
 
 def _safe_next(target: str) -> str:

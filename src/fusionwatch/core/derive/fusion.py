@@ -398,7 +398,7 @@ class _Level:
 
 
 def _yes(answer: Answer) -> bool | None:
-    return None if answer is Answer.UNKNOWN else answer is Answer.YES
+    return answer.truth
 
 
 def computed_motion(f: LevelFindings) -> Motion | None:

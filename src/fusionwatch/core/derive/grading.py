@@ -28,7 +28,7 @@ def score(f: LevelFindings) -> tuple[str, int] | None:
     if f.brantigan is not None:
         return "brantigan", _BRANTIGAN_SCORE[f.brantigan]
     answers = (f.interbody_bridging, f.posterolateral_bridging, f.facet_bridging)
-    if all(a is Answer.UNKNOWN for a in answers):
+    if all(a.truth is None for a in answers):
         return None
     return "bridging", sum(a is Answer.YES for a in answers)
 
@@ -53,7 +53,7 @@ def bridging_signs(f: LevelFindings) -> tuple[Signs, Signs]:
     elif f.posterolateral_bridging is Answer.YES and f.facet_bridging is not Answer.NO:
         pro.append(("posterolateral bridging bone on CT", "choudhri2014", FACET))
     answers = (f.interbody_bridging, f.posterolateral_bridging, f.facet_bridging)
-    given = [a for a in answers if a is not Answer.UNKNOWN]
+    given = [a for a in answers if a.truth is not None]
     if f.facet_bridging is Answer.NO or (given and all(a is Answer.NO for a in given)):
         con.append(("no bridging bone where it was sought", "choudhri2014", FACET))
     if f.cage_lucency is Answer.YES:

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from fusionwatch.core.case import Case
 from fusionwatch.core.derive.adjacent import AdjacentStatus, assess_adjacent
 from fusionwatch.core.derive.fusion import SEVERITY, Cutoffs, LevelStatus, Seen, assess_levels
+from fusionwatch.core.derive.record import Dated, record_facts
 from fusionwatch.core.derive.timing import Done, history
 from fusionwatch.core.imaging import Study
 from fusionwatch.core.months import months_between
 from fusionwatch.core.vocab import Answer, FusionStatus
 
-_LOGIC = {Answer.YES: True, Answer.NO: False, Answer.UNKNOWN: None}
+_LOGIC = {a: a.truth for a in Answer}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,7 @@ class StudyFindings:
     levels: tuple[LevelStatus, ...]
     summary: tuple[Merged, ...]
     months_without_progress: float | None
+    record: dict[str, object]
     adjacent: tuple[AdjacentStatus, ...] = ()
 
     @property
@@ -70,7 +72,9 @@ def study_findings(case: Case, cutoffs: Cutoffs, as_of: dt.date) -> StudyFinding
         for fact, value in given.items()
     )
     stalled = [lv.months_without_progress for lv in levels if lv.months_without_progress]
-    return StudyFindings(levels, summary, max(stalled) if stalled else None, adjacent)
+    dated = (Dated(s.study.modality, s.months) for s in fused_seen)
+    record = record_facts(dated, levels, case.surgery.levels)
+    return StudyFindings(levels, summary, max(stalled) if stalled else None, record, adjacent)
 
 
 def _plain(value: object) -> object:
@@ -104,8 +108,12 @@ def _months_at(study: Study, level: str, done: tuple[Done, ...], as_of: dt.date)
     return None
 
 
-def _derived(studies: tuple[Study, ...], levels: tuple[LevelStatus, ...]) -> dict[str, object]:
-    worst = max((lv.status for lv in levels), key=SEVERITY.__getitem__, default=None)
+def _derived(
+    studies: tuple[Study, ...], levels: tuple[LevelStatus, ...], fused: tuple[str, ...] = ()
+) -> dict[str, object]:
+    # Only fused levels make the fusion status: a graded adjacent level is not part of it.
+    own = [lv for lv in levels if not fused or lv.level in fused]
+    worst = max((lv.status for lv in own), key=SEVERITY.__getitem__, default=None)
     return {
         "imaging.fusion_status": None if worst is None else worst.value,
         "imaging.hardware_failure": _any(lv.hardware_failure for lv in levels),

@@ -192,9 +192,13 @@ def _pattern(  # noqa: PLR0917  (each argument is a distinct part of one judgeme
     now = gain(latest)
     # A change exactly at the threshold counts: MCID and SDC are "at least this much" values.
     improved = best is not reference and gain(best) >= improvement
-    fell = gain(best) - now >= threshold
+    # Losing a clinically important gain is a relapse (sign 2) even when the fall is smaller than
+    # one person's detectable change: the gain itself was beyond the MCID, so the series is not
+    # "never improved" (issue 12: EQ-5D 0.35 -> 0.78 -> 0.40 was called "not improved").
+    step = min(threshold, improvement) if improved else threshold
+    fell = gain(best) - now >= step
     if improved and fell and latest.month >= phases.early and latest.month > best.month:
-        after = [p for p in later if p.month > best.month and gain(best) - gain(p) >= threshold]
+        after = [p for p in later if p.month > best.month and gain(best) - gain(p) >= step]
         return Pattern.IMPROVED_THEN_WORSENED, after[0].month
     if now <= -threshold and latest.month >= phases.early:
         return Pattern.WORSENING, next(p.month for p in later if gain(p) <= -threshold)

@@ -1,0 +1,276 @@
+"""Property tests of issue 11 over generated cases (decision 0009).
+
+1. Any emergency finding (an emergency question answered yes, or an emergency a clinician
+   records) gives ``emergency``; an emergency question answered "not sure" gives ``urgent`` or
+   higher; one no one asked never gives ``routine``.
+2. Unknown never reassures: when the result is ``routine`` or the suspicion ``low``, every unknown
+   input that, answered some way, would raise the triage or the suspicion is named as open in the
+   result (``triage.depends_on``), and the headline says the result depends on it. The test finds
+   those inputs by brute force: each unknown input of the generated case is answered every way.
+
+Derandomized, so CI sees the same cases every run. ``FUSIONWATCH_PROPERTY_EXAMPLES`` raises the
+brute-force count (the first property always runs 10,000 cases).
+"""
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fusionwatch.core.case import (
+    Case,
+    Emergency,
+    Exam,
+    Imaging,
+    Infection,
+    Pain,
+    Person,
+    Risk,
+    Signs,
+    Surgery,
+)
+from fusionwatch.core.engine import assess, case_facts, decide_triage
+from fusionwatch.core.results import Assessment
+from fusionwatch.core.vocab import (
+    SUSPICION_ORDER,
+    TRIAGE_ORDER,
+    Answer,
+    CompressionCause,
+    ExamFinding,
+    FusionStatus,
+    Nicotine,
+    Onset,
+    PainPattern,
+    Side,
+    TemperatureUnit,
+)
+from fusionwatch.knowledge import load
+from tests.conftest import AS_OF
+
+KB = load()
+A = Answer
+ANY = st.sampled_from(list(Answer))
+# Emergency and infection questions are mostly answered "no", so many cases reach routine / low.
+MOSTLY_NO = st.sampled_from([A.NO] * 8 + [A.YES, A.UNKNOWN, A.NOT_SURE])
+EXAM = st.sampled_from(list(ExamFinding))
+ONSET = st.none() | st.sampled_from(list(Onset))
+BRUTE = int(os.environ.get("FUSIONWATCH_PROPERTY_EXAMPLES", "200"))
+DEPENDS = "depends on questions that are still open"
+REASSURING = "Nothing here needs urgent action"
+
+
+def _answers(model: type, strategy: st.SearchStrategy[Answer]) -> dict[str, Any]:
+    return {f: strategy for f, i in model.model_fields.items() if i.annotation is Answer}
+
+
+def _temperature() -> st.SearchStrategy[tuple[float | None, TemperatureUnit | None]]:
+    celsius = st.tuples(st.sampled_from([36.8, 37.9, 38.0, 38.6]), st.just(TemperatureUnit.CELSIUS))
+    fahrenheit = st.tuples(
+        st.sampled_from([98.6, 100.2, 101.5]), st.just(TemperatureUnit.FAHRENHEIT)
+    )
+    return st.just((None, None)) | celsius | fahrenheit
+
+
+@st.composite
+def infection(draw: st.DrawFn) -> Infection:
+    temperature, unit = draw(_temperature())
+    crp = draw(st.none() | st.sampled_from([3.0, 10.0, 25.0]))
+    return Infection(
+        **{f: draw(MOSTLY_NO) for f in _answers(Infection, MOSTLY_NO)},
+        temperature=temperature,
+        temperature_unit=unit,
+        crp_mg_l=crp,
+    )
+
+
+CASES = st.builds(
+    Case,
+    surgery=st.builds(
+        Surgery,
+        months_since=st.none() | st.sampled_from([1.0, 2.5, 3.0, 5.0, 7.0, 13.0, 30.0]),
+        levels=st.sampled_from([(), ("L4-L5",), ("L3-L4", "L4-L5", "L5-S1")]),
+        prior_failed_fusion_same_site=ANY,
+    ),
+    person=st.builds(Person, age=st.none() | st.integers(18, 95)),
+    signs=st.builds(Signs, **_answers(Signs, ANY)),
+    emergency=st.builds(Emergency, **_answers(Emergency, MOSTLY_NO)),
+    pain=st.builds(Pain, pattern=st.none() | st.sampled_from(list(PainPattern)), new_radiating=ANY),
+    exam=st.builds(
+        Exam,
+        **_answers(Exam, MOSTLY_NO),
+        strength=EXAM,
+        strength_onset=ONSET,
+        sensation=EXAM,
+        sensation_onset=ONSET,
+        reflexes=EXAM,
+        reflexes_onset=ONSET,
+        gait=EXAM,
+        gait_onset=ONSET,
+        deficit_side=st.none() | st.sampled_from(list(Side)),
+        myelopathy_onset=ONSET,
+    ),
+    infection=infection(),
+    risk=st.builds(Risk, nicotine=st.none() | st.sampled_from(list(Nicotine)), diabetes=ANY),
+    imaging=st.builds(
+        Imaging,
+        **_answers(Imaging, MOSTLY_NO),
+        fusion_status=st.none() | st.sampled_from(list(FusionStatus)),
+        compression_cause=st.none() | st.sampled_from(list(CompressionCause)),
+    ),
+)
+
+
+def _emergency_finding(c: Case) -> bool:
+    """The emergencies, written out from decision 0009 independently of the rule files."""
+    e, x, i, m = c.emergency, c.exam, c.imaging, c.infection
+    myelopathy = A.YES in (x.hyperreflexia, x.clonus, x.hoffmann, x.gait_ataxia)
+    myelopathy = myelopathy or i.cord_signal_change is A.YES
+    cause = i.compression_cause in {CompressionCause.HAEMATOMA, CompressionCause.ABSCESS_COLLECTION}
+    return any(
+        (
+            A.YES in {getattr(e, f) for f in Emergency.model_fields},
+            x.cauda_equina is A.YES,
+            i.acute_compression is A.YES and cause,
+            myelopathy and x.myelopathy_onset is Onset.NEW,
+            x.strength is ExamFinding.ABNORMAL and x.strength_onset is Onset.NEW,
+            x.sensation is ExamFinding.ABNORMAL
+            and x.sensation_onset is Onset.NEW
+            and x.deficit_side is Side.BOTH,
+            m.wound_drainage is A.YES or m.wound_opening is A.YES,
+        )
+    )
+
+
+@settings(
+    max_examples=10_000,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(case=CASES)
+def test_emergency_first_not_sure_urgent_not_asked_never_routine(case: Case) -> None:
+    result = assess(case, KB, AS_OF)
+    level = result.triage.level
+    screen = {f: getattr(case.emergency, f) for f in Emergency.model_fields}
+    if _emergency_finding(case):
+        assert level == "emergency"
+        assert any(r.kind == "emergency" for r in result.triage.reasons)
+        return
+    assert level != "emergency", [r.rule for r in result.triage.reasons]
+    if A.NOT_SURE in screen.values():
+        assert TRIAGE_ORDER[level] >= TRIAGE_ORDER["urgent"]
+        unsure = {f"emergency.{f}" for f, v in screen.items() if v is A.NOT_SURE}
+        assert unsure <= {m.fact for m in result.triage.not_sure}
+    if A.UNKNOWN in screen.values():
+        assert level != "routine"
+        unasked = {f"emergency.{f}" for f, v in screen.items() if v is A.UNKNOWN}
+        assert unasked == {m.fact for m in result.triage.unanswered_emergency}
+        if level == "prompt_referral":
+            assert result.triage.headline.startswith("Answer these first")
+
+
+# ---- unknown never reassures (brute force) ------------------------------------------------------
+
+_NUMBERS: dict[str, tuple[Any, ...]] = {
+    "surgery.months_since": (1.0, 2.99, 3.0, 4.0, 6.0, 9.0, 12.0, 24.0, 40.0),
+    "infection.crp_mg_l": (5.0, 25.0),
+}
+
+
+def _alternatives(path: str, value: Any) -> Iterator[Any]:
+    """Every way an open input could be answered (only inputs this test's cases vary)."""
+    if isinstance(value, Answer):
+        if value.truth is None:
+            yield from (A.YES, A.NO)
+        return
+    if value is ExamFinding.NOT_EXAMINED:
+        yield from (ExamFinding.NORMAL, ExamFinding.ABNORMAL)
+        return
+    if value is not None and value != ():
+        return
+    field = _FIELDS.get(path)
+    if field is not None:
+        yield from field
+    elif path in _NUMBERS:
+        yield from _NUMBERS[path]
+
+
+_FIELDS: dict[str, tuple[Any, ...]] = {
+    "surgery.levels": (("L4-L5",), ("L3-L4", "L4-L5", "L5-S1")),
+    "pain.pattern": tuple(PainPattern),
+    "risk.nicotine": tuple(Nicotine),
+    "imaging.fusion_status": tuple(FusionStatus),
+    "imaging.compression_cause": tuple(CompressionCause),
+    "exam.deficit_side": tuple(Side),
+    **{f"exam.{f}_onset": tuple(Onset) for f in ("strength", "sensation", "reflexes", "gait")},
+    "exam.myelopathy_onset": tuple(Onset),
+}
+_SECTIONS = ("surgery", "signs", "emergency", "pain", "exam", "infection", "risk", "imaging")
+
+
+def _open_inputs(case: Case) -> Iterator[tuple[str, str, str, Any]]:
+    for section in _SECTIONS:
+        part = getattr(case, section)
+        for name in type(part).model_fields:
+            for alt in _alternatives(f"{section}.{name}", getattr(part, name)):
+                yield section, name, f"{section}.{name}", alt
+
+
+def _answered(case: Case, section: str, name: str, value: Any) -> Case | None:
+    part = getattr(case, section)
+    update: dict[str, Any] = {name: value}
+    if section == "infection" and name == "temperature":
+        return None
+    try:
+        changed = type(part).model_validate(part.model_dump() | update)
+    except ValueError:
+        return None  # an impossible combination (e.g. levels that do not fit the region)
+    return case.model_copy(update={section: changed})
+
+
+def _decide(case: Case) -> tuple[int, int]:
+    env = case_facts(case, KB, AS_OF)
+    return TRIAGE_ORDER[decide_triage(KB, env)], SUSPICION_ORDER[env["result.suspicion"]]
+
+
+def _named(result: Assessment, path: str) -> bool:
+    for item in result.triage.depends_on:
+        if item.fact == path or path in KB.facts[item.fact].derived_from:
+            return True
+    return False
+
+
+@settings(
+    max_examples=BRUTE,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(case=CASES)
+def test_unknown_never_reassures(case: Case) -> None:
+    result = assess(case, KB, AS_OF)
+    routine = result.triage.level == "routine"
+    low = result.suspicion.level == "low"
+    if not (routine or low):
+        return
+    triage, band = TRIAGE_ORDER[result.triage.level], SUSPICION_ORDER[result.suspicion.level]
+    assert _decide(case) == (triage, band)  # the fast path agrees with assess
+    for section, name, path, alt in _open_inputs(case):
+        answered = _answered(case, section, name, alt)
+        if answered is None:
+            continue
+        new_triage, new_band = _decide(answered)
+        raises_triage = routine and new_triage > triage
+        raises_band = low and new_band > band
+        if not (raises_triage or raises_band):
+            continue
+        assert _named(result, path), f"{path}={alt} raises the result but is not named"
+        if raises_triage:
+            assert DEPENDS in result.triage.headline
+        if raises_band:
+            assert DEPENDS in result.suspicion.patient_explanation
+        assert REASSURING not in result.triage.headline

@@ -1,0 +1,110 @@
+"""Issue 11: four dispositions, 'not sure' vs 'not asked', clinician-found emergencies, infection.
+
+Each new finding alone reaches its tier in the engine and on the command line; old stored
+assessments (written before the urgent tier) still read back.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fusionwatch.cli.main import app
+from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.engine import assess
+from fusionwatch.core.serialize import from_data, to_data
+from fusionwatch.files.case import parse_data
+from tests.conftest import AS_OF, SCREEN_CLEAR
+from tests.findings import FINDINGS, Finding
+
+IDS = [f.name for f in FINDINGS]
+
+
+@pytest.mark.parametrize("finding", FINDINGS, ids=IDS)
+def test_each_finding_alone_reaches_its_tier(kb: Knowledge, finding: Finding) -> None:
+    result = assess(parse_data(finding.case, AS_OF), kb, AS_OF)
+    assert result.triage.level == finding.tier
+    assert finding.rule in {c.rule for c in result.triage.reasons}
+
+
+@pytest.mark.parametrize("finding", FINDINGS, ids=IDS)
+def test_each_finding_alone_reaches_its_tier_on_the_command_line(
+    tmp_path: Path, finding: Finding
+) -> None:
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(finding.case), encoding="utf-8")
+    result = CliRunner().invoke(app, ["assess", "--json", "--as-of", "2026-11-23", str(path)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["triage"]["level"] == finding.tier
+    assert finding.rule in {c["rule"] for c in data["triage"]["reasons"]}
+
+
+def test_not_sure_is_kept_apart_from_not_asked(kb: Knowledge) -> None:
+    no = {q: a for q, a in SCREEN_CLEAR.items() if q != "bladder_bowel_loss"}
+    unsure = assess(
+        parse_data({"emergency": no | {"bladder_bowel_loss": "not_sure"}}, AS_OF), kb, AS_OF
+    )
+    unasked = assess(parse_data({"emergency": no}, AS_OF), kb, AS_OF)
+    assert unsure.triage.level == "urgent"
+    assert [m.fact for m in unsure.triage.not_sure] == ["emergency.bladder_bowel_loss"]
+    assert not unsure.triage.unanswered_emergency
+    assert unasked.triage.level == "prompt_referral"
+    assert unasked.triage.headline.startswith("Answer these first")
+    assert [m.fact for m in unasked.triage.unanswered_emergency] == ["emergency.bladder_bowel_loss"]
+    assert not unasked.triage.not_sure
+
+
+def test_temperature_needs_its_unit() -> None:
+    with pytest.raises(Exception, match="temperature_unit"):
+        parse_data({"infection": {"temperature": 38.5}}, AS_OF)
+    with pytest.raises(Exception, match="86-113"):
+        parse_data({"infection": {"temperature": 38.5, "temperature_unit": "F"}}, AS_OF)
+
+
+def test_fever_below_the_threshold_is_not_urgent(kb: Knowledge) -> None:
+    case = parse_data({"infection": {"temperature": 99.0, "temperature_unit": "F"}}, AS_OF)
+    result = assess(case, kb, AS_OF)
+    assert "FW-URG-002" not in {c.rule for c in result.triage.reasons}
+    assert result.derived["derived.temperature_c"] == pytest.approx(37.22, abs=0.01)
+
+
+def test_six_signs_without_a_surgery_date_cannot_tell_and_say_so(kb: Knowledge) -> None:
+    """The issue's own example: strong signs and no date must not read as low / reassuring."""
+    no = SCREEN_CLEAR
+    signs = dict.fromkeys(
+        [
+            "mechanical_pain",
+            "improved_then_worse",
+            "instability",
+            "focal_pain",
+            "clicking",
+            "functional_impact",
+        ],
+        "yes",
+    )
+    result = assess(parse_data({"emergency": no, "signs": signs}, AS_OF), kb, AS_OF)
+    assert result.suspicion.level == "cannot_tell"
+    assert "When was your fusion surgery" in result.suspicion.patient_explanation
+    assert result.triage.level == "routine"
+    assert "depends on questions that are still open" in result.triage.headline
+    assert "Nothing here needs urgent action" not in result.triage.headline
+    assert "derived.months_since_surgery" in {m.fact for m in result.triage.depends_on}
+
+
+def test_all_signs_unknown_cannot_tell(kb: Knowledge) -> None:
+    result = assess(parse_data({"surgery": {"months_since": 9}}, AS_OF), kb, AS_OF)
+    assert result.suspicion.level == "cannot_tell"
+
+
+def test_a_stored_assessment_from_before_the_urgent_tier_still_reads_back(kb: Knowledge) -> None:
+    """Stored results are immutable JSON; one written by knowledge 2026.11.5 lacks the new keys."""
+    result = assess(parse_data({"surgery": {"months_since": 8}}, AS_OF), kb, AS_OF)
+    old = to_data(result)
+    del old["triage"]["not_sure"], old["triage"]["depends_on"]
+    old["provenance"]["knowledge_version"] = "2026.11.5"
+    back = from_data(old)
+    assert back.triage.not_sure == ()
+    assert back.triage.depends_on == ()
+    assert back.triage.level == result.triage.level
