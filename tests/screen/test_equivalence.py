@@ -1,8 +1,10 @@
 """The screen gives exactly the single-case engine's answer on a large generated cohort.
 
-Triage, suspicion band, the set of fired rule ids and "emergency questions not asked" must agree
-for every episode between ``assess()`` and the SQL on DuckDB; a wrong rule in SQL (one mutated
-rule) must make it fail. The cohort size is FUSIONWATCH_SCREEN_CASES (100,000 unless set).
+Triage (four dispositions), suspicion band (``cannot_tell`` included), the set of fired rule and
+policy-pathway ids and "emergency questions not asked" must agree for every episode between
+``assess()`` and the SQL on DuckDB, under the default site policy on SIZE episodes and under
+every other coverage policy on a smaller cohort; a wrong rule in SQL (one mutated rule) must make
+it fail. SIZE is FUSIONWATCH_SCREEN_CASES (100,000 unless set).
 """
 
 import os
@@ -12,17 +14,22 @@ import pyarrow as pa
 import pytest
 
 from fusionwatch.core.compiled import Knowledge
-from fusionwatch.core.site import DEFAULT_SITE
+from fusionwatch.core.site import DEFAULT_SITE, Site
+from fusionwatch.screen.candidacy import pathways
+from fusionwatch.screen.compiler import CompileError
+from fusionwatch.screen.derived import RECORD, STUDY_FACTS
 from fusionwatch.screen.duck import screen_arrow
-from fusionwatch.screen.query import STUDY_FACTS, evaluated_rules, rule_column
-from fusionwatch.screen.reference import Verdict, parallel_verdicts
+from fusionwatch.screen.query import evaluated_rules, rule_column
+from fusionwatch.screen.reference import Verdict, parallel_verdicts, verdicts
 from fusionwatch.screen.synthetic import Cohort, generate
 from tests.conftest import AS_OF
+from tests.screen.verdict_only import switch_off, switched_off
 
 SIZE = int(os.environ.get("FUSIONWATCH_SCREEN_CASES", "100000"))
-# Rules that read the longest run of serial studies without progress: the screen takes imaging
-# summaries, not per-level studies, so the generated cohort cannot make them fire.
-NEEDS_STUDIES = frozenset(STUDY_FACTS)
+POLICY_SIZE = min(SIZE, 3000)
+# Facts a screen does not read from per-level imaging studies (screen.derived): rules that need
+# them cannot fire on a generated cohort, whose episodes carry imaging summaries only.
+FIXED_IN_A_SCREEN = frozenset(STUDY_FACTS) | frozenset(RECORD)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +39,16 @@ def cohort(kb: Knowledge) -> Cohort:
 
 @pytest.fixture(scope="module")
 def reference(cohort: Cohort) -> list[Verdict]:
-    return parallel_verdicts(cohort.episodes, cohort.visits, AS_OF, workers=2)
+    return parallel_verdicts(
+        cohort.episodes, cohort.visits, AS_OF, cohort.operations, initializer=switch_off
+    )
+
+
+def _screened(
+    kb: Knowledge, cohort: Cohort, site: Site = DEFAULT_SITE, mutate: object = None
+) -> pa.Table:
+    tables = (cohort.episodes, cohort.visits, cohort.operations)
+    return screen_arrow(kb, *tables, AS_OF, site=site, mutate=mutate)  # type: ignore[arg-type]
 
 
 def _verdicts(table: pa.Table) -> list[Verdict]:
@@ -52,22 +68,51 @@ def test_duckdb_agrees_with_assess_on_every_episode(
     kb: Knowledge, cohort: Cohort, reference: list[Verdict]
 ) -> None:
     assert len(reference) == SIZE >= 1000
-    screened = _verdicts(screen_arrow(kb, cohort.episodes, cohort.visits, AS_OF))
-    wrong = _differences(reference, screened)
+    wrong = _differences(reference, _verdicts(_screened(kb, cohort)))
     assert not wrong, f"{len(wrong)} episodes differ, first: {wrong[:3]}"
+
+
+def _other_policies(kb: Knowledge) -> list[str]:
+    return sorted(p for p in kb.policies if p != DEFAULT_SITE.stimulator_policy)
+
+
+def test_every_site_policy_agrees_with_assess(kb: Knowledge) -> None:
+    """Each coverage policy a site may choose, on its own cohort (the pathways differ)."""
+    for number, policy in enumerate(_other_policies(kb)):
+        site = Site(policy)
+        cohort = generate(kb, POLICY_SIZE, AS_OF, seed=300 + number)
+        expected = parallel_verdicts(
+            cohort.episodes, cohort.visits, AS_OF, cohort.operations, site, initializer=switch_off
+        )
+        wrong = _differences(expected, _verdicts(_screened(kb, cohort, site)))
+        assert not wrong, f"{policy}: {len(wrong)} episodes differ, first: {wrong[:2]}"
+        _every_rule_fires(kb, site, expected)
+
+
+def test_the_what_if_search_does_not_move_the_verdict(kb: Knowledge) -> None:
+    cohort = generate(kb, 600, AS_OF, seed=7)
+    full = verdicts(cohort.episodes, cohort.visits, AS_OF, DEFAULT_SITE, cohort.operations)
+    with switched_off():
+        fast = verdicts(cohort.episodes, cohort.visits, AS_OF, DEFAULT_SITE, cohort.operations)
+    assert full == fast
 
 
 def test_the_cohort_exercises_every_outcome(kb: Knowledge, reference: list[Verdict]) -> None:
     triage = Counter(v.triage for v in reference)
     suspicion = Counter(v.suspicion for v in reference)
-    assert set(triage) == {"emergency", "prompt_referral", "routine"}
-    assert set(suspicion) == {"low", "moderate", "high"}
+    assert set(triage) == {"emergency", "urgent", "prompt_referral", "routine"}
+    assert set(suspicion) == {"low", "cannot_tell", "moderate", "high"}
+    assert {v.not_done for v in reference} == {True, False}
+    _every_rule_fires(kb, DEFAULT_SITE, reference)
+
+
+def _every_rule_fires(kb: Knowledge, site: Site, reference: list[Verdict]) -> None:
     fired = Counter(rule for v in reference for rule in v.fired.split())
-    rules = evaluated_rules(kb, DEFAULT_SITE)
-    never = {
-        r.rule.id for r in rules if not fired[r.rule.id] and not set(r.when.facts) & NEEDS_STUDIES
-    }
-    assert not never, f"rules that never fired in the generated cohort: {sorted(never)}"
+    reads = {r.rule.id: set(r.when.facts) for r in evaluated_rules(kb, site)}
+    for p in pathways(kb, site):
+        reads[p.id] = {f for c in p.compiled.criteria for f in c.when.facts}
+    never = {i for i, facts in reads.items() if not fired[i] and not facts & FIXED_IN_A_SCREEN}
+    assert not never, f"never fired in the generated cohort ({site}): {sorted(never)}"
 
 
 def _mutant(target: str, change: str):  # type: ignore[no-untyped-def]
@@ -88,13 +133,21 @@ def _mutant(target: str, change: str):  # type: ignore[no-untyped-def]
     [
         ("FW-EMERG-001", "unknown as no"),
         ("FW-EMERG-001", "flip an answer"),
+        ("FW-URG-003", "flip an answer"),
         ("FW-SUSP-001", "flip an answer"),
         ("FW-CAP-001", "all as any"),
+        ("ncd_150_2:adjunct", "all as any"),
     ],
 )
 def test_a_mutated_rule_is_caught(
     kb: Knowledge, cohort: Cohort, reference: list[Verdict], rule: str, change: str
 ) -> None:
-    table = screen_arrow(kb, cohort.episodes, cohort.visits, AS_OF, mutate=_mutant(rule, change))
-    assert rule_column(rule) in table.column_names
+    table = _screened(kb, cohort, mutate=_mutant(rule, change))
+    if ":" not in rule:
+        assert rule_column(rule) in table.column_names
     assert _differences(reference, _verdicts(table))
+
+
+def test_an_unknown_policy_is_refused(kb: Knowledge) -> None:
+    with pytest.raises(CompileError, match="unknown stimulator policy"):
+        _screened(kb, generate(kb, 10, AS_OF), Site("no_such_policy"))

@@ -16,6 +16,7 @@ def screen_arrow(
     kb: Knowledge,
     episodes: pa.Table,
     visits: pa.Table,
+    operations: pa.Table,
     as_of: dt.date,
     *,
     site: Site = DEFAULT_SITE,
@@ -26,6 +27,7 @@ def screen_arrow(
     try:
         con.register("episodes", episodes)
         con.register("visits", visits)
+        con.register("operations", operations)
         sql = screening_sql(kb, as_of, site, mutate=mutate)
         return con.sql(f"SELECT * FROM ({sql}) ORDER BY {EPISODE_ID}").to_arrow_table()
     finally:

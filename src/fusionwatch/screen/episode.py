@@ -1,7 +1,9 @@
-"""From an episode row (and its visits) back to a case file, so one row opens its full assessment."""
+"""From an episode row (its visits and operations) back to a case file, so one row opens its full
+assessment."""
 
 import datetime as dt
 import json
+import typing
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -11,38 +13,67 @@ from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.knowledge import FactType
 from fusionwatch.core.scores import Instrument
+from fusionwatch.core.vocab import Answer
 from fusionwatch.screen.columns import field_spec
-from fusionwatch.screen.schema import COLLECTIONS, EPISODE_ID, column
+from fusionwatch.screen.history import split_levels
+from fusionwatch.screen.schema import COLLECTIONS, EPISODE_ID, NOT_SURE, NOT_SURE_SEP, column
 
-_ANSWER = {True: "yes", False: "no"}
+_ANSWER = {True: Answer.YES.value, False: Answer.NO.value}
 
 
 def case_data(
-    kb: Knowledge, row: Mapping[str, Any], visits: Iterable[Mapping[str, Any]]
+    kb: Knowledge,
+    row: Mapping[str, Any],
+    visits: Iterable[Mapping[str, Any]],
+    operations: Iterable[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The case-file data of one episode (unknown answers and empty cells are left out)."""
     data: dict[str, Any] = {"label": row[EPISODE_ID]}
+    unsure = set(str(row.get(NOT_SURE) or "").split(NOT_SURE_SEP)) - {""}
     for fact in kb.data.facts:
         if fact.derived or fact.id in COLLECTIONS:
             continue
         value = row.get(column(fact.id))
-        if value is None:
+        if fact.id in unsure:
+            value = Answer.NOT_SURE.value
+        elif value is None:
             continue
-        if fact.type is FactType.ANSWER:
+        elif fact.type is FactType.ANSWER:
             value = _ANSWER[bool(value)]
-        elif fact.id == "surgery.levels":
-            value = [part for part in str(value).split(";") if part]
+        elif _is_list(fact.id):
+            value = split_levels(str(value))
         elif fact.type is FactType.NUMBER and float(value).is_integer() and _is_int(fact.id):
             value = int(value)
         _put(data, fact.id, value)
     follow_up = [_visit(v) for v in visits]
     if follow_up:
         data["follow_up"] = follow_up
+    done = [_operation(op) for op in sorted(operations, key=lambda op: int(op["seq"]))]
+    if done:
+        data.setdefault("surgery", {})["operations"] = done
     return data
 
 
 def _is_int(fact: str) -> bool:
     return field_spec(fact)[0] is int
+
+
+def _is_list(fact: str) -> bool:
+    """A list field (levels), held in one cell as ';'-separated text."""
+    return typing.get_origin(field_spec(fact)[0]) is tuple
+
+
+def _operation(op: Mapping[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {"kind": op["kind"]}
+    if op.get("op_date") is not None:
+        found["date"] = op["op_date"]
+    if op.get("months_since") is not None:
+        found["months_since"] = float(op["months_since"])
+    if op.get("levels"):
+        found["levels"] = split_levels(str(op["levels"]))
+    if op.get("reason") is not None:
+        found["reason"] = op["reason"]
+    return found
 
 
 def _put(data: dict[str, Any], path: str, value: object) -> None:
@@ -67,14 +98,26 @@ def _visit(visit: Mapping[str, Any]) -> dict[str, Any]:
     return found
 
 
-def cases(kb: Knowledge, episodes: pa.Table, visits: pa.Table, as_of: dt.date) -> Iterator[Case]:
+def _grouped(table: pa.Table | None) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in table.to_pylist() if table is not None else ():
+        found.setdefault(row[EPISODE_ID], []).append(row)
+    return found
+
+
+def cases(
+    kb: Knowledge,
+    episodes: pa.Table,
+    visits: pa.Table,
+    as_of: dt.date,
+    operations: pa.Table | None = None,
+) -> Iterator[Case]:
     """Every episode of a table as a validated case, in table order."""
-    by_episode: dict[str, list[dict[str, Any]]] = {}
-    for visit in visits.to_pylist():
-        by_episode.setdefault(visit[EPISODE_ID], []).append(visit)
+    by_episode, ops = _grouped(visits), _grouped(operations)
     context = {"as_of": as_of}
     for row in episodes.to_pylist():
-        data = case_data(kb, row, by_episode.get(row[EPISODE_ID], ()))
+        key = row[EPISODE_ID]
+        data = case_data(kb, row, by_episode.get(key, ()), ops.get(key, ()))
         # The case file is JSON; its reader's JSON mode turns the codes into the vocabularies.
         yield Case.model_validate_json(json.dumps(data, default=_iso), context=context)
 

@@ -2,8 +2,9 @@
 
 The stages follow ``core.engine`` step by step, and each rule kind sees exactly the facts the engine
 has set when it runs that kind (``result.suspicion`` is unknown to the emergency rules, and so
-on). The output has one row per episode with the triage, the suspicion band, the ids of the rules
-that fired, and one three-valued column per rule evaluated.
+on). The output has one row per episode with the triage (four dispositions, decision 0009), the
+suspicion band (``cannot_tell`` included), the ids of the rules and policy pathways that fired,
+and one three-valued column per rule evaluated.
 """
 
 import datetime as dt
@@ -14,7 +15,8 @@ from fusionwatch.core.compiled import CompiledRule, Knowledge
 from fusionwatch.core.derive.milestone import milestones
 from fusionwatch.core.knowledge import RuleKind
 from fusionwatch.core.site import DEFAULT_SITE, Site
-from fusionwatch.core.vocab import SUSPICION_ORDER
+from fusionwatch.core.vocab import SUSPICION_ORDER, Suspicion
+from fusionwatch.screen.candidacy import candidate_sql, pathways
 from fusionwatch.screen.compiler import (
     CompileError,
     ConditionCompiler,
@@ -23,14 +25,23 @@ from fusionwatch.screen.compiler import (
     plain_reader,
     table_sql,
 )
+from fusionwatch.screen.derived import (
+    STUDY_FACTS,
+    base_columns,
+    constant_columns,
+    derived_facts,
+    not_sure,
+    operations_cte,
+)
 from fusionwatch.screen.dialect import DUCKDB, Dialect
-from fusionwatch.screen.months import months_sql
-from fusionwatch.screen.schema import EPISODE_ID, LEVEL_FACTS, SQL_TYPE, column, episode_columns
+from fusionwatch.screen.schema import EPISODE_ID, LEVEL_FACTS, column, episode_columns
 from fusionwatch.screen.trajectory import trajectory_ctes
 
-# Facts that code (not rules or tables) derives, and the screen derives the same way in SQL.
+__all__ = ["STUDY_FACTS", "evaluated_rules", "rule_column", "screening_sql"]
+
+# Facts that code (not rules or tables) derives, and the screen derives the same way in SQL
+# (the rest are in screen.derived).
 CODE_FACTS = (
-    "derived.months_since_surgery",
     *LEVEL_FACTS,
     "derived.scores_relapse",
     "derived.scores_relapse_month",
@@ -39,12 +50,9 @@ CODE_FACTS = (
     "derived.sign_no_recovery",
     "derived.scores_disagree",
 )
-# Facts the engine derives from per-level imaging studies, which a screen does not read: they
-# stay unknown (NULL), so rules that need them are never fired or cleared by a screen.
-STUDY_FACTS = ("derived.months_without_progress", "derived.adjacent_segment_change")
 # The order in which the engine evaluates the rule kinds, and the results set between them.
 STAGES: tuple[tuple[RuleKind, ...], ...] = (
-    (RuleKind.EMERGENCY, RuleKind.SUSPICION, RuleKind.SUSPICION_CAP),
+    (RuleKind.EMERGENCY, RuleKind.URGENT, RuleKind.SUSPICION, RuleKind.SUSPICION_CAP),
     (RuleKind.CONCORDANCE, RuleKind.REFERRAL),
     (RuleKind.STIMULATOR,),
     (
@@ -60,11 +68,12 @@ RESULTS = ("result.suspicion", "result.stimulator_candidate", "result.revision_c
 # Rules whose firing is a reason on the worklist (the rest are plan and advice).
 REASON_KINDS = (
     RuleKind.EMERGENCY,
+    RuleKind.URGENT,
     RuleKind.REFERRAL,
     RuleKind.SUSPICION,
     RuleKind.SUSPICION_CAP,
 )
-_STAKES = (RuleKind.EMERGENCY, RuleKind.REFERRAL, RuleKind.SUSPICION, RuleKind.SUSPICION_CAP)
+_STAKES = REASON_KINDS
 
 
 def rule_column(rule_id: str) -> str:
@@ -82,8 +91,10 @@ class _Builder:
     mutate: Callable[[str, str], str] | None = None
 
     def rule_sql(self, rule: CompiledRule, compiler: ConditionCompiler) -> str:
-        sql = compiler.sql(rule.rule.when)
-        return sql if self.mutate is None else self.mutate(rule.rule.id, sql)
+        return self.mutated(rule.rule.id, compiler.sql(rule.rule.when))
+
+    def mutated(self, rule_id: str, sql: str) -> str:
+        return sql if self.mutate is None else self.mutate(rule_id, sql)
 
     def stage(self, name: str, columns: Sequence[tuple[str, str]]) -> None:
         select = ", ".join(f"{sql} AS {col}" for col, sql in columns)
@@ -96,19 +107,18 @@ class _Builder:
 
 
 def evaluated_rules(kb: Knowledge, site: Site) -> list[CompiledRule]:
-    """Every rule the engine evaluates for this site, in evaluation order."""
+    """Every rule the engine evaluates for this site, in evaluation order.
+
+    The stimulator rules are the gate (is a stimulator in question at all); the site's coverage
+    policy is judged after them, pathway by pathway (``screen.candidacy``).
+    """
     unknown = set(RuleKind) - {k for stage in STAGES for k in stage}
     if unknown:
         raise CompileError(f"rule kinds the screen does not order: {sorted(unknown)}")
-    found: list[CompiledRule] = []
-    for stage in STAGES:
-        for kind in stage:
-            rules = kb.rules[kind]
-            if kind is RuleKind.STIMULATOR:
-                policy = site.stimulator_policy.value
-                rules = tuple(r for r in rules if r.rule.then.target == policy)
-            found.extend(rules)
-    return found
+    if site.stimulator_policy not in kb.policies:
+        known = ", ".join(sorted(kb.policies))
+        raise CompileError(f"unknown stimulator policy {site.stimulator_policy!r}; one of {known}")
+    return [r for stage in STAGES for kind in stage for r in kb.rules[kind]]
 
 
 def screening_sql(
@@ -119,15 +129,17 @@ def screening_sql(
     dialect: Dialect = DUCKDB,
     episodes: str = "episodes",
     visits: str = "visits",
+    operations: str = "operations",
     mutate: Callable[[str, str], str] | None = None,
 ) -> str:
-    """One SELECT over the episode and visit tables that screens every episode.
+    """One SELECT over the episode, visit and operation tables that screens every episode.
 
-    ``mutate(rule_id, sql)`` rewrites one rule's SQL; the equivalence test uses it to prove that
-    a wrong rule is caught.
+    ``mutate(rule_id, sql)`` rewrites one rule's (or policy pathway's) SQL; the equivalence test
+    uses it to prove that a wrong rule is caught.
     """
+    evaluated_rules(kb, site)  # refuses an unknown policy or rule kind before any SQL is built
     b = _Builder(kb, site, dialect, mutate=mutate)
-    _base(b, as_of, episodes, visits)
+    _base(b, as_of, episodes, visits, operations)
     _bands_and_counts(b)
     _rules(b)
     _outputs(b)
@@ -135,16 +147,21 @@ def screening_sql(
     return f"WITH {body}\nSELECT * FROM {b.last}"
 
 
-def _base(b: _Builder, as_of: dt.date, episodes: str, visits: str) -> None:
+def _base(b: _Builder, as_of: dt.date, episodes: str, visits: str, operations: str) -> None:
     today = b.dialect.date_literal(as_of.isoformat())
-    columns = [c.name for c in episode_columns(b.kb) if c.fact != "follow_up"]
-    months = months_sql(b.dialect, "e.surgery__date", today)
+    derived = base_columns(b.kb, b.dialect, today)
+    replaced = {name for name, _ in derived}
+    columns = [
+        "e." + c.name
+        for c in episode_columns(b.kb)
+        if c.fact != "follow_up" and c.name not in replaced
+    ]
+    b.ctes.append(operations_cte(b.dialect, today, operations))
     b.ctes.append(
         (
             "base",
-            f"SELECT {', '.join('e.' + c for c in columns)},"
-            " CASE WHEN e.surgery__date IS NULL THEN e.surgery__months_since"
-            f" ELSE {months} END AS derived__months_since_surgery FROM {episodes} e",
+            f"SELECT {', '.join(columns)}, {', '.join(f'{sql} AS {name}' for name, sql in derived)}"
+            f" FROM {episodes} e LEFT JOIN ops o ON o.{EPISODE_ID} = e.{EPISODE_ID}",
         )
     )
     b.ctes += trajectory_ctes(b.dialect, b.kb.thresholds, visits, "base")
@@ -156,6 +173,7 @@ def _base(b: _Builder, as_of: dt.date, episodes: str, visits: str) -> None:
     )
     relapse, stalled = "t.scores_relapse", "t.scores_no_recovery"
     answer2, answer6 = "b.signs__improved_then_worse", "b.signs__no_expected_recovery"
+    constants = ", ".join(f"{sql} AS {name}" for name, sql in constant_columns(b.kb))
     b.ctes.append(
         (
             "derived",
@@ -166,19 +184,13 @@ def _base(b: _Builder, as_of: dt.date, episodes: str, visits: str) -> None:
             f" {_either(answer2, relapse)} AS derived__sign_relapse,"
             f" {_either(answer6, stalled)} AS derived__sign_no_recovery,"
             f" ({_disagree(answer2, relapse)} OR {_disagree(answer6, stalled)})"
-            " AS derived__scores_disagree,"
-            f" {_study_nulls(b.kb)}"
+            f" AS derived__scores_disagree, {constants}"
             f" FROM base b LEFT JOIN traj_facts t ON t.{EPISODE_ID} = b.{EPISODE_ID}"
             f" LEFT JOIN visit_count n ON n.{EPISODE_ID} = b.{EPISODE_ID}",
         )
     )
     b.last = "derived"
-    b.ready |= {c.fact for c in episode_columns(b.kb)} | set(CODE_FACTS) | set(STUDY_FACTS)
-
-
-def _study_nulls(kb: Knowledge) -> str:
-    known = [f for f in STUDY_FACTS if f in kb.facts]
-    return ", ".join(f"CAST(NULL AS {SQL_TYPE[kb.facts[f].type]}) AS {column(f)}" for f in known)
+    b.ready |= {c.fact for c in episode_columns(b.kb)} | set(CODE_FACTS) | derived_facts(b.kb)
 
 
 def _either(answer: str, scores: str) -> str:
@@ -208,23 +220,33 @@ def _bands_and_counts(b: _Builder) -> None:
 
 
 def _rules(b: _Builder) -> None:
-    evaluated = {r.rule.id for r in evaluated_rules(b.kb, b.site)}
     for number, stage in enumerate(STAGES):
         compiler = ConditionCompiler(b.kb, b.reader())
-        rules = [r for kind in stage for r in b.kb.rules[kind] if r.rule.id in evaluated]
+        rules = [r for kind in stage for r in b.kb.rules[kind]]
         b.stage(
             f"rules_{number}", [(rule_column(r.rule.id), b.rule_sql(r, compiler)) for r in rules]
         )
         if number == 0:
-            b.stage("suspicion", [("result__suspicion", _suspicion(b.kb))])
+            b.stage("suspicion", [("result__suspicion", _suspicion(b.kb, b.reader()))])
             b.ready.add("result.suspicion")
         if stage == (RuleKind.STIMULATOR,):
-            b.stage("stimulator", [("result__stimulator_candidate", _candidate(rules))])
-            b.ready.add("result.stimulator_candidate")
+            _stimulator(b, rules)
 
 
-def _suspicion(kb: Knowledge) -> str:
-    """Highest band any suspicion rule supports, lowered by a cap that is known to hold."""
+def _stimulator(b: _Builder, gates: Sequence[CompiledRule]) -> None:
+    """The site's policy, pathway by pathway, judged only when a gate rule puts it in question."""
+    compiler = ConditionCompiler(b.kb, b.reader())
+    found = pathways(b.kb, b.site)
+    b.stage("pathways", [(p.column, b.mutated(p.id, p.sql(compiler))) for p in found])
+    gate = " OR ".join(f"{rule_column(r.rule.id)} IS TRUE" for r in gates) or "FALSE"
+    b.stage("stimulator", [("in_question", f"({gate})")])
+    b.stage("candidate", [("result__stimulator_candidate", candidate_sql("in_question", found))])
+    b.ready.add("result.stimulator_candidate")
+
+
+def _suspicion(kb: Knowledge, read: Callable[[str], str]) -> str:
+    """Highest band any suspicion rule supports, lowered by a cap that is known to hold; a low
+    band is ``cannot_tell`` while the facts that decide it are unknown (core.engine)."""
     top = max(SUSPICION_ORDER.values())
     raised = [
         f"CASE WHEN {rule_column(r.rule.id)} IS TRUE THEN {SUSPICION_ORDER[r.rule.then.level or 'low']} ELSE 0 END"
@@ -235,17 +257,24 @@ def _suspicion(kb: Knowledge) -> str:
         for r in kb.rules[RuleKind.SUSPICION_CAP]
     ]
     level = f"LEAST(GREATEST(0, 0, {', '.join(raised or ['0'])}), {top}, {', '.join(capped or [str(top)])})"
+    low = SUSPICION_ORDER[Suspicion.LOW.value]
     arms = " ".join(f"WHEN {rank} THEN {literal(name)}" for name, rank in SUSPICION_ORDER.items())
-    return f"(CASE {level} {arms} END)"
+    cannot_tell = literal(Suspicion.CANNOT_TELL.value)
+    return (
+        f"(CASE WHEN {level} = {low} AND {_deciding_unknown(kb, read)} THEN {cannot_tell}"
+        f" ELSE (CASE {level} {arms} END) END)"
+    )
 
 
-def _candidate(rules: Sequence[CompiledRule]) -> str:
-    if not rules:
-        return "FALSE"
-    cols = [rule_column(r.rule.id) for r in rules]
-    fired = " OR ".join(f"{c} IS TRUE" for c in cols)
-    unknown = " OR ".join(f"{c} IS NULL" for c in cols)
-    return f"(CASE WHEN {fired} THEN TRUE WHEN {unknown} THEN NULL ELSE FALSE END)"
+def _deciding_unknown(kb: Knowledge, read: Callable[[str], str]) -> str:
+    """Time since surgery unknown while a band could still rise, or no core sign answered."""
+    could_rise = " OR ".join(
+        f"{rule_column(r.rule.id)} IS NULL" for r in kb.rules[RuleKind.SUSPICION]
+    )
+    timing = f"({read('derived.months_since_surgery')} IS NULL AND ({could_rise or 'FALSE'}))"
+    core = kb.count_members.get("derived.core_signs", ())
+    unanswered = " AND ".join(f"{read(f)} IS NULL" for f in core) if core else "FALSE"
+    return f"({timing} OR ({unanswered}))"
 
 
 def _is_null(fact: str) -> str:
@@ -253,44 +282,69 @@ def _is_null(fact: str) -> str:
 
 
 def _outputs(b: _Builder) -> None:
-    kb, rules = b.kb, evaluated_rules(b.kb, b.site)
+    kb = b.kb
     emergency = [rule_column(r.rule.id) for r in kb.rules[RuleKind.EMERGENCY]]
+    urgent = [rule_column(r.rule.id) for r in kb.rules[RuleKind.URGENT]]
     referral = [rule_column(r.rule.id) for r in kb.rules[RuleKind.REFERRAL]]
-    pending = [
-        f"({rule_column(r.rule.id)} IS NULL AND ({' OR '.join(_is_null(q) for q in r.questions)}))"
-        for r in kb.rules[RuleKind.EMERGENCY]
-        if r.questions
-    ]
-    any_emergency = " OR ".join(f"{c} IS TRUE" for c in emergency) or "FALSE"
-    any_referral = " OR ".join(f"{c} IS TRUE" for c in referral) or "FALSE"
-    not_done = " OR ".join(pending) or "FALSE"
+    not_done = _screen_not_done(kb)
     triage = (
-        f"(CASE WHEN {any_emergency} THEN 'emergency'"
+        f"(CASE WHEN {_any_fired(emergency)} THEN 'emergency'"
+        f" WHEN {_any_fired(urgent)} THEN 'urgent'"
         f" WHEN {not_done} THEN 'prompt_referral'"
-        f" WHEN {any_referral} THEN 'prompt_referral' ELSE 'routine' END)"
+        f" WHEN {_any_fired(referral)} THEN 'prompt_referral' ELSE 'routine' END)"
     )
-    fired = ", ".join(
-        f"CASE WHEN {rule_column(r.rule.id)} IS TRUE THEN {literal(r.rule.id)} END"
-        for r in sorted(rules, key=lambda r: r.rule.id)
+    b.stage(
+        "outcome",
+        [
+            ("triage", triage),
+            ("screen_not_done", not_done),
+            ("referral_found", _any_fired(referral)),
+            ("suspicion", "result__suspicion"),
+            ("fired", _fired(b)),
+            ("reasons", _reasons(kb)),
+            ("open_questions", _open_questions(kb)),
+            ("next_check", _next_check(kb)),
+        ],
     )
+
+
+def _any_fired(columns: Sequence[str]) -> str:
+    return "(" + (" OR ".join(f"{c} IS TRUE" for c in columns) or "FALSE") + ")"
+
+
+def _screen_not_done(kb: Knowledge) -> str:
+    """An emergency rule is undecided and one of its screen questions was never asked.
+
+    As ``Explainer.unanswered``: only the emergency-screen questions count (a clinician's finding
+    not yet examined does not), and a question answered "not sure" was asked.
+    """
+    screen = kb.emergency_questions
+    pending = []
+    for r in kb.rules[RuleKind.EMERGENCY]:
+        asked = [f"({column(q)} IS NULL AND NOT {not_sure(q)})" for q in r.questions if q in screen]
+        if asked:
+            pending.append(f"({rule_column(r.rule.id)} IS NULL AND ({' OR '.join(asked)}))")
+    return "(" + (" OR ".join(pending) or "FALSE") + ")"
+
+
+def _fired(b: _Builder) -> str:
+    """The ids of the rules and policy pathways that fired, sorted as the reference sorts them."""
+    fired: list[tuple[str, str]] = [
+        (r.rule.id, f"{rule_column(r.rule.id)} IS TRUE") for r in evaluated_rules(b.kb, b.site)
+    ]
+    fired += [(p.id, f"in_question AND {p.column} IS TRUE") for p in pathways(b.kb, b.site)]
+    arms = ", ".join(f"CASE WHEN {test} THEN {literal(i)} END" for i, test in sorted(fired))
+    return f"concat_ws(' ', {arms})"
+
+
+def _reasons(kb: Knowledge) -> str:
     reasons = ", ".join(
         f"CASE WHEN {rule_column(r.rule.id)} IS TRUE"
         f" THEN {literal(r.rule.id + ': ' + r.rule.then.summary)} END"
         for kind in REASON_KINDS
         for r in kb.rules[kind]
     )
-    b.stage(
-        "outcome",
-        [
-            ("triage", triage),
-            ("screen_not_done", f"({not_done})"),
-            ("suspicion", "result__suspicion"),
-            ("fired", f"concat_ws(' ', {fired})"),
-            ("reasons", f"concat_ws(' | ', {reasons})"),
-            ("open_questions", _open_questions(kb)),
-            ("next_check", _next_check(kb)),
-        ],
-    )
+    return f"concat_ws(' | ', {reasons})"
 
 
 def _open_questions(kb: Knowledge) -> str:

@@ -5,6 +5,7 @@ engine is a pure function of the case, the knowledge base and the date.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -31,12 +32,16 @@ class Verdict:
 
 
 def verdicts(
-    episodes: pa.Table, visits: pa.Table, as_of: dt.date, site: Site = DEFAULT_SITE
+    episodes: pa.Table,
+    visits: pa.Table,
+    as_of: dt.date,
+    site: Site = DEFAULT_SITE,
+    operations: pa.Table | None = None,
 ) -> list[Verdict]:
     """One ``assess()`` per episode, in table order."""
     kb = load()
     found = []
-    for case in cases(kb, episodes, visits, as_of):
+    for case in cases(kb, episodes, visits, as_of, operations):
         result = assess(case, kb, as_of, site)
         fired = sorted(t.rule for t in result.provenance.rules if t.outcome == "fires")
         label = case.label or ""
@@ -48,14 +53,25 @@ def verdicts(
     return found
 
 
-def parallel_verdicts(
-    episodes: pa.Table, visits: pa.Table, as_of: dt.date, workers: int = 2
+def parallel_verdicts(  # noqa: PLR0917
+    episodes: pa.Table,
+    visits: pa.Table,
+    as_of: dt.date,
+    operations: pa.Table,
+    site: Site = DEFAULT_SITE,
+    workers: int = 2,
+    initializer: Callable[[], None] | None = None,
 ) -> list[Verdict]:
-    """``verdicts`` over chunks in worker processes (spawned: DuckDB threads make fork unsafe)."""
+    """``verdicts`` over chunks in worker processes (spawned: DuckDB threads make fork unsafe).
+
+    ``initializer`` runs once in each worker before any case (the equivalence test uses it).
+    """
     size = -(-episodes.num_rows // (workers * 4)) or 1
     chunks = [episodes.slice(start, size) for start in range(0, episodes.num_rows, size)]
-    ids = [pc.is_in(visits[EPISODE_ID], c[EPISODE_ID]) for c in chunks]
-    parts = [visits.filter(mask) for mask in ids]
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        results = pool.map(verdicts, chunks, parts, [as_of] * len(chunks))
+    visit_parts = [visits.filter(pc.is_in(visits[EPISODE_ID], c[EPISODE_ID])) for c in chunks]
+    op_parts = [operations.filter(pc.is_in(operations[EPISODE_ID], c[EPISODE_ID])) for c in chunks]
+    n = len(chunks)
+    context = get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=initializer) as pool:
+        results = pool.map(verdicts, chunks, visit_parts, [as_of] * n, [site] * n, op_parts)
         return [v for chunk in results for v in chunk]

@@ -2,7 +2,12 @@
 
 Column names are the fact ids with ``.`` replaced by ``__`` so that every SQL engine accepts them
 unquoted. Yes/no answers are BOOLEAN with NULL for unknown, choices are text codes, numbers are
-DOUBLE. Score visits live in a child table (one row per visit, as ``track import`` reads them).
+DOUBLE. Score visits live in a child table (one row per visit, as ``track import`` reads them),
+and so do later operations (extensions, revisions, stages; one row per operation, in order).
+
+An answer's column holds yes/no/unknown; the answers given as "not sure" (asked, could not say)
+are listed by fact id in ``answers_not_sure``, because triage treats a "not sure" to an emergency
+question differently from a question no one asked (decision 0009).
 """
 
 from dataclasses import dataclass
@@ -13,9 +18,15 @@ from fusionwatch.core.scores import Instrument
 
 EPISODE_ID = "episode_id"
 # Collections in the case file; in the episode table they are only "given or not".
-COLLECTIONS = frozenset({"follow_up", "imaging.studies"})
-# Facts computed from the levels text once per distinct value when a source is read.
+COLLECTIONS = frozenset({"follow_up", "imaging.studies", "surgery.operations"})
+# Facts computed from the levels (index fusion and later operations) once per distinct history
+# when a source is read (screen.history), with the core's own functions.
 LEVEL_FACTS = ("derived.level_count", "derived.vertebra_count")
+# The history shows a revision for nonunion at earlier fused levels (core.derive.timing).
+HISTORY_FAILED = "history_failed_fusion"
+# Answer facts given as "not sure", ';'-separated fact ids (NULL when none).
+NOT_SURE = "answers_not_sure"
+NOT_SURE_SEP = ";"
 SQL_TYPE = {
     FactType.ANSWER: "BOOLEAN",
     FactType.NUMBER: "DOUBLE",
@@ -29,6 +40,16 @@ VISIT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("visit_date", "DATE"),
     ("month", "DOUBLE"),
     *((i.value, "DOUBLE") for i in Instrument),
+)
+# Later operations: ``seq`` orders them as in the case file; levels are ';'-separated segments.
+OPERATION_COLUMNS: tuple[tuple[str, str], ...] = (
+    (EPISODE_ID, "VARCHAR"),
+    ("seq", "INTEGER"),
+    ("kind", "VARCHAR"),
+    ("op_date", "DATE"),
+    ("months_since", "DOUBLE"),
+    ("levels", "VARCHAR"),
+    ("reason", "VARCHAR"),
 )
 
 
@@ -56,4 +77,5 @@ def episode_columns(kb: Knowledge) -> tuple[EpisodeColumn, ...]:
         sql_type = "VARCHAR" if fact.id in COLLECTIONS else SQL_TYPE[fact.type]
         found.append(EpisodeColumn(fact.id, sql_type))
     found += [EpisodeColumn(f, "DOUBLE") for f in LEVEL_FACTS]
+    found += [EpisodeColumn(HISTORY_FAILED, "BOOLEAN"), EpisodeColumn(NOT_SURE, "VARCHAR")]
     return tuple(found)

@@ -44,12 +44,14 @@ def screen_spark(  # noqa: PLR0917
     kb: Knowledge,
     episodes: pa.Table,
     visits: pa.Table,
+    operations: pa.Table,
     as_of: dt.date,
     site: Site = DEFAULT_SITE,
 ) -> pa.Table:
     """Screen Arrow tables on Spark; the result is ordered by episode id."""
     spark.createDataFrame(episodes).createOrReplaceTempView("episodes")
     spark.createDataFrame(visits).createOrReplaceTempView("visits")
+    spark.createDataFrame(operations).createOrReplaceTempView("operations")
     frame = spark.sql(spark_sql(kb, as_of, site)).select(*OUTPUT).orderBy(EPISODE_ID)
     table: pa.Table = frame.toArrow()
     return table

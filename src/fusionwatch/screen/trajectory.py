@@ -106,15 +106,18 @@ def trajectory_ctes(
             " MAX(p.max_gain) AS max_gain, MAX(p.improvement) AS improvement,"
             " MAX(p.threshold) AS threshold,"
             " MAX(CASE WHEN p.is_later AND p.at = p.latest_at THEN p.gain END) AS now_gain,"
+            # A relapse counts a fall of the smaller of the SDC and the MCID (issue 12): it is
+            # only read when the best point beat the reference by the MCID.
             " MIN(CASE WHEN p.is_later AND p.at > p.best_at"
-            " AND p.best_gain - p.gain >= p.threshold THEN p.at END) AS fell_at"
+            " AND p.best_gain - p.gain >= LEAST(p.threshold, p.improvement) THEN p.at END)"
+            " AS fell_at"
             f" FROM traj_f p GROUP BY p.{EPISODE_ID}, p.instrument",
         ),
         (
             "traj_pattern",
             f"SELECT p.{EPISODE_ID}, p.feeds, p.fell_at, CASE"
             " WHEN p.max_gain > 0 AND p.best_gain >= p.improvement"
-            " AND p.best_gain - p.now_gain >= p.threshold"
+            " AND p.best_gain - p.now_gain >= LEAST(p.threshold, p.improvement)"
             f" AND p.latest_at >= {early} AND p.latest_at > p.best_at THEN 'relapse'"
             f" WHEN p.now_gain <= -p.threshold AND p.latest_at >= {early} THEN 'worsening'"
             " WHEN p.now_gain >= p.improvement THEN 'improving'"
