@@ -42,7 +42,7 @@ def test_bulk_patients_screen_as_their_bundles_assess(kb: Knowledge) -> None:
             result.suspicion.level,
             fired,
         )
-    assert {r["suspicion"] for r in rows.values()} == {"high", "low"}
+    assert {r["suspicion"] for r in rows.values()} == {"high", "cannot_tell"}
 
 
 def test_a_corrupt_line_is_named(kb: Knowledge, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from fusionwatch.cli.main import app
 from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.site import DEFAULT_SITE
 from fusionwatch.screen.errors import ScreenInputError
 from fusionwatch.screen.reference import verdicts
 from fusionwatch.screen.registry import load_registry
@@ -41,17 +42,20 @@ def _load(kb: Knowledge, folder: Path) -> duckdb.DuckDBPyConnection:
 
 def test_the_example_screens_as_assess_judges_each_episode(kb: Knowledge, folder: Path) -> None:
     con = _load(kb, folder)
-    episodes = con.table("episodes").to_arrow_table()
-    visits = con.table("visits").to_arrow_table()
+    episodes, visits, operations = (
+        con.table(t).to_arrow_table() for t in ("episodes", "visits", "operations")
+    )
     assert episodes.num_rows == 60
     assert visits.num_rows > 100
-    screen(con, kb, AS_OF, __import__("fusionwatch.core.site").core.site.DEFAULT_SITE)
+    assert operations.num_rows > 10
+    assert episodes["answers_not_sure"].null_count < 60
+    screen(con, kb, AS_OF, DEFAULT_SITE)
     got = {
-        r["episode_id"]: (r["triage"], r["suspicion"], r["fired_rules"])
+        r["episode_id"]: (r["triage"], r["suspicion"], r["fired_rules"], r["screen_not_done"])
         for r in con.table("screened").to_arrow_table().to_pylist()
     }
-    expected = verdicts(episodes, visits, AS_OF)
-    assert {v.episode: (v.triage, v.suspicion, v.fired) for v in expected} == got
+    expected = verdicts(episodes, visits, AS_OF, DEFAULT_SITE, operations)
+    assert {v.episode: (v.triage, v.suspicion, v.fired, v.not_done) for v in expected} == got
 
 
 def _error(kb: Knowledge, folder: Path) -> ScreenInputError:
@@ -155,12 +159,16 @@ def test_cli_writes_a_ranked_worklist(folder: Path, tmp_path: Path) -> None:
     rows = pq.read_table(out).to_pylist()
     assert len(rows) == 60
     groups = [r["worklist_group"] for r in rows]
-    assert groups == sorted(groups, key=["emergency", NOT_DONE, "prompt referral", "routine"].index)
+    order = ["emergency", "urgent", NOT_DONE, "prompt referral", "routine"]
+    assert groups == sorted(groups, key=order.index)
+    assert set(groups) == set(order)
     assert all(r["rank"] is None for r in rows if r["worklist_group"] == NOT_DONE)
+    assert all(r["screen_not_done"] for r in rows if r["worklist_group"] == NOT_DONE)
     ranked = [r["rank"] for r in rows if r["rank"] is not None]
     assert ranked == list(range(1, len(ranked) + 1))
     assert {r["knowledge_version"] for r in rows}
     assert rows[0]["site_stimulator_policy"] == "ncd_150_2"
+    assert rows[0]["site_motion_cutoff_deg"] == 5.0
     assert all(r["reasons"].startswith("FW-EMERG") for r in rows if r["triage"] == "emergency")
     assert "<11" in result.output
 
@@ -179,7 +187,7 @@ def test_typed_parquet_reads_as_the_csv(kb: Knowledge, folder: Path, tmp_path: P
     typed = tmp_path / "typed"
     typed.mkdir()
     con = _load(kb, folder)
-    for name in ("episodes", "visits"):
+    for name in ("episodes", "visits", "operations"):
         source = duckdb.read_csv(str(folder / f"{name}.csv"))  # DuckDB infers the types
         source.write_parquet(str(typed / f"{name}.parquet"))
     kinds = dict(
@@ -194,7 +202,88 @@ def test_typed_parquet_reads_as_the_csv(kb: Knowledge, folder: Path, tmp_path: P
     assert kinds["person.age"] in {"BIGINT", "DOUBLE"}
     assert kinds["surgery.date"] == "DATE"
     again = _load(kb, typed)
-    for name in ("episodes", "visits"):
+    for name in ("episodes", "visits", "operations"):
         order = "episode_id" if name == "episodes" else "ALL"
         first = con.sql(f"SELECT * FROM {name} ORDER BY {order}").fetchall()
         assert again.sql(f"SELECT * FROM {name} ORDER BY {order}").fetchall() == first
+
+
+def test_the_site_policy_comes_from_the_settings(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FUSIONWATCH_STIMULATOR_POLICY", "mp_524")
+    monkeypatch.setenv("FUSIONWATCH_MOTION_CUTOFF_DEG", "4")
+    out = tmp_path / "worklist.csv"
+    args = ["screen", str(folder), "--out", str(out), "--patient-level", "--as-of", "2026-11-23"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    table = duckdb.read_csv(str(out))
+    got = dict(zip(table.columns, table.limit(1).fetchall()[0], strict=True))
+    assert (got["site_stimulator_policy"], got["site_motion_cutoff_deg"]) == ("mp_524", 4.0)
+
+
+def test_an_unknown_policy_is_refused_before_reading(folder: Path) -> None:
+    args = ["screen", str(folder), "--as-of", "2026-11-23", "--stimulator-policy", "nope"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "ncd_150_2" in result.output
+
+
+def test_not_sure_is_kept_apart_from_unknown(kb: Knowledge, folder: Path) -> None:
+    path = folder / "episodes.csv"
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("emergency.new_weakness")] = "not sure"
+    lines[1] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    con = _load(kb, folder)
+    listed = con.execute(
+        "SELECT answers_not_sure, emergency__new_weakness FROM episodes ORDER BY episode_id LIMIT 1"
+    ).fetchone()
+    assert listed is not None
+    assert "emergency.new_weakness" in listed[0].split(";")
+    assert listed[1] is None
+
+
+def test_temperature_without_its_unit(kb: Knowledge, folder: Path) -> None:
+    path = folder / "episodes.csv"
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[2].split(",")
+    cells[header.index("infection.temperature")] = "38.5"
+    cells[header.index("infection.temperature_unit")] = ""
+    lines[2] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    error = _error(kb, folder)
+    assert (error.where.row, error.where.column) == (2, "infection.temperature_unit")
+
+
+def test_operation_before_the_index_fusion(kb: Knowledge, folder: Path) -> None:
+    with (folder / "operations.csv").open("a") as handle:
+        handle.write("E0000000,extension,1990-01-01,,,\n")
+    error = _error(kb, folder)
+    assert error.where.column == "date"
+    assert "operations.csv" in error.where.file
+
+
+def test_reason_only_for_a_revision(kb: Knowledge, folder: Path) -> None:
+    with (folder / "operations.csv").open("a") as handle:
+        handle.write("E0000001,extension,,3,,nonunion\n")
+    error = _error(kb, folder)
+    assert (error.where.column, error.message) == (
+        "reason",
+        "an operation's reason is only given for a revision",
+    )
+
+
+def test_operation_levels_outside_the_region(kb: Knowledge, folder: Path) -> None:
+    lumbar = duckdb.sql(
+        f"SELECT episode_id FROM read_csv('{folder / 'episodes.csv'}', all_varchar = true)"
+        " WHERE \"surgery.region\" = 'lumbar' ORDER BY 1 LIMIT 1"
+    ).fetchall()[0]
+    with (folder / "operations.csv").open("a") as handle:
+        handle.write(f"{lumbar[0]},extension,,3,C4-C5,\n")
+    error = _error(kb, folder)
+    assert (error.where.column, "operations.csv" in error.where.file) == ("levels", True)
+    assert "region" in error.message

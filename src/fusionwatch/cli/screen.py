@@ -15,8 +15,9 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from fusionwatch.core.site import DEFAULT_SITE, Site, StimulatorPolicy
+from fusionwatch.core.site import Site
 from fusionwatch.knowledge import load
+from fusionwatch.settings import Settings
 
 out = Console()
 err = Console(stderr=True)
@@ -56,9 +57,13 @@ def screen(
         typer.Option("--as-of", formats=["%Y-%m-%d"], help="Screening date (default: today)."),
     ] = None,
     policy: Annotated[
-        StimulatorPolicy,
-        typer.Option("--stimulator-policy", help="The site's bone-stimulator policy."),
-    ] = DEFAULT_SITE.stimulator_policy,
+        str | None,
+        typer.Option(
+            "--stimulator-policy",
+            help="Override the site's bone-stimulator policy for this run "
+            "(default: FUSIONWATCH_STIMULATOR_POLICY; see `fusionwatch settings`).",
+        ),
+    ] = None,
 ) -> None:
     """Screen a cohort: triage, suspicion, reasons and open questions for every episode."""
     # Imported here so that other commands do not pay for DuckDB at start-up.
@@ -84,7 +89,11 @@ def screen(
     if spark_master is not None and engine is not Engine.SPARK:
         raise typer.BadParameter("needs --engine spark", param_hint="--spark-master")
     kb, day = load(), (as_of.date() if as_of else dt.date.today())
-    site = Site(stimulator_policy=policy)
+    configured = Settings().site()
+    site = Site(policy or configured.stimulator_policy, configured.motion_cutoff_deg)
+    if site.stimulator_policy not in kb.policies:
+        known = ", ".join(sorted(kb.policies))
+        raise typer.BadParameter(f"must be one of {known}", param_hint="--stimulator-policy")
     con = duckdb.connect()
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
@@ -109,7 +118,7 @@ def screen(
             err.print(f"[bold red]Not screened:[/] {error}")
             err.print("Nothing was written.")
             raise typer.Exit(INVALID_INPUT) from error
-    _report(loaded.episodes, loaded.visits, loaded.not_used, summary_rows(con), kb.version, day)
+    _report(loaded, summary_rows(con), kb.version, day, site)
     if output is not None:
         out.print(f"Worklist: {output} ({loaded.episodes:,} rows, patient-level)")
 
@@ -122,27 +131,25 @@ def _on_spark(con: Any, kb: Any, day: dt.date, site: Site, master: str) -> None:
         err.print("[bold red]Spark is not installed: install fusionwatch[spark] and Java 17+[/]")
         raise typer.Exit(INVALID_INPUT) from error
     spark = session(master)
-    episodes = con.table("episodes").to_arrow_table()
-    visits = con.table("visits").to_arrow_table()
-    con.register("spark_result", screen_spark(spark, kb, episodes, visits, day, site))
+    episodes, visits, operations = (
+        con.table(t).to_arrow_table() for t in ("episodes", "visits", "operations")
+    )
+    result = screen_spark(spark, kb, episodes, visits, operations, day, site)
+    con.register("spark_result", result)
 
 
-def _report(  # noqa: PLR0917
-    episodes: int,
-    visits: int,
-    not_used: dict[str, int],
-    rows: list[tuple[str, ...]],
-    version: str,
-    day: dt.date,
+def _report(
+    loaded: Any, rows: list[tuple[str, ...]], version: str, day: dt.date, site: Site
 ) -> None:
     out.print(
-        f"Screened {episodes:,} episodes ({visits:,} score visits) on {day}"
-        f" with knowledge {version}."
+        f"Screened {loaded.episodes:,} episodes ({loaded.visits:,} score visits,"
+        f" {loaded.operations:,} later operations) on {day} with knowledge {version};"
+        f" stimulator policy {site.stimulator_policy}."
     )
     table = Table("Group", "Triage", "Suspicion", "Time since surgery", "Episodes")
     for row in rows:
         table.add_row(*row)
     out.print(table)
     out.print("Cells under 11 episodes are shown as <11.")
-    for name, count in sorted(not_used.items()):
+    for name, count in sorted(loaded.not_used.items()):
         out.print(f"Not used: {name} ({count:,})")

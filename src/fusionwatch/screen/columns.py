@@ -72,15 +72,30 @@ def text(cell: str) -> str:
 _NUMERIC = ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "DECIMAL")
 
 
+# "Not sure" (asked, could not say) is unknown to the rules but is recorded apart (decision 0009).
+NOT_SURE_CODES = ("not_sure", "not sure")
+
+
 def answer(cell: str, name: str, raw: str = "VARCHAR") -> Reading:
     if raw == "BOOLEAN":
         return Reading(cell, ())
     v = f"LOWER({text(cell)})"
-    bad = f"{v} IS NOT NULL AND {v} NOT IN ('yes', 'no', 'unknown', 'true', 'false')"
+    codes = ", ".join(
+        literal(c) for c in ("yes", "no", "unknown", "true", "false", *NOT_SURE_CODES)
+    )
+    bad = f"{v} IS NOT NULL AND {v} NOT IN ({codes})"
     value = (
         f"(CASE WHEN {v} IN ('yes', 'true') THEN TRUE WHEN {v} IN ('no', 'false') THEN FALSE END)"
     )
-    return Reading(value, (Check(name, bad, "must be yes, no or unknown (or empty)"),))
+    return Reading(value, (Check(name, bad, "must be yes, no, not_sure or unknown (or empty)"),))
+
+
+def unsure(cell: str, fact: str, raw: str = "VARCHAR") -> str | None:
+    """SQL giving the fact id when the answer cell says "not sure" (None for typed booleans)."""
+    if raw == "BOOLEAN":
+        return None
+    codes = ", ".join(literal(c) for c in NOT_SURE_CODES)
+    return f"CASE WHEN LOWER({text(cell)}) IN ({codes}) THEN {literal(fact)} END"
 
 
 def choice(cell: str, name: str, fact: Fact) -> Reading:

@@ -17,39 +17,72 @@ import pyarrow as pa
 
 from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.derive.timing import prior_failed_fusion
 from fusionwatch.core.errors import CaseError
 from fusionwatch.core.scores import Instrument
+from fusionwatch.core.vocab import Answer
 from fusionwatch.fhir.caseimport import import_resources
 from fusionwatch.screen.errors import ScreenInputError, Where
+from fusionwatch.screen.history import LEVEL_SEP
 from fusionwatch.screen.registry import Loaded
 from fusionwatch.screen.schema import (
     COLLECTIONS,
     EPISODE_ID,
+    HISTORY_FAILED,
+    NOT_SURE,
+    NOT_SURE_SEP,
+    OPERATION_COLUMNS,
     VISIT_COLUMNS,
     column,
     episode_columns,
 )
 
 READ = ("Patient", "Procedure", "Condition", "Observation")
+# Per-level imaging studies are not screened (screen.derived): such an episode is flagged.
+STUDIES_NOT_READ = "not read"
 _ARROW = {
     "VARCHAR": pa.string(),
     "BOOLEAN": pa.bool_(),
     "DOUBLE": pa.float64(),
     "DATE": pa.date32(),
+    "INTEGER": pa.int32(),
 }
 
 
 def episode_row(kb: Knowledge, case: Case, episode: str) -> dict[str, Any]:
     """One episode-table row from a validated case (the inverse of ``episode.case_data``)."""
     row: dict[str, Any] = {EPISODE_ID: episode}
+    unsure = []
     for reader in kb.readers:
         value = None if reader.fact in COLLECTIONS else reader.value(case)
-        if reader.fact == "surgery.levels" and value is not None:
-            value = ";".join(case.surgery.levels)
+        if reader.fact == "imaging.studies" and case.imaging.studies:
+            value = STUDIES_NOT_READ  # flagged on the worklist: the summary answers were screened
+        if isinstance(value, tuple):
+            value = LEVEL_SEP.join(str(v) for v in value)
         row[column(reader.fact)] = value
+        if reader.answer and reader.get(case) is Answer.NOT_SURE:
+            unsure.append(reader.fact)
     row["derived__level_count"] = float(case.surgery.level_count) or None
     row["derived__vertebra_count"] = float(case.surgery.vertebra_count) or None
+    row[HISTORY_FAILED] = prior_failed_fusion(case.surgery)
+    row[NOT_SURE] = NOT_SURE_SEP.join(unsure) or None
     return row
+
+
+def operation_rows(case: Case, episode: str) -> list[dict[str, Any]]:
+    """The later operations of a case, in order (the inverse of ``episode._operation``)."""
+    return [
+        {
+            EPISODE_ID: episode,
+            "seq": seq,
+            "kind": op.kind.value,
+            "op_date": op.date,
+            "months_since": op.months_since,
+            "levels": LEVEL_SEP.join(op.levels) or None,
+            "reason": op.reason.value if op.reason else None,
+        }
+        for seq, op in enumerate(case.surgery.operations)
+    ]
 
 
 def visit_rows(case: Case, episode: str) -> list[dict[str, Any]]:
@@ -109,7 +142,7 @@ def load_fhir_bulk(
 ) -> Loaded:
     """Read a Bulk Data export folder into the ``episodes`` and ``visits`` tables."""
     patients, unused = read_ndjson(folder)
-    rows, visits = [], []
+    rows, visits, operations = [], [], []
     for patient, resources in patients.items():
         try:
             imported = import_resources(resources, kb, as_of)
@@ -124,10 +157,13 @@ def load_fhir_bulk(
             unused["Observation: imaging studies per level (not screened)"] += 1
         rows.append(episode_row(kb, imported.case, patient))
         visits += visit_rows(imported.case, patient)
-    schema = pa.schema([(c.name, _ARROW[c.sql_type]) for c in episode_columns(kb)])
-    visit_schema = pa.schema([(n, _ARROW[t]) for n, t in VISIT_COLUMNS])
-    con.register("bulk_episodes", pa.Table.from_pylist(rows, schema=schema))
-    con.register("bulk_visits", pa.Table.from_pylist(visits, schema=visit_schema))
-    con.execute("CREATE OR REPLACE TEMP TABLE episodes AS SELECT * FROM bulk_episodes")
-    con.execute("CREATE OR REPLACE TEMP TABLE visits AS SELECT * FROM bulk_visits")
-    return Loaded(len(rows), len(visits), dict(unused))
+        operations += operation_rows(imported.case, patient)
+    for name, table, columns in (
+        ("episodes", rows, [(c.name, c.sql_type) for c in episode_columns(kb)]),
+        ("visits", visits, VISIT_COLUMNS),
+        ("operations", operations, OPERATION_COLUMNS),
+    ):
+        schema = pa.schema([(n, _ARROW[t]) for n, t in columns])
+        con.register(f"bulk_{name}", pa.Table.from_pylist(table, schema=schema))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM bulk_{name}")
+    return Loaded(len(rows), len(visits), dict(unused), len(operations))

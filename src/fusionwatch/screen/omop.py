@@ -18,7 +18,14 @@ from fusionwatch.fhir.codes import fact_index
 from fusionwatch.screen.columns import Check, text
 from fusionwatch.screen.compiler import literal
 from fusionwatch.screen.errors import ScreenInputError, Where
-from fusionwatch.screen.registry import Loaded, _empty_visits, check, find, raw_view
+from fusionwatch.screen.registry import (
+    Loaded,
+    _empty_visits,
+    check,
+    empty_operations,
+    find,
+    raw_view,
+)
 from fusionwatch.screen.schema import EPISODE_ID, episode_columns
 
 # Index fusion procedures (CPT), from standards.md: codes seen with fusion claims.
@@ -45,7 +52,7 @@ def _codes(kb: Knowledge) -> list[tuple[str, str, str, str | None]]:
 def load_omop(
     con: duckdb.DuckDBPyConnection, kb: Knowledge, folder: Path, as_of: dt.date
 ) -> Loaded:
-    """Read an OMOP CDM folder into the ``episodes`` table (no score visits are read)."""
+    """Read an OMOP CDM folder into the ``episodes`` table (no score visits or later operations)."""
     present: dict[str, Path] = {}
     for table, required in TABLES.items():
         path = find(folder, table, required=table in ("person", "procedure_occurrence"))
@@ -74,6 +81,7 @@ def load_omop(
     _long(con, day)
     _episodes(con, kb, day)
     con.execute(_empty_visits())
+    con.execute(empty_operations())
     n = con.execute("SELECT COUNT(*) FROM episodes").fetchall()[0][0]
     return Loaded(int(n), 0, _unused(con, day))
 

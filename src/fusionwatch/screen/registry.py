@@ -3,27 +3,38 @@
 Layout (docs/screening.md): ``episodes.csv`` or ``episodes.parquet`` with ``episode_id`` and any
 case-file field by its dotted name (``signs.mechanical_pain``, ``surgery.levels`` as
 ``L4-L5;L5-S1``); optionally ``visits.csv``/``visits.parquet``, one row per visit as
-``track import`` reads it (``episode_id``, ``when``, score columns). Columns that are not part
-of the layout are counted as not used, never dropped in silence.
+``track import`` reads it (``episode_id``, ``when``, score columns), and
+``operations.csv``/``operations.parquet``, one row per later operation in order (``episode_id``,
+``kind``, ``date`` or ``months_since``, ``levels``, ``reason``). Columns that are not part of the
+layout are counted as not used, never dropped in silence.
 """
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from fusionwatch.core.case import Surgery
+from fusionwatch.core.case import Operation
 from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.knowledge import FactType
 from fusionwatch.core.scores import Analgesics, Instrument, Visit
-from fusionwatch.core.spine import vertebrae_of
-from fusionwatch.core.vocab import Region
-from fusionwatch.screen.columns import Check, numeric, reading, text
+from fusionwatch.core.vocab import OperationKind, OperationReason, Region, TemperatureUnit
+from fusionwatch.screen.columns import Check, numeric, reading, text, unsure
 from fusionwatch.screen.compiler import literal
 from fusionwatch.screen.errors import ScreenInputError, Where
-from fusionwatch.screen.schema import COLLECTIONS, EPISODE_ID, episode_columns
+from fusionwatch.screen.history import FIELD_SEP, OP_SEP, judge, message
+from fusionwatch.screen.schema import (
+    COLLECTIONS,
+    EPISODE_ID,
+    HISTORY_FAILED,
+    NOT_SURE,
+    NOT_SURE_SEP,
+    OPERATION_COLUMNS,
+    VISIT_COLUMNS,
+    episode_columns,
+)
 
 SUFFIXES = (".parquet", ".csv")
 _BASELINE = ("baseline", "pre-op", "preop")
@@ -36,6 +47,7 @@ class Loaded:
     episodes: int
     visits: int
     not_used: dict[str, int] = field(default_factory=dict)
+    operations: int = 0
 
 
 def find(folder: Path, stem: str, required: bool) -> Path | None:
@@ -114,8 +126,16 @@ def load_registry(
         visits_path = find(source, "visits", required=False)
     else:
         episodes_path, visits_path = source, None
-    assert episodes_path is not None
+    if episodes_path is None:  # pragma: no cover - find() raised already
+        raise ScreenInputError(Where(str(source), None, None), "no episodes file")
     loaded = _episodes(con, kb, episodes_path, as_of)
+    ops_path = find(source, "operations", required=False) if source.is_dir() else None
+    if ops_path is None:
+        con.execute(empty_operations())
+    else:
+        loaded.operations, unused = _operations(con, ops_path, as_of)
+        loaded.not_used.update({f"{ops_path.name}:{c}": n for c, n in unused.items()})
+    _history(con, episodes_path, ops_path)
     if visits_path is None:
         con.execute(_empty_visits())
     else:
@@ -135,13 +155,20 @@ def _episodes(con: duckdb.DuckDBPyConnection, kb: Knowledge, path: Path, as_of: 
         [f"{text(EPISODE_ID)} AS {EPISODE_ID}"],
         [Check(EPISODE_ID, f"{text(EPISODE_ID)} IS NULL", "every row needs an episode id")],
     )
+    not_sure = []
     for col in episode_columns(kb)[1:]:
         if col.fact in facts and col.fact in present:
-            r = reading(_quote(col.fact), col.fact, facts[col.fact], raw_types[col.fact])
+            raw = raw_types[col.fact]
+            r = reading(_quote(col.fact), col.fact, facts[col.fact], raw)
             selects.append(f"{r.value} AS {col.name}")
             checks += r.checks
-        else:
+            if facts[col.fact].type is FactType.ANSWER:
+                not_sure.append(unsure(_quote(col.fact), col.fact, raw))
+        elif col.name != NOT_SURE:
             selects.append(f"CAST(NULL AS {col.sql_type}) AS {col.name}")
+    listed = [u for u in not_sure if u is not None]
+    joined = f"concat_ws({literal(NOT_SURE_SEP)}, {', '.join(listed)})" if listed else "''"
+    selects.append(f"NULLIF({joined}, '') AS {NOT_SURE}")
     checks += _episode_rules(present, as_of)
     check(con, "raw_episodes", path, checks)
     extra = [c for c in present if c not in facts and c != EPISODE_ID]
@@ -151,8 +178,7 @@ def _episodes(con: duckdb.DuckDBPyConnection, kb: Knowledge, path: Path, as_of: 
     _duplicates(
         con, "typed_episodes", path, [EPISODE_ID], EPISODE_ID, "the same episode id appears twice"
     )
-    _levels(con, path)
-    n = con.execute("SELECT COUNT(*) FROM episodes").fetchall()[0]
+    n = con.execute("SELECT COUNT(*) FROM typed_episodes").fetchall()[0]
     return Loaded(
         int(n[0]) if n else 0,
         0,
@@ -177,6 +203,8 @@ def _episode_rules(present: list[str], as_of: dt.date) -> list[Check]:
                     "give either surgery.date or surgery.months_since, not both",
                 )
             )
+    if "infection.temperature" in present:
+        found += _temperature_rules(present)
     if "risk.nicotine_quit_date" in present:
         quit_date = text(_quote("risk.nicotine_quit_date"))
         former = text(_quote("risk.nicotine")) if "risk.nicotine" in present else "NULL"
@@ -201,59 +229,174 @@ def _duplicates(  # noqa: PLR0917
         raise ScreenInputError(Where(str(path), int(row[0]), col), message)
 
 
-def _levels(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Level counts worked out once per distinct levels text, then joined to every row."""
-    distinct = con.execute(
-        "SELECT surgery__levels, surgery__region, MIN(_row) FROM typed_episodes"
-        " WHERE surgery__levels IS NOT NULL GROUP BY ALL"
-    ).fetchall()
-    rows = []
-    for levels, region, first in distinct:
-        segments = _segments(str(levels), region, Where(str(path), int(first), "surgery.levels"))
-        rows.append(
-            (
-                levels,
-                region,
-                float(len(segments)) or None,
-                float(len(vertebrae_of(segments))) or None,
+def _temperature_rules(present: list[str]) -> list[Check]:
+    """As the case model: a temperature needs its unit and lies in that unit's range."""
+    value = f"TRY_CAST({text(_quote('infection.temperature'))} AS DOUBLE)"
+    unit = (
+        text(_quote("infection.temperature_unit"))
+        if "infection.temperature_unit" in present
+        else "NULL"
+    )
+    found = [
+        Check(
+            "infection.temperature_unit",
+            f"{value} IS NOT NULL AND {unit} IS NULL",
+            "infection.temperature needs infection.temperature_unit (C or F)",
+        )
+    ]
+    for code, (low, high) in {
+        TemperatureUnit.CELSIUS: (30, 45),
+        TemperatureUnit.FAHRENHEIT: (86, 113),
+    }.items():
+        found.append(
+            Check(
+                "infection.temperature",
+                f"{unit} = {literal(code.value)} AND ({value} < {low} OR {value} > {high})",
+                f"must be {low}-{high} °{code.value}",
             )
         )
+    return found
+
+
+def _operations(
+    con: duckdb.DuckDBPyConnection, path: Path, as_of: dt.date
+) -> tuple[int, dict[str, int]]:
+    """Later operations, checked as the case model checks them, in file order per episode."""
+    present = raw_view(con, "raw_operations", path)
+    for required in (EPISODE_ID, "kind"):
+        if required not in present:
+            raise ScreenInputError(Where(str(path), None, required), "required column is missing")
+    cell = {
+        c: (text(_quote(c)) if c in present else "NULL")
+        for c in ("date", "months_since", "levels", "reason")
+    }
+    kinds = ", ".join(literal(k.value) for k in OperationKind)
+    reasons = ", ".join(literal(r.value) for r in OperationReason)
+    kind, reason = text(_quote("kind")), cell["reason"]
+    on = f"TRY_CAST({cell['date']} AS DATE)"
+    months = (
+        numeric(_quote("months_since"), "months_since", "months_since", Operation)
+        if "months_since" in present
+        else None
+    )
+    checks = [
+        Check(EPISODE_ID, f"{text(EPISODE_ID)} IS NULL", "every operation needs an episode id"),
+        Check(
+            "kind",
+            f"{kind} IS NULL OR {kind} NOT IN ({kinds})",
+            f"must be one of {kinds.replace(chr(39), '')}",
+        ),
+        Check("reason", f"{reason} IS NOT NULL AND {reason} NOT IN ({reasons})", "unknown code"),
+        Check(
+            "reason",
+            f"{reason} IS NOT NULL AND {kind} <> 'revision'",
+            "an operation's reason is only given for a revision",
+        ),
+        Check(
+            "date", f"{cell['date']} IS NOT NULL AND {on} IS NULL", "must be a date (YYYY-MM-DD)"
+        ),
+        Check(
+            "date", f"{on} > DATE '{as_of.isoformat()}'", f"is after the assessment date {as_of}"
+        ),
+        Check(
+            "months_since",
+            f"{on} IS NOT NULL AND {cell['months_since']} IS NOT NULL",
+            "give either the operation's date or months_since, not both",
+        ),
+        *(months.checks if months else ()),
+    ]
+    check(con, "raw_operations", path, checks)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE level_counts (levels VARCHAR, region VARCHAR, n DOUBLE, v DOUBLE)"
+        "CREATE OR REPLACE TEMP TABLE typed_operations AS SELECT _row,"
+        f" {text(EPISODE_ID)} AS {EPISODE_ID},"
+        f" CAST(ROW_NUMBER() OVER (PARTITION BY {text(EPISODE_ID)} ORDER BY _row) - 1 AS INTEGER) AS seq,"
+        f" {kind} AS kind, {on} AS op_date, {months.value if months else 'CAST(NULL AS DOUBLE)'} AS months_since,"
+        f" {cell['levels']} AS levels, {reason} AS reason FROM raw_operations"
+    )
+    joined = (
+        "SELECT o.*, e.surgery__date AS surgery_date, e.episode_id AS known FROM typed_operations o"
+        " LEFT JOIN typed_episodes e ON e.episode_id = o.episode_id"
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE checked_operations AS {joined}")
+    check(
+        con,
+        "checked_operations",
+        path,
+        [
+            Check(EPISODE_ID, "known IS NULL", "no episode with this id in the episodes file"),
+            Check("date", "op_date < surgery_date", "is before the index fusion (surgery.date)"),
+        ],
+    )
+    names = ", ".join(name for name, _ in OPERATION_COLUMNS)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE operations AS SELECT {names} FROM typed_operations")
+    extra = [c for c in present if c not in {EPISODE_ID, "kind", *cell}]
+    n = con.execute("SELECT COUNT(*) FROM operations").fetchall()[0]
+    return (int(n[0]) if n else 0), _not_used(con, "raw_operations", extra)
+
+
+def _history(con: duckdb.DuckDBPyConnection, path: Path, ops_path: Path | None) -> None:
+    """Level counts and a failed fusion in the history, worked out once per distinct history."""
+    op = f"concat_ws({literal(FIELD_SEP)}, kind, COALESCE(reason, ''), COALESCE(levels, ''))"
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE history_keys AS SELECT e._row, e.episode_id,"
+        " e.surgery__levels AS levels, e.surgery__region AS region, k.ops FROM typed_episodes e"
+        f" LEFT JOIN (SELECT episode_id, string_agg({op}, {literal(OP_SEP)} ORDER BY seq) AS ops"
+        " FROM operations GROUP BY episode_id) k ON k.episode_id = e.episode_id"
+    )
+    distinct = con.execute(
+        "SELECT levels, region, ops, MIN(_row), MIN(episode_id) FROM history_keys"
+        " WHERE levels IS NOT NULL OR ops IS NOT NULL GROUP BY ALL"
+    ).fetchall()
+    rows = []
+    for levels, region, ops, first, episode in distinct:
+        try:
+            h = judge(levels, region, ops)
+        except ValueError as err:
+            raise ScreenInputError(
+                _history_where(con, path, ops_path, first, episode, ops), message(err)
+            ) from err
+        rows.append((levels, region, ops, h.level_count, h.vertebra_count, h.failed_fusion))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE history_facts (levels VARCHAR, region VARCHAR, ops VARCHAR,"
+        " n DOUBLE, v DOUBLE, failed BOOLEAN)"
     )
     if rows:
-        con.executemany("INSERT INTO level_counts VALUES (?, ?, ?, ?)", rows)
+        con.executemany("INSERT INTO history_facts VALUES (?, ?, ?, ?, ?, ?)", rows)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE episodes AS SELECT e.* EXCLUDE (_row, derived__level_count, derived__vertebra_count),"
-        " l.n AS derived__level_count, l.v AS derived__vertebra_count FROM typed_episodes e"
-        " LEFT JOIN level_counts l ON l.levels = e.surgery__levels"
-        " AND l.region IS NOT DISTINCT FROM e.surgery__region"
+        "CREATE OR REPLACE TEMP TABLE episodes AS SELECT e.* EXCLUDE (_row, derived__level_count,"
+        f" derived__vertebra_count, {HISTORY_FAILED}), h.n AS derived__level_count,"
+        f" h.v AS derived__vertebra_count, COALESCE(h.failed, FALSE) AS {HISTORY_FAILED}"
+        " FROM typed_episodes e JOIN history_keys k ON k._row = e._row"
+        " LEFT JOIN history_facts h ON h.levels IS NOT DISTINCT FROM k.levels"
+        " AND h.region IS NOT DISTINCT FROM k.region AND h.ops IS NOT DISTINCT FROM k.ops"
+        " ORDER BY e._row"
     )
 
 
-def _segments(levels: str, region: str | None, where: Where) -> tuple[str, ...]:
-    parts = [p.strip() for p in levels.replace(",", ";").split(";") if p.strip()]
-    try:
-        surgery = Surgery.model_validate_json(
-            json.dumps({"levels": parts, **({"region": region} if region else {})})
-        )
-    except ValueError as err:
-        message = str(err).splitlines()[-2].strip() if "\n" in str(err) else str(err)
-        raise ScreenInputError(where, message) from err
-    return surgery.levels
+def _history_where(  # noqa: PLR0917
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    ops_path: Path | None,
+    first: int,
+    episode: str,
+    ops: str | None,
+) -> Where:
+    """The episode row when its own levels are refused, else its first operation's row."""
+    if ops is None or ops_path is None:
+        return Where(str(path), int(first), "surgery.levels")
+    row = con.execute(
+        "SELECT MIN(_row) FROM typed_operations WHERE episode_id = ?", [episode]
+    ).fetchall()[0][0]
+    return Where(str(ops_path), row, "levels")
+
+
+def empty_operations() -> str:
+    cols = ", ".join(f"CAST(NULL AS {t}) AS {n}" for n, t in OPERATION_COLUMNS)
+    return f"CREATE OR REPLACE TEMP TABLE operations AS SELECT {cols} WHERE FALSE"
 
 
 def _empty_visits() -> str:
-    cols = ", ".join(
-        f"CAST(NULL AS {t}) AS {n}"
-        for n, t in (
-            (EPISODE_ID, "VARCHAR"),
-            ("baseline", "BOOLEAN"),
-            ("visit_date", "DATE"),
-            ("month", "DOUBLE"),
-            *((i.value, "DOUBLE") for i in Instrument),
-        )
-    )
+    cols = ", ".join(f"CAST(NULL AS {t}) AS {n}" for n, t in VISIT_COLUMNS)
     return f"CREATE OR REPLACE TEMP TABLE visits AS SELECT {cols} WHERE FALSE"
 
 

@@ -1,8 +1,11 @@
 """The screening run: source tables in, a ranked worklist and a small-cell-safe summary out.
 
-Ranking: emergencies first; then episodes whose emergency questions were never asked, shown as
-"screen not done" and not ranked as findings; then prompt referrals and routine episodes by
-suspicion band, warning signs and time since surgery. Files are written whole or not at all.
+Ranking: emergencies first, then urgent (same-day) episodes; then episodes whose only reason for
+a referral is that emergency questions were never asked, shown as "screen not done" and not
+ranked as findings (an episode with a referral finding of its own is ranked with the referrals
+and flagged ``screen_not_done``); then prompt referrals and routine episodes, each by suspicion
+band, warning signs and time since surgery. Every row names the knowledge version and the site
+settings used. Files are written whole or not at all.
 """
 
 import datetime as dt
@@ -15,7 +18,7 @@ import duckdb
 
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.site import Site
-from fusionwatch.screen.compiler import literal
+from fusionwatch.screen.compiler import literal, number
 from fusionwatch.screen.query import screening_sql
 
 # Cells with fewer people than this are suppressed in shared summaries (a common disclosure
@@ -30,14 +33,16 @@ class RunInfo:
     knowledge_version: str
     as_of: dt.date
     site: Site
+    default_cutoff: float
 
     def columns(self) -> str:
+        """The run's settings as columns, named as the engine names them in a result."""
+        named = self.site.named(self.default_cutoff)
         return (
             f"{literal(self.knowledge_version)} AS knowledge_version,"
             f" DATE '{self.as_of.isoformat()}' AS as_of,"
-            f" {literal(self.site.stimulator_policy.value)} AS site_stimulator_policy,"
-            f" {self.site.motion_cutoff_deg if self.site.motion_cutoff_deg is not None else 'NULL'}"
-            " AS site_motion_cutoff_deg"
+            f" {literal(str(named['stimulator_policy']))} AS site_stimulator_policy,"
+            f" {number(float(named['motion_cutoff_deg']))} AS site_motion_cutoff_deg"
         )
 
 
@@ -46,7 +51,9 @@ WORKLIST_INPUT = (
     "episode_id",
     "triage",
     "screen_not_done",
+    "referral_found",
     "suspicion",
+    "result__stimulator_candidate",
     "fired",
     "reasons",
     "open_questions",
@@ -54,6 +61,7 @@ WORKLIST_INPUT = (
     "derived__phase",
     "derived__months_since_surgery",
     "derived__warning_signs",
+    "imaging__studies",
 )
 
 
@@ -69,15 +77,17 @@ def screen(
     ``computed`` names a relation that already holds the screening query's output (from Spark).
     """
     sql = screening_sql(kb, as_of, site) if computed is None else f"SELECT * FROM {computed}"
-    info = RunInfo(kb.version, as_of, site)
+    info = RunInfo(kb.version, as_of, site, kb.thresholds["motion.angular"])
     group = (
-        f"CASE WHEN triage = 'emergency' THEN 'emergency' WHEN screen_not_done THEN {literal(NOT_DONE)}"
+        "CASE WHEN triage = 'emergency' THEN 'emergency' WHEN triage = 'urgent' THEN 'urgent'"
+        f" WHEN screen_not_done AND NOT referral_found THEN {literal(NOT_DONE)}"
         " WHEN triage = 'prompt_referral' THEN 'prompt referral' ELSE 'routine' END"
     )
     order = (
-        "CASE grp WHEN 'emergency' THEN 0 WHEN 'screen not done' THEN 1"
-        " WHEN 'prompt referral' THEN 2 ELSE 3 END,"
-        " CASE suspicion WHEN 'high' THEN 0 WHEN 'moderate' THEN 1 ELSE 2 END,"
+        "CASE grp WHEN 'emergency' THEN 0 WHEN 'urgent' THEN 1 WHEN 'screen not done' THEN 2"
+        " WHEN 'prompt referral' THEN 3 ELSE 4 END,"
+        " CASE suspicion WHEN 'high' THEN 0 WHEN 'moderate' THEN 1 WHEN 'cannot_tell' THEN 2"
+        " ELSE 3 END,"
         " derived__warning_signs DESC NULLS LAST, derived__months_since_surgery DESC NULLS LAST,"
         " episode_id"
     )
@@ -85,9 +95,11 @@ def screen(
         "CREATE OR REPLACE TEMP TABLE screened AS SELECT"
         f" CASE WHEN grp = {literal(NOT_DONE)} THEN NULL ELSE"
         f" ROW_NUMBER() OVER (PARTITION BY grp = {literal(NOT_DONE)} ORDER BY {order}) END AS rank,"
-        " grp AS worklist_group, episode_id, triage, suspicion,"
+        " grp AS worklist_group, episode_id, triage, screen_not_done, suspicion,"
         " derived__months_since_surgery AS months_since_surgery, derived__phase AS phase,"
         " reasons, fired AS fired_rules, open_questions, next_check AS next_follow_up,"
+        " result__stimulator_candidate AS stimulator_candidate,"
+        " imaging__studies IS NOT NULL AS imaging_studies_not_read,"
         f" {info.columns()}, ROW_NUMBER() OVER (ORDER BY {order}) AS _order"
         f" FROM (SELECT *, {group} AS grp FROM ({sql}))"
     )
