@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from fusionwatch.settings import Settings  # noqa: E402
 from fusionwatch.store import accounts, teams  # noqa: E402
-from fusionwatch.store.accounts import Role, Scope  # noqa: E402
+from fusionwatch.store.access import Role, Scope  # noqa: E402
 from fusionwatch.store.database import Database  # noqa: E402
 from fusionwatch.store.tables import AssessmentRecord, Patient  # noqa: E402
 from fusionwatch.web.app import create_app  # noqa: E402

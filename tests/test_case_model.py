@@ -21,26 +21,30 @@ def problems(data: object) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("data", "field", "words"),
     [
-        ({"pain": {"axial": 11}}, "pain.axial", "less than or equal to 10"),
-        ({"pain": {"limb": -1}}, "pain.limb", "greater than or equal to 0"),
-        ({"surgery": {"months_since": -2}}, "surgery.months_since", "greater than or equal to 0"),
+        ({"pain": {"axial": 11}}, "pain.axial", "must be 10 or less"),
+        ({"pain": {"limb": -1}}, "pain.limb", "must be 0 or more"),
+        ({"surgery": {"months_since": -2}}, "surgery.months_since", "must be 0 or more"),
         ({"surgery": {"date": "2027-01-01"}}, "surgery.date", "after the assessment date"),
         ({"surgery": {"levels": ["L7-L8"]}}, "surgery.levels", "unknown level 'L7-L8'"),
         ({"surgery": {"levels": ["L5-L4"]}}, "surgery.levels", "upper to the lower"),
         (
             {"signs": {"mechanical_pain": "maybe"}},
             "signs.mechanical_pain",
-            "'yes', 'no', 'unknown' or 'not_sure'",
+            "must be one of: yes, no, unknown or not_sure",
         ),
         (
             {"signs": {"mechanical_pain": True}},
             "signs.mechanical_pain",
-            "'yes', 'no', 'unknown' or 'not_sure'",
+            "one of: yes, no, unknown or not_sure",
         ),
-        ({"pain": {"axial": "5"}}, "pain.axial", "valid integer"),
-        ({"risk": {"hba1c_percent": 45}}, "risk.hba1c_percent", "less than or equal to 20"),
+        ({"pain": {"axial": "5"}}, "pain.axial", "must be a whole number"),
+        ({"risk": {"hba1c_percent": 45}}, "risk.hba1c_percent", "must be 20 or less"),
         ({"risk": {"smoker": "yes"}}, "risk.smoker", "not a known field"),
-        ({"exam": {"strength": "weak"}}, "exam.strength", "'normal', 'abnormal' or 'not_examined'"),
+        (
+            {"exam": {"strength": "weak"}},
+            "exam.strength",
+            "one of: normal, abnormal or not_examined",
+        ),
     ],
 )
 def test_impossible_values_are_rejected_by_field(data: object, field: str, words: str) -> None:
@@ -107,3 +111,42 @@ def test_months_since_surgery_counts_calendar_months(start: str, end: str, month
 
     surgery = Surgery(date=dt.date.fromisoformat(start))
     assert months_since_surgery(surgery, dt.date.fromisoformat(end)) == months
+
+
+def _problems(data: dict[str, object], as_of: dt.date = dt.date(2026, 11, 23)) -> list[str]:
+    with pytest.raises(CaseError) as caught:
+        parse_data(data, as_of)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_a_quit_date_in_the_future_is_refused_with_a_reason() -> None:
+    found = _problems({"risk": {"nicotine": "former", "nicotine_quit_date": "2027-01-05"}})
+    assert found == [
+        "risk.nicotine_quit_date: the quit date 2027-01-05 is after today (2026-11-23); "
+        "give a date in the past"
+    ]
+
+
+def test_more_weeks_of_rehab_than_weeks_since_surgery_are_refused() -> None:
+    found = _problems({"surgery": {"months_since": 30}, "care": {"rehab_weeks": 500}})
+    assert found == [
+        "care.rehab_weeks: 500 weeks of rehab is longer than the time since surgery "
+        "(about 130 weeks); give the weeks done since the fusion"
+    ]
+    dated = _problems({"surgery": {"date": "2026-10-26"}, "care": {"rehab_weeks": 12}})
+    assert dated[0].startswith("care.rehab_weeks: 12 weeks of rehab is longer")
+
+
+def test_pain_coming_back_after_today_is_refused() -> None:
+    found = _problems({"surgery": {"months_since": 4}, "signs": {"worsening_began_month": 9}})
+    assert found[0].startswith("signs.worsening_began_month: month 9 is later than")
+
+
+def test_answers_that_fit_in_time_are_accepted() -> None:
+    data = {
+        "surgery": {"months_since": 6},
+        "care": {"rehab_weeks": 26},  # six months is about 26 weeks, and people round
+        "signs": {"improved_then_worse": "yes", "worsening_began_month": 6},
+        "risk": {"nicotine": "former", "nicotine_quit_date": "2026-11-23"},
+    }
+    assert parse_data(data, dt.date(2026, 11, 23)).care.rehab_weeks == 26

@@ -39,9 +39,14 @@ def test_readable_report_explains_and_cites() -> None:
     path = ROOT / "examples/emergency-saddle-numbness.json"
     result = invoke("assess", *AS_OF, "--for", "patient", str(path))
     assert result.exit_code == 0
-    assert "EMERGENCY" in result.stdout
-    assert "FW-EMERG-003" in result.stdout
-    assert "Sources behind this result" in result.stdout
+    assert "GET EMERGENCY CARE NOW" in result.stdout
+    assert "Cauda equina" in result.stdout  # the source, numbered once
+    assert "Where this comes from" in result.stdout
+    assert "FW-" not in result.stdout  # rule ids are for clinicians
+    # The report stops at the emergency: nothing about suspicion, stimulators or plans follows.
+    assert "The check stops here" in result.stdout
+    for later in ("Chance that the fusion", "stimulator", "What could help"):
+        assert later not in result.stdout
 
 
 def test_invalid_file_names_the_field_and_exits_non_zero(tmp_path: Path) -> None:
@@ -73,8 +78,8 @@ def test_check_walks_through_and_unasked_emergency_is_never_routine(tmp_path: Pa
     saved = tmp_path / "me.yaml"
     result = invoke("check", *AS_OF, "--save", str(saved), stdin="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
-    assert "PROMPT REFERRAL" in result.stdout
-    assert "Answer these emergency questions first" in result.stdout
+    assert "SEE A SPINE SPECIALIST SOON" in result.stdout
+    assert "Answer these urgent questions first" in result.stdout
     assert "new_weakness: unknown" in saved.read_text()
 
 
@@ -85,20 +90,21 @@ def test_check_gives_same_day_advice_at_once_when_not_sure(tmp_path: Path) -> No
     result = invoke("check", *AS_OF, "--save", str(saved), stdin="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    advice = out.index("URGENT - contact your surgical team today")
+    advice = out.index("CONTACT YOUR SURGICAL TEAM TODAY")
     second = out.index("Have you lost control of your bladder")
     assert advice < second  # shown before anything else is asked
-    assert "Answered 'not sure'" in out
+    assert "You were not sure about" in out
     assert "Continue with the other questions?" in out
     assert "new_weakness: not_sure" in saved.read_text()
-    assert out.rstrip().count("URGENT - contact") == 2  # the advice, then the final result
+    assert out.count("CONTACT YOUR SURGICAL TEAM TODAY") == 2  # the advice, then the final result
 
 
 def test_check_can_stop_after_the_same_day_advice() -> None:
     answers = ["?"] + ["n"] * 7 + ["n"]  # not sure, rest no, do not continue
     result = invoke("check", *AS_OF, stdin="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
-    assert "URGENT" in result.stdout
+    assert "CONTACT YOUR SURGICAL TEAM TODAY" in result.stdout
+    assert "You were not sure about" in result.stdout
     assert "Now some questions" not in result.stdout
 
 
@@ -200,3 +206,80 @@ def test_python_dash_m_runs_the_same_cli() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "Pseudarthrosis" in done.stdout
+
+
+def test_assess_writes_a_markdown_report_for_the_patient(tmp_path: Path) -> None:
+    out = tmp_path / "me.md"
+    path = ROOT / "examples/referral-smoker-mechanical-pain.json"
+    result = invoke(
+        "assess", *AS_OF, "--format", "markdown", "--for", "patient", "--out", str(out), str(path)
+    )
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# Summary")
+    assert "## See a spine specialist soon" in text
+    assert "**By when:**" in text
+    assert "## My answers in short" in text
+    assert "## Questions for my doctor" in text
+    assert "FW-" not in text
+    # Without --out the Markdown goes to standard output.
+    printed = invoke("assess", *AS_OF, "--format", "markdown", str(path))
+    assert printed.stdout.startswith("# Clinical note: ")
+
+
+def test_assess_writes_a_clinician_pdf_with_the_note_first(tmp_path: Path) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    out = tmp_path / "note.pdf"
+    path = ROOT / "examples/imaging-ct-and-motion-films.yaml"
+    result = invoke(
+        "assess", *AS_OF, "--format", "pdf", "--for", "clinician", "--out", str(out), str(path)
+    )
+    assert result.exit_code == 0, result.output
+    reader = PdfReader(io.BytesIO(out.read_bytes()))
+    first = reader.pages[0].extract_text()
+    assert "Clinical note: imaging-ct-and-motion-films" in first
+    assert "Plan" in first
+    assert len(reader.pages) > 1  # the full assessment follows as an appendix
+
+
+def test_a_pdf_needs_an_output_file_and_one_case() -> None:
+    path = str(ROOT / "examples/routine-recovering-well.json")
+    result = invoke("assess", *AS_OF, "--format", "pdf", path)
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "--out" in result.output
+    result = invoke("assess", *AS_OF, "--format", "pdf", "--out", "x.pdf", path, path)
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "one case" in result.output
+    result = invoke("assess", *AS_OF, "--format", "docx", path)
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "terminal, markdown, pdf" in result.output
+
+
+def test_assess_stops_at_an_emergency_in_every_format(tmp_path: Path) -> None:
+    path = str(ROOT / "examples/emergency-saddle-numbness.json")
+    for audience in ("patient", "clinician"):
+        out = invoke("assess", *AS_OF, "--for", audience, "--format", "markdown", path).stdout
+        assert "Stopped at the emergency" in out or "The check stops here" in out
+        assert "Bone-stimulator" not in out
+        assert "Policy:" not in out
+        assert "## Full assessment" not in out
+        assert "## More detail" not in out
+
+
+def test_exit_codes_are_defined_once() -> None:
+    """Every command uses the one enum in cli/exits.py; no module keeps its own numbers."""
+    import re
+    from pathlib import Path
+
+    import fusionwatch
+
+    root = Path(fusionwatch.__file__).parent
+    own = re.compile(r"^\s*(INVALID_INPUT|STALE|NOT_FOUND|KNOWLEDGE)\s*=", re.MULTILINE)
+    defining = sorted(
+        str(p.relative_to(root)) for p in root.rglob("*.py") if own.search(p.read_text())
+    )
+    assert defining == ["cli/exits.py"]
+    assert len(set(ExitCode)) == len(ExitCode.__members__)

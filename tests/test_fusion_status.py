@@ -223,11 +223,11 @@ def test_no_studies_adds_no_imaging_section(kb: Knowledge) -> None:
 @pytest.mark.parametrize(
     ("finding", "field", "words"),
     [
-        ({"level": "L4-L5", "angle_deg": 60}, "angle_deg", "less than or equal to 45"),
-        ({"level": "L4-L5", "periscrew_lucency_mm": -1}, "periscrew_lucency_mm", "greater than"),
-        ({"level": "L4-L5", "cage_subsidence_mm": 80}, "cage_subsidence_mm", "less than"),
+        ({"level": "L4-L5", "angle_deg": 60}, "angle_deg", "must be 45 or less"),
+        ({"level": "L4-L5", "periscrew_lucency_mm": -1}, "periscrew_lucency_mm", "or more"),
+        ({"level": "L4-L5", "cage_subsidence_mm": 80}, "cage_subsidence_mm", "or less"),
         ({"level": "L4-S1"}, "level", "one motion segment"),
-        ({"level": "L4-L5", "bridwell": "V"}, "bridwell", "'I', 'II', 'III' or 'IV'"),
+        ({"level": "L4-L5", "bridwell": "V"}, "bridwell", "one of: I, II, III or IV"),
         ({"level": "L4-L5", "lenke": "A"}, "lenke", "not a known field"),
     ],
 )

@@ -105,3 +105,21 @@ def test_assess_takes_the_site_policy_and_cutoff() -> None:
     assert [c["rule"] for c in data["concordance"]] == ["FW-CONC-005", "FW-CONC-001"]
     refused = runner.invoke(app, ["assess", "--motion-cutoff", "-1", str(example)])
     assert refused.exit_code != 0
+
+
+def test_the_synthetic_sample_films_in_examples_measure_7_degrees_and_3_mm() -> None:
+    """The README's `imaging measure` example: synthetic DICOM files, no person behind them."""
+    import pydicom
+
+    sample = Path(__file__).parents[1] / "examples" / "imaging-motion"
+    for film in ("flexion", "extension"):
+        header = pydicom.dcmread(sample / f"{film}.dcm")
+        assert str(header.PatientName) == "Synthetic^Phantom"
+        assert [float(v) for v in header.PixelSpacing] == [0.2, 0.1]
+    args = ["imaging", "measure", "--level", "L4-L5", "--json"]
+    args += ["--flexion", str(sample / "flexion.dcm"), "--extension", str(sample / "extension.dcm")]
+    result = runner.invoke(app, [*args, "--landmarks", str(sample / "points.json")])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["angle_deg"] == pytest.approx(7, abs=0.05)
+    assert data["translation_mm"] == pytest.approx(3, abs=0.05)

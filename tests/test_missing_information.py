@@ -118,6 +118,18 @@ def _generate(kb: Knowledge, seed: int) -> dict[str, Any]:
         # Emergency answers mostly "no", so that the rest of the result has something to show.
         value = "no" if fact.id.startswith("emergency.") else rng.choice(domain)
         data = _set(data, fact.id, value)
+    return _possible(data)
+
+
+def _possible(data: dict[str, Any]) -> dict[str, Any]:
+    """Keep answers that count time since surgery within that time (others are refused)."""
+    months = data.get("surgery", {}).get("months_since")
+    if months is None:
+        return data
+    if data.get("care", {}).get("rehab_weeks", 0) > months * 4:
+        data = _set(data, "care.rehab_weeks", int(months * 4))
+    if data.get("signs", {}).get("worsening_began_month", 0) > months:
+        data = _set(data, "signs.worsening_began_month", int(months))
     return data
 
 
@@ -205,7 +217,7 @@ def test_listed_items_change_the_result_and_others_do_not(
         changed = []
         for target, value in trials:
             try:
-                result = _quick(kb, _set(data, target, value))
+                result = _quick(kb, _possible(_set(data, target, value)))
             except Exception:
                 continue
             if _outcome(result, moot) != _outcome(base, moot):

@@ -155,3 +155,57 @@ def test_the_json_schema_describes_operations_and_new_regions() -> None:
     assert operation["additionalProperties"] is False
     assert {"cervicothoracic", "thoracolumbar"} <= set(schema["$defs"]["Region"]["enum"])
     assert "operations" in schema["$defs"]["Surgery"]["properties"]
+
+
+def _scored_revision() -> dict[str, Any]:
+    """Index fusion 30 months ago, revised for nonunion 10 months ago; ODI before and after."""
+    return {
+        "surgery": {
+            "months_since": 30,
+            "region": "lumbar",
+            "levels": ["L4-L5"],
+            "operations": [
+                {"kind": "revision", "months_since": 10, "levels": ["L4-L5"], "reason": "nonunion"}
+            ],
+        },
+        "follow_up": [
+            {"baseline": True, "odi": 60},
+            {"month": 6, "odi": 30},
+            {"month": 12, "odi": 10},
+            {"month": 18, "odi": 56},  # the failed fusion, two months before the revision
+            {"month": 24, "odi": 40},  # four months after the revision
+            {"month": 28, "odi": 30},  # eight months after it
+        ],
+    }
+
+
+def test_scores_count_from_a_later_operation_like_the_timing_rules(kb: Knowledge) -> None:
+    result = _run(_scored_revision(), kb)
+    follow_up = result.follow_up
+    assert follow_up is not None
+    assert follow_up.counted_from is not None
+    assert follow_up.counted_from.startswith("revision at L4-L5")
+    (odi,) = follow_up.trajectories
+    # The latest score before the revision is the start; the months are months since the revision.
+    assert odi.reference is not None
+    assert (odi.reference.month, odi.reference.value, odi.reference.baseline) == (-2, 56, True)
+    assert [(p.month, p.value) for p in odi.points if not p.baseline] == [(4, 40), (8, 30)]
+    # Judged from the index fusion, the same scores read as improved-then-worse (sign 2): the
+    # relapse before the revision must not count against the revised fusion.
+    assert odi.pattern != "improved_then_worsened"
+    assert result.derived["derived.scores_relapse"] is not True
+    assert "before the revision" in follow_up.summaries[0]
+
+
+def test_scores_without_a_later_operation_count_from_the_fusion(kb: Knowledge) -> None:
+    data = _scored_revision()
+    del data["surgery"]["operations"]
+    data["surgery"]["months_since"] = 30
+    follow_up = _run(data, kb).follow_up
+    assert follow_up is not None
+    assert follow_up.counted_from is None
+    (odi,) = follow_up.trajectories
+    assert odi.reference is not None and odi.reference.value == 60
+    assert "before surgery" in follow_up.summaries[0]
+    # Best 10 at month 12, 30 at month 28: worse again by more than the detectable change.
+    assert odi.pattern == "improved_then_worsened"

@@ -34,7 +34,7 @@ from playwright.sync_api import (
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.settings import Settings
 from fusionwatch.store import accounts, teams
-from fusionwatch.store.accounts import Role
+from fusionwatch.store.access import Role
 from fusionwatch.store.database import Database
 from fusionwatch.web.app import create_app
 from fusionwatch.web.context import utc_now

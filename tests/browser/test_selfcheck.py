@@ -66,6 +66,31 @@ def next_step(page: Page, title: str) -> None:
     expect(heading(page)).to_have_text(title)
 
 
+def assert_answer_on_the_first_screen(page: Page) -> None:
+    """What to do, by when, the top reasons and the PDF button, all before any scrolling."""
+    page.evaluate("window.scrollTo(0, 0)")
+    height = (page.viewport_size or {"height": 0})["height"]
+    answer_box = page.locator("section.answer")
+    parts = {
+        "disposition": answer_box.locator("h1"),
+        "time frame": answer_box.locator(".when"),
+        "first reason": answer_box.locator("ul.reasons li").first,
+        "PDF button": page.get_by_role("button", name="Download PDF for my appointment"),
+        "save button": page.get_by_role("button", name="Save my answers"),
+    }
+    expect(parts["time frame"]).to_contain_text("By when:")
+    for name, part in parts.items():
+        expect(part).to_be_visible()
+        box = part.bounding_box()
+        assert box is not None, name
+        assert box["y"] + box["height"] <= height, f"{name} is below the first screen: {box}"
+    reasons = answer_box.locator("ul.reasons li")
+    assert 1 <= reasons.count() <= 3
+    last = reasons.nth(reasons.count() - 1).bounding_box()
+    assert last is not None
+    assert last["y"] + last["height"] <= height, "the last top reason is below the first screen"
+
+
 def test_yes_to_an_urgent_question_stops_the_check_at_once(mobile: Tab) -> None:
     page = start(mobile)
     mobile.check("2-step-emergency")
@@ -79,8 +104,9 @@ def test_yes_to_an_urgent_question_stops_the_check_at_once(mobile: Tab) -> None:
     expect(page.get_by_role("alert")).to_contain_text("Get emergency care now")
     # The reason given is the weakness the person reported.
     expect(page.locator(".conclusions")).to_contain_text(re.compile("weakness", re.I))
-    # No later step was shown: the browser loaded only home, step 1 and the emergency answer.
-    assert mobile.documents == ["GET /", "GET /check", "POST /check/emergency"]
+    # No later step was shown: the browser loaded only home, step 1 and the emergency answer
+    # (the answer to the post is a redirect to the result's address, decision 0012).
+    assert mobile.documents == ["GET /", "GET /check", "POST /check/emergency", "GET /check/result"]
     expect(page.get_by_text(re.compile(r"Step \d of \d"))).to_have_count(0)
     for title in list(STEP_TITLES.values())[1:]:
         expect(page.get_by_text(title)).to_have_count(0)
@@ -121,8 +147,11 @@ def test_full_self_check_gives_a_result_and_a_pdf(mobile: Tab) -> None:
     expect(triage).to_be_visible()
     title = triage.inner_text().strip()
     assert title in TRIAGE_HEADINGS - {"Get emergency care now"}, title
-    expect(page.get_by_role("heading", name="Questions to ask your doctor")).to_be_visible()
-    expect(page.locator(".asks li").first).to_be_visible()
+    assert_answer_on_the_first_screen(page)
+    expect(page.get_by_role("heading", name="Questions for my doctor")).to_be_visible()
+    expect(page.locator(".ask_doctor li").first).to_be_visible()
+    # The detail is there, folded, after the summary.
+    expect(page.locator("details.detail")).not_to_have_attribute("open", "")
     notice = page.locator("p.notice")
     expect(notice).to_be_visible()
     expect(notice).to_contain_text(re.compile(r"\w{4,}"))
@@ -233,7 +262,7 @@ def test_the_self_check_works_without_javascript(no_script: Tab) -> None:
     page.get_by_role("button", name="See my result").click()
     title = page.locator("section.triage h1").inner_text().strip()
     assert title in TRIAGE_HEADINGS - {"Get emergency care now"}, title
-    expect(page.get_by_role("heading", name="Questions to ask your doctor")).to_be_visible()
+    expect(page.get_by_role("heading", name="Questions for my doctor")).to_be_visible()
     no_script.check("6-result-nojs")
     with page.expect_download() as info:
         page.get_by_role("button", name="Download PDF for my appointment").click()
@@ -260,7 +289,7 @@ def test_back_and_change_my_answers_keep_what_was_entered(mobile: Tab) -> None:
     expect(yes).to_be_checked()
     next_step(page, STEP_TITLES["health"])
     page.get_by_role("button", name="See my result").click()
-    expect(page.get_by_role("heading", name="Questions to ask your doctor")).to_be_visible()
+    expect(page.get_by_role("heading", name="Questions for my doctor")).to_be_visible()
 
     page.get_by_role("button", name="Change my answers").click()
     expect(heading(page)).to_have_text(STEP_TITLES["emergency"])
@@ -269,3 +298,96 @@ def test_back_and_change_my_answers_keep_what_was_entered(mobile: Tab) -> None:
         expect(no).to_be_checked()
     next_step(page, STEP_TITLES["surgery"])
     expect(page.get_by_label(re.compile("how many months ago", re.I))).to_have_value("8")
+
+
+def test_the_browsers_back_button_returns_to_each_step_with_its_answers(mobile: Tab) -> None:
+    page = start(mobile)
+    answer_no_to_emergencies(page)
+    next_step(page, STEP_TITLES["surgery"])
+    page.get_by_label(re.compile("how many months ago", re.I)).fill("8")
+    next_step(page, STEP_TITLES["symptoms"])
+    answer(page, "signs.mechanical_pain", "Yes")
+    next_step(page, STEP_TITLES["health"])
+    page.get_by_role("button", name="See my result").click()
+    expect(page.get_by_role("heading", name="Questions for my doctor")).to_be_visible()
+
+    # The browser's own Back button: each step comes back as it was, with no resubmission prompt.
+    for title in ("health", "symptoms", "surgery"):
+        page.go_back()
+        expect(heading(page)).to_have_text(STEP_TITLES[title])
+    expect(page.get_by_label(re.compile("how many months ago", re.I))).to_have_value("8")
+    page.go_back()
+    expect(heading(page)).to_have_text(STEP_TITLES["emergency"])
+    no = question(page, emergency_questions(page)[0]).get_by_role("radio", name="No", exact=True)
+    expect(no).to_be_checked()
+    page.go_forward()
+    expect(heading(page)).to_have_text(STEP_TITLES["surgery"])
+    mobile.check("back-button-forward")
+    assert all(d.startswith("GET ") for d in mobile.documents[-5:]), mobile.documents
+
+
+def test_a_blank_urgent_step_says_what_is_unanswered_and_not_sure_moves_on(mobile: Tab) -> None:
+    page = start(mobile)
+    facts = emergency_questions(page)
+    answer(page, facts[0], "No")
+    page.get_by_role("button", name="Continue").click()
+    expect(heading(page)).to_have_text(STEP_TITLES["emergency"])
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("These urgent questions have no answer yet")
+    expect(alert).to_contain_text("Not sure")
+    expect(alert.get_by_role("link")).to_have_count(len(facts) - 1)
+    mobile.check("blank-urgent-step")
+    for fact in facts[1:]:
+        answer(page, fact, "Not sure")
+    # "Not sure" on an emergency question: same-day advice first (decision 0009), then go on.
+    next_step(page, "Contact your surgical team today")
+    expect(page.get_by_text("You were not sure about")).to_be_visible()
+    page.get_by_role("button", name="Continue with the questions").click()
+    expect(heading(page)).to_have_text(STEP_TITLES["surgery"])
+
+
+def test_an_impossible_answer_is_refused_with_its_reason(mobile: Tab) -> None:
+    page = start(mobile)
+    answer_no_to_emergencies(page)
+    next_step(page, STEP_TITLES["surgery"])
+    page.get_by_label(re.compile("how many months ago", re.I)).fill("30")
+    next_step(page, STEP_TITLES["symptoms"])
+    next_step(page, STEP_TITLES["health"])
+    question(page, "care.rehab_weeks").locator("input").fill("500")
+    page.get_by_role("button", name="See my result").click()
+    expect(heading(page)).to_have_text(STEP_TITLES["health"])
+    expect(page.get_by_role("alert")).to_contain_text(
+        "500 weeks of rehab is longer than the time since surgery (about 130 weeks)"
+    )
+    mobile.check("impossible-rehab")
+
+
+def test_saved_answers_download_and_load_back(mobile: Tab) -> None:
+    page = start(mobile)
+    answer_no_to_emergencies(page)
+    next_step(page, STEP_TITLES["surgery"])
+    page.get_by_label(re.compile("how many months ago", re.I)).fill("11")
+    answer(page, "surgery.region", "Low back")
+    next_step(page, STEP_TITLES["symptoms"])
+    answer(page, "signs.mechanical_pain", "Yes")
+    next_step(page, STEP_TITLES["health"])
+    page.get_by_role("button", name="See my result").click()
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Save my answers to this device").click()
+    saved = SHOTS / "my-fusion-answers.json"
+    info.value.save_as(saved)
+
+    fresh = mobile.page.context.new_page()
+    fresh.goto("/check")
+    fresh.get_by_text("Did you save your answers before?").click()
+    fresh.get_by_label(re.compile("Your saved answers file")).set_input_files(saved)
+    fresh.get_by_role("button", name="Load my answers").click()
+    expect(heading(fresh)).to_have_text(STEP_TITLES["emergency"])
+    first = emergency_questions(fresh)[0]
+    expect(question(fresh, first).get_by_role("radio", name="No", exact=True)).to_be_checked()
+    fresh.get_by_role("button", name="Continue").click()
+    expect(fresh.get_by_label(re.compile("how many months ago", re.I))).to_have_value("11")
+    fresh.get_by_role("button", name="Continue").click()
+    yes = question(fresh, "signs.mechanical_pain").get_by_role("radio", name="Yes", exact=True)
+    expect(yes).to_be_checked()
+    fresh.close()

@@ -1,10 +1,12 @@
 """The clinician workspace in a real browser: sign-in, a patient, an evaluation, the report."""
 
+import io
 import re
 from itertools import count
 
 import pytest
 from playwright.sync_api import Page, expect
+from pypdf import PdfReader
 
 from tests.browser.conftest import CLINICIAN, PASSWORD, Tab
 
@@ -70,9 +72,12 @@ def test_clinician_signs_in_evaluates_a_patient_and_gets_the_report(desktop: Tab
     assessment_id = evaluate(desktop)
 
     triage = page.locator("section.triage h2")
-    expect(triage).to_have_text(re.compile(r"^Triage: (Prompt referral|Routine|Emergency)$"))
+    expect(triage).to_have_text(re.compile(r"^(Prompt referral|Routine|Emergency|Urgent)$"))
     # Three core signs at nine months, emergencies ruled out: this must not be routine.
-    expect(triage).to_have_text("Triage: Prompt referral")
+    expect(triage).to_have_text("Prompt referral")
+    # The note comes first and names the patient; the full assessment waits in a fold.
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Clinical note: {name}")
+    expect(page.locator("details.detail")).not_to_have_attribute("open", "")
     expect(page.get_by_role("heading", name=re.compile("^Nonunion suspicion: "))).to_be_visible()
     expect(page.get_by_role("heading", name="Sources")).to_be_visible()
     sources = page.locator("ol.sources > li")
@@ -90,6 +95,9 @@ def test_clinician_signs_in_evaluates_a_patient_and_gets_the_report(desktop: Tab
     body = response.body()
     assert body.startswith(b"%PDF"), body[:20]
     assert len(body) > 5_000, len(body)
+    first_page = PdfReader(io.BytesIO(body)).pages[0].extract_text()
+    assert f"Clinical note: {name}" in first_page
+    assert "Plan" in first_page
     # Clicking the link downloads the same report.
     with page.expect_download() as info:
         report.click()
@@ -137,6 +145,49 @@ def test_wrong_password_is_refused_with_a_message(desktop: Tab) -> None:
     expect(page).to_have_url(re.compile(r"/login(\?.*)?$"))
 
 
+def test_imaging_and_scores_typed_in_the_browser_carry_forward_unchanged(desktop: Tab) -> None:
+    """A real browser: studies and visits through the form, then a new evaluation sent as is."""
+    page = sign_in_through_redirect(desktop)
+    add_patient(desktop, f"Rows Patient {next(PATIENT_NUMBER):03d}")
+    page.get_by_role("link", name="New evaluation").click()
+    form = page.locator("form.evaluation")
+    form.locator('[data-fact="surgery.months_since"] input').fill("14")
+    region = form.locator('[data-fact="surgery.region"]')
+    region.get_by_role("radio", name="lumbar", exact=True).check()
+    page.get_by_role("button", name="Add another level to study 1").click()
+    page.get_by_label("Modality").select_option("ct")
+    page.locator("#f-imaging-studies-0-months_since").fill("12")
+    page.locator("#f-imaging-studies-0-levels-0-level").fill("L4-L5")
+    page.locator("#f-imaging-studies-0-levels-0-bridwell").select_option("III")
+    page.locator("#f-imaging-studies-0-levels-0-screw_broken").select_option("no")
+    page.locator("#f-imaging-studies-0-levels-1-level").fill("L5-S1")
+    page.locator("#f-imaging-studies-0-levels-1-interbody_bridging").select_option("yes")
+    page.get_by_role("button", name="Add another score visit").click()
+    page.locator("#f-follow_up-0-baseline").check()
+    page.locator("#f-follow_up-0-odi").fill("50")
+    page.locator("#f-follow_up-1-month").fill("12")
+    page.locator("#f-follow_up-1-odi").fill("44")
+    desktop.check("rows-1-form")
+    page.get_by_role("button", name="Assess and save").click()
+    expect(page).to_have_url(re.compile(r"/assessments/\d+$"))
+    first = page.locator("main").inner_text()
+    assert "Imaging by level" in first  # the note's per-level table, on screen
+    # The score trajectories sit in the folded full assessment (report view, decision 0011).
+    assert "Recovery over time" in (page.locator("details.detail").text_content() or "")
+
+    page.get_by_role("link", name=re.compile("^← Rows Patient")).click()
+    page.get_by_role("link", name="New evaluation").click()
+    expect(page.locator("#f-imaging-studies-0-levels-1-level")).to_have_value("L5-S1")
+    expect(page.locator("#f-follow_up-1-odi")).to_have_value("44")
+    desktop.check("rows-2-carried")
+    page.get_by_role("button", name="Assess and save").click()
+    expect(page).to_have_url(re.compile(r"/assessments/\d+$"))
+    second = page.locator("main").inner_text()
+    # The same assessment, apart from the record's own number and time.
+    strip = re.compile(r"Assessment \d+|assessments/\d+|\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?")
+    assert strip.sub("", second) == strip.sub("", first)
+
+
 HISTORY = """
 surgery:
   operations:
@@ -171,9 +222,8 @@ def test_history_and_adjacent_segment_are_shown_apart(
     main = page.locator("main")
     expect(main).to_contain_text("counted from the last operation at the fused levels")
     expect(main).to_contain_text("extension at T10-L4 (2025-10-01)")
-    adjacent = page.get_by_role(
-        "heading", name="Next to the fusion (not part of the fusion status)"
-    )
+    # The note's imaging table keeps the adjacent segment on its own row, apart from the fusion.
+    adjacent = page.get_by_role("cell", name="Next to the fusion (not part of the fusion status)")
     expect(adjacent).to_be_visible()
-    expect(page.get_by_role("heading", name=re.compile(r"^L5-S1 \(below\)"))).to_be_visible()
+    expect(page.get_by_role("cell", name=re.compile(r"^L5-S1 below"))).to_be_visible()
     tab.check("9-history-adjacent")

@@ -6,16 +6,11 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
-from fusionwatch.cli import fhir as fhir_cli
 from fusionwatch.cli.main import ExitCode, app
 
 HERE = Path(__file__).parent
 BUNDLE = str(HERE / "bundle-post-fusion.json")
 runner = CliRunner()
-
-
-def test_exit_codes_agree() -> None:
-    assert fhir_cli.INVALID_INPUT == ExitCode.INVALID_INPUT
 
 
 def test_fhir_import_prints_the_case_and_notes(tmp_path: Path) -> None:

@@ -18,7 +18,12 @@ from fusionwatch.files.case import read_case
 from tests.conftest import AS_OF
 from tests.fhir.golden import check_golden
 
-EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("**/*.[jy]*"))
+# examples/imaging-motion holds DICOM films and landmarks for `imaging measure`, not cases.
+EXAMPLES = sorted(
+    p
+    for p in (Path(__file__).parents[2] / "examples").glob("**/*.[jy]*")
+    if "imaging-motion" not in p.parts
+)
 
 
 def _kinds(bundle: dict[str, object]) -> list[str]:

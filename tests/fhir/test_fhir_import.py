@@ -268,7 +268,7 @@ def test_different_scores_on_one_day_are_both_left_out(kb: Knowledge) -> None:
             "odi score in unit {T-score}, not a score unit",
         ),
         ({"valueQuantity": {"value": 20, "comparator": "<"}}, "odi score is < 20"),
-        ({"valueInteger": 150}, "odi score 150: Input should be less than or equal to 100"),
+        ({"valueInteger": 150}, "odi score 150: must be 100 or less"),
     ],
 )
 def test_a_score_that_cannot_be_trusted_is_reported_not_read(

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.settings import Settings
 from fusionwatch.store import accounts, teams
-from fusionwatch.store.accounts import Role, Scope
+from fusionwatch.store.access import Role, Scope
 from fusionwatch.store.database import Database
 from fusionwatch.web.app import create_app
 

@@ -86,7 +86,7 @@ def test_the_workspace_page_judges_under_the_site_policy(site: tuple[str, TestCl
     path = add_patient(client, sign_in(client))
     status, html, _ = evaluate(client, path, {"extra_case_data": json.dumps(CASE)})
     assert status == 200, html
-    assert f"Bone-stimulator candidacy: {TITLES[policy]}" in html
+    assert "Bone-stimulator candidacy" in html
     # The same smoker with a fusion planned: a BCBSA candidate, not a Medicare one.
     verdict = "Candidate" if policy == "bcbsa_7_01_85" else "Not a candidate"
-    assert f"<strong>{verdict}</strong> under this policy" in html
+    assert f"{TITLES[policy]}: {verdict}" in html

@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
 
 from conftest import NOW
+from fusionwatch.cli.exits import ExitCode
 from fusionwatch.cli.main import app
 from fusionwatch.cli.server import startup_lines
 from fusionwatch.settings import Settings
@@ -101,6 +102,39 @@ def test_serve_creates_and_migrates_the_database_then_answers(tmp_path: Path) ->
     tables = set(inspect(engine).get_table_names())
     engine.dispose()
     assert {"users", "patients", "assessments", "audit_events"} <= tables
+
+
+def test_serve_on_a_busy_port_says_so_and_exits_6(url: str) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = runner.invoke(app, ["serve", "--port", str(port)])
+    assert result.exit_code == ExitCode.PORT_IN_USE == 6
+    assert f"Port {port} on 127.0.0.1 is already in use" in result.output
+    assert "running at" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "shown"),
+    [
+        ("FUSIONWATCH_PORT", "eighty", "FUSIONWATCH_PORT"),
+        ("FUSIONWATCH_SESSION_HOURS", "-1", "FUSIONWATCH_SESSION_HOURS"),
+        ("FUSIONWATCH_DATABASE_URL", "not a url", "FUSIONWATCH_DATABASE_URL"),
+        ("FUSIONWATCH_HOST", "203.0.113.7", "Cannot listen on 203.0.113.7"),
+    ],
+)
+def test_serve_with_a_bad_setting_names_it_and_exits_7(
+    url: str, monkeypatch: pytest.MonkeyPatch, name: str, value: str, shown: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    result = runner.invoke(app, ["serve", "--port", str(free)])
+    assert result.exit_code == ExitCode.BAD_SETTING == 7, result.output
+    assert shown in result.output
+    assert "running at" not in result.output
 
 
 def test_serve_warns_when_cds_hooks_run_without_jwt() -> None:

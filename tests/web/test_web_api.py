@@ -6,7 +6,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from conftest import api_token
-from fusionwatch.store.accounts import Scope
+from fusionwatch.store.access import Scope
 from fusionwatch.store.database import Database
 
 EXAMPLES = Path(__file__).parents[2] / "examples"

@@ -11,7 +11,8 @@ from tests.test_cli_bad_files import ALIAS_BOMB
 
 from conftest import NOW, PASSWORD, api_token, csrf, session_token, sign_in
 from fusionwatch.store import accounts
-from fusionwatch.store.accounts import LoginPolicy, Scope
+from fusionwatch.store.access import Scope
+from fusionwatch.store.accounts import LoginPolicy
 from fusionwatch.store.database import Database
 
 MB = 1024 * 1024

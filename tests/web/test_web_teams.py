@@ -18,7 +18,7 @@ from conftest import NOW, PASSWORD, Clock, api_token, sign_in
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.settings import Settings
 from fusionwatch.store import accounts, teams
-from fusionwatch.store.accounts import Role, Scope
+from fusionwatch.store.access import Role, Scope
 from fusionwatch.store.database import Database
 from fusionwatch.web.app import create_app
 

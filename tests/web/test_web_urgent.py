@@ -2,6 +2,7 @@
 workspace and CDS Hooks; the self-check gives same-day advice as soon as an emergency question is
 answered "not sure"; a stored result from before the urgent tier still displays."""
 
+import html as markup
 import json
 from typing import Any
 
@@ -11,19 +12,24 @@ from sqlalchemy import select
 from tests.conftest import AS_OF
 from tests.findings import FINDINGS, Finding, flat
 from tests.web.test_cdshooks import bearer, cds, spec_request, token  # noqa: F401 - fixture
-from tests.web.test_web_selfcheck import NO_EMERGENCY, hidden, post
+from tests.web.test_web_selfcheck import NO_EMERGENCY, csrf, hidden, post
 from tests.web.test_web_workspace import add_patient, evaluate
 
 from conftest import sign_in
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.fhir.caseexport import observation
 from fusionwatch.files.case import parse_data
+from fusionwatch.knowledge import load_labels
 from fusionwatch.store.database import Database
 from fusionwatch.store.tables import AssessmentRecord
-from fusionwatch.web.presentation import TRIAGE
 
 IDS = [f.name for f in FINDINGS]
 CARD = {"emergency": "critical", "urgent": "warning", "prompt_referral": "warning"}
+
+
+def _title(tier: str, reader: str) -> str:
+    """The disposition's name for this reader, from the labels catalogue the report view uses."""
+    return load_labels().disposition(tier).get(reader)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("finding", FINDINGS, ids=IDS)
@@ -42,8 +48,12 @@ def test_workspace(client: TestClient) -> None:
         status, html, where = evaluate(client, path, flat(finding.case))
         assert status == 200, (finding.name, html[:3000])
         assert where.startswith("/assessments/"), finding.name
-        assert f"Triage: {TRIAGE[finding.tier]['clinician']}" in html, finding.name
-        assert finding.rule in html, finding.name
+        assert f'id="answer-title">{_title(finding.tier, "clinician")}<' in html, finding.name
+        # The note names the rule that set the tier by its summary (the view shows no rule ids
+        # before the detail, and after an emergency the report stops at the answer).
+        api = client.post(f"/api/v1/assess?as_of={AS_OF}", json=finding.case).json()
+        summary = next(c["summary"] for c in api["triage"]["reasons"] if c["rule"] == finding.rule)
+        assert summary in markup.unescape(html), finding.name
 
 
 def _prefetch(kb: Knowledge, finding: Finding) -> dict[str, Any]:
@@ -105,13 +115,21 @@ def test_self_check_gives_same_day_advice_right_after_the_emergency_screen(
     assert carried["emergency.bladder_bowel_loss"] == "not_sure"
     nxt = post(client, "emergency", carried | {"advised": "1", "go": "next"})
     assert 'action="/check/surgery"' in nxt  # the person may go on
+    # Post/Redirect/Get (decision 0012): the advice is a page of its own, fetched with GET.
+    sent = client.post(
+        "/check/emergency",
+        data={"csrf_token": csrf(client), **answers},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    assert sent.headers["location"].startswith("/check/advice?")
 
 
 @pytest.mark.parametrize("finding", [f for f in FINDINGS if f.patient], ids=lambda f: f.name)
 def test_self_check_result_shows_the_tier(client: TestClient, finding: Finding) -> None:
     answers = NO_EMERGENCY | {"surgery.months_since": "8"} | flat(finding.case)
     html = post(client, "health", answers | {"advised": "1"})
-    assert TRIAGE[finding.tier]["patient"] in html, finding.name
+    assert _title(finding.tier, "patient") in html, finding.name
 
 
 def test_a_result_stored_before_the_urgent_tier_still_displays(
@@ -130,7 +148,7 @@ def test_a_result_stored_before_the_urgent_tier_still_displays(
         s.commit()
     page = client.get(where)
     assert page.status_code == 200, page.text[:2000]
-    assert "Triage: Prompt referral" in page.text
+    assert f'id="answer-title">{_title("prompt_referral", "clinician")}<' in page.text
     assert "Nonunion suspicion: Low" in page.text
     pdf = client.get(f"{where}/report.pdf")
     assert pdf.content.startswith(b"%PDF")

@@ -1,30 +1,26 @@
 """The ``fusionwatch fhir`` commands: FHIR Bundles and Questionnaires in and out."""
 
+from __future__ import annotations
+
 import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 from rich.console import Console
 
-from fusionwatch.core.engine import assess
+from fusionwatch.cli.exits import ExitCode
 from fusionwatch.core.errors import CaseError, Problem
-from fusionwatch.core.site import Site
-from fusionwatch.fhir.assessmentexport import export_assessment
-from fusionwatch.fhir.caseexport import export_case
-from fusionwatch.fhir.caseimport import Imported, import_bundle
-from fusionwatch.fhir.plandefinition import plan_definitions
-from fusionwatch.fhir.questionnaire import Audience, import_response, questionnaire
-from fusionwatch.files.case import read_case
-from fusionwatch.knowledge import load
 
-# The same number as fusionwatch.cli.main.ExitCode.INVALID_INPUT (a test keeps them equal).
-INVALID_INPUT = 2
+if TYPE_CHECKING:
+    from fusionwatch.core.site import Site
+    from fusionwatch.fhir.caseimport import Imported
+    from fusionwatch.fhir.questionnaire import Audience
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="FHIR R4: import Bundles and QuestionnaireResponses, export Questionnaires and rules.",
     no_args_is_help=True,
     add_completion=False,
@@ -43,6 +39,8 @@ def _day(value: dt.datetime | None) -> dt.date:
 
 
 def _write(data: Any, output: Path | None, *, as_yaml: bool = False) -> None:
+    import yaml
+
     text = (
         yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
         if as_yaml
@@ -56,6 +54,10 @@ def _write(data: Any, output: Path | None, *, as_yaml: bool = False) -> None:
 
 def read_fhir(path: Path, day: dt.date) -> Imported:
     """A Bundle or QuestionnaireResponse file read into a case; notes go to stderr."""
+    from fusionwatch.fhir.caseimport import import_bundle
+    from fusionwatch.fhir.questionnaire import import_response
+    from fusionwatch.knowledge import load
+
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -76,7 +78,7 @@ def _fail(where: str, error: CaseError) -> typer.Exit:
     err.print(f"[bold red]{where}: the case was not accepted[/bold red]")
     for problem in error.problems:
         err.print(f"  - {problem.field}: {problem.message}")
-    return typer.Exit(INVALID_INPUT)
+    return typer.Exit(ExitCode.INVALID_INPUT)
 
 
 @app.command("import")
@@ -102,6 +104,10 @@ def export_file(
     output: Out = None,
 ) -> None:
     """Write a case file as a FHIR Bundle (Patient, Procedure, Observations)."""
+    from fusionwatch.fhir.caseexport import export_case
+    from fusionwatch.files.case import read_case
+    from fusionwatch.knowledge import load
+
     try:
         case = read_case(case_file, _day(as_of))
     except CaseError as error:
@@ -115,6 +121,9 @@ def questionnaire_file(
     output: Out = None,
 ) -> None:
     """The self-check (patient) or the evaluation (clinician) as a FHIR Questionnaire."""
+    from fusionwatch.fhir.questionnaire import questionnaire
+    from fusionwatch.knowledge import load
+
     if audience not in ("patient", "clinician"):
         raise typer.BadParameter("must be 'patient' or 'clinician'", param_hint="--for")
     who: Audience = "patient" if audience == "patient" else "clinician"
@@ -124,11 +133,18 @@ def questionnaire_file(
 @app.command("plandefinitions")
 def plandefinitions_file(output: Out = None) -> None:
     """Every rule as a FHIR PlanDefinition with its citations, in a Bundle."""
+    from fusionwatch.fhir.plandefinition import plan_definitions
+    from fusionwatch.knowledge import load
+
     _write(plan_definitions(load()), output)
 
 
-def assess_fhir(source: Path, output: Path | None, day: dt.date, site: Site) -> Any:
-    """Assess a FHIR Bundle; the result Bundle goes to --out; returns the assessment."""
+def assess_fhir(source: Path, output: Path | None, day: dt.date, site: Site) -> tuple[Any, Any]:
+    """Assess a FHIR Bundle; the result Bundle goes to --out; returns the assessment and case."""
+    from fusionwatch.core.engine import assess
+    from fusionwatch.fhir.assessmentexport import export_assessment
+    from fusionwatch.knowledge import load
+
     try:
         imported = read_fhir(source, day)
         result = assess(imported.case, load(), day, site)
@@ -136,4 +152,4 @@ def assess_fhir(source: Path, output: Path | None, day: dt.date, site: Site) -> 
         raise _fail(str(source), error) from error
     if output is not None:
         _write(export_assessment(result, load(), imported.patient_id or "unknown"), output)
-    return result
+    return result, imported.case

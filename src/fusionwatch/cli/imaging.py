@@ -1,27 +1,28 @@
 """The `fusionwatch imaging` commands: measure segmental motion from two films and landmarks."""
 
+from __future__ import annotations
+
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
 
-from fusionwatch.core.derive.motion import Motion, measure, verdict
+from fusionwatch.cli.exits import ExitCode
 from fusionwatch.core.errors import CaseError, Problem
-from fusionwatch.core.imaging import Landmarks
-from fusionwatch.core.spine import parse_level
-from fusionwatch.files.dicom import Spacing, read_spacing
-from fusionwatch.knowledge import load
-from fusionwatch.settings import Settings
 
-# Same value as fusionwatch.cli.main.ExitCode.INVALID_INPUT (this module sits below the CLI).
-INVALID_INPUT = 2
+if TYPE_CHECKING:
+    from fusionwatch.core.derive.motion import Motion
+    from fusionwatch.core.imaging import Landmarks
+    from fusionwatch.files.dicom import Spacing
 
-app = typer.Typer(help="Imaging tools: motion on flexion-extension films.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None,
+    help="Imaging tools: motion on flexion-extension films.",
+    no_args_is_help=True,
+)
 out = Console()
 err = Console(stderr=True)
 
@@ -48,6 +49,10 @@ def measure_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
     """Angle and translation between two vertebrae from flexion and extension films."""
+    from fusionwatch.core.derive.motion import measure, verdict
+    from fusionwatch.knowledge import load
+    from fusionwatch.settings import Settings
+
     try:
         upper, lower = _vertebrae(level)
         spacing = {"flexion": _spacing(flexion), "extension": _spacing(extension)}
@@ -56,7 +61,7 @@ def measure_command(
     except CaseError as error:
         for problem in error.problems:
             err.print(f"[bold red]{problem.field}[/bold red]: {problem.message}")
-        raise typer.Exit(INVALID_INPUT) from error
+        raise typer.Exit(ExitCode.INVALID_INPUT) from error
     thresholds = load().thresholds
     site_cutoff = Settings().motion_cutoff_deg
     default = thresholds["motion.angular"] if site_cutoff is None else site_cutoff
@@ -71,6 +76,8 @@ def measure_command(
 
 
 def _vertebrae(level: str) -> tuple[str, str]:
+    from fusionwatch.core.spine import parse_level
+
     try:
         segments = parse_level(level)
     except ValueError as problem:
@@ -82,6 +89,8 @@ def _vertebrae(level: str) -> tuple[str, str]:
 
 
 def _spacing(path: Path | None) -> Spacing | None:
+    from fusionwatch.files.dicom import read_spacing  # pydicom loads only for DICOM files
+
     return None if path is None else read_spacing(path)
 
 
@@ -104,11 +113,16 @@ def _landmarks(
     }
     if calibration is not None:
         data["mm_per_pixel"] = [calibration, calibration]
+    from pydantic import ValidationError
+
+    from fusionwatch.core.imaging import Landmarks
+    from fusionwatch.files.case import plain_message
+
     try:
         return Landmarks.model_validate_json(json.dumps(data))
     except ValidationError as error:
         problems = [
-            Problem(".".join(str(p) for p in e["loc"]), e["msg"])
+            Problem(".".join(str(p) for p in e["loc"]), plain_message(e))
             for e in error.errors(include_url=False)
         ]
         raise CaseError(problems) from error
@@ -162,6 +176,8 @@ def _show(
     lines: tuple[str, ...],
     spacing: dict[str, Spacing | None],
 ) -> None:
+    from rich.table import Table
+
     table = Table(title=f"Motion at {level.upper()} (cut-off < {cutoff:g}°)")
     for column in ("film", "segment angle (°)", "translation (mm)"):
         table.add_column(column)

@@ -1,47 +1,38 @@
 """The fusionwatch command line: each command parses, calls one function, prints."""
 
+from __future__ import annotations
+
 import datetime as dt
 import json
 import sys
 import unicodedata
-from enum import IntEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
-import yaml
 from rich.console import Console
-from rich.markdown import Markdown
-from rich.panel import Panel
-from rich.table import Table
 
 from fusionwatch.cli import fhir as fhir_cli
 from fusionwatch.cli import imaging as imaging_cli
 from fusionwatch.cli import screen as screen_cli
 from fusionwatch.cli import server as server_cli
 from fusionwatch.cli import track as track_cli
-from fusionwatch.core.case import Case
-from fusionwatch.core.engine import assess
+from fusionwatch.cli.exits import ExitCode
 from fusionwatch.core.errors import CaseError, KnowledgeError
-from fusionwatch.core.serialize import to_data
-from fusionwatch.core.site import Site
-from fusionwatch.files.case import parse_data, read_case
-from fusionwatch.intake import questionnaire as qn
-from fusionwatch.knowledge import load
-from fusionwatch.report import rulebook
-from fusionwatch.report import terminal as view
-from fusionwatch.settings import Settings, site_rows
 
+if TYPE_CHECKING:
+    from fusionwatch.core.compiled import Knowledge
+    from fusionwatch.core.site import Site
+    from fusionwatch.report.view import Report
 
-class ExitCode(IntEnum):
-    OK = 0
-    INVALID_INPUT = 2
-    STALE = 3
-    NOT_FOUND = 4
-    KNOWLEDGE = 5
+# Plain help text (rich_markup_mode=None on every Typer): rich's help renderer alone costs more
+# than the whole start-up target. Lazy imports: each command loads the engine, knowledge, files
+# and renderers it needs when it runs, so `--help` starts fast (docs/performance.md).
+__all__ = ["ExitCode", "app", "main"]
 
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="Explained triage and care pathway for suspected nonunion after spinal fusion.",
     no_args_is_help=True,
     add_completion=False,
@@ -65,13 +56,14 @@ AsOf = Annotated[
 Audience = Annotated[
     str, typer.Option("--for", help="Write the report for a 'patient' or a 'clinician'.")
 ]
+FORMATS = ("terminal", "markdown", "pdf")
 
 
 def _as_of(value: dt.datetime | None) -> dt.date:
     return value.date() if value is not None else dt.date.today()
 
 
-def _audience(value: str) -> view.Audience:
+def _audience(value: str) -> Literal["patient", "clinician"]:
     if value not in ("patient", "clinician"):
         raise typer.BadParameter("must be 'patient' or 'clinician'", param_hint="--for")
     return "patient" if value == "patient" else "clinician"
@@ -82,7 +74,17 @@ def assess_files(
     files: Annotated[list[Path] | None, typer.Argument(help="Case files (.json, .yaml).")] = None,
     *,
     fhir: Annotated[Path | None, typer.Option("--fhir", help="A FHIR Bundle instead.")] = None,
-    output: Annotated[Path | None, typer.Option("--out", help="FHIR result Bundle.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write the report here (--format markdown or pdf); with --fhir and the "
+            "terminal format, the FHIR result Bundle.",
+        ),
+    ] = None,
+    report_format: Annotated[
+        str, typer.Option("--format", help="terminal (default), markdown or pdf.")
+    ] = "terminal",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
     as_of: AsOf = None,
     audience: Audience = "clinician",
@@ -104,6 +106,13 @@ def assess_files(
     ] = None,
 ) -> None:
     """Assess one or more case files and explain each result."""
+    from fusionwatch.core.engine import assess
+    from fusionwatch.core.serialize import to_data
+    from fusionwatch.files.case import read_case
+    from fusionwatch.knowledge import load, load_labels
+    from fusionwatch.report import terminal as view
+    from fusionwatch.report.view import for_case
+
     kb, day, reader = load(), _as_of(as_of), _audience(audience)
     site = _site(policy, motion_cutoff)
     if site.stimulator_policy not in kb.policies:
@@ -111,27 +120,29 @@ def assess_files(
         raise typer.BadParameter(f"must be one of {known}", param_hint="--stimulator-policy")
     results: list[dict[str, Any]] = []
     failed = False
-    files = files or []
-    if fhir is not None:
-        files = [fhir]
-    if not files:
-        raise typer.BadParameter("give case files, or --fhir BUNDLE.json", param_hint="FILES")
+    files = [fhir] if fhir is not None else (files or [])
+    _check_output(files, report_format, output)
+    bundle_out = output if report_format == "terminal" else None
     for path in files:
         try:
-            result = (
-                fhir_cli.assess_fhir(path, output, day, site)
-                if fhir is not None
-                else assess(read_case(path, day), kb, day, site)
-            )
+            if fhir is not None:
+                result, case = fhir_cli.assess_fhir(path, bundle_out, day, site)
+            else:
+                case = read_case(path, day)
+                result = assess(case, kb, day, site)
         except CaseError as error:
             failed = True
             _report_problems(str(path), error)
             continue
         if as_json:
             results.append({"file": str(path), **to_data(result)})
-        else:
+            continue
+        report = for_case(result, case, load_labels(), reader)
+        if report_format == "terminal":
             out.rule(f"[bold]{path}")
-            view.render(out, result, reader)
+            view.render(out, report)
+        else:
+            _write_report(report, report_format, output)
     if as_json:
         payload = results[0] if len(results) == 1 and len(files) == 1 else results
         sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
@@ -141,6 +152,9 @@ def assess_files(
 
 def _site(policy: str | None = None, motion_cutoff: float | None = None) -> Site:
     """The deployment's site settings, with this run's overrides."""
+    from fusionwatch.core.site import Site
+    from fusionwatch.settings import Settings
+
     site = Settings().site()
     return Site(
         policy or site.stimulator_policy,
@@ -151,12 +165,45 @@ def _site(policy: str | None = None, motion_cutoff: float | None = None) -> Site
 @app.command("settings")
 def show_settings() -> None:
     """The site's choices (set once per deployment with FUSIONWATCH_* variables)."""
+    from rich.table import Table
+
+    from fusionwatch.knowledge import load
+    from fusionwatch.settings import Settings, site_rows
+
     kb = load()
     policies = {p.policy.id: p.policy.title for p in kb.policies.values()}
     table = Table("Setting", "Value", "Meaning", "Source", "Allowed", title="Site settings")
     for row in site_rows(Settings(), policies, kb.thresholds["motion.angular"]):
         table.add_row(row["variable"], row["value"], row["shown"], row["source"], row["choices"])
     out.print(table)
+
+
+def _check_output(files: list[Path], report_format: str, output: Path | None) -> None:
+    if not files:
+        raise typer.BadParameter("give case files, or --fhir BUNDLE.json", param_hint="FILES")
+    if report_format not in FORMATS:
+        raise typer.BadParameter(f"must be one of: {', '.join(FORMATS)}", param_hint="--format")
+    if report_format == "pdf" and output is None:
+        raise typer.BadParameter("a PDF needs --out FILE.pdf", param_hint="--out")
+    if report_format != "terminal" and output is not None and len(files) > 1:
+        raise typer.BadParameter("--out takes the report of one case", param_hint="--out")
+
+
+def _write_report(report: Report, report_format: str, output: Path | None) -> None:
+    if report_format == "markdown":
+        from fusionwatch.report import markdown  # loaded only when asked for
+
+        text = markdown.render(report)
+        if output is None:
+            sys.stdout.write(text)
+            return
+        output.write_text(text, encoding="utf-8")
+    else:
+        from fusionwatch.report.pdf import report_pdf  # WeasyPrint is slow to load
+
+        assert output is not None  # checked by _check_output
+        output.write_bytes(report_pdf(report))
+    err.print(f"Wrote {output}.")
 
 
 @app.command()
@@ -168,6 +215,11 @@ def check(
     as_of: AsOf = None,
 ) -> None:
     """An interactive self-check: emergency questions first, then the rest, then the result."""
+    from rich.panel import Panel
+
+    from fusionwatch.intake import questionnaire as qn
+    from fusionwatch.knowledge import load
+
     kb, day, who = load(), _as_of(as_of), _audience(mode)
     out.print(Panel(_disclaimer(kb), title="Before you start", border_style="dim"))
     out.print("[bold]First, a few emergency questions.[/bold]")
@@ -193,7 +245,9 @@ def check(
     _finish(kb, answers, day, who, save)
 
 
-def _ask(question: qn.Question) -> Any:
+def _ask(question: Any) -> Any:
+    from fusionwatch.intake import questionnaire as qn
+
     while True:
         raw = typer.prompt(f"{question.text} [{question.hint}]", default="", show_default=False)
         try:
@@ -203,12 +257,37 @@ def _ask(question: qn.Question) -> Any:
 
 
 def _show_triage(kb: Any, answers: dict[str, Any], day: dt.date, who: Any) -> None:
-    result = assess(parse_data(qn.to_case_data(answers), day), kb, day, _site())
+    from rich.panel import Panel
+
+    from fusionwatch.core.engine import assess
+    from fusionwatch.files.case import parse_data
+    from fusionwatch.intake import questionnaire as qn
+    from fusionwatch.knowledge import load_labels
+    from fusionwatch.report import terminal as view
+    from fusionwatch.report.view import for_case
+
+    case = parse_data(qn.to_case_data(answers), day)
+    result = assess(case, kb, day, _site())
+    report = for_case(result, case, load_labels(), who)
     out.print()
-    view.render_triage(out, result, who)
+    if report.stopped_at_emergency:
+        view.render(out, report)
+        return
+    # Same-day advice in the middle of the check: only the answer (what, by when, why).
+    out.print(view.answer(report))
+    out.print(Panel(report.disclaimer, border_style="dim"))
 
 
 def _finish(kb: Any, answers: dict[str, Any], day: dt.date, who: Any, save: Path | None) -> None:
+    import yaml
+
+    from fusionwatch.core.engine import assess
+    from fusionwatch.files.case import parse_data
+    from fusionwatch.intake import questionnaire as qn
+    from fusionwatch.knowledge import load_labels
+    from fusionwatch.report import terminal as view
+    from fusionwatch.report.view import for_case
+
     data = qn.to_case_data(answers)
     try:
         case = parse_data(data, day)
@@ -219,7 +298,7 @@ def _finish(kb: Any, answers: dict[str, Any], day: dt.date, who: Any, save: Path
         save.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         out.print(f"[dim]Saved your answers to {save}.[/dim]")
     out.print()
-    view.render(out, assess(case, kb, day, _site()), who)
+    view.render(out, for_case(assess(case, kb, day, _site()), case, load_labels(), who))
 
 
 @app.command()
@@ -233,6 +312,9 @@ def rules(
     ] = False,
 ) -> None:
     """Render the rulebook (every rule with its evidence and worked cases) as Markdown."""
+    from fusionwatch.knowledge import load
+    from fusionwatch.report import rulebook
+
     text = rulebook.coverage(load()) if show_coverage else rulebook.render(load())
     if check_file is not None:
         current = check_file.read_text(encoding="utf-8") if check_file.exists() else ""
@@ -253,6 +335,11 @@ def explain(
     lang: Annotated[str, typer.Option("--lang", help="Language of the text: en, es.")] = "en",
 ) -> None:
     """Explain a term or answer a common question from the glossary, FAQ and myths."""
+    from rich.markdown import Markdown
+    from rich.panel import Panel
+
+    from fusionwatch.knowledge import load
+
     kb = load()
     if lang not in kb.languages:
         err.print(f"No texts in {lang!r}. Languages: {', '.join(kb.languages)}.")
@@ -292,10 +379,12 @@ def _folded(text: str) -> str:
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of a case file."""
+    from fusionwatch.core.case import Case
+
     sys.stdout.write(json.dumps(Case.model_json_schema(), indent=2) + "\n")
 
 
-def _disclaimer(kb: Any) -> str:
+def _disclaimer(kb: Knowledge) -> str:
     return str(next(e.body for e in kb.data.education if e.kind.value == "disclaimer"))
 
 

@@ -1,25 +1,36 @@
 """Commands that run and administer the web app: serve, users, tokens and database upgrades."""
 
+from __future__ import annotations
+
 import datetime as dt
-from collections.abc import Callable
-from typing import Annotated, Any
+import errno
+import socket
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from sqlalchemy.orm import Session
 
-from fusionwatch.settings import Settings
-from fusionwatch.store import accounts
-from fusionwatch.store.accounts import AccountError, Role, Scope
-from fusionwatch.store.database import Database
+from fusionwatch.cli.exits import ExitCode
+from fusionwatch.store.access import MIN_PASSWORD, Role, Scope
 
-users = typer.Typer(help="Manage clinician accounts.", no_args_is_help=True)
-tokens = typer.Typer(help="Issue bearer tokens for the JSON API.", no_args_is_help=True)
-database = typer.Typer(help="Database maintenance.", no_args_is_help=True)
-teams_cli = typer.Typer(help="Care teams and their members.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy.orm import Session
+
+    from fusionwatch.settings import Settings
+    from fusionwatch.store.database import Database
+
+users = typer.Typer(rich_markup_mode=None, help="Manage clinician accounts.", no_args_is_help=True)
+tokens = typer.Typer(
+    rich_markup_mode=None, help="Issue bearer tokens for the JSON API.", no_args_is_help=True
+)
+database = typer.Typer(rich_markup_mode=None, help="Database maintenance.", no_args_is_help=True)
+teams_cli = typer.Typer(
+    rich_markup_mode=None, help="Care teams and their members.", no_args_is_help=True
+)
 out = Console()
 err = Console(stderr=True)
-INVALID_INPUT = 2
 FACTORY = "fusionwatch.web.app:from_environment"
 
 
@@ -27,10 +38,71 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def _settings() -> Settings:
+    """The FUSIONWATCH_* settings; a bad one is named with what is allowed, then exit 7."""
+    from pydantic import ValidationError
+
+    from fusionwatch.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            name = "FUSIONWATCH_" + "_".join(str(p) for p in problem["loc"]).upper()
+            err.print(f"[bold red]{name}[/bold red]: {problem['msg']}", highlight=False)
+        raise typer.Exit(ExitCode.BAD_SETTING) from None
+
+
+def _open_database(url: str) -> Database:
+    # The store (SQLAlchemy, argon2) loads only for the commands that need it: a fast --help.
+    from sqlalchemy.exc import ArgumentError
+
+    from fusionwatch.store.database import Database
+
+    try:
+        return Database(url)
+    except ArgumentError as error:
+        err.print(
+            "[bold red]FUSIONWATCH_DATABASE_URL[/bold red]: not a database URL; use "
+            "sqlite:///path/to/file.sqlite3 or postgresql+psycopg://user@host/name",
+            highlight=False,
+        )
+        raise typer.Exit(ExitCode.BAD_SETTING) from error
+
+
 def _database() -> Database:
-    db = Database(Settings().database_url)
+    db = _open_database(_settings().database_url)
     db.migrate()
     return db
+
+
+def check_address(host: str, port: int) -> None:
+    """Exit with a clear message when the address cannot be listened on (before saying "running").
+
+    A busy port exits 6 and an address this machine does not have exits 7, so neither is
+    mistaken for the stale-rulebook code 3 that the server library uses for any start failure.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        err.print(f"[bold red]FUSIONWATCH_HOST[/bold red]: cannot resolve {host!r}.")
+        raise typer.Exit(ExitCode.BAD_SETTING) from error
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # The same option the server sets, so a port in TIME_WAIT is not reported busy.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                err.print(
+                    f"[bold red]Port {port} on {host} is already in use[/bold red] (another "
+                    "fusionwatch, or another program). Stop it, or choose a free port with "
+                    "--port or FUSIONWATCH_PORT."
+                )
+                raise typer.Exit(ExitCode.PORT_IN_USE) from error
+            err.print(f"[bold red]Cannot listen on {host}:{port}[/bold red]: {error.strerror}.")
+            raise typer.Exit(ExitCode.BAD_SETTING) from error
 
 
 def startup_lines(settings: Settings) -> list[str]:
@@ -49,27 +121,27 @@ def startup_lines(settings: Settings) -> list[str]:
 
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port to listen on.")] = None,
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="Worker processes (one per core is typical).")
     ] = 1,
 ) -> None:
     """Start the web app (migrating the database first); Ctrl+C stops it."""
     # Imported here so that the other commands start without loading the web stack.
-    import uvicorn  # noqa: PLC0415
+    import uvicorn
 
-    from fusionwatch.web.app import create_app, settle  # noqa: PLC0415
+    from fusionwatch.cdshooks.service import ConfigurationError, check_settings
+    from fusionwatch.web.app import create_app, settle
 
-    base = Settings()
+    base = _settings()
     settings = base.model_copy(update={"host": host or base.host, "port": port or base.port})
-    from fusionwatch.cdshooks.service import ConfigurationError, check_settings  # noqa: PLC0415
-
     try:
         check_settings(settings)
     except ConfigurationError as problem:
         err.print(f"[red]{problem}[/red]")
-        raise typer.Exit(INVALID_INPUT) from problem
-    db = Database(settings.database_url)
+        raise typer.Exit(ExitCode.BAD_SETTING) from problem
+    check_address(settings.host, settings.port)
+    db = _open_database(settings.database_url)
     db.migrate()
     for line in startup_lines(settings):
         out.print(line)
@@ -98,18 +170,14 @@ def add_user(
             hide_input=True,
             confirmation_prompt=True,
             envvar="FUSIONWATCH_NEW_PASSWORD",
-            help=f"At least {accounts.MIN_PASSWORD} characters; asked for when not given.",
+            help=f"At least {MIN_PASSWORD} characters; asked for when not given.",
         ),
     ],
 ) -> None:
     """Create a clinician account. There is no default account or password."""
-    db = _database()
-    try:
-        with db.session() as session:
-            accounts.add_user(session, username, password, _now())
-    except AccountError as problem:
-        err.print(f"[red]{problem}[/red]")
-        raise typer.Exit(INVALID_INPUT) from problem
+    from fusionwatch.store import accounts
+
+    _admin(lambda s: accounts.add_user(s, username, password, _now()))
     out.print(f"Created the account '{username.strip()}'.")
 
 
@@ -125,22 +193,15 @@ def create_token(
     ] = None,
 ) -> None:
     """Issue a bearer token. It is shown once; only its hash is stored."""
+    from fusionwatch.store import accounts
+
     now = _now()
     expires = now + dt.timedelta(days=days) if days else None
-    db = _database()
-    try:
-        with db.session() as session:
-            token = accounts.create_token(
-                session,
-                username=user,
-                name=name,
-                scopes=frozenset(scope),
-                now=now,
-                expires_at=expires,
-            )
-    except AccountError as problem:
-        err.print(f"[red]{problem}[/red]")
-        raise typer.Exit(INVALID_INPUT) from problem
+    token = _admin(
+        lambda s: accounts.create_token(
+            s, username=user, name=name, scopes=frozenset(scope), now=now, expires_at=expires
+        )
+    )
     out.print(token, soft_wrap=True)
 
 
@@ -153,13 +214,15 @@ def upgrade() -> None:
 
 def _admin(action: Callable[[Session], object]) -> object:
     """Run one change in a transaction; an AccountError is a message and exit code 2."""
+    from fusionwatch.store.accounts import AccountError
+
     db = _database()
     try:
         with db.session() as session:
             return action(session)
     except AccountError as problem:
         err.print(f"[red]{problem}[/red]")
-        raise typer.Exit(INVALID_INPUT) from problem
+        raise typer.Exit(ExitCode.INVALID_INPUT) from problem
     finally:
         db.close()
 
@@ -170,7 +233,7 @@ Username = Annotated[str, typer.Argument(help="The sign-in name.")]
 @users.command("list")
 def list_users() -> None:
     """Every account: active or disabled, locked or not, and its teams."""
-    from fusionwatch.store import teams  # noqa: PLC0415
+    from fusionwatch.store import accounts, teams
 
     def show(s: Session) -> None:
         for user in accounts.all_users(s):
@@ -185,6 +248,8 @@ def list_users() -> None:
 @users.command("disable")
 def disable_user(username: Username) -> None:
     """Disable an account (it can no longer sign in; its sessions end; its tokens stop)."""
+    from fusionwatch.store import accounts
+
     _admin(lambda s: accounts.set_active(s, username, False))
     out.print(f"Disabled '{username}'.")
 
@@ -192,6 +257,8 @@ def disable_user(username: Username) -> None:
 @users.command("enable")
 def enable_user(username: Username) -> None:
     """Enable a disabled account again."""
+    from fusionwatch.store import accounts
+
     _admin(lambda s: accounts.set_active(s, username, True))
     out.print(f"Enabled '{username}'.")
 
@@ -199,6 +266,8 @@ def enable_user(username: Username) -> None:
 @users.command("reset-password")
 def reset_password(username: Username) -> None:
     """Set a new password, asked for twice (never an argument: it would stay in the history)."""
+    from fusionwatch.store import accounts
+
     password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
     _admin(lambda s: accounts.reset_password(s, username, password))
     out.print(f"Changed the password of '{username}'; their sessions have ended.")
@@ -207,6 +276,8 @@ def reset_password(username: Username) -> None:
 @users.command("unlock")
 def unlock_user(username: Username) -> None:
     """Lift a lockout after failed sign-ins."""
+    from fusionwatch.store import accounts
+
     _admin(lambda s: accounts.unlock(s, username))
     out.print(f"Unlocked '{username}'.")
 
@@ -214,6 +285,8 @@ def unlock_user(username: Username) -> None:
 @users.command("end-sessions")
 def end_sessions(username: Username) -> None:
     """Sign the user out everywhere."""
+    from fusionwatch.store import accounts
+
     count = _admin(lambda s: accounts.end_sessions(s, username))
     out.print(f"Ended {count} session(s) of '{username}'.")
 
@@ -221,6 +294,7 @@ def end_sessions(username: Username) -> None:
 @tokens.command("list")
 def list_tokens() -> None:
     """Every token: id, user, name, scopes, expiry, revoked (never the token itself)."""
+    from fusionwatch.store import accounts
 
     def show(s: Session) -> None:
         for token, username in accounts.all_tokens(s):
@@ -236,6 +310,8 @@ def revoke_token(
     token_id: Annotated[int, typer.Argument(help="The id from `tokens list`.")],
 ) -> None:
     """Revoke a token at once."""
+    from fusionwatch.store import accounts
+
     _admin(lambda s: accounts.revoke_token(s, token_id))
     out.print(f"Revoked token {token_id}.")
 
@@ -243,7 +319,7 @@ def revoke_token(
 @teams_cli.command("create")
 def create_team(name: Annotated[str, typer.Argument(help="The team's name.")]) -> None:
     """Create a care team."""
-    from fusionwatch.store import teams  # noqa: PLC0415
+    from fusionwatch.store import teams
 
     _admin(lambda s: teams.add_team(s, name, _now()))
     out.print(f"Created the team '{name.strip()}'.")
@@ -252,7 +328,7 @@ def create_team(name: Annotated[str, typer.Argument(help="The team's name.")]) -
 @teams_cli.command("list")
 def list_teams() -> None:
     """Every team and its members with their roles."""
-    from fusionwatch.store import teams  # noqa: PLC0415
+    from fusionwatch.store import teams
 
     def show(s: Session) -> None:
         for team in teams.all_teams(s):
@@ -271,7 +347,7 @@ def add_member(
     ] = Role.CLINICIAN,
 ) -> None:
     """Add a user to a team, or change their role in it."""
-    from fusionwatch.store import teams  # noqa: PLC0415
+    from fusionwatch.store import teams
 
     _admin(lambda s: teams.set_member(s, team, username, role))
     out.print(f"'{username}' is {role.value} in '{team}'.")
@@ -282,7 +358,7 @@ def remove_member(
     team: Annotated[str, typer.Argument(help="The team's name.")], username: Username
 ) -> None:
     """Take a user out of a team (their access to its patients ends at once)."""
-    from fusionwatch.store import teams  # noqa: PLC0415
+    from fusionwatch.store import teams
 
     _admin(lambda s: teams.remove_member(s, team, username))
     out.print(f"Removed '{username}' from '{team}'.")

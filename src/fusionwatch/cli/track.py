@@ -1,28 +1,24 @@
 """The ``fusionwatch track`` commands: import outcome scores from CSV, and chart them."""
 
+from __future__ import annotations
+
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 from rich.console import Console
 
-from fusionwatch.core.case import Case
-from fusionwatch.core.engine import assess
+from fusionwatch.cli.exits import ExitCode
 from fusionwatch.core.errors import CaseError
-from fusionwatch.core.results import Assessment
-from fusionwatch.files import scores as scorefile
-from fusionwatch.files.case import parse_data, read_case, read_data
-from fusionwatch.knowledge import load
-from fusionwatch.report import terminal as view
-from fusionwatch.settings import Settings
 
-# The same numbers as fusionwatch.cli.main.ExitCode (a test keeps them equal).
-INVALID_INPUT = 2
+if TYPE_CHECKING:
+    from fusionwatch.core.case import Case
+    from fusionwatch.core.results import Assessment
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="Follow-up over time: import outcome scores (CSV) and chart them.",
     no_args_is_help=True,
     add_completion=False,
@@ -55,15 +51,22 @@ def import_scores(  # noqa: PLR0917  (Typer reads each option from a parameter)
     as_of: AsOf = None,
 ) -> None:
     """Read a score CSV, check it, merge it into a case, and show the recovery patterns."""
+    from fusionwatch.core.engine import assess
+    from fusionwatch.files.case import parse_data
+    from fusionwatch.knowledge import load, load_labels
+    from fusionwatch.report import terminal as view
+    from fusionwatch.report.view import for_case
+    from fusionwatch.settings import Settings
+
     day = as_of.date() if as_of is not None else dt.date.today()
     try:
         data, added, replaced = _merged(scores, case_file, surgery_date, region, day)
         case = parse_data(data, day)
     except CaseError as error:
         _report(str(scores), error)
-        raise typer.Exit(INVALID_INPUT) from error
+        raise typer.Exit(ExitCode.INVALID_INPUT) from error
     result = assess(case, load(), day, Settings().site())
-    view.render_follow_up(out, result, "clinician")
+    view.render_section(out, for_case(result, case, load_labels(), "clinician"), "follow_up")
     out.print(f"{added} visits read from {scores}; {replaced} replaced at the same time point.")
     if output is not None:
         _write(output, data)
@@ -77,7 +80,8 @@ def plot(
     as_of: AsOf = None,
 ) -> None:
     """Chart each score over time, with the MCID band and the follow-up check points."""
-    from fusionwatch.report import chart as charts  # noqa: PLC0415  (matplotlib loads only when charting)
+    from fusionwatch.files.case import read_case
+    from fusionwatch.report import chart as charts  # matplotlib loads only when charting
 
     day = as_of.date() if as_of is not None else dt.date.today()
     if output.suffix.lower() not in charts.FORMATS:
@@ -86,15 +90,19 @@ def plot(
         result = _assessed(read_case(case_file, day), day)
     except CaseError as error:
         _report(str(case_file), error)
-        raise typer.Exit(INVALID_INPUT) from error
+        raise typer.Exit(ExitCode.INVALID_INPUT) from error
     if result.follow_up is None or not result.follow_up.trajectories:
         err.print(f"{case_file} has no follow_up scores to chart.")
-        raise typer.Exit(INVALID_INPUT)
+        raise typer.Exit(ExitCode.INVALID_INPUT)
     charts.write(result.follow_up, output, title=result.label)
     out.print(f"Wrote {output}.")
 
 
 def _assessed(case: Case, day: dt.date) -> Assessment:
+    from fusionwatch.core.engine import assess
+    from fusionwatch.knowledge import load
+    from fusionwatch.settings import Settings
+
     return assess(case, load(), day, Settings().site())
 
 
@@ -105,6 +113,9 @@ def _merged(
     region: str | None,
     day: dt.date,
 ) -> tuple[dict[str, Any], int, int]:
+    from fusionwatch.files import scores as scorefile
+    from fusionwatch.files.case import parse_data, read_data
+
     rows = scorefile.read_scores(scores)
     data = read_data(case_file) if case_file is not None else {}
     if case_file is None and (surgery is not None or region is not None):
@@ -117,6 +128,8 @@ def _merged(
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
+    import yaml
+
     if path.suffix.lower() == ".json":
         path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
     else:

@@ -42,7 +42,8 @@ def _leaf(cond: Condition, labels: Mapping[str, str], values: Mapping[str, float
         return f"{labels[cond.fact]}: {cond.is_}"
     if isinstance(cond, Equals | OneOf):
         allowed = (cond.equals,) if isinstance(cond, Equals) else cond.in_
-        return f"{labels[cond.fact]} is {' or '.join(allowed)}"
+        # Criteria are read by people: a choice such as not_yet_fused reads "not yet fused".
+        return f"{labels[cond.fact]} is {' or '.join(v.replace('_', ' ') for v in allowed)}"
     if isinstance(cond, Compare):
         bounds = " and ".join(f"{_OPS[op]} {values[ref]:g}" for op, ref in cond.bounds())
         return f"{labels[cond.fact]} {bounds}"

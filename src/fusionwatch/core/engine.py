@@ -21,10 +21,10 @@ from fusionwatch.core.derive.adjacent import AdjacentStatus
 from fusionwatch.core.derive.fusion import Cutoffs, LevelStatus
 from fusionwatch.core.derive.record import record_facts
 from fusionwatch.core.derive.studies import study_findings
-from fusionwatch.core.derive.timing import history, last_operation, prior_failed_fusion
+from fusionwatch.core.derive.timing import Done, history, last_operation, prior_failed_fusion
 from fusionwatch.core.errors import CaseError, Problem
 from fusionwatch.core.explain import Explainer
-from fusionwatch.core.followup import FollowUpResult, follow_up
+from fusionwatch.core.followup import FollowUpResult, Restart, follow_up
 from fusionwatch.core.knowledge import RuleKind
 from fusionwatch.core.openinputs import raising_questions
 from fusionwatch.core.results import (
@@ -116,7 +116,9 @@ class _Run:
         env["derived.emergency_not_sure"] = sum(1 for f in self.not_sure if f in emergency)
         thresholds, info = self.kb.thresholds, self.kb.threshold_info
         self.follow_up: FollowUpResult
-        self.follow_up, facts = follow_up(case.follow_up, case.surgery.date, thresholds, info, env)
+        self.follow_up, facts = follow_up(
+            case.follow_up, case.surgery.date, thresholds, info, env, _restart(case, last, as_of)
+        )
         env.update(facts)
         # Only cases with studies pay for the imaging work; the summary answers stand otherwise.
         if case.imaging.studies:
@@ -442,6 +444,16 @@ class _Run:
             concordance=tuple(concordance),
             stimulator=stimulator,
         )
+
+
+def _restart(case: Case, last: Done | None, as_of: dt.date) -> Restart | None:
+    """Where score months restart: the last operation, when it is a later one with known timing."""
+    if last is None or last.kind == "index":
+        return None
+    index = history(case.surgery, as_of)[0]
+    if index.months_ago is None or last.months_ago is None:
+        return None
+    return Restart(index.months_ago - last.months_ago, last.describe())
 
 
 def _value(value: object) -> Value:

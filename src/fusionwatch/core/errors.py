@@ -2,7 +2,8 @@
 
     FusionwatchError
     ├── CaseError          the input case is invalid (carries field-level problems)
-    └── KnowledgeError     the knowledge base is inconsistent (refused at load time)
+    ├── KnowledgeError     the knowledge base is inconsistent (refused at load time)
+    └── NotFoundError      a record or page that was asked for does not exist (web: 404)
 
 Missing data is never an exception: it is the third truth value, UNKNOWN.
 """
@@ -39,3 +40,15 @@ class KnowledgeError(FusionwatchError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("knowledge base refused:\n  - " + "\n  - ".join(problems))
+
+
+class NotFoundError(FusionwatchError):
+    """A record or page that was asked for does not exist; ``what`` names its kind, never its key.
+
+    Adapters map only this to "not found": a built-in ``LookupError`` (a ``KeyError`` bug) must
+    stay an unexpected error, never a 404 that echoes the key.
+    """
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(f"no such {what}")

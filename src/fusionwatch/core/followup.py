@@ -44,36 +44,70 @@ class SignCheck:
 
 
 @dataclass(frozen=True, slots=True)
+class Restart:
+    """A later operation restarts the scores' clock: ``shift`` months after the index fusion."""
+
+    shift: float
+    operation: str
+
+
+@dataclass(frozen=True, slots=True)
 class FollowUpResult:
-    """Trajectories (with a one-line summary each), the sign checks and the check points."""
+    """Trajectories (with a one-line summary each), the sign checks and the check points.
+
+    ``counted_from`` names the later operation the months count from, when there is one.
+    """
 
     trajectories: tuple[Trajectory, ...]
     summaries: tuple[str, ...]
     signs: tuple[SignCheck, ...]
     milestones: tuple[Milestone, ...]
+    counted_from: str | None = None
 
 
-def follow_up(
+def follow_up(  # noqa: PLR0917 - one call site, each argument distinct
     visits: tuple[Visit, ...],
     surgery_date: dt.date | None,
     thresholds: Mapping[str, float],
     info: Mapping[str, Threshold],
     env: Mapping[str, object],
+    restart: Restart | None = None,
 ) -> tuple[FollowUpResult, dict[str, bool | float | None]]:
-    """The follow-up result and the derived facts it adds for the rules."""
+    """The follow-up result and the derived facts it adds for the rules.
+
+    Visits are placed in months after the index fusion. After a later operation (an extension or a
+    revision) the healing clock restarts, as the timing rules' does: months count from that
+    operation, the latest score before it is the baseline, and earlier scores are left out.
+    """
     months_since = env.get("derived.months_since_surgery")
     known = isinstance(months_since, int | float) and not isinstance(months_since, bool)
     when = milestones(info, float(months_since) if known else None)  # type: ignore[arg-type]
     phases = Phases(thresholds["months.early_recovery"], thresholds["months.fusion_assessment"])
     series = _series(visits, surgery_date)
+    if restart is not None:
+        series = {i: _restarted(points, restart.shift) for i, points in series.items()}
+    start = "before surgery" if restart is None else f"before the {restart.operation}"
     found = tuple(
         trajectory(i, series[i], limit_for(i, thresholds), phases)
         for i in Instrument
         if i in series
     )
     facts = _facts(found, env)
-    signs = _sign_checks(found, facts, env)
-    return FollowUpResult(found, tuple(summary(t) for t in found), signs, when), facts
+    signs = _sign_checks(found, facts, env, start)
+    lines = tuple(summary(t, start) for t in found)
+    counted = None if restart is None else restart.operation
+    return FollowUpResult(found, lines, signs, when, counted), facts
+
+
+def _restarted(points: list[Point], shift: float) -> list[Point]:
+    """Months from the later operation; its baseline is the latest score before it."""
+    moved = [Point(p.month - shift, p.value) for p in points]
+    before = [p for p in moved if p.month <= 0]
+    after = [p for p in moved if p.month > 0]
+    if not before:
+        return after
+    latest = max(before, key=lambda p: p.month)
+    return [Point(latest.month, latest.value, baseline=True), *after]
 
 
 def _series(
@@ -148,7 +182,10 @@ def _facts(
 
 
 def _sign_checks(
-    found: tuple[Trajectory, ...], facts: Mapping[str, object], env: Mapping[str, object]
+    found: tuple[Trajectory, ...],
+    facts: Mapping[str, object],
+    env: Mapping[str, object],
+    before: str,
 ) -> tuple[SignCheck, ...]:
     pairs = (
         ("signs.improved_then_worse", "Sign 2 - improved early, then worse", "relapse", _RELAPSE),
@@ -163,7 +200,7 @@ def _sign_checks(
     for sign, label, key, wanted in pairs:
         answer, scores = env.get(sign), facts[f"derived.scores_{key}"]
         feeding = [t for t in found if Instrument(t.instrument) in FEEDS_SIGNS]
-        evidence = [summary(t) for t in feeding if t.pattern in wanted]
+        evidence = [summary(t, before) for t in feeding if t.pattern in wanted]
         note = _note(answer, scores if isinstance(scores, bool) else None, evidence)
         counted = facts[f"derived.sign_{key}"]
         checks.append(
@@ -197,15 +234,15 @@ def _note(answer: object, scores: bool | None, evidence: list[str]) -> str:
     return f"The person {said}; the scores agree."
 
 
-def summary(t: Trajectory) -> str:
+def summary(t: Trajectory, before: str = "before surgery") -> str:
     """One line with the numbers behind a trajectory's pattern."""
     name = INSTRUMENT_LABEL[Instrument(t.instrument)]
     pattern = PATTERN_TEXT[Pattern(t.pattern)]
     if t.reference is None or t.best is None or t.latest is None or t.change is None:
         return f"{name}: {pattern}."
-    start = "before surgery" if t.has_baseline else f"first (month {t.reference.month:g})"
+    start = before if t.has_baseline else f"first (month {t.reference.month:g})"
     line = (
-        f"{name}: {start} {t.reference.value:g}, best {t.best.value:g} ({_when(t.best)})"
+        f"{name}: {start} {t.reference.value:g}, best {t.best.value:g} ({_when(t.best, before)})"
         f", latest {t.latest.value:g} (month {t.latest.month:g})"
         f" = {_direction(t)}"
     )
@@ -220,8 +257,8 @@ def summary(t: Trajectory) -> str:
     return f"{line} -> {pattern}."
 
 
-def _when(p: Point) -> str:
-    return "before surgery" if p.baseline else f"month {p.month:g}"
+def _when(p: Point, before: str) -> str:
+    return before if p.baseline else f"month {p.month:g}"
 
 
 def _direction(t: Trajectory) -> str:

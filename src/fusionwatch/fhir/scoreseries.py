@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from fusionwatch.core.scores import Visit
 from fusionwatch.fhir.codes import SCORE_LOINC, System
+from fusionwatch.files.case import plain_message
 
 Resource = dict[str, Any]
 # LOINC code → visit field. The export's codes, plus PROMIS Physical Function T-scores of the
@@ -65,7 +66,7 @@ def read_score(resource: Resource, source: str, field: str) -> tuple[Score | Non
     try:
         Visit.model_validate_json(json.dumps({"date": when[:10], field: value}))
     except ValidationError as err:
-        return None, f"{field} score {value:g}: {err.errors()[0]['msg']}"
+        return None, f"{field} score {value:g}: {plain_message(err.errors()[0])}"
     return Score(source, when, field, value), ""
 
 

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from fusionwatch.core.case import Case
 from fusionwatch.core.errors import CaseError, Problem
+from fusionwatch.core.timeline import timeline_problems
 
 MAX_BYTES = 5_000_000
 MAX_DEPTH = 32
@@ -128,9 +129,13 @@ def parse_data(data: Any, as_of: dt.date) -> Case:
 
 def parse_json(text: str | bytes, as_of: dt.date) -> Case:
     try:
-        return Case.model_validate_json(text, context={"as_of": as_of})
+        case = Case.model_validate_json(text, context={"as_of": as_of})
     except ValidationError as err:
         raise CaseError([_problem(e) for e in err.errors(include_url=False)]) from err
+    problems = timeline_problems(case, as_of)
+    if problems:
+        raise CaseError(problems)
+    return case
 
 
 _NAMED = re.compile(r"^([a-z_]+(?:\.[a-z0-9_]+)+): (.+)$", re.DOTALL)
@@ -144,13 +149,58 @@ def _iso(value: Any) -> str:
 
 def _problem(error: Any) -> Problem:
     field = ".".join(str(part) for part in error["loc"]) or "(case)"
-    message = str(error["msg"]).removeprefix("Value error, ")
+    message = plain_message(error)
     named = _NAMED.match(message)
     if field == "(case)" and named:
         # A whole-case check names the field it is about as "path: message".
         field, message = named.group(1), named.group(2)
-    if error["type"] == "extra_forbidden":
-        message = "is not a known field (see `fusionwatch schema`)"
-    elif error["type"] == "json_invalid":
-        message = f"not valid JSON ({error.get('ctx', {}).get('error', 'syntax error')})"
     return Problem(field, message)
+
+
+# The validation library's wording never reaches a person: each kind of error in plain words,
+# with the allowed values or limits it carries.
+_PLAIN = {
+    "less_than_equal": "must be {le} or less",
+    "less_than": "must be less than {lt}",
+    "greater_than_equal": "must be {ge} or more",
+    "greater_than": "must be more than {gt}",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "enum": "must be one of: {expected}",
+    "literal_error": "must be one of: {expected}",
+    "date_parsing": "must be a date written year-month-day, for example 2026-03-15",
+    "date_from_datetime_parsing": "must be a date written year-month-day, for example 2026-03-15",
+    "date_type": "must be a date written year-month-day, for example 2026-03-15",
+    "missing": "is required",
+    "string_too_long": "must be at most {max_length} characters",
+    "too_long": "may list at most {max_length} items",
+    "list_type": "must be a list",
+    "string_type": "must be text",
+    "dict_type": "must be a section of named fields",
+    "extra_forbidden": "is not a known field (see `fusionwatch schema`)",
+}
+
+
+def plain_message(error: Any) -> str:
+    """One validation error in plain words, naming the allowed values or the limit."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "json_invalid":
+        return f"not valid JSON ({ctx.get('error', 'syntax error')})"
+    template = _PLAIN.get(kind)
+    if template is not None:
+        values = {k: _shown(v) for k, v in ctx.items()}
+        try:
+            return template.format(**values)
+        except KeyError:
+            pass
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return message.replace("Input should be", "must be", 1)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value).replace("'", "")

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from fusionwatch.core.errors import CaseError, Problem
 from fusionwatch.core.scores import Analgesics, Instrument, Visit, visit_problems
+from fusionwatch.files.case import plain_message
 
 WHEN = "when"
 COLUMNS = (WHEN, *(i.value for i in Instrument), "analgesics")
@@ -138,8 +139,7 @@ def _when(raw: str) -> dict[str, Any]:
 def _problem(number: int, error: Any) -> Problem:
     field = ".".join(str(part) for part in error["loc"]) or WHEN
     column = WHEN if field in {"date", "month", "baseline"} else field
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return Problem(f"row {number}, column {column}", message)
+    return Problem(f"row {number}, column {column}", plain_message(error))
 
 
 def _data(visit: Visit) -> dict[str, Any]:

@@ -16,28 +16,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Table, and_, case, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from fusionwatch.store.access import MIN_PASSWORD, WRITERS, Role, Scope
 from fusionwatch.store.tables import ApiToken, LoginSession, LoginThrottle, Membership, User
 
 HASHER = PasswordHasher()
 # Verifying against this keeps the time of an unknown-user login close to a known one.
 _DUMMY_HASH = HASHER.hash("fusionwatch-timing-equaliser")
-MIN_PASSWORD = 12
-
-
-class Scope(StrEnum):
-    READ = "read"
-    WRITE = "write"
-
-
-class Role(StrEnum):
-    """A member's role in a care team."""
-
-    CLINICIAN = "clinician"
-    READ_ONLY = "read_only"
-    ADMINISTRATOR = "administrator"
-
-
-WRITERS = frozenset({Role.CLINICIAN, Role.ADMINISTRATOR})
 
 
 class LoginOutcome(StrEnum):

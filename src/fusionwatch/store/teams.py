@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from fusionwatch.store.accounts import AccountError, Role
+from fusionwatch.store.access import Role
+from fusionwatch.store.accounts import AccountError
 from fusionwatch.store.tables import Membership, Team, User
 
 DEFAULT_TEAM = "default"

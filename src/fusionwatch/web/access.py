@@ -8,6 +8,7 @@ from typing import NoReturn
 
 from sqlalchemy.orm import Session
 
+from fusionwatch.core.errors import NotFoundError
 from fusionwatch.store import records
 from fusionwatch.store.accounts import Principal
 from fusionwatch.store.tables import AssessmentRecord, Patient
@@ -65,4 +66,4 @@ def _refuse(ctx: AppContext, who: Principal, kind: str, object_id: int) -> NoRet
         else:
             team = records.team_of_assessment(db, object_id)
     deny(ctx, who, kind, object_id, team)
-    raise LookupError(kind)
+    raise NotFoundError(kind)

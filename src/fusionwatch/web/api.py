@@ -13,7 +13,8 @@ from fusionwatch.core.errors import CaseError, Problem
 from fusionwatch.core.serialize import dump_json
 from fusionwatch.files.case import parse_json
 from fusionwatch.store import records
-from fusionwatch.store.accounts import Principal, Scope
+from fusionwatch.store.access import Scope
+from fusionwatch.store.accounts import Principal
 from fusionwatch.web import access, evaluations
 from fusionwatch.web.access import MAX_ID
 from fusionwatch.web.context import AppContext, context

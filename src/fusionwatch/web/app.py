@@ -9,12 +9,13 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from fusionwatch import __version__
 from fusionwatch.cdshooks import service as cdshooks
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.knowledge import load
+from fusionwatch.report import html as report_html
 from fusionwatch.settings import Settings
 from fusionwatch.store.database import Database
 from fusionwatch.web import api, apidocs, errors, presentation, selfcheck, sitesettings, workspace
@@ -94,14 +95,13 @@ def settle(app: FastAPI) -> FastAPI:
 
 def _jinja() -> Environment:
     env = Environment(
-        loader=FileSystemLoader(str(HERE / "templates")),
+        loader=ChoiceLoader([FileSystemLoader(str(HERE / "templates")), report_html.loader()]),
         autoescape=select_autoescape(default=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
     env.globals["app_version"] = __version__
     env.globals.update(presentation.template_names())
-    env.tests["derived_fact"] = presentation.derived_fact
     return env
 
 

@@ -1,6 +1,7 @@
 """The one place where errors become responses: JSON under /api, pages elsewhere.
 
-Bad input is a 422 naming each field, a missing record a 404, and anything unexpected a 500 that
+Bad input is a 422 naming each field, a missing record (``NotFoundError``, the project's own
+exception; never the built-in ``LookupError``) a 404, and anything unexpected a 500 that
 shows no data; the log gets the exception type only, never the request's content.
 """
 
@@ -17,7 +18,8 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fusionwatch.cdshooks.service import CdsHooksError
-from fusionwatch.core.errors import CaseError
+from fusionwatch.core.errors import CaseError, NotFoundError
+from fusionwatch.files.case import plain_message
 from fusionwatch.web.pages import page
 from fusionwatch.web.security import ForbiddenError, NotSignedInError, optional_user
 
@@ -27,7 +29,7 @@ log = logging.getLogger("fusionwatch.web")
 def install(app: FastAPI) -> None:
     app.add_exception_handler(CaseError, _case_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(LookupError, _not_found)
+    app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(NotSignedInError, _not_signed_in)
     app.add_exception_handler(ForbiddenError, _forbidden)
     app.add_exception_handler(HTTPException, _http_error)
@@ -51,7 +53,7 @@ async def _validation_error(request: Request, exc: Any) -> Response:
     problems = [
         {
             "field": ".".join(str(part) for part in e["loc"] if part != "body") or "(body)",
-            "message": str(e["msg"]),
+            "message": plain_message(e),
         }
         for e in exc.errors()
     ]
@@ -65,7 +67,7 @@ async def _cds_hooks_error(request: Request, exc: Any) -> Response:
 
 
 async def _not_found(request: Request, exc: Any) -> Response:
-    what = str(exc.args[0]) if exc.args else "record"
+    what = exc.what
     if _api(request):
         return _problems(404, f"No such {what}", [])
     user = optional_user(request, request.app.state.ctx)

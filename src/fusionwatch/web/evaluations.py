@@ -12,7 +12,8 @@ from fusionwatch.core.engine import assess
 from fusionwatch.core.serialize import to_data
 from fusionwatch.files.case import parse_data
 from fusionwatch.store import records
-from fusionwatch.store.accounts import Principal, Scope
+from fusionwatch.store.access import Scope
+from fusionwatch.store.accounts import Principal
 from fusionwatch.store.tables import AssessmentRecord, Patient
 from fusionwatch.web.context import AppContext
 

@@ -115,10 +115,18 @@ def step_facts(kb: Knowledge, step: Step) -> list[Fact]:
     ]
 
 
+# Score series and imaging studies are lists of rows: they have their own form (web/series.py).
+ROW_GROUPS = frozenset({"series", "file_only"})
+
+
 def clinician_facts(kb: Knowledge) -> list[Fact]:
-    # Lists of records (operations, studies) have no single field: they go in the data box.
+    # Lists of records without a row form (operations) go in the data box.
     lists = {"surgery.operations"}
-    return [f for f in kb.data.facts if not f.derived and f.id not in lists]
+    return [
+        f
+        for f in kb.data.facts
+        if not f.derived and f.id not in lists and not ROW_GROUPS & set(f.groups)
+    ]
 
 
 def build_fields(

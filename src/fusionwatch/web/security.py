@@ -11,7 +11,8 @@ from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from fusionwatch.store import accounts
-from fusionwatch.store.accounts import Principal, Scope
+from fusionwatch.store.access import Scope
+from fusionwatch.store.accounts import Principal
 from fusionwatch.web.context import AppContext, context
 
 SESSION_COOKIE = "fw_session"

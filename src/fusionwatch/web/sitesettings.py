@@ -6,7 +6,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from fusionwatch.settings import site_rows
-from fusionwatch.store.accounts import Principal, Scope
+from fusionwatch.store.access import Scope
+from fusionwatch.store.accounts import Principal
 from fusionwatch.web.context import AppContext, context
 from fusionwatch.web.pages import page
 from fusionwatch.web.security import needs, signed_in

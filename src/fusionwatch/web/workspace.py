@@ -1,8 +1,8 @@
 """The clinician workspace: sign-in, patients, evaluations, explained assessments and reports."""
 
 import json
-from base64 import b64encode
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -11,17 +11,19 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from fusionwatch.core.errors import CaseError
+from fusionwatch.core.errors import CaseError, NotFoundError
 from fusionwatch.core.serialize import from_data
 from fusionwatch.files.case import read_mapping
 from fusionwatch.report import chart as charts
-from fusionwatch.report.pdf import render_pdf
+from fusionwatch.report.pdf import report_pdf
+from fusionwatch.report.view import Report
 from fusionwatch.store import accounts, records, teams
 from fusionwatch.store.accounts import LoginOutcome, Principal
-from fusionwatch.web import access, evaluations, forms
+from fusionwatch.web import access, evaluations, forms, series
 from fusionwatch.web.access import MAX_ID
 from fusionwatch.web.context import AppContext, context
-from fusionwatch.web.pages import STATIC_ROOT, page
+from fusionwatch.web.pages import page
+from fusionwatch.web.presentation import report_of
 from fusionwatch.web.security import (
     SESSION_COOKIE,
     ForbiddenError,
@@ -195,11 +197,14 @@ def patient_page(request: Request, ctx: Ctx, user: User, patient_id: RecordId) -
 
 @router.get("/patients/{patient_id}/evaluate", response_class=HTMLResponse)
 def evaluation_form(request: Request, ctx: Ctx, user: User, patient_id: RecordId) -> HTMLResponse:
+    """The form, filled from the last evaluation: every field, studies and score visits too."""
     with ctx.db.session() as db:
         patient = access.writable_patient(ctx, db, user, patient_id)
         previous = records.latest_input(db, patient)
-    raw = forms.case_raw(previous)
-    return _evaluation_page(request, ctx, user, patient, raw=raw, errors={}, extra=previous)
+    draft = Draft(
+        forms.case_raw(previous), series.from_case(previous), _leftover_text(ctx, previous)
+    )
+    return _evaluation_page(request, ctx, user, patient, draft)
 
 
 @router.post("/patients/{patient_id}/evaluate")
@@ -207,27 +212,28 @@ async def evaluation_submit(
     request: Request, ctx: Ctx, user: FormUser, patient_id: RecordId
 ) -> Response:
     form = await request.form()
-    raw = forms.raw_answers(ctx.kb, form)
-    extra_text = str(form.get(EXTRA_FIELD, ""))
+    action = str(form.get(series.ADD, ""))
+    rows = series.from_form(form, keep_empty=bool(action))
+    draft = Draft(forms.raw_answers(ctx.kb, form), rows, str(form.get(EXTRA_FIELD, "")))
+    if action:
+        # "Add another study/level/visit": the same form again with one more empty row.
+        series.with_extra_row(draft.rows, action)
+        with ctx.db.session() as db:
+            patient = access.writable_patient(ctx, db, user, patient_id)
+        return _evaluation_page(request, ctx, user, patient, draft)
     # Parsing YAML and assessing are CPU work: off the event loop.
     return await run_in_threadpool(
-        lambda: _evaluation_submit(
-            request, ctx, user, patient_id=patient_id, raw=raw, extra_text=extra_text
-        )
+        lambda: _evaluation_submit(request, ctx, user, patient_id=patient_id, draft=draft)
     )
 
 
 def _evaluation_submit(
-    request: Request,
-    ctx: AppContext,
-    user: Principal,
-    *,
-    patient_id: int,
-    raw: dict[str, str],
-    extra_text: str,
+    request: Request, ctx: AppContext, user: Principal, *, patient_id: int, draft: "Draft"
 ) -> Response:
-    values, errors = forms.parse_answers(ctx.kb, raw)
-    data, extra_error = _merged(forms.case_data(values), extra_text)
+    values, errors = forms.parse_answers(ctx.kb, draft.raw)
+    rows_data, row_errors = series.to_data(draft.rows)
+    errors.update(row_errors)
+    data, extra_error = _merged(forms.case_data(values), rows_data, draft.extra)
     if extra_error:
         errors[EXTRA_FIELD] = extra_error
     with ctx.db.session() as db:
@@ -239,9 +245,7 @@ def _evaluation_submit(
                 errors = forms.problem_errors(err.problems)
             else:
                 return RedirectResponse(f"/assessments/{record.id}", status_code=303)
-    return _evaluation_page(
-        request, ctx, user, patient, raw=raw, errors=errors, extra=extra_text, status=422
-    )
+    return _evaluation_page(request, ctx, user, patient, draft, errors=errors, status=422)
 
 
 @router.get("/assessments/{assessment_id}", response_class=HTMLResponse)
@@ -262,10 +266,16 @@ def assessment_page(
             "record": record,
             "patient": patient,
             "result": record.result,
+            "report": _report(record, patient),
             "chart_src": chart,
             "can_write": user.can_write(patient.team_id),
         },
     )
+
+
+def _report(record: Any, patient: Any) -> Report:
+    who = patient.display_name + (f" ({patient.reference})" if patient.reference else "")
+    return report_of(record.result, record.case_data, record.as_of, "clinician", who)
 
 
 @router.get("/assessments/{assessment_id}/chart.svg")
@@ -276,7 +286,7 @@ async def assessment_chart(ctx: Ctx, user: User, assessment_id: RecordId) -> Res
         ctx.audit(db, user, "chart", ("assessment", assessment_id), team_id=team)
     svg = await to_thread.run_sync(_chart, record.result, limiter=ctx.pdfs)
     if svg is None:
-        raise LookupError("chart")
+        raise NotFoundError("chart")
     return Response(svg, media_type="image/svg+xml")
 
 
@@ -288,8 +298,11 @@ async def assessment_pdf(
         record = access.assessment(ctx, db, user, assessment_id)
         patient = access.patient(ctx, db, user, record.patient_id)
         ctx.audit(db, user, "print", ("assessment", assessment_id), team_id=patient.team_id)
+    subtitle = f"assessment {record.id} · printed by {user.username}"
     # A bounded number of PDFs at once per worker: each takes a core and tens of MB.
-    pdf = await to_thread.run_sync(_pdf, ctx, user, record, patient, limiter=ctx.pdfs)
+    pdf = await to_thread.run_sync(
+        lambda: report_pdf(_report(record, patient), subtitle=subtitle), limiter=ctx.pdfs
+    )
     return Response(
         pdf,
         media_type="application/pdf",
@@ -297,20 +310,6 @@ async def assessment_pdf(
             "content-disposition": f'attachment; filename="fusionwatch-assessment-{record.id}.pdf"'
         },
     )
-
-
-def _pdf(ctx: AppContext, user: Principal, record: Any, patient: Any) -> bytes:
-    html = ctx.templates.get_template("pdf_clinician.html").render(
-        {
-            "record": record,
-            "patient": patient,
-            "result": record.result,
-            "user": user,
-            "knowledge_version": record.knowledge_version,
-            "chart_src": _data_uri(_chart(record.result)),
-        }
-    )
-    return render_pdf(html, STATIC_ROOT)
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -324,65 +323,87 @@ def audit_page(request: Request, ctx: Ctx, user: User) -> HTMLResponse:
     return page(request, "audit.html", {"user": user, "events": events})
 
 
-def _evaluation_page(
+@dataclass(slots=True)
+class Draft:
+    """What the evaluation form shows: field text, study and visit rows, and the JSON box."""
+
+    raw: dict[str, str]
+    rows: series.Rows
+    extra: str
+
+
+def _evaluation_page(  # noqa: PLR0917 - one call shape
     request: Request,
     ctx: AppContext,
     user: Principal,
     patient: Any,
-    *,
-    raw: dict[str, str],
-    errors: dict[str, str],
-    extra: Any,
+    draft: Draft,
+    errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    fields = forms.build_fields(forms.clinician_facts(ctx.kb), raw, "clinician", errors)
-    extra_text = extra if isinstance(extra, str) else _leftover_text(ctx, extra)
+    errors = errors or {}
+    fields = forms.build_fields(forms.clinician_facts(ctx.kb), draft.raw, "clinician", errors)
     known = {f.name for f in fields} | {EXTRA_FIELD}
-    groups = forms.grouped(fields)
+    studies, visits = series.view(draft.rows, errors)
+    shown = {c.name for r in (*studies, *visits) for c in _cells(r)} | {
+        r.path for r in (*studies, *visits, *(lv for s in studies for lv in s.levels))
+    }
+    row_errors = [
+        (series.describe(k) or k, v, "f-" + k.replace(".", "-") if k in shown else None)
+        for k, v in errors.items()
+        if series.describe(k) is not None
+    ]
     return page(
         request,
         "evaluate.html",
         {
             "user": user,
             "patient": patient,
-            "groups": groups,
+            "groups": forms.grouped(fields),
             "field_errors": [f for f in fields if f.error],
-            "extra_text": extra_text,
+            "row_errors": row_errors,
+            "studies": studies,
+            "visits": visits,
+            "add_field": series.ADD,
+            "extra_text": draft.extra,
             "extra_error": errors.get(EXTRA_FIELD),
-            "other_errors": {k: v for k, v in errors.items() if k not in known},
+            "other_errors": {
+                k: v for k, v in errors.items() if k not in known and series.describe(k) is None
+            },
         },
         status,
     )
 
 
+def _cells(row: series.Row) -> list[series.Cell]:
+    return [*row.cells, *(c for level in row.levels for c in level.cells)]
+
+
 def _leftover_text(ctx: AppContext, data: dict[str, Any]) -> str:
-    """Case data the form has no field for (lists of studies or scores), as editable JSON."""
-    covered = {f.id for f in forms.clinician_facts(ctx.kb)}
+    """Case data without a form field or row (a label, for example), as editable JSON."""
+    covered = {f.id for f in forms.clinician_facts(ctx.kb)} | {series.STUDIES, series.VISITS}
     left = forms.uncovered(data, covered)
     return json.dumps(left, indent=2) if left else ""
 
 
-def _merged(data: dict[str, Any], extra_text: str) -> tuple[dict[str, Any], str | None]:
+def _merged(
+    data: dict[str, Any], rows: dict[str, Any], extra_text: str
+) -> tuple[dict[str, Any], str | None]:
     if not extra_text.strip():
-        return data, None
+        return forms.deep_merge(data, rows), None
     try:
         extra = read_mapping(extra_text)
     except CaseError as err:
         return data, "; ".join(str(p) for p in err.problems)
     if not isinstance(extra, dict):
         return data, "must be a mapping of case sections, for example {imaging: {...}}"
-    return forms.deep_merge(extra, data), None
+    return forms.deep_merge(series.combine(rows, extra), data), None
 
 
 def _chart(result: dict[str, Any]) -> bytes | None:
     """The stored result's score chart, drawn from the record (never recomputed)."""
     follow_up = from_data(result).follow_up
     return charts.render(follow_up, "svg") if follow_up and follow_up.trajectories else None
-
-
-def _data_uri(svg: bytes | None) -> str | None:
-    # Reports embed the chart, so the PDF renderer never fetches anything.
-    return None if svg is None else "data:image/svg+xml;base64," + b64encode(svg).decode()
 
 
 def _safe_next(target: str) -> str:
