@@ -6,6 +6,7 @@ other commands start fast.
 """
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -56,6 +57,19 @@ def screen(
         dt.datetime | None,
         typer.Option("--as-of", formats=["%Y-%m-%d"], help="Screening date (default: today)."),
     ] = None,
+    team: Annotated[
+        str | None,
+        typer.Option(
+            "--save-to-team",
+            help="Also save the worklist in this care team's workspace (FUSIONWATCH_DATABASE_URL), "
+            "where its members can page, filter and open each episode. Needs --patient-level "
+            "and --user.",
+        ),
+    ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option("--user", help="The account saving the run: a clinician or administrator."),
+    ] = None,
     policy: Annotated[
         str | None,
         typer.Option(
@@ -67,16 +81,16 @@ def screen(
 ) -> None:
     """Screen a cohort: triage, suspicion, reasons and open questions for every episode."""
     # Imported here so that other commands do not pay for DuckDB at start-up.
-    import duckdb  # noqa: PLC0415
+    import duckdb
 
-    from fusionwatch.screen.errors import ScreenInputError  # noqa: PLC0415
-    from fusionwatch.screen.fhirbulk import load_fhir_bulk  # noqa: PLC0415
-    from fusionwatch.screen.omop import load_omop  # noqa: PLC0415
-    from fusionwatch.screen.registry import load_registry  # noqa: PLC0415
-    from fusionwatch.screen.worklist import (  # noqa: PLC0415
+    from fusionwatch.screen.errors import ScreenInputError
+    from fusionwatch.screen.fhirbulk import load_fhir_bulk
+    from fusionwatch.screen.omop import load_omop
+    from fusionwatch.screen.registry import load_registry
+    from fusionwatch.screen.worklist import (
         screen as run_screen,
     )
-    from fusionwatch.screen.worklist import (  # noqa: PLC0415
+    from fusionwatch.screen.worklist import (
         summary_rows,
         write_summary,
         write_worklist,
@@ -86,6 +100,7 @@ def screen(
         raise typer.BadParameter(
             "a worklist names people; add --patient-level to write it", param_hint="--out"
         )
+    saver = _saver(team, user, patient_level) if team is not None else None
     if spark_master is not None and engine is not Engine.SPARK:
         raise typer.BadParameter("needs --engine spark", param_hint="--spark-master")
     kb, day = load(), (as_of.date() if as_of else dt.date.today())
@@ -114,19 +129,89 @@ def screen(
                 write_worklist(con, output)
             if summary is not None:
                 write_summary(con, summary)
+            if saver is not None:
+                bar.update(task, description=f"Saving the worklist for team {team}")
+                saved = _save(con, kb, saver, _Run(source.name, fmt, engine, day, site))
         except ScreenInputError as error:
             err.print(f"[bold red]Not screened:[/] {error}")
             err.print("Nothing was written.")
             raise typer.Exit(INVALID_INPUT) from error
     _report(loaded, summary_rows(con), kb.version, day, site)
+    _written(output, loaded.episodes, team, saved if saver is not None else None)
+
+
+def _written(output: Path | None, episodes: int, team: str | None, saved: int | None) -> None:
     if output is not None:
-        out.print(f"Worklist: {output} ({loaded.episodes:,} rows, patient-level)")
+        out.print(f"Worklist: {output} ({episodes:,} rows, patient-level)")
+    if saved is not None:
+        out.print(f"Saved as screening run {saved} for team {team}: open /screening/{saved}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    source: str
+    fmt: Format
+    engine: Engine
+    day: dt.date
+    site: Site
+
+
+def _saver(team: str, user: str | None, patient_level: bool) -> tuple[int, int]:
+    """Check before screening that the user may save for the team: (team id, user id)."""
+    if not patient_level:
+        raise typer.BadParameter(
+            "a saved worklist names people; add --patient-level to save it",
+            param_hint="--save-to-team",
+        )
+    if not user:
+        raise typer.BadParameter("name the account saving the run", param_hint="--user")
+    from fusionwatch.cli.server import _database
+    from fusionwatch.store.accounts import AccountError
+    from fusionwatch.store.screening import writer_in
+
+    db = _database()
+    try:
+        with db.session() as session:
+            return writer_in(session, team, user)
+    except AccountError as problem:
+        err.print(f"[bold red]Not screened:[/] {problem}")
+        raise typer.Exit(INVALID_INPUT) from problem
+    finally:
+        db.close()
+
+
+def _save(con: Any, kb: Any, saver: tuple[int, int], run: _Run) -> int:
+    """Store the worklist, in worklist order, for the team's workspace (one transaction)."""
+    from fusionwatch.cli.server import _database
+    from fusionwatch.screen.saved import worklist_rows
+    from fusionwatch.store.screening import RunFacts, save_run
+
+    facts = RunFacts(
+        source=run.source,
+        input_format=run.fmt.value,
+        engine=run.engine.value,
+        as_of=run.day,
+        knowledge_version=kb.version,
+        settings=run.site.named(kb.thresholds["motion.angular"]),
+    )
+    team_id, user_id = saver
+    db = _database()
+    try:
+        with db.session() as session:
+            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            rows = worklist_rows(con, kb)
+            saved = save_run(
+                session, team_id=team_id, user_id=user_id, now=now, facts=facts, rows=rows
+            )
+            return saved.id
+    finally:
+        db.close()
 
 
 def _on_spark(con: Any, kb: Any, day: dt.date, site: Site, master: str) -> None:
     """Run the checked tables through the same SQL on Spark; the result comes back as Arrow."""
     try:
-        from fusionwatch.screen.spark import screen_spark, session  # noqa: PLC0415
+        from fusionwatch.screen.spark import screen_spark, session
     except ImportError as error:
         err.print("[bold red]Spark is not installed: install fusionwatch[spark] and Java 17+[/]")
         raise typer.Exit(INVALID_INPUT) from error
