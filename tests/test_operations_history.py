@@ -205,7 +205,8 @@ def test_scores_without_a_later_operation_count_from_the_fusion(kb: Knowledge) -
     assert follow_up is not None
     assert follow_up.counted_from is None
     (odi,) = follow_up.trajectories
-    assert odi.reference is not None and odi.reference.value == 60
+    assert odi.reference is not None
+    assert odi.reference.value == 60
     assert "before surgery" in follow_up.summaries[0]
     # Best 10 at month 12, 30 at month 28: worse again by more than the detectable change.
     assert odi.pattern == "improved_then_worsened"
