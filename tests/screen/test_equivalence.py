@@ -9,8 +9,11 @@ it fail. SIZE is FUSIONWATCH_SCREEN_CASES (100,000 unless set).
 
 import os
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from fusionwatch.core.compiled import Knowledge
@@ -26,7 +29,9 @@ from tests.conftest import AS_OF
 from tests.screen.verdict_only import switch_off, switched_off
 
 SIZE = int(os.environ.get("FUSIONWATCH_SCREEN_CASES", "100000"))
-POLICY_SIZE = min(SIZE, 3000)
+POLICY_SIZE = min(SIZE, 2000)
+# Mutants are screened on the first MUTANT_SIZE episodes (enough for each to show).
+MUTANT_SIZE = min(SIZE, 20000)
 # Facts a screen does not read from per-level imaging studies (screen.derived): rules that need
 # them cannot fire on a generated cohort, whose episodes carry imaging summaries only.
 FIXED_IN_A_SCREEN = frozenset(STUDY_FACTS) | frozenset(RECORD)
@@ -78,19 +83,23 @@ def _other_policies(kb: Knowledge) -> list[str]:
 
 def test_every_site_policy_agrees_with_assess(kb: Knowledge) -> None:
     """Each coverage policy a site may choose, on its own cohort (the pathways differ)."""
-    for number, policy in enumerate(_other_policies(kb)):
-        site = Site(policy)
-        cohort = generate(kb, POLICY_SIZE, AS_OF, seed=300 + number)
-        expected = parallel_verdicts(
-            cohort.episodes, cohort.visits, AS_OF, cohort.operations, site, initializer=switch_off
-        )
-        wrong = _differences(expected, _verdicts(_screened(kb, cohort, site)))
+    policies = _other_policies(kb)
+    cohorts = [generate(kb, POLICY_SIZE, AS_OF, seed=300 + i) for i in range(len(policies))]
+    sites = [Site(policy) for policy in policies]
+    tables = [
+        (c.episodes, c.visits, AS_OF, s, c.operations) for c, s in zip(cohorts, sites, strict=True)
+    ]
+    context = get_context("spawn")
+    with ProcessPoolExecutor(2, mp_context=context, initializer=switch_off) as pool:
+        expected = list(pool.map(verdicts, *zip(*tables, strict=True)))
+    for policy, site, cohort, found in zip(policies, sites, cohorts, expected, strict=True):
+        wrong = _differences(found, _verdicts(_screened(kb, cohort, site)))
         assert not wrong, f"{policy}: {len(wrong)} episodes differ, first: {wrong[:2]}"
-        _every_rule_fires(kb, site, expected)
+        _every_rule_fires(kb, site, found, pathways_only=True)
 
 
 def test_the_what_if_search_does_not_move_the_verdict(kb: Knowledge) -> None:
-    cohort = generate(kb, 600, AS_OF, seed=7)
+    cohort = generate(kb, 400, AS_OF, seed=7)
     full = verdicts(cohort.episodes, cohort.visits, AS_OF, DEFAULT_SITE, cohort.operations)
     with switched_off():
         fast = verdicts(cohort.episodes, cohort.visits, AS_OF, DEFAULT_SITE, cohort.operations)
@@ -106,9 +115,12 @@ def test_the_cohort_exercises_every_outcome(kb: Knowledge, reference: list[Verdi
     _every_rule_fires(kb, DEFAULT_SITE, reference)
 
 
-def _every_rule_fires(kb: Knowledge, site: Site, reference: list[Verdict]) -> None:
+def _every_rule_fires(
+    kb: Knowledge, site: Site, reference: list[Verdict], *, pathways_only: bool = False
+) -> None:
     fired = Counter(rule for v in reference for rule in v.fired.split())
-    reads = {r.rule.id: set(r.when.facts) for r in evaluated_rules(kb, site)}
+    rules = () if pathways_only else evaluated_rules(kb, site)
+    reads = {r.rule.id: set(r.when.facts) for r in rules}
     for p in pathways(kb, site):
         reads[p.id] = {f for c in p.compiled.criteria for f in c.when.facts}
     never = {i for i, facts in reads.items() if not fired[i] and not facts & FIXED_IN_A_SCREEN}
@@ -142,10 +154,21 @@ def _mutant(target: str, change: str):  # type: ignore[no-untyped-def]
 def test_a_mutated_rule_is_caught(
     kb: Knowledge, cohort: Cohort, reference: list[Verdict], rule: str, change: str
 ) -> None:
-    table = _screened(kb, cohort, mutate=_mutant(rule, change))
+    head = Cohort(
+        cohort.episodes.slice(0, MUTANT_SIZE),
+        cohort.visits.filter(pc.less(cohort.visits["episode_id"], _first_after(cohort))),
+        cohort.operations.filter(pc.less(cohort.operations["episode_id"], _first_after(cohort))),
+    )
+    table = _screened(kb, head, mutate=_mutant(rule, change))
     if ":" not in rule:
         assert rule_column(rule) in table.column_names
-    assert _differences(reference, _verdicts(table))
+    assert _differences(reference[:MUTANT_SIZE], _verdicts(table))
+
+
+def _first_after(cohort: Cohort) -> str:
+    """The first episode id after the mutants' slice (ids are generated in sorted order)."""
+    ids = cohort.episodes["episode_id"]
+    return str(ids[MUTANT_SIZE]) if len(ids) > MUTANT_SIZE else "~"
 
 
 def test_an_unknown_policy_is_refused(kb: Knowledge) -> None:

@@ -61,3 +61,17 @@ def test_a_bad_date_is_named(kb: Knowledge, tmp_path: Path) -> None:
     with pytest.raises(ScreenInputError) as caught:
         load_omop(duckdb.connect(), kb, folder, AS_OF)
     assert (caught.value.where.row, caught.value.where.column) == (4, "measurement_date")
+
+
+def test_a_gender_concept_outside_the_two_standard_ones_is_counted(
+    kb: Knowledge, tmp_path: Path
+) -> None:
+    folder = tmp_path / "omop"
+    shutil.copytree(EXAMPLE, folder)
+    path = folder / "person.csv"
+    path.write_text(path.read_text().replace("3,8532,1970", "3,8551,1970"))
+    con = duckdb.connect()
+    loaded = load_omop(con, kb, folder, AS_OF)
+    rows = {r["episode_id"]: r for r in con.table("episodes").to_arrow_table().to_pylist()}
+    assert (rows["2"]["person__sex"], rows["3"]["person__sex"]) == ("male", None)
+    assert loaded.not_used["person.gender_concept_id: not 8507 or 8532 (sex left unknown)"] == 1

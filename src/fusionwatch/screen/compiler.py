@@ -95,7 +95,7 @@ class ConditionCompiler:
             raise CompileError(f"'{test}' on {fact} ({known.type.value}) has no SQL form")
 
 
-def table_sql(table: CompiledTable, read: Callable[[str], str], kb: Knowledge) -> str:
+def table_sql(table: CompiledTable, read: Callable[[str], str], *, kb: Knowledge) -> str:
     """A first-hit banding table as CASE (NULL when the input is unknown or no row matches)."""
     compiler = ConditionCompiler(kb, read)
     arms = []
@@ -106,7 +106,7 @@ def table_sql(table: CompiledTable, read: Callable[[str], str], kb: Knowledge) -
     return "(CASE " + " ".join(arms) + " ELSE NULL END)"
 
 
-def count_sql(parts: tuple[Condition, ...], read: Callable[[str], str], kb: Knowledge) -> str:
+def count_sql(parts: tuple[Condition, ...], read: Callable[[str], str], *, kb: Knowledge) -> str:
     """How many parts are known to hold (a count is never unknown, as in the engine)."""
     compiler = ConditionCompiler(kb, read)
     terms = [f"(CASE WHEN {compiler.sql(p)} IS TRUE THEN 1 ELSE 0 END)" for p in parts]

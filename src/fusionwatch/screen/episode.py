@@ -5,6 +5,8 @@ import datetime as dt
 import json
 import typing
 from collections.abc import Iterable, Iterator, Mapping
+from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 import pyarrow as pa
@@ -30,21 +32,19 @@ def case_data(
     """The case-file data of one episode (unknown answers and empty cells are left out)."""
     data: dict[str, Any] = {"label": row[EPISODE_ID]}
     unsure = set(str(row.get(NOT_SURE) or "").split(NOT_SURE_SEP)) - {""}
-    for fact in kb.data.facts:
-        if fact.derived or fact.id in COLLECTIONS:
-            continue
-        value = row.get(column(fact.id))
-        if fact.id in unsure:
+    for fact, name, kind in _plan(kb):
+        value = row.get(name)
+        if fact in unsure:
             value = Answer.NOT_SURE.value
         elif value is None:
             continue
-        elif fact.type is FactType.ANSWER:
+        elif kind is _Kind.ANSWER:
             value = _ANSWER[bool(value)]
-        elif _is_list(fact.id):
+        elif kind is _Kind.LIST:
             value = split_levels(str(value))
-        elif fact.type is FactType.NUMBER and float(value).is_integer() and _is_int(fact.id):
+        elif kind is _Kind.WHOLE and float(value).is_integer():
             value = int(value)
-        _put(data, fact.id, value)
+        _put(data, fact, value)
     follow_up = [_visit(v) for v in visits]
     if follow_up:
         data["follow_up"] = follow_up
@@ -54,13 +54,31 @@ def case_data(
     return data
 
 
-def _is_int(fact: str) -> bool:
-    return field_spec(fact)[0] is int
+class _Kind(Enum):
+    ANSWER = "answer"
+    LIST = "list"  # a list field (levels), held in one cell as ';'-separated text
+    WHOLE = "whole"  # a number the case file takes as a whole number
+    PLAIN = "plain"
 
 
-def _is_list(fact: str) -> bool:
-    """A list field (levels), held in one cell as ';'-separated text."""
-    return typing.get_origin(field_spec(fact)[0]) is tuple
+@lru_cache(maxsize=4)
+def _plan(kb: Knowledge) -> tuple[tuple[str, str, _Kind], ...]:
+    """Each input fact's column and how its cell becomes case-file data (worked out once)."""
+    found = []
+    for fact in kb.data.facts:
+        if fact.derived or fact.id in COLLECTIONS:
+            continue
+        kind = field_spec(fact.id)[0]
+        if fact.type is FactType.ANSWER:
+            how = _Kind.ANSWER
+        elif typing.get_origin(kind) is tuple:
+            how = _Kind.LIST
+        elif fact.type is FactType.NUMBER and kind is int:
+            how = _Kind.WHOLE
+        else:
+            how = _Kind.PLAIN
+        found.append((fact.id, column(fact.id), how))
+    return tuple(found)
 
 
 def _operation(op: Mapping[str, Any]) -> dict[str, Any]:

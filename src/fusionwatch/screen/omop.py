@@ -30,7 +30,9 @@ from fusionwatch.screen.schema import EPISODE_ID, episode_columns
 
 # Index fusion procedures (CPT), from standards.md: codes seen with fusion claims.
 FUSION_CPT = ("22612", "22630")
-# OMOP standard gender concepts (Gender vocabulary): 8507 MALE, 8532 FEMALE.
+# The Gender domain's only two standard concepts: 8507 MALE, 8532 FEMALE (OHDSI Vocabulary-v5.0
+# wiki, "Vocab. GENDER"; the same ids in HL7's FHIR-to-OMOP ConceptMap GenderClass). Other ids
+# (0, 8551 unknown, 44814653 other) leave person.sex unknown and are counted as not used.
 GENDER = {"8507": "male", "8532": "female"}
 TABLES = {
     "person": ("person_id",),
@@ -168,6 +170,17 @@ def _episodes(con: duckdb.DuckDBPyConnection, kb: Knowledge, day: str) -> None:
         )
 
 
+def _unmapped_gender(con: duckdb.DuckDBPyConnection) -> str:
+    if not _has(con, "raw_person", "gender_concept_id"):
+        return "SELECT 0"
+    codes = ", ".join(literal(c) for c in GENDER)
+    gender = text("p.gender_concept_id")
+    return (
+        f"SELECT COUNT(*) FROM raw_person p WHERE {text('p.person_id')} IN"
+        f" (SELECT {EPISODE_ID} FROM episodes) AND ({gender} IS NULL OR {gender} NOT IN ({codes}))"
+    )
+
+
 def _unused(con: duckdb.DuckDBPyConnection, day: str) -> dict[str, int]:
     """Rows not used, by table and reason."""
     counts = {}
@@ -185,6 +198,7 @@ def _unused(con: duckdb.DuckDBPyConnection, day: str) -> dict[str, int]:
             f"SELECT COUNT(*) FROM raw_observation WHERE {text('observation_source_value')} NOT IN (SELECT code FROM omop_codes) OR {text('observation_source_value')} IS NULL"
         ),
         "values dated after the screening date": f"SELECT COUNT(*) FROM omop_values WHERE day > {day}",
+        "person.gender_concept_id: not 8507 or 8532 (sex left unknown)": _unmapped_gender(con),
     }
     for label, sql in queries.items():
         n = int(con.execute(sql).fetchall()[0][0])

@@ -10,6 +10,7 @@ and one three-valued column per rule evaluated.
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from fusionwatch.core.compiled import CompiledRule, Knowledge
 from fusionwatch.core.derive.milestone import milestones
@@ -206,17 +207,41 @@ def _disagree(answer: str, scores: str) -> str:
 
 
 def _bands_and_counts(b: _Builder) -> None:
-    for index, table in enumerate(b.kb.tables):
-        sql = table_sql(table, b.reader(), b.kb)
-        b.stage(f"band_{index}", [(column(table.table.output), sql)])
-        b.ready.add(table.table.output)
-    for index, count in enumerate(b.kb.counts):
-        sql = count_sql(count.fact.count_true, b.reader(), b.kb)
-        b.stage(f"count_{index}", [(column(count.fact.id), sql)])
-        b.ready.add(count.fact.id)
-    missing = {f.id for f in b.kb.data.facts if f.derived} - b.ready - set(RESULTS)
+    """Banding tables, then counts, in the engine's order; one SQL stage for each run of them
+    that does not read another's output (fewer nested projections for the planners)."""
+    kb = b.kb
+    steps: list[tuple[str, frozenset[str], Callable[[Callable[[str], str]], str]]] = [
+        (t.table.output, frozenset({t.table.input}), partial(table_sql, t, kb=kb))
+        for t in kb.tables
+    ]
+    steps += [
+        (
+            c.fact.id,
+            frozenset(kb.count_members[c.fact.id]),
+            partial(count_sql, c.fact.count_true, kb=kb),
+        )
+        for c in kb.counts
+    ]
+    group: list[tuple[str, Callable[[Callable[[str], str]], str]]] = []
+    for output, reads, build in steps:
+        if reads & {name for name, _ in group}:
+            _derive_stage(b, group)
+            group = []
+        group.append((output, build))
+    _derive_stage(b, group)
+    missing = {f.id for f in kb.data.facts if f.derived} - b.ready - set(RESULTS)
     if missing:
         raise CompileError(f"derived facts with no SQL derivation: {sorted(missing)}")
+
+
+def _derive_stage(
+    b: _Builder, group: Sequence[tuple[str, Callable[[Callable[[str], str]], str]]]
+) -> None:
+    if not group:
+        return
+    read = b.reader()
+    b.stage(f"derive_{len(b.ctes)}", [(column(out), build(read)) for out, build in group])
+    b.ready.update(out for out, _ in group)
 
 
 def _rules(b: _Builder) -> None:

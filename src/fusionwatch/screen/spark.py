@@ -24,17 +24,24 @@ def spark_sql(kb: Knowledge, as_of: dt.date, site: Site = DEFAULT_SITE) -> str:
     return screening_sql(kb, as_of, site, dialect=SPARK).replace(" AS VARCHAR)", " AS STRING)")
 
 
-def session(master: str) -> Any:
-    """A Spark session for screening (no web UI, UTC dates)."""
+def session(master: str, driver_memory: str | None = None) -> Any:
+    """A Spark session for screening (no web UI, UTC dates).
+
+    ``driver_memory`` (e.g. ``4g``) matters in ``local`` mode, where the driver does the work; it
+    only takes effect when this call starts the JVM.
+    """
     from pyspark.sql import SparkSession  # noqa: PLC0415 - optional extra
 
     builder: Any = SparkSession.builder
+    if driver_memory is not None:
+        builder = builder.config("spark.driver.memory", driver_memory)
     return (
         builder.master(master)
         .appName("fusionwatch-screen")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )
 
@@ -52,6 +59,18 @@ def screen_spark(  # noqa: PLR0917
     spark.createDataFrame(episodes).createOrReplaceTempView("episodes")
     spark.createDataFrame(visits).createOrReplaceTempView("visits")
     spark.createDataFrame(operations).createOrReplaceTempView("operations")
-    frame = spark.sql(spark_sql(kb, as_of, site)).select(*OUTPUT).orderBy(EPISODE_ID)
+    frame = screened_frame(spark, kb, as_of, site).orderBy(EPISODE_ID)
     table: pa.Table = frame.toArrow()
     return table
+
+
+def register_parquet(spark: Any, folder: str) -> None:
+    """Checked episode, visit and operation tables written as Parquet (``episodes.parquet`` ...)
+    become the query's views: the way a cluster reads a large cohort from shared storage."""
+    for name in ("episodes", "visits", "operations"):
+        spark.read.parquet(f"{folder}/{name}.parquet").createOrReplaceTempView(name)
+
+
+def screened_frame(spark: Any, kb: Knowledge, as_of: dt.date, site: Site = DEFAULT_SITE) -> Any:
+    """The screening query over the registered views, as a Spark DataFrame of the worklist input."""
+    return spark.sql(spark_sql(kb, as_of, site)).select(*OUTPUT)
