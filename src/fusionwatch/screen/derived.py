@@ -33,6 +33,10 @@ TIMING = "derived.months_since_surgery"
 PRIOR_FAILED = "surgery.prior_failed_fusion_same_site"
 
 
+# Not a fact: the trajectories' months restart after a later operation by this many months.
+SCORE_SHIFT = "score_shift"
+
+
 def not_sure(fact: str, table: str = "") -> str:
     """True when the answer to ``fact`` was given as "not sure" (never NULL)."""
     held = f"{table}.{NOT_SURE}" if table else NOT_SURE
@@ -64,6 +68,22 @@ def timing_sql(dialect: Dialect, today: str) -> str:
     )
 
 
+def score_shift_sql(dialect: Dialect, today: str) -> str:
+    """Months from the index fusion to a later last operation (core.engine._restart), else NULL.
+
+    Score months restart there (decision 0004): NULL when the index fusion is the last operation
+    or when any timing is unknown.
+    """
+    index = (
+        "CASE WHEN e.surgery__date IS NULL THEN e.surgery__months_since"
+        f" ELSE {months_sql(dialect, 'e.surgery__date', today)} END"
+    )
+    return (
+        f"CASE WHEN ({index}) IS NULL OR COALESCE(o.n_untimed, 0) > 0 THEN NULL"
+        f" WHEN o.last_ago < ({index}) THEN ({index}) - o.last_ago END"
+    )
+
+
 def base_columns(kb: Knowledge, dialect: Dialect, today: str) -> list[tuple[str, str]]:
     """(column, SQL) of the facts derived from the episode row and its operations."""
     emergency = sorted(kb.emergency_questions, key=lambda f: kb.fact_order[f])
@@ -72,6 +92,7 @@ def base_columns(kb: Knowledge, dialect: Dialect, today: str) -> list[tuple[str,
     temp = "e.infection__temperature"
     return [
         (column(TIMING), timing_sql(dialect, today)),
+        (SCORE_SHIFT, score_shift_sql(dialect, today)),
         (
             column(PRIOR_FAILED),
             f"CASE WHEN e.{HISTORY_FAILED} THEN TRUE ELSE e.{column(PRIOR_FAILED)} END",

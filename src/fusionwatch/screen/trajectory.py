@@ -12,6 +12,7 @@ from fusionwatch.core.derive.trajectory import LIMIT_IDS, limit_for
 from fusionwatch.core.followup import FEEDS_SIGNS
 from fusionwatch.core.scores import HIGHER_IS_BETTER, Instrument
 from fusionwatch.screen.compiler import literal, number
+from fusionwatch.screen.derived import SCORE_SHIFT
 from fusionwatch.screen.dialect import Dialect
 from fusionwatch.screen.months import signed_months_sql
 from fusionwatch.screen.schema import EPISODE_ID
@@ -49,12 +50,24 @@ def trajectory_ctes(
     return [
         ("traj_limits", _limits(thresholds)),
         (
-            "traj_points",
+            "traj_placed",
             f"SELECT v.{EPISODE_ID}, l.instrument, v.baseline, l.sgn, l.improvement, l.threshold,"
-            f" l.feeds, CASE WHEN v.baseline THEN LEAST(COALESCE({placed}, 0.0), 0.0)"
-            f" ELSE {placed} END AS at, CASE l.instrument {pick} END AS value"
+            f" l.feeds, (CASE WHEN v.baseline THEN LEAST(COALESCE({placed}, 0.0), 0.0)"
+            f" ELSE {placed} END) - COALESCE(b.{SCORE_SHIFT}, 0.0) AS at,"
+            f" CASE l.instrument {pick} END AS value, b.{SCORE_SHIFT} AS shift"
             f" FROM {visits} v JOIN {base} b ON b.{EPISODE_ID} = v.{EPISODE_ID}"
             " CROSS JOIN traj_limits l",
+        ),
+        (
+            # After a later operation (shift known) the latest point at or before it is the
+            # baseline and earlier ones are left out (core.followup._restarted).
+            "traj_points",
+            f"SELECT p.{EPISODE_ID}, p.instrument, CASE WHEN p.shift IS NULL THEN p.baseline"
+            " ELSE p.at <= 0 END AS baseline, p.sgn, p.improvement, p.threshold, p.feeds, p.at,"
+            " p.value FROM (SELECT q.*, ROW_NUMBER() OVER (PARTITION BY"
+            f" q.{EPISODE_ID}, q.instrument, q.at <= 0 ORDER BY q.at DESC, q.baseline DESC)"
+            " AS nearest FROM traj_placed q WHERE q.value IS NOT NULL AND q.at IS NOT NULL) p"
+            " WHERE p.shift IS NULL OR p.at > 0 OR p.nearest = 1",
         ),
         (
             "traj_a",
