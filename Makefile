@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 # Use uv from PATH when present; otherwise install the pinned uv into .tools/ (needs only pip).
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: run test install install-run lint typecheck architecture unit rulebook bench bench-startup bench-web clean chromium postgres
+.PHONY: run test install install-run spark lint typecheck architecture unit rulebook bench bench-screen bench-startup bench-web clean chromium postgres
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -30,7 +30,12 @@ install-run: $(UV)
 run: install-run
 	.venv/bin/fusionwatch serve
 
-test: install lint typecheck architecture unit
+# make test also installs the optional Spark extra and, for it, a Java runtime when missing.
+test: install spark lint typecheck architecture unit
+
+spark: install
+	$(UV) sync --frozen --extra spark
+	command -v java >/dev/null || (apt-get update && apt-get install -y --no-install-recommends default-jre-headless)
 
 lint:
 	$(UV) run ruff check src tests benchmarks
@@ -59,6 +64,9 @@ rulebook: install
 
 bench: install
 	$(UV) run python benchmarks/bench_assess.py
+
+bench-screen: install
+	$(UV) run python benchmarks/bench_screen.py
 
 # Cold start of `fusionwatch --help` and of `assess` on one file (docs/performance.md).
 bench-startup: install

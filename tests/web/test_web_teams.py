@@ -20,6 +20,7 @@ from fusionwatch.settings import Settings
 from fusionwatch.store import accounts, teams
 from fusionwatch.store.access import Role, Scope
 from fusionwatch.store.database import Database
+from fusionwatch.store.screening import RunFacts, save_run
 from fusionwatch.web.app import create_app
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -42,7 +43,7 @@ NO_RECORDS = {
     "/cds-services/{service_id}",
     "/cds-services/{service_id}/feedback",
 }
-RECORD_PARAMS = {"patient_id", "assessment_id"}
+RECORD_PARAMS = {"patient_id", "assessment_id", "run_id", "position"}
 
 
 @pytest.fixture
@@ -73,13 +74,40 @@ def north(app: FastAPI, database: Database) -> Iterator[dict[str, Any]]:
         )
         assert record.status_code == 201, record.text
         tokens = sign_in(c)
+        run_id = _screening_run(database, patient["team_id"], _jsonable(case))
         yield {
             "client": c,
             "auth": auth,
             "session": tokens,
-            "ids": {"patient_id": patient["id"], "assessment_id": record.json()["id"]},
+            "ids": {
+                "patient_id": patient["id"],
+                "assessment_id": record.json()["id"],
+                "run_id": run_id,
+                "position": 1,
+            },
             "case": _jsonable(case),
         }
+
+
+def _screening_run(database: Database, team_id: int, case: Any) -> int:
+    """A saved screening run of team north whose one episode is named by the patient's reference."""
+    facts = RunFacts("registry", "registry", "duckdb", NOW.date(), "test", {})
+    row = {
+        "rank": 1,
+        "worklist_group": "routine",
+        "episode_id": REFERENCE,
+        "triage": "routine",
+        "suspicion": "low",
+        "months_since_surgery": 12.0,
+        "reasons": None,
+        "open_questions": None,
+        "next_follow_up": None,
+        "case_data": case,
+    }
+    with database.session() as s:
+        user = accounts.user_named(s, "alice")
+        run = save_run(s, team_id=team_id, user_id=user.id, now=NOW, facts=facts, rows=[row])
+        return run.id
 
 
 def _jsonable(value: Any) -> Any:

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from fusionwatch.cli import fhir as fhir_cli
 from fusionwatch.cli import imaging as imaging_cli
+from fusionwatch.cli import screen as screen_cli
 from fusionwatch.cli import selfcheck
 from fusionwatch.cli import server as server_cli
 from fusionwatch.cli import track as track_cli
@@ -44,6 +45,7 @@ app.add_typer(server_cli.teams_cli, name="teams")
 app.add_typer(track_cli.app, name="track")
 app.add_typer(imaging_cli.app, name="imaging")
 app.add_typer(fhir_cli.app, name="fhir")
+app.command("screen")(screen_cli.screen)
 out = Console()
 err = Console(stderr=True)
 

@@ -101,12 +101,13 @@ def follow_up(  # noqa: PLR0917 - one call site, each argument distinct
 
 def _restarted(points: list[Point], shift: float) -> list[Point]:
     """Months from the later operation; its baseline is the latest score before it."""
-    moved = [Point(p.month - shift, p.value) for p in points]
+    moved = [Point(p.month - shift, p.value, p.baseline) for p in points]
     before = [p for p in moved if p.month <= 0]
-    after = [p for p in moved if p.month > 0]
+    after = [Point(p.month, p.value) for p in moved if p.month > 0]
     if not before:
         return after
-    latest = max(before, key=lambda p: p.month)
+    # The latest; on a tie, the visit given as the baseline (the screen's SQL picks the same).
+    latest = max(before, key=lambda p: (p.month, p.baseline))
     return [Point(latest.month, latest.value, baseline=True), *after]
 
 

@@ -184,3 +184,47 @@ class LoginThrottle(Base):
     address: Mapped[str] = mapped_column(String(64), primary_key=True)
     window_start: Mapped[dt.datetime]
     failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ScreeningRun(Base):
+    """A cohort screening saved for one care team: its settings, its size, its summary counts."""
+
+    __tablename__ = "screening_runs"
+    __table_args__ = (Index("ix_screening_runs_team", "team_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    created_at: Mapped[dt.datetime]
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The input's file or folder name only (never a full path), and its layout.
+    source: Mapped[str] = mapped_column(String(200))
+    input_format: Mapped[str] = mapped_column(String(20))
+    engine: Mapped[str] = mapped_column(String(20))
+    as_of: Mapped[dt.date]
+    knowledge_version: Mapped[str] = mapped_column(String(40))
+    settings: Mapped[dict[str, object]] = mapped_column(JSON)
+    episodes: Mapped[int]
+    # Counts by worklist group ({"emergency": 3, ...}), for the list of runs.
+    groups: Mapped[dict[str, int]] = mapped_column(JSON)
+
+
+class ScreeningRow(Base):
+    """One episode of a saved run, as ranked, with the case data that opens its full assessment."""
+
+    __tablename__ = "screening_rows"
+    __table_args__ = (Index("ix_screening_rows_run", "run_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("screening_runs.id", ondelete="CASCADE"))
+    # The order of the worklist (1 = first); ``rank`` is empty for "screen not done" rows.
+    position: Mapped[int]
+    rank: Mapped[int | None]
+    worklist_group: Mapped[str] = mapped_column(String(40))
+    episode_id: Mapped[str] = mapped_column(String(200))
+    triage: Mapped[str] = mapped_column(String(40))
+    suspicion: Mapped[str] = mapped_column(String(40))
+    months_since_surgery: Mapped[float | None]
+    reasons: Mapped[str | None] = mapped_column(Text)
+    open_questions: Mapped[str | None] = mapped_column(Text)
+    next_follow_up: Mapped[str | None] = mapped_column(Text)
+    case_data: Mapped[dict[str, object]] = mapped_column(JSON)

@@ -18,7 +18,16 @@ from fusionwatch.knowledge import load
 from fusionwatch.report import html as report_html
 from fusionwatch.settings import Settings
 from fusionwatch.store.database import Database
-from fusionwatch.web import api, apidocs, errors, presentation, selfcheck, sitesettings, workspace
+from fusionwatch.web import (
+    api,
+    apidocs,
+    errors,
+    presentation,
+    screening,
+    selfcheck,
+    sitesettings,
+    workspace,
+)
 from fusionwatch.web.context import AppContext, Clock, utc_now
 from fusionwatch.web.headers import SecurityHeaders
 from fusionwatch.web.limits import BoundedRequests
@@ -63,6 +72,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(selfcheck.router)
     app.include_router(workspace.router)
+    app.include_router(screening.router)
     app.include_router(sitesettings.router)
     ctx = app.state.ctx
     app.include_router(cdshooks.router(settings, ctx.db, ctx.kb, clock))

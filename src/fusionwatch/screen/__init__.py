@@ -1,0 +1,1 @@
+"""Cohort screening: sources to one episode table, the rules compiled to SQL, DuckDB or Spark."""

@@ -1,0 +1,146 @@
+"""From an episode row (its visits and operations) back to a case file, so one row opens its full
+assessment."""
+
+import datetime as dt
+import json
+import typing
+from collections.abc import Iterable, Iterator, Mapping
+from enum import Enum
+from functools import lru_cache
+from typing import Any
+
+import pyarrow as pa
+
+from fusionwatch.core.case import Case
+from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.knowledge import FactType
+from fusionwatch.core.scores import Instrument
+from fusionwatch.core.vocab import Answer
+from fusionwatch.screen.columns import field_spec
+from fusionwatch.screen.history import split_levels
+from fusionwatch.screen.schema import COLLECTIONS, EPISODE_ID, NOT_SURE, NOT_SURE_SEP, column
+
+_ANSWER = {True: Answer.YES.value, False: Answer.NO.value}
+
+
+def case_data(
+    kb: Knowledge,
+    row: Mapping[str, Any],
+    visits: Iterable[Mapping[str, Any]],
+    operations: Iterable[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
+    """The case-file data of one episode (unknown answers and empty cells are left out)."""
+    data: dict[str, Any] = {"label": row[EPISODE_ID]}
+    unsure = set(str(row.get(NOT_SURE) or "").split(NOT_SURE_SEP)) - {""}
+    for fact, name, kind in _plan(kb):
+        value = row.get(name)
+        if fact in unsure:
+            value = Answer.NOT_SURE.value
+        elif value is None:
+            continue
+        elif kind is _Kind.ANSWER:
+            value = _ANSWER[bool(value)]
+        elif kind is _Kind.LIST:
+            value = split_levels(str(value))
+        elif kind is _Kind.WHOLE and float(value).is_integer():
+            value = int(value)
+        _put(data, fact, value)
+    follow_up = [_visit(v) for v in visits]
+    if follow_up:
+        data["follow_up"] = follow_up
+    done = [_operation(op) for op in sorted(operations, key=lambda op: int(op["seq"]))]
+    if done:
+        data.setdefault("surgery", {})["operations"] = done
+    return data
+
+
+class _Kind(Enum):
+    ANSWER = "answer"
+    LIST = "list"  # a list field (levels), held in one cell as ';'-separated text
+    WHOLE = "whole"  # a number the case file takes as a whole number
+    PLAIN = "plain"
+
+
+@lru_cache(maxsize=4)
+def _plan(kb: Knowledge) -> tuple[tuple[str, str, _Kind], ...]:
+    """Each input fact's column and how its cell becomes case-file data (worked out once)."""
+    found = []
+    for fact in kb.data.facts:
+        if fact.derived or fact.id in COLLECTIONS:
+            continue
+        kind = field_spec(fact.id)[0]
+        if fact.type is FactType.ANSWER:
+            how = _Kind.ANSWER
+        elif typing.get_origin(kind) is tuple:
+            how = _Kind.LIST
+        elif fact.type is FactType.NUMBER and kind is int:
+            how = _Kind.WHOLE
+        else:
+            how = _Kind.PLAIN
+        found.append((fact.id, column(fact.id), how))
+    return tuple(found)
+
+
+def _operation(op: Mapping[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {"kind": op["kind"]}
+    if op.get("op_date") is not None:
+        found["date"] = op["op_date"]
+    if op.get("months_since") is not None:
+        found["months_since"] = float(op["months_since"])
+    if op.get("levels"):
+        found["levels"] = split_levels(str(op["levels"]))
+    if op.get("reason") is not None:
+        found["reason"] = op["reason"]
+    return found
+
+
+def _put(data: dict[str, Any], path: str, value: object) -> None:
+    *parents, leaf = path.split(".")
+    node = data
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+
+
+def _visit(visit: Mapping[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if visit.get("baseline"):
+        found["baseline"] = True
+    if visit.get("visit_date") is not None:
+        found["date"] = visit["visit_date"]
+    if visit.get("month") is not None:
+        found["month"] = float(visit["month"])
+    for instrument in Instrument:
+        if visit.get(instrument.value) is not None:
+            found[instrument.value] = float(visit[instrument.value])
+    return found
+
+
+def _grouped(table: pa.Table | None) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in table.to_pylist() if table is not None else ():
+        found.setdefault(row[EPISODE_ID], []).append(row)
+    return found
+
+
+def cases(
+    kb: Knowledge,
+    episodes: pa.Table,
+    visits: pa.Table,
+    as_of: dt.date,
+    operations: pa.Table | None = None,
+) -> Iterator[Case]:
+    """Every episode of a table as a validated case, in table order."""
+    by_episode, ops = _grouped(visits), _grouped(operations)
+    context = {"as_of": as_of}
+    for row in episodes.to_pylist():
+        key = row[EPISODE_ID]
+        data = case_data(kb, row, by_episode.get(key, ()), ops.get(key, ()))
+        # The case file is JSON; its reader's JSON mode turns the codes into the vocabularies.
+        yield Case.model_validate_json(json.dumps(data, default=_iso), context=context)
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} into a case file")

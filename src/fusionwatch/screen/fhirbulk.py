@@ -1,0 +1,169 @@
+"""FHIR Bulk Data export (NDJSON: Patient, Procedure, Condition, Observation) into episode tables.
+
+Each patient's resources go through the FHIR adapter's own mapping (``fhir.caseimport``), so a
+patient read in bulk is the same case as that patient read from a Bundle. What the mapping
+cannot use is counted by resource type and reason. The mapping validates every resource, so this
+source is read patient by patient in Python, not vectorised.
+"""
+
+import datetime as dt
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from fusionwatch.core.case import Case
+from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.derive.timing import prior_failed_fusion
+from fusionwatch.core.errors import CaseError
+from fusionwatch.core.scores import Instrument
+from fusionwatch.core.vocab import Answer
+from fusionwatch.fhir.caseimport import import_resources
+from fusionwatch.screen.errors import ScreenInputError, Where
+from fusionwatch.screen.history import LEVEL_SEP
+from fusionwatch.screen.registry import Loaded
+from fusionwatch.screen.schema import (
+    COLLECTIONS,
+    EPISODE_ID,
+    HISTORY_FAILED,
+    NOT_SURE,
+    NOT_SURE_SEP,
+    OPERATION_COLUMNS,
+    VISIT_COLUMNS,
+    column,
+    episode_columns,
+)
+
+READ = ("Patient", "Procedure", "Condition", "Observation")
+# Per-level imaging studies are not screened (screen.derived): such an episode is flagged.
+STUDIES_NOT_READ = "not read"
+_ARROW = {
+    "VARCHAR": pa.string(),
+    "BOOLEAN": pa.bool_(),
+    "DOUBLE": pa.float64(),
+    "DATE": pa.date32(),
+    "INTEGER": pa.int32(),
+}
+
+
+def episode_row(kb: Knowledge, case: Case, episode: str) -> dict[str, Any]:
+    """One episode-table row from a validated case (the inverse of ``episode.case_data``)."""
+    row: dict[str, Any] = {EPISODE_ID: episode}
+    unsure = []
+    for reader in kb.readers:
+        value = None if reader.fact in COLLECTIONS else reader.value(case)
+        if reader.fact == "imaging.studies" and case.imaging.studies:
+            value = STUDIES_NOT_READ  # flagged on the worklist: the summary answers were screened
+        if isinstance(value, tuple):
+            value = LEVEL_SEP.join(str(v) for v in value)
+        row[column(reader.fact)] = value
+        if reader.answer and reader.get(case) is Answer.NOT_SURE:
+            unsure.append(reader.fact)
+    row["derived__level_count"] = float(case.surgery.level_count) or None
+    row["derived__vertebra_count"] = float(case.surgery.vertebra_count) or None
+    row[HISTORY_FAILED] = prior_failed_fusion(case.surgery)
+    row[NOT_SURE] = NOT_SURE_SEP.join(unsure) or None
+    return row
+
+
+def operation_rows(case: Case, episode: str) -> list[dict[str, Any]]:
+    """The later operations of a case, in order (the inverse of ``episode._operation``)."""
+    return [
+        {
+            EPISODE_ID: episode,
+            "seq": seq,
+            "kind": op.kind.value,
+            "op_date": op.date,
+            "months_since": op.months_since,
+            "levels": LEVEL_SEP.join(op.levels) or None,
+            "reason": op.reason.value if op.reason else None,
+        }
+        for seq, op in enumerate(case.surgery.operations)
+    ]
+
+
+def visit_rows(case: Case, episode: str) -> list[dict[str, Any]]:
+    rows = []
+    for visit in case.follow_up:
+        row: dict[str, Any] = {EPISODE_ID: episode, "baseline": visit.baseline}
+        row["visit_date"], row["month"] = visit.date, visit.month
+        row.update({i.value: getattr(visit, i.value) for i in Instrument})
+        rows.append(row)
+    return rows
+
+
+def _patient_of(resource: dict[str, Any]) -> str | None:
+    if resource.get("resourceType") == "Patient":
+        found = resource.get("id")
+        return found if isinstance(found, str) else None
+    subject = resource.get("subject") or resource.get("patient")
+    reference = subject.get("reference") if isinstance(subject, dict) else None
+    if isinstance(reference, str) and reference.startswith("Patient/"):
+        return reference.removeprefix("Patient/")
+    return None
+
+
+def read_ndjson(folder: Path) -> tuple[dict[str, list[dict[str, Any]]], Counter[str]]:
+    """Resources grouped by patient, and the lines not used (by file and reason)."""
+    patients: dict[str, list[dict[str, Any]]] = {}
+    unused: Counter[str] = Counter()
+    files = sorted(folder.glob("*.ndjson"))
+    if not files:
+        raise ScreenInputError(Where(str(folder), None, None), "holds no .ndjson files")
+    for path in files:
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    resource = json.loads(line)
+                except json.JSONDecodeError as err:
+                    where = Where(str(path), number, None)
+                    raise ScreenInputError(where, f"line is not JSON ({err.msg})") from err
+                if not isinstance(resource, dict) or "resourceType" not in resource:
+                    where = Where(str(path), number, "resourceType")
+                    raise ScreenInputError(where, "line is not a FHIR resource")
+                kind = str(resource["resourceType"])
+                patient = _patient_of(resource)
+                if kind not in READ:
+                    unused[f"{path.name}: {kind} (resource type not read)"] += 1
+                elif patient is None:
+                    unused[f"{path.name}: {kind} without a Patient reference"] += 1
+                else:
+                    patients.setdefault(patient, []).append(resource)
+    return patients, unused
+
+
+def load_fhir_bulk(
+    con: duckdb.DuckDBPyConnection, kb: Knowledge, folder: Path, as_of: dt.date
+) -> Loaded:
+    """Read a Bulk Data export folder into the ``episodes`` and ``visits`` tables."""
+    patients, unused = read_ndjson(folder)
+    rows, visits, operations = [], [], []
+    for patient, resources in patients.items():
+        try:
+            imported = import_resources(resources, kb, as_of)
+        except CaseError as err:
+            problems = "; ".join(f"{p.field}: {p.message}" for p in err.problems)
+            raise ScreenInputError(
+                Where(str(folder), None, None), f"Patient/{patient}: {problems}"
+            ) from err
+        for note in imported.notes:
+            unused[f"{note.source.split('/')[0]}: {note.reason.split(':')[0]}"] += 1
+        if imported.case.imaging.studies:
+            unused["Observation: imaging studies per level (not screened)"] += 1
+        rows.append(episode_row(kb, imported.case, patient))
+        visits += visit_rows(imported.case, patient)
+        operations += operation_rows(imported.case, patient)
+    for name, table, columns in (
+        ("episodes", rows, [(c.name, c.sql_type) for c in episode_columns(kb)]),
+        ("visits", visits, VISIT_COLUMNS),
+        ("operations", operations, OPERATION_COLUMNS),
+    ):
+        schema = pa.schema([(n, _ARROW[t]) for n, t in columns])
+        con.register(f"bulk_{name}", pa.Table.from_pylist(table, schema=schema))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM bulk_{name}")
+    return Loaded(len(rows), len(visits), dict(unused), len(operations))

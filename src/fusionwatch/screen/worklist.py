@@ -1,0 +1,149 @@
+"""The screening run: source tables in, a ranked worklist and a small-cell-safe summary out.
+
+Ranking: emergencies first, then urgent (same-day) episodes; then episodes whose only reason for
+a referral is that emergency questions were never asked, shown as "screen not done" and not
+ranked as findings (an episode with a referral finding of its own is ranked with the referrals
+and flagged ``screen_not_done``); then prompt referrals and routine episodes, each by suspicion
+band, warning signs and time since surgery. Every row names the knowledge version and the site
+settings used. Files are written whole or not at all.
+"""
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.site import Site
+from fusionwatch.screen.compiler import literal, number
+from fusionwatch.screen.query import screening_sql
+
+# Cells with fewer people than this are suppressed in shared summaries (a common disclosure
+# control for health statistics; a named setting, not a clinical threshold).
+SMALL_CELL = 11
+SUPPRESSED = "<11"
+NOT_DONE = "screen not done"
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    knowledge_version: str
+    as_of: dt.date
+    site: Site
+    default_cutoff: float
+
+    def columns(self) -> str:
+        """The run's settings as columns, named as the engine names them in a result."""
+        named = self.site.named(self.default_cutoff)
+        return (
+            f"{literal(self.knowledge_version)} AS knowledge_version,"
+            f" DATE '{self.as_of.isoformat()}' AS as_of,"
+            f" {literal(str(named['stimulator_policy']))} AS site_stimulator_policy,"
+            f" {number(float(named['motion_cutoff_deg']))} AS site_motion_cutoff_deg"
+        )
+
+
+# The columns of the screening query that the worklist reads (also what Spark sends back).
+WORKLIST_INPUT = (
+    "episode_id",
+    "triage",
+    "screen_not_done",
+    "referral_found",
+    "suspicion",
+    "result__stimulator_candidate",
+    "fired",
+    "reasons",
+    "open_questions",
+    "next_check",
+    "derived__phase",
+    "derived__months_since_surgery",
+    "derived__warning_signs",
+    "imaging__studies",
+)
+
+
+def screen(
+    con: duckdb.DuckDBPyConnection,
+    kb: Knowledge,
+    as_of: dt.date,
+    site: Site,
+    computed: str | None = None,
+) -> None:
+    """Screen the ``episodes`` and ``visits`` tables into a ``screened`` table, ranked.
+
+    ``computed`` names a relation that already holds the screening query's output (from Spark).
+    """
+    sql = screening_sql(kb, as_of, site) if computed is None else f"SELECT * FROM {computed}"
+    info = RunInfo(kb.version, as_of, site, kb.thresholds["motion.angular"])
+    group = (
+        "CASE WHEN triage = 'emergency' THEN 'emergency' WHEN triage = 'urgent' THEN 'urgent'"
+        f" WHEN screen_not_done AND NOT referral_found THEN {literal(NOT_DONE)}"
+        " WHEN triage = 'prompt_referral' THEN 'prompt referral' ELSE 'routine' END"
+    )
+    order = (
+        "CASE grp WHEN 'emergency' THEN 0 WHEN 'urgent' THEN 1 WHEN 'screen not done' THEN 2"
+        " WHEN 'prompt referral' THEN 3 ELSE 4 END,"
+        " CASE suspicion WHEN 'high' THEN 0 WHEN 'moderate' THEN 1 WHEN 'cannot_tell' THEN 2"
+        " ELSE 3 END,"
+        " derived__warning_signs DESC NULLS LAST, derived__months_since_surgery DESC NULLS LAST,"
+        " episode_id"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE screened AS SELECT"
+        f" CASE WHEN grp = {literal(NOT_DONE)} THEN NULL ELSE"
+        f" ROW_NUMBER() OVER (PARTITION BY grp = {literal(NOT_DONE)} ORDER BY {order}) END AS rank,"
+        " grp AS worklist_group, episode_id, triage, screen_not_done, suspicion,"
+        " derived__months_since_surgery AS months_since_surgery, derived__phase AS phase,"
+        " reasons, fired AS fired_rules, open_questions, next_check AS next_follow_up,"
+        " result__stimulator_candidate AS stimulator_candidate,"
+        " imaging__studies IS NOT NULL AS imaging_studies_not_read,"
+        f" {info.columns()}, ROW_NUMBER() OVER (ORDER BY {order}) AS _order"
+        f" FROM (SELECT *, {group} AS grp FROM ({sql}))"
+    )
+
+
+def write_worklist(con: duckdb.DuckDBPyConnection, out: Path) -> int:
+    """Write the ranked worklist (one row per episode) as Parquet or CSV; returns the rows."""
+    query = "SELECT * EXCLUDE (_order) FROM screened ORDER BY _order"
+    return _write(con, query, out)
+
+
+def summary_sql(suppress: bool = True) -> str:
+    """Counts by worklist group, triage, suspicion and phase; small cells suppressed."""
+    count = (
+        f"CASE WHEN COUNT(*) < {SMALL_CELL} THEN {literal(SUPPRESSED)} ELSE CAST(COUNT(*) AS VARCHAR) END"
+        if suppress
+        else "CAST(COUNT(*) AS VARCHAR)"
+    )
+    return (
+        f"SELECT worklist_group, triage, suspicion, COALESCE(phase, 'unknown') AS time_since_surgery,"
+        f" {count} AS episodes FROM screened GROUP BY ALL ORDER BY ALL"
+    )
+
+
+def write_summary(con: duckdb.DuckDBPyConnection, out: Path, suppress: bool = True) -> int:
+    return _write(con, summary_sql(suppress), out)
+
+
+def summary_rows(con: duckdb.DuckDBPyConnection, suppress: bool = True) -> list[tuple[str, ...]]:
+    return [tuple(str(c) for c in row) for row in con.execute(summary_sql(suppress)).fetchall()]
+
+
+def _write(con: duckdb.DuckDBPyConnection, query: str, out: Path) -> int:
+    fmt = {".parquet": "PARQUET", ".csv": "CSV, HEADER"}.get(out.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"{out}: write .parquet or .csv")
+    partial = out.with_name(f".{out.name}.partial")
+    try:
+        con.execute(f"COPY ({query}) TO {literal(str(partial))} (FORMAT {fmt})").fetchall()
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
+    rows = con.execute(f"SELECT COUNT(*) FROM ({query})").fetchall()
+    return int(rows[0][0])
+
+
+Step = Callable[[str], None]
