@@ -2,9 +2,9 @@
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -12,6 +12,7 @@ from fusionwatch.cdshooks.bearer import BearerError, verify
 from fusionwatch.cdshooks.cards import cards
 from fusionwatch.cdshooks.discovery import HOOK, REQUIRED_PREFETCH, SERVICE_ID, services
 from fusionwatch.cdshooks.replay import DatabaseReplay
+from fusionwatch.cdshooks.schema import Cards, Discovery, Empty, answers
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.engine import assess
 from fusionwatch.fhir.caseimport import Item, bundle_items, import_items
@@ -22,6 +23,8 @@ from fusionwatch.store.tables import CdsFeedback
 
 Clock = Callable[[], dt.datetime]
 M = TypeVar("M", bound=BaseModel)
+# One service; another id is answered 404 by the handler (not 422), so the enum is documentation.
+ServiceId = Annotated[str, Path(json_schema_extra={"enum": [SERVICE_ID]})]
 
 
 class CdsHooksError(Exception):
@@ -130,12 +133,13 @@ def router(settings: Settings, db: Database, kb: Knowledge, clock: Clock) -> API
             raise CdsHooksError(401, "login", str(err)) from err
         return str(claims["iss"])
 
-    @routes.get("/cds-services")
+    @routes.get("/cds-services", responses=answers(Discovery))
     def discovery() -> dict[str, Any]:
         return services(kb)
 
     @routes.post(
         "/cds-services/{service_id}",
+        responses=answers(Cards, 400, 401, 404, 412, 413, 422),
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -143,7 +147,7 @@ def router(settings: Settings, db: Database, kb: Knowledge, clock: Clock) -> API
             }
         },
     )
-    async def call(service_id: str, request: Request) -> dict[str, Any]:
+    async def call(service_id: ServiceId, request: Request) -> dict[str, Any]:
         _known(service_id)
         # The JWT is checked before the body is even read (bounded by the size limit).
         issuer = authorise(request)
@@ -170,6 +174,7 @@ def router(settings: Settings, db: Database, kb: Knowledge, clock: Clock) -> API
 
     @routes.post(
         "/cds-services/{service_id}/feedback",
+        responses=answers(Empty, 400, 401, 404, 413, 422),
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -177,7 +182,7 @@ def router(settings: Settings, db: Database, kb: Knowledge, clock: Clock) -> API
             }
         },
     )
-    async def feedback(service_id: str, request: Request) -> dict[str, Any]:
+    async def feedback(service_id: ServiceId, request: Request) -> dict[str, Any]:
         _known(service_id)
         issuer = authorise(request)
         body = _parse(Feedback, await request.body())

@@ -126,7 +126,10 @@ def _hoist(node: Any, schemas: dict[str, Any]) -> Any:
     if not isinstance(node, dict):
         return node
     for name, schema in (node.pop("$defs", None) or {}).items():
-        schemas.setdefault(name, _hoist(schema, schemas))
+        hoisted = _hoist(schema, schemas)
+        if schemas.setdefault(name, hoisted) != hoisted:
+            # Two different models of one name would silently share the first one's schema.
+            raise ValueError(f"two different schemas are both named {name!r}")
     out = {k: _hoist(v, schemas) for k, v in node.items()}
     ref = out.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/$defs/"):
