@@ -92,6 +92,10 @@ async def _forbidden(request: Request, exc: Any) -> Response:
 
 async def _http_error(request: Request, exc: Any) -> Response:
     message = "That page does not exist." if exc.status_code == 404 else str(exc.detail)
+    if request.url.path.startswith("/cds-services"):
+        # A refusal while the body streams in (size, NUL) answers in CDS Hooks' own form.
+        code = "too-long" if exc.status_code == 413 else "invalid"
+        return await _cds_hooks_error(request, CdsHooksError(exc.status_code, code, message))
     if _api(request):
         return _problems(exc.status_code, message, [])
     return page(request, "error.html", {"message": message}, exc.status_code)
