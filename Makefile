@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 # Use uv from PATH when present; otherwise install the pinned uv into .tools/ (needs only pip).
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: run test install install-run lint typecheck architecture unit rulebook bench bench-startup bench-web clean chromium postgres
+.PHONY: run test install install-run lint typecheck architecture unit fuzz rulebook bench bench-startup bench-web bench-flood clean chromium postgres
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -46,6 +46,10 @@ postgres:
 
 unit: chromium postgres
 	$(UV) run pytest
+
+# The schemathesis run alone (it is also part of `make unit`): about 1,300 requests, derandomized.
+fuzz: install
+	$(UV) run pytest -s tests/web/test_web_fuzz.py
 
 rulebook: install
 	$(UV) run fusionwatch rules --out docs/rulebook.md
