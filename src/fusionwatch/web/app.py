@@ -18,7 +18,16 @@ from fusionwatch.knowledge import load
 from fusionwatch.report import html as report_html
 from fusionwatch.settings import Settings
 from fusionwatch.store.database import Database
-from fusionwatch.web import api, apidocs, errors, presentation, selfcheck, sitesettings, workspace
+from fusionwatch.web import (
+    administration,
+    api,
+    apidocs,
+    errors,
+    presentation,
+    selfcheck,
+    sitesettings,
+    workspace,
+)
 from fusionwatch.web.context import AppContext, Clock, utc_now
 from fusionwatch.web.headers import SecurityHeaders
 from fusionwatch.web.limits import BoundedRequests
@@ -64,6 +73,7 @@ def create_app(
     app.include_router(selfcheck.router)
     app.include_router(workspace.router)
     app.include_router(sitesettings.router)
+    app.include_router(administration.router)
     ctx = app.state.ctx
     app.include_router(cdshooks.router(settings, ctx.db, ctx.kb, clock))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
