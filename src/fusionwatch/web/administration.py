@@ -16,12 +16,12 @@ from fusionwatch.core.errors import NotFoundError
 from fusionwatch.store import administration
 from fusionwatch.store.access import Role
 from fusionwatch.store.accounts import AccountError, Principal
-from fusionwatch.store.tables import Team, User
+from fusionwatch.store.tables import User
 from fusionwatch.web import access
 from fusionwatch.web.access import MAX_ID
 from fusionwatch.web.context import AppContext, context
 from fusionwatch.web.pages import page
-from fusionwatch.web.security import signed_in, signed_in_form
+from fusionwatch.web.security import Denial, signed_in, signed_in_form
 
 router = APIRouter(include_in_schema=False)
 Ctx = Annotated[AppContext, Depends(context)]
@@ -89,7 +89,7 @@ def add_member(
     role: Annotated[Role, Form()],
 ) -> Response:
     try:
-        with ctx.db.session(write=True) as db:
+        with ctx.db.session() as db:
             added = administration.add_member(db, team_id, username, role)
             ctx.audit(db, user, "admin_add_member", ("user", added.id), team_id=team_id)
     except AccountError as err:  # nothing was changed: the unit of work rolled back
@@ -109,7 +109,7 @@ def change_member(
     role: Annotated[Role | None, Form()] = None,
 ) -> Response:
     try:
-        with ctx.db.session(write=True) as db:
+        with ctx.db.session() as db:
             changed = _apply(db, user, team_id, user_id, action=action, role=role)
             ctx.audit(db, user, f"admin_{action}", ("user", changed.id), team_id=team_id)
     except AccountError as err:  # nothing was changed: the unit of work rolled back
@@ -121,7 +121,7 @@ def change_member(
 
 @router.post("/teams/{team_id}/admin/tokens/{token_id}/revoke")
 def revoke_token(ctx: Ctx, user: Admin, team_id: TeamId, token_id: Id) -> Response:
-    with ctx.db.session(write=True) as db:
+    with ctx.db.session() as db:
         administration.revoke(db, team_id, token_id)
         ctx.audit(db, user, "admin_revoke_token", ("api_token", token_id), team_id=team_id)
     return _back(team_id, "revoked")
@@ -148,10 +148,7 @@ def _team(ctx: AppContext, db: Session, user: Principal, team_id: int) -> str:
     try:
         return administration.team(db, user, team_id).name
     except NotFoundError:
-        # Marked with the team when it exists, so that its administrators see the probe.
-        owner = team_id if db.get(Team, team_id) is not None else None
-        access.deny(ctx, user, "team_admin", team_id, owner)
-        raise
+        raise access.RefusedError(Denial(user, "team_admin", team_id)) from None
 
 
 def _page(

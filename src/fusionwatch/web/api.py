@@ -29,7 +29,7 @@ from fusionwatch.web.responses import (
     assessment_body,
     errors,
 )
-from fusionwatch.web.security import ForbiddenError, needs
+from fusionwatch.web.security import Denial, ForbiddenError, needs
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 Ctx = Annotated[AppContext, Depends(context)]
@@ -214,8 +214,10 @@ def get_assessment(ctx: Ctx, who: Reader, assessment_id: AssessmentId) -> dict[s
 )
 def audit_log(ctx: Ctx, who: Reader) -> list[dict[str, Any]]:
     if not who.admin_teams:
-        access.deny(ctx, who, "audit_log", None)
-        raise ForbiddenError("only a team's administrators see its audit log")
+        raise ForbiddenError(
+            "only a team's administrators see its audit log",
+            denial=Denial(who, "audit_log", None),
+        )
     with ctx.db.session() as db:
         events = records.audit_trail(db, who.admin_teams)
         ctx.audit(db, who, "view", ("audit_log", None))

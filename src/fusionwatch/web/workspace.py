@@ -26,6 +26,7 @@ from fusionwatch.web.pages import page
 from fusionwatch.web.presentation import report_of
 from fusionwatch.web.security import (
     SESSION_COOKIE,
+    Denial,
     ForbiddenError,
     check_csrf,
     secure,
@@ -57,13 +58,13 @@ async def login(
 ) -> Response:
     now = ctx.clock()
     address = request.client.host if request.client else "unknown"
-    with ctx.db.session(write=True) as db:
+    with ctx.db.session() as db:
         target = accounts.begin_login(db, username, address, now, ctx.login_policy)
     # argon2 is slow and memory-hungry by design: a bounded pool, off the event loop.
     verified = await to_thread.run_sync(
         accounts.verify_password, target.password_hash, password, limiter=ctx.hashing
     )
-    with ctx.db.session(write=True) as db:
+    with ctx.db.session() as db:
         outcome, user = accounts.finish_login(db, target, address, password, verified)
         # Only an existing account's name is recorded, never whatever was typed.
         actor = user.username if user is not None else "(unknown user)"
@@ -315,8 +316,10 @@ async def assessment_pdf(
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(request: Request, ctx: Ctx, user: User) -> HTMLResponse:
     if not user.admin_teams:
-        access.deny(ctx, user, "audit_log", None)
-        raise ForbiddenError("Only a team's administrators see its audit log.")
+        raise ForbiddenError(
+            "Only a team's administrators see its audit log.",
+            denial=Denial(user, "audit_log", None),
+        )
     with ctx.db.session() as db:
         events = records.audit_trail(db, user.admin_teams)
         ctx.audit(db, user, "view", ("audit_log", None))
