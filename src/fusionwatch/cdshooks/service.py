@@ -149,10 +149,12 @@ def router(settings: Settings, db: Database, kb: Knowledge, clock: Clock) -> API
     )
     async def call(service_id: ServiceId, request: Request) -> dict[str, Any]:
         _known(service_id)
-        # The JWT is checked before the body is even read (bounded by the size limit).
-        issuer = authorise(request)
+        # The JWT is checked before the body is even read (bounded by the size limit). The
+        # database (replay memory, audit) may wait for its write lock: never on the event loop.
+        issuer = await run_in_threadpool(authorise, request)
         body = _parse(HookRequest, await request.body())
-        audit("cds_call", "ok", issuer or "(no JWT: local mode)", body.hookInstance[:40])
+        actor = issuer or "(no JWT: local mode)"
+        await run_in_threadpool(audit, "cds_call", "ok", actor, body.hookInstance[:40])
         return await run_in_threadpool(_answer, body, request)
 
     def _answer(body: HookRequest, request: Request) -> dict[str, Any]:
@@ -184,12 +186,15 @@ def router(settings: Settings, db: Database, kb: Knowledge, clock: Clock) -> API
     )
     async def feedback(service_id: ServiceId, request: Request) -> dict[str, Any]:
         _known(service_id)
-        issuer = authorise(request)
+        issuer = await run_in_threadpool(authorise, request)
         body = _parse(Feedback, await request.body())
+        await run_in_threadpool(store_feedback, service_id, body, issuer)
+        return {}
+
+    def store_feedback(service_id: str, body: Feedback, issuer: str | None) -> None:
         with db.session() as s:
             for item in body.feedback:
                 records.add_feedback(s, _row(service_id, item, issuer, clock()))
-        return {}
 
     return routes
 

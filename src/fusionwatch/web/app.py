@@ -1,10 +1,10 @@
 """The composition root: create_app(settings) wires storage, knowledge, templates and routes."""
 
 import gc
+import weakref
 from importlib import resources
 from typing import Any
 
-from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
@@ -31,6 +31,7 @@ from fusionwatch.web import (
 from fusionwatch.web.context import AppContext, Clock, utc_now
 from fusionwatch.web.headers import SecurityHeaders
 from fusionwatch.web.limits import BoundedRequests
+from fusionwatch.web.slowwork import SlowWork
 
 HERE = resources.files("fusionwatch.web")
 
@@ -63,9 +64,12 @@ def create_app(
         kb=kb,
         templates=templates,
         clock=clock,
-        pdfs=CapacityLimiter(settings.max_concurrent_pdfs),
-        hashing=CapacityLimiter(settings.max_concurrent_password_checks),
+        pdfs=SlowWork(settings.max_concurrent_pdfs, "fw-pdf"),
+        hashing=SlowWork(settings.max_concurrent_password_checks, "fw-hash"),
     )
+    # The pools' idle threads go when the app does (tests build many apps).
+    weakref.finalize(app, app.state.ctx.pdfs.close)
+    weakref.finalize(app, app.state.ctx.hashing.close)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.mount(apidocs.ASSETS, apidocs.assets(), name="api-docs-assets")
     app.include_router(apidocs.router)

@@ -79,7 +79,7 @@ async def _not_found(request: Request, exc: Any) -> Response:
     what = exc.what
     if _api(request):
         return _problems(404, f"No such {what}", [])
-    user = optional_user(request, request.app.state.ctx)
+    user = await run_in_threadpool(optional_user, request, request.app.state.ctx)
     data = {"message": f"There is no such {what}.", "user": user}
     return page(request, "error.html", data, 404)
 

@@ -125,8 +125,8 @@ async def load_answers(request: Request, ctx: Ctx) -> Response:
 @router.post("/check-summary.pdf", dependencies=[Depends(check_csrf)])
 async def summary_pdf(request: Request, ctx: Ctx) -> Response:
     raw = forms.raw_answers(ctx.kb, await request.form())
-    data = _summary_data(ctx, raw)
-    pdf = report_pdf(data["report"], appendix=True)
+    # Anonymous and slow (a second of CPU): off the event loop, a bounded number at once.
+    pdf = await ctx.pdfs.run(lambda: report_pdf(_summary_data(ctx, raw)["report"], appendix=True))
     return Response(
         pdf,
         media_type="application/pdf",
