@@ -67,5 +67,9 @@ bench-web: install
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y --no-install-recommends wrk)
 	$(UV) run python benchmarks/bench_web.py
 
+# API latency quiet vs under a PDF and sign-in flood (docs/web.md, "Flood").
+bench-flood: install
+	$(UV) run python benchmarks/bench_flood.py
+
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache
