@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 # Use uv from PATH when present; otherwise install the pinned uv into .tools/ (needs only pip).
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: run test install install-run spark lint typecheck architecture unit rulebook bench bench-screen bench-startup bench-web clean chromium postgres
+.PHONY: run test install install-run spark lint typecheck architecture unit fuzz rulebook bench bench-screen bench-startup bench-web bench-flood clean chromium postgres
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -58,6 +58,10 @@ postgres:
 unit: chromium postgres
 	$(UV) run pytest
 
+# The schemathesis run alone (it is also part of `make unit`): about 1,300 requests, derandomized.
+fuzz: install
+	$(UV) run pytest -s tests/web/test_web_fuzz.py
+
 rulebook: install
 	$(UV) run fusionwatch rules --out docs/rulebook.md
 	$(UV) run fusionwatch rules --coverage --out docs/coverage.md
@@ -76,6 +80,10 @@ bench-startup: install
 bench-web: install
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y --no-install-recommends wrk)
 	$(UV) run python benchmarks/bench_web.py
+
+# API latency quiet vs under a PDF and sign-in flood (docs/web.md, "Flood").
+bench-flood: install
+	$(UV) run python benchmarks/bench_flood.py
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache

@@ -34,7 +34,7 @@ from playwright.sync_api import (
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.settings import Settings
 from fusionwatch.store import accounts, teams
-from fusionwatch.store.access import Role
+from fusionwatch.store.access import Role, Scope
 from fusionwatch.store.database import Database
 from fusionwatch.web.app import create_app
 from fusionwatch.web.context import utc_now
@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artefacts" / "screenshots"
 AXE = ROOT / "artefacts" / "axe"
 CLINICIAN = "dr-browser"
+COLLEAGUE = "dr-colleague"
 PASSWORD = "a-long-browser-test-password"
 MOBILE: ViewportSize = {"width": 360, "height": 800}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
@@ -83,6 +84,17 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, kb: Knowledge) -> Iter
         accounts.add_user(s, CLINICIAN, PASSWORD, utc_now())
         teams.add_team(s, "browser-team", utc_now())
         teams.set_member(s, "browser-team", CLINICIAN, Role.ADMINISTRATOR)
+        # A colleague with an API token, for the team administration page.
+        accounts.add_user(s, COLLEAGUE, PASSWORD, utc_now())
+        teams.set_member(s, "browser-team", COLLEAGUE, Role.CLINICIAN)
+        accounts.create_token(
+            s,
+            username=COLLEAGUE,
+            name="ehr-bridge",
+            scopes=frozenset({Scope.READ}),
+            now=utc_now(),
+            expires_at=None,
+        )
     app = create_app(Settings(database_url=db.url), db=db, kb=kb)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))

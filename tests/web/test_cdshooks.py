@@ -29,6 +29,7 @@ FHIR = HERE.parent / "fhir"
 BASE = "http://127.0.0.1"
 SERVICE = f"{BASE}/cds-services/fusionwatch-nonunion"
 EHR = "https://ehr.example.org"
+JSON = {"content-type": "application/json"}
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP384R1())
 
@@ -480,3 +481,19 @@ def test_an_adjacent_segment_finding_alone_is_not_a_warning(cds: TestClient, kb:
     request = _prefetch_of({**_FUSED, "imaging": {"studies": [films]}}, kb)
     response = cds.post("/cds-services/fusionwatch-nonunion", json=request, headers=bearer(token()))
     assert response.json() == {"cards": []}
+
+
+def test_size_and_nul_refusals_are_operation_outcomes(database: Database, kb: Knowledge) -> None:
+    """Found by the schemathesis run: a NUL in a CDS body was answered with an HTML page, and
+    the size limit with the API's problem body; CDS Hooks refusals are OperationOutcomes."""
+    settings = Settings(
+        database_url=database.url, cds_hooks_require_jwt=False, max_cds_body_bytes=1000
+    )
+    with TestClient(create_app(settings, db=database, kb=kb), base_url=BASE) as c:
+        nul = c.post(SERVICE, content=b'{"hook": "a\\u0000b"}', headers=JSON)
+        declared = c.post(SERVICE, content=b"[" + b" " * 2000 + b"]", headers=JSON)
+        streamed = c.post(SERVICE, content=iter([b"[", b" " * 2000, b"]"]), headers=JSON)
+    for response, status in ((nul, 422), (declared, 413), (streamed, 413)):
+        assert response.status_code == status
+        assert response.headers["content-type"] == "application/json"
+        assert response.json()["resourceType"] == "OperationOutcome"

@@ -43,7 +43,17 @@ NO_RECORDS = {
     "/cds-services/{service_id}",
     "/cds-services/{service_id}/feedback",
 }
-RECORD_PARAMS = {"patient_id", "assessment_id", "run_id", "position"}
+# Ids of records that belong to a team: a patient, an assessment, the team itself (its
+# administration page), a member of the team, a token of a member, a screening run and its rows.
+RECORD_PARAMS = {
+    "patient_id",
+    "assessment_id",
+    "team_id",
+    "user_id",
+    "token_id",
+    "run_id",
+    "position",
+}
 
 
 @pytest.fixture
@@ -75,6 +85,13 @@ def north(app: FastAPI, database: Database) -> Iterator[dict[str, Any]]:
         assert record.status_code == 201, record.text
         tokens = sign_in(c)
         run_id = _screening_run(database, patient["team_id"], _jsonable(case))
+        api_token(database, Scope.READ, user="bob")
+        with database.session() as s:
+            north_team = teams.team_named(s, "north")
+            bob = accounts.user_named(s, "bob")
+            bob_token = max(t.id for t, owner in accounts.all_tokens(s) if owner == "bob")
+            assert north_team is not None
+            team_ids = {"team_id": north_team.id, "user_id": bob.id, "token_id": bob_token}
         yield {
             "client": c,
             "auth": auth,
@@ -84,7 +101,8 @@ def north(app: FastAPI, database: Database) -> Iterator[dict[str, Any]]:
                 "assessment_id": record.json()["id"],
                 "run_id": run_id,
                 "position": 1,
-            },
+            }
+            | team_ids,
             "case": _jsonable(case),
         }
 

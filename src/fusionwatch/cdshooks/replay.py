@@ -23,7 +23,7 @@ class DatabaseReplay:
         # Kept past expiry by the clock-skew leeway, during which the token is still accepted.
         moment = dt.datetime.fromtimestamp(now - LEEWAY_SECONDS, dt.UTC).replace(tzinfo=None)
         try:
-            with self.db.session(write=True) as s:
+            with self.db.session() as s:
                 s.execute(delete(CdsTokenUse).where(CdsTokenUse.expires_at < moment))
                 s.add(CdsTokenUse(issuer=issuer, jti=jti, expires_at=until))
         except IntegrityError as err:

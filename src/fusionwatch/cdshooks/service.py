@@ -2,9 +2,9 @@
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -12,6 +12,7 @@ from fusionwatch.cdshooks.bearer import BearerError, verify
 from fusionwatch.cdshooks.cards import cards
 from fusionwatch.cdshooks.discovery import HOOK, REQUIRED_PREFETCH, SERVICE_ID, services
 from fusionwatch.cdshooks.replay import DatabaseReplay
+from fusionwatch.cdshooks.schema import Cards, Discovery, Empty, answers
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.engine import assess
 from fusionwatch.fhir.caseimport import Item, bundle_items, import_items
@@ -22,6 +23,8 @@ from fusionwatch.store.tables import CdsFeedback
 
 Clock = Callable[[], dt.datetime]
 M = TypeVar("M", bound=BaseModel)
+# One service; another id is answered 404 by the handler (not 422), so the enum is documentation.
+ServiceId = Annotated[str, Path(json_schema_extra={"enum": [SERVICE_ID]})]
 
 
 class CdsHooksError(Exception):
@@ -130,12 +133,13 @@ def router(settings: Settings, db: Database, kb: Knowledge, clock: Clock) -> API
             raise CdsHooksError(401, "login", str(err)) from err
         return str(claims["iss"])
 
-    @routes.get("/cds-services")
+    @routes.get("/cds-services", responses=answers(Discovery))
     def discovery() -> dict[str, Any]:
         return services(kb)
 
     @routes.post(
         "/cds-services/{service_id}",
+        responses=answers(Cards, 400, 401, 404, 412, 413, 422),
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -143,12 +147,14 @@ def router(settings: Settings, db: Database, kb: Knowledge, clock: Clock) -> API
             }
         },
     )
-    async def call(service_id: str, request: Request) -> dict[str, Any]:
+    async def call(service_id: ServiceId, request: Request) -> dict[str, Any]:
         _known(service_id)
-        # The JWT is checked before the body is even read (bounded by the size limit).
-        issuer = authorise(request)
+        # The JWT is checked before the body is even read (bounded by the size limit). The
+        # database (replay memory, audit) may wait for its write lock: never on the event loop.
+        issuer = await run_in_threadpool(authorise, request)
         body = _parse(HookRequest, await request.body())
-        audit("cds_call", "ok", issuer or "(no JWT: local mode)", body.hookInstance[:40])
+        actor = issuer or "(no JWT: local mode)"
+        await run_in_threadpool(audit, "cds_call", "ok", actor, body.hookInstance[:40])
         return await run_in_threadpool(_answer, body, request)
 
     def _answer(body: HookRequest, request: Request) -> dict[str, Any]:
@@ -170,6 +176,7 @@ def router(settings: Settings, db: Database, kb: Knowledge, clock: Clock) -> API
 
     @routes.post(
         "/cds-services/{service_id}/feedback",
+        responses=answers(Empty, 400, 401, 404, 413, 422),
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -177,14 +184,17 @@ def router(settings: Settings, db: Database, kb: Knowledge, clock: Clock) -> API
             }
         },
     )
-    async def feedback(service_id: str, request: Request) -> dict[str, Any]:
+    async def feedback(service_id: ServiceId, request: Request) -> dict[str, Any]:
         _known(service_id)
-        issuer = authorise(request)
+        issuer = await run_in_threadpool(authorise, request)
         body = _parse(Feedback, await request.body())
+        await run_in_threadpool(store_feedback, service_id, body, issuer)
+        return {}
+
+    def store_feedback(service_id: str, body: Feedback, issuer: str | None) -> None:
         with db.session() as s:
             for item in body.feedback:
                 records.add_feedback(s, _row(service_id, item, issuer, clock()))
-        return {}
 
     return routes
 

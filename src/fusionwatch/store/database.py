@@ -24,15 +24,18 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
-    def session(self, *, write: bool = False) -> Iterator[Session]:
+    def session(self, *, read_only: bool = False) -> Iterator[Session]:
         """A unit of work: committed when the block ends, rolled back on error.
 
-        ``write=True`` for work that reads and then writes under concurrency (sign-in counters):
-        on SQLite it takes the write lock at the start (BEGIN IMMEDIATE), so it waits its turn
-        instead of failing with "database is locked" when it upgrades from reading to writing.
+        On SQLite a unit of work takes the write lock when it begins (BEGIN IMMEDIATE), so that
+        it waits its turn (busy_timeout) instead of failing: nearly every request writes (an
+        audit event at least), and a transaction that began as a reader is refused at once
+        ("database is locked") when it tries to write after another connection has written.
+        ``read_only=True`` begins a plain reader, which never waits and must not write.
+        Never open a writing unit of work inside another one: it would wait for itself.
         """
         with self.sessions() as session, session.begin():
-            if write:
+            if not read_only:
                 session.connection(execution_options={"immediate": True})
             yield session
 

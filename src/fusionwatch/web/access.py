@@ -1,36 +1,47 @@
 """Care-team access: a record of another team answers exactly as a record that does not exist.
 
 Every route that takes a patient or assessment id goes through here (a test enumerates the
-routes). A refusal is audited in its own transaction, so the request's rollback keeps it.
+routes). A refusal travels in the exception (``RefusedError``, or ``ForbiddenError`` with a
+``Denial``) and the error handler audits it in a unit of work of its own once the request's
+own has ended: the request's work is rolled back, the refusal is kept, and no unit of work
+waits for another one (on SQLite each holds the write lock; see ``Database.session``).
 """
-
-from typing import NoReturn
 
 from sqlalchemy.orm import Session
 
 from fusionwatch.core.errors import NotFoundError
 from fusionwatch.store import records
 from fusionwatch.store.accounts import Principal
-from fusionwatch.store.tables import AssessmentRecord, Patient
+from fusionwatch.store.tables import AssessmentRecord, Patient, Team
 from fusionwatch.web.context import AppContext
-from fusionwatch.web.security import ForbiddenError
+from fusionwatch.web.security import Denial, ForbiddenError
 
 # Ids are 64-bit signed integers: larger ones cannot exist and are refused as bad input (422).
 MAX_ID = 2**63 - 1
 
 
+class RefusedError(NotFoundError):
+    """Another team's record (or none): a 404 like any missing record, audited as a denial."""
+
+    def __init__(self, denial: Denial) -> None:
+        super().__init__(denial.kind)
+        self.denial = denial
+
+
 def patient(ctx: AppContext, db: Session, who: Principal, patient_id: int) -> Patient:
     found = records.patient(db, who.teams, patient_id)
     if found is None:
-        _refuse(ctx, who, "patient", patient_id)
+        raise RefusedError(Denial(who, "patient", patient_id))
     return found
 
 
 def writable_patient(ctx: AppContext, db: Session, who: Principal, patient_id: int) -> Patient:
     found = patient(ctx, db, who, patient_id)
     if not who.can_write(found.team_id):
-        deny(ctx, who, "patient", patient_id)
-        raise ForbiddenError("your role in this patient's team does not allow changes")
+        raise ForbiddenError(
+            "your role in this patient's team does not allow changes",
+            denial=Denial(who, "patient", patient_id),
+        )
     return found
 
 
@@ -39,31 +50,31 @@ def assessment(
 ) -> AssessmentRecord:
     found = records.assessment(db, who.teams, assessment_id)
     if found is None:
-        _refuse(ctx, who, "assessment", assessment_id)
+        raise RefusedError(Denial(who, "assessment", assessment_id))
     return found
 
 
-def deny(
-    ctx: AppContext,
-    who: Principal | None,
-    kind: str,
-    object_id: object,
-    team_id: int | None = None,
-) -> None:
-    """Audit a refusal (its own transaction: the request's own work is rolled back)."""
+def record(ctx: AppContext, denial: Denial) -> None:
+    """Audit a refusal, marked with the owning team so that its administrators see who tried."""
     with ctx.db.session() as db:
         ctx.audit(
-            db, who or "(anonymous)", "access", (kind, object_id), outcome="denied", team_id=team_id
+            db,
+            denial.who or "(anonymous)",
+            "access",
+            (denial.kind, denial.object_id),
+            outcome="denied",
+            team_id=_owner(db, denial.kind, denial.object_id),
         )
 
 
-def _refuse(ctx: AppContext, who: Principal, kind: str, object_id: int) -> NoReturn:
-    # The owning team's administrators see who tried to open their record.
-    with ctx.db.session() as db:
-        if kind == "patient":
-            found = db.get(Patient, object_id)
-            team = found.team_id if found is not None else None
-        else:
-            team = records.team_of_assessment(db, object_id)
-    deny(ctx, who, kind, object_id, team)
-    raise NotFoundError(kind)
+def _owner(db: Session, kind: str, object_id: object) -> int | None:
+    if not isinstance(object_id, int):
+        return None
+    if kind == "patient":
+        found = db.get(Patient, object_id)
+        return found.team_id if found is not None else None
+    if kind == "assessment":
+        return records.team_of_assessment(db, object_id)
+    if kind == "team_admin":
+        return object_id if db.get(Team, object_id) is not None else None
+    return None

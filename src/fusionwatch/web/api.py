@@ -7,7 +7,6 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
-from fusionwatch.core.case import Case
 from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError, Problem
 from fusionwatch.core.serialize import dump_json
@@ -18,13 +17,25 @@ from fusionwatch.store.accounts import Principal
 from fusionwatch.web import access, evaluations
 from fusionwatch.web.access import MAX_ID
 from fusionwatch.web.context import AppContext, context
-from fusionwatch.web.security import ForbiddenError, needs
+from fusionwatch.web.responses import (
+    CASE_SCHEMA,
+    AssessmentSummary,
+    AuditEventOut,
+    PatientOut,
+    PatientPage,
+    PatientWithAssessments,
+    StoredAssessment,
+    answers,
+    assessment_body,
+    errors,
+)
+from fusionwatch.web.security import Denial, ForbiddenError, needs
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 Ctx = Annotated[AppContext, Depends(context)]
 Reader = Annotated[Principal, needs(Scope.READ)]
 Writer = Annotated[Principal, needs(Scope.WRITE)]
-CASE_SCHEMA = Case.model_json_schema()
+
 AsOf = Annotated[dt.date | None, Query(description="Assessment date (ISO); today when left out.")]
 
 
@@ -36,7 +47,6 @@ Before = Annotated[
     int | None, Query(ge=1, le=MAX_ID, description="Next page: the last id of the previous one.")
 ]
 Limit = Annotated[int, Query(ge=1, le=200, description="Rows per page.")]
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such record in your teams."}}
 
 
 class NewPatient(BaseModel):
@@ -61,6 +71,7 @@ class NewAssessment(BaseModel):
 @router.post(
     "/assess",
     summary="Assess a case (stateless; nothing is stored)",
+    responses=assessment_body() | errors(400, 413, 422),
     openapi_extra={
         "requestBody": {"required": True, "content": {"application/json": {"schema": CASE_SCHEMA}}}
     },
@@ -79,7 +90,11 @@ def _assess_bytes(ctx: AppContext, body: bytes, day: dt.date) -> bytes:
     return dump_json(assess(parse_json(body, day), ctx.kb, day, ctx.site))
 
 
-@router.get("/patients", summary="A page of your teams' patients with their latest result")
+@router.get(
+    "/patients",
+    summary="A page of your teams' patients with their latest result",
+    responses=answers(PatientPage, 401, 403, 422),
+)
 def list_patients(
     ctx: Ctx,
     who: Reader,
@@ -101,7 +116,12 @@ def list_patients(
         }
 
 
-@router.post("/patients", status_code=201, summary="Record a patient in one of your teams")
+@router.post(
+    "/patients",
+    status_code=201,
+    summary="Record a patient in one of your teams",
+    responses=answers(PatientOut, 400, 401, 403, 413, 422, ok=201),
+)
 def add_patient(ctx: Ctx, who: Writer, body: NewPatient) -> dict[str, Any]:
     with ctx.db.session() as db:
         team = evaluations.team_for_new_patient(who, body.team_id)
@@ -121,7 +141,9 @@ def add_patient(ctx: Ctx, who: Writer, body: NewPatient) -> dict[str, Any]:
 
 
 @router.get(
-    "/patients/{patient_id}", summary="A patient and their assessments", responses=NOT_FOUND
+    "/patients/{patient_id}",
+    summary="A patient and their assessments",
+    responses=answers(PatientWithAssessments, 401, 403, 404, 422),
 )
 def get_patient(ctx: Ctx, who: Reader, patient_id: PatientId) -> dict[str, Any]:
     with ctx.db.session() as db:
@@ -134,7 +156,7 @@ def get_patient(ctx: Ctx, who: Reader, patient_id: PatientId) -> dict[str, Any]:
 @router.get(
     "/patients/{patient_id}/assessments",
     summary="A page of a patient's assessments",
-    responses=NOT_FOUND,
+    responses=answers(list[AssessmentSummary], 401, 403, 404, 422),
 )
 def list_assessments(
     ctx: Ctx, who: Reader, patient_id: PatientId, before: Before = None, limit: Limit = 100
@@ -150,7 +172,7 @@ def list_assessments(
     "/patients/{patient_id}/assessments",
     status_code=201,
     summary="Assess a case for a patient and store the result",
-    responses=NOT_FOUND,
+    responses=answers(StoredAssessment, 400, 401, 403, 404, 413, 422, ok=201),
 )
 async def add_assessment(
     ctx: Ctx, who: Writer, patient_id: PatientId, body: Annotated[NewAssessment, Body()]
@@ -175,7 +197,7 @@ def _add_assessment(
 @router.get(
     "/assessments/{assessment_id}",
     summary="One stored assessment, input and result",
-    responses=NOT_FOUND,
+    responses=answers(StoredAssessment, 401, 403, 404, 422),
 )
 def get_assessment(ctx: Ctx, who: Reader, assessment_id: AssessmentId) -> dict[str, Any]:
     with ctx.db.session() as db:
@@ -188,12 +210,14 @@ def get_assessment(ctx: Ctx, who: Reader, assessment_id: AssessmentId) -> dict[s
 @router.get(
     "/audit",
     summary="The latest audit events of the teams you administer",
-    responses={403: {"description": "Only team administrators see the audit log."}},
+    responses=answers(list[AuditEventOut], 401, 403),
 )
 def audit_log(ctx: Ctx, who: Reader) -> list[dict[str, Any]]:
     if not who.admin_teams:
-        access.deny(ctx, who, "audit_log", None)
-        raise ForbiddenError("only a team's administrators see its audit log")
+        raise ForbiddenError(
+            "only a team's administrators see its audit log",
+            denial=Denial(who, "audit_log", None),
+        )
     with ctx.db.session() as db:
         events = records.audit_trail(db, who.admin_teams)
         ctx.audit(db, who, "view", ("audit_log", None))

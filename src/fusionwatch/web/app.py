@@ -1,10 +1,10 @@
 """The composition root: create_app(settings) wires storage, knowledge, templates and routes."""
 
 import gc
+import weakref
 from importlib import resources
 from typing import Any
 
-from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
@@ -19,6 +19,7 @@ from fusionwatch.report import html as report_html
 from fusionwatch.settings import Settings
 from fusionwatch.store.database import Database
 from fusionwatch.web import (
+    administration,
     api,
     apidocs,
     errors,
@@ -31,6 +32,7 @@ from fusionwatch.web import (
 from fusionwatch.web.context import AppContext, Clock, utc_now
 from fusionwatch.web.headers import SecurityHeaders
 from fusionwatch.web.limits import BoundedRequests
+from fusionwatch.web.slowwork import SlowWork
 
 HERE = resources.files("fusionwatch.web")
 
@@ -63,9 +65,12 @@ def create_app(
         kb=kb,
         templates=templates,
         clock=clock,
-        pdfs=CapacityLimiter(settings.max_concurrent_pdfs),
-        hashing=CapacityLimiter(settings.max_concurrent_password_checks),
+        pdfs=SlowWork(settings.max_concurrent_pdfs, "fw-pdf"),
+        hashing=SlowWork(settings.max_concurrent_password_checks, "fw-hash"),
     )
+    # The pools' idle threads go when the app does (tests build many apps).
+    weakref.finalize(app, app.state.ctx.pdfs.close)
+    weakref.finalize(app, app.state.ctx.hashing.close)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.mount(apidocs.ASSETS, apidocs.assets(), name="api-docs-assets")
     app.include_router(apidocs.router)
@@ -74,6 +79,7 @@ def create_app(
     app.include_router(workspace.router)
     app.include_router(screening.router)
     app.include_router(sitesettings.router)
+    app.include_router(administration.router)
     ctx = app.state.ctx
     app.include_router(cdshooks.router(settings, ctx.db, ctx.kb, clock))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -138,7 +144,10 @@ def _hoist(node: Any, schemas: dict[str, Any]) -> Any:
     if not isinstance(node, dict):
         return node
     for name, schema in (node.pop("$defs", None) or {}).items():
-        schemas.setdefault(name, _hoist(schema, schemas))
+        hoisted = _hoist(schema, schemas)
+        if schemas.setdefault(name, hoisted) != hoisted:
+            # Two different models of one name would silently share the first one's schema.
+            raise ValueError(f"two different schemas are both named {name!r}")
     out = {k: _hoist(v, schemas) for k, v in node.items()}
     ref = out.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/$defs/"):

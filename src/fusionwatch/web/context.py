@@ -4,7 +4,6 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from anyio import CapacityLimiter
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
@@ -17,6 +16,7 @@ from fusionwatch.settings import Settings
 from fusionwatch.store import records
 from fusionwatch.store.accounts import LoginPolicy, Principal
 from fusionwatch.store.database import Database
+from fusionwatch.web.slowwork import SlowWork
 
 Clock = Callable[[], dt.datetime]
 
@@ -34,8 +34,8 @@ class AppContext:
     templates: Jinja2Templates
     clock: Clock
     # Bounds on slow work per worker: PDFs (and charts), and password checks (argon2 uses 64 MiB).
-    pdfs: CapacityLimiter
-    hashing: CapacityLimiter
+    pdfs: SlowWork
+    hashing: SlowWork
 
     def kb_in(self, language: str) -> Knowledge:
         """The knowledge base with its patient texts in ``language`` (the clinician's stay)."""

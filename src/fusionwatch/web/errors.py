@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fusionwatch.cdshooks.service import CdsHooksError
 from fusionwatch.core.errors import CaseError, NotFoundError
 from fusionwatch.files.case import plain_message
+from fusionwatch.web import access
 from fusionwatch.web.pages import page
 from fusionwatch.web.security import ForbiddenError, NotSignedInError, optional_user
 
@@ -66,11 +68,18 @@ async def _cds_hooks_error(request: Request, exc: Any) -> Response:
     return JSONResponse(exc.outcome(), status_code=exc.status, headers=headers)
 
 
+async def _audit_denial(request: Request, exc: Any) -> None:
+    denial = getattr(exc, "denial", None)
+    if denial is not None:
+        await run_in_threadpool(access.record, request.app.state.ctx, denial)
+
+
 async def _not_found(request: Request, exc: Any) -> Response:
+    await _audit_denial(request, exc)
     what = exc.what
     if _api(request):
         return _problems(404, f"No such {what}", [])
-    user = optional_user(request, request.app.state.ctx)
+    user = await run_in_threadpool(optional_user, request, request.app.state.ctx)
     data = {"message": f"There is no such {what}.", "user": user}
     return page(request, "error.html", data, 404)
 
@@ -84,6 +93,7 @@ async def _not_signed_in(request: Request, exc: Any) -> Response:
 
 
 async def _forbidden(request: Request, exc: Any) -> Response:
+    await _audit_denial(request, exc)
     if _api(request):
         headers = {"www-authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse({"title": exc.reason, "problems": []}, exc.status, headers=headers)
@@ -92,6 +102,10 @@ async def _forbidden(request: Request, exc: Any) -> Response:
 
 async def _http_error(request: Request, exc: Any) -> Response:
     message = "That page does not exist." if exc.status_code == 404 else str(exc.detail)
+    if request.url.path.startswith("/cds-services"):
+        # A refusal while the body streams in (size, NUL) answers in CDS Hooks' own form.
+        code = "too-long" if exc.status_code == 413 else "invalid"
+        return await _cds_hooks_error(request, CdsHooksError(exc.status_code, code, message))
     if _api(request):
         return _problems(exc.status_code, message, [])
     return page(request, "error.html", {"message": message}, exc.status_code)

@@ -12,6 +12,8 @@ import re
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fusionwatch.cdshooks.service import CdsHooksError
+
 NUL = re.compile(rb"\x00|%00|\\u0000", re.IGNORECASE)
 SCANNED_TYPES = (b"application/json", b"application/x-www-form-urlencoded", b"text/")
 TAIL = 6  # the longest NUL spelling, so one split across two chunks is still found
@@ -57,7 +59,12 @@ class BoundedRequests:
 
 
 async def _refuse(send: Send, path: str, status: int, message: str) -> None:
-    if path.startswith(("/api/", "/cds-services")):
+    if path.startswith("/cds-services"):
+        # The CDS service answers every refusal as a FHIR OperationOutcome, these too.
+        code = "too-long" if status == 413 else "invalid"
+        body = json.dumps(CdsHooksError(status, code, message).outcome()).encode()
+        kind = b"application/json"
+    elif path.startswith("/api/"):
         body = json.dumps({"title": message, "problems": []}).encode()
         kind = b"application/json"
     else:

@@ -5,6 +5,7 @@ is SameSite=Strict and HttpOnly), and signed-in forms must also carry their sess
 """
 
 import secrets
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
@@ -25,9 +26,18 @@ class NotSignedInError(Exception):
     """The page needs a signed-in clinician; the browser is sent to the login page."""
 
 
+@dataclass(frozen=True, slots=True)
+class Denial:
+    """A refusal to audit: who asked for which record (``web/access.py`` records it)."""
+
+    who: Principal | None
+    kind: str
+    object_id: object
+
+
 class ForbiddenError(Exception):
-    def __init__(self, reason: str, status: int = 403) -> None:
-        self.reason, self.status = reason, status
+    def __init__(self, reason: str, status: int = 403, denial: Denial | None = None) -> None:
+        self.reason, self.status, self.denial = reason, status, denial
         super().__init__(reason)
 
 

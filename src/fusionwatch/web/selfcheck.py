@@ -139,9 +139,14 @@ async def summary_pdf(request: Request, ctx: Ctx) -> Response:
     form = await request.form()
     raw = forms.raw_answers(ctx.kb, form)
     lang = language_of(request, _field(form, LANG))
-    data = _summary_data(ctx, raw, lang)
-    with locale.using(lang):
-        pdf = report_pdf(data["report"], appendix=True)
+
+    def render() -> bytes:
+        data = _summary_data(ctx, raw, lang)
+        with locale.using(lang):
+            return report_pdf(data["report"], appendix=True)
+
+    # Anonymous and slow (a second of CPU): off the event loop, a bounded number at once.
+    pdf = await ctx.pdfs.run(render)
     return Response(
         pdf,
         media_type="application/pdf",

@@ -10,6 +10,7 @@ from fusionwatch.store.access import Scope
 from fusionwatch.store.accounts import Principal
 from fusionwatch.web.context import AppContext, context
 from fusionwatch.web.pages import page
+from fusionwatch.web.responses import SiteSettings, answers
 from fusionwatch.web.security import needs, signed_in
 
 router = APIRouter()
@@ -28,6 +29,11 @@ def settings_page(
     return page(request, "settings.html", {"user": user, "rows": rows(ctx)})
 
 
-@router.get("/api/v1/settings", summary="The site choices every result uses", tags=["api"])
+@router.get(
+    "/api/v1/settings",
+    summary="The site choices every result uses",
+    tags=["api"],
+    responses=answers(SiteSettings, 401, 403),
+)
 def settings_json(ctx: Ctx, who: Annotated[Principal, needs(Scope.READ)]) -> dict[str, Any]:
     return {"site": {r["name"]: r for r in rows(ctx)}}

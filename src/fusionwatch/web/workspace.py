@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from anyio import to_thread
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -26,6 +25,7 @@ from fusionwatch.web.pages import page
 from fusionwatch.web.presentation import report_of
 from fusionwatch.web.security import (
     SESSION_COOKIE,
+    Denial,
     ForbiddenError,
     check_csrf,
     secure,
@@ -55,24 +55,14 @@ async def login(
     password: Annotated[str, Form(max_length=1024)],
     next: Annotated[str, Form()] = "/patients",
 ) -> Response:
-    now = ctx.clock()
     address = request.client.host if request.client else "unknown"
-    with ctx.db.session(write=True) as db:
-        target = accounts.begin_login(db, username, address, now, ctx.login_policy)
+    # Each unit of work may wait for the database's write lock: never on the event loop.
+    target = await run_in_threadpool(_begin_login, ctx, username, address)
     # argon2 is slow and memory-hungry by design: a bounded pool, off the event loop.
-    verified = await to_thread.run_sync(
-        accounts.verify_password, target.password_hash, password, limiter=ctx.hashing
+    verified = await ctx.hashing.run(
+        lambda: accounts.verify_password(target.password_hash, password)
     )
-    with ctx.db.session(write=True) as db:
-        outcome, user = accounts.finish_login(db, target, address, password, verified)
-        # Only an existing account's name is recorded, never whatever was typed.
-        actor = user.username if user is not None else "(unknown user)"
-        ctx.audit(db, actor, "login", ("user", user and user.id), outcome=outcome.value)
-        token = (
-            accounts.open_session(db, user, now, ctx.session_lifetime)
-            if user and (outcome is LoginOutcome.OK)
-            else None
-        )
+    token = await run_in_threadpool(_finish_login, ctx, target, address, password, verified)
     if token is None:
         # One message for every refusal, so it never tells whether an account exists.
         message = (
@@ -91,6 +81,25 @@ async def login(
         max_age=int(ctx.session_lifetime.total_seconds()),
     )
     return response
+
+
+def _begin_login(ctx: AppContext, username: str, address: str) -> accounts.LoginTarget:
+    with ctx.db.session() as db:
+        return accounts.begin_login(db, username, address, ctx.clock(), ctx.login_policy)
+
+
+def _finish_login(
+    ctx: AppContext, target: accounts.LoginTarget, address: str, password: str, verified: bool
+) -> str | None:
+    """Record the outcome; the new session's token when the password was right."""
+    with ctx.db.session() as db:
+        outcome, user = accounts.finish_login(db, target, address, password, verified)
+        # Only an existing account's name is recorded, never whatever was typed.
+        actor = user.username if user is not None else "(unknown user)"
+        ctx.audit(db, actor, "login", ("user", user and user.id), outcome=outcome.value)
+        if user is None or outcome is not LoginOutcome.OK:
+            return None
+        return accounts.open_session(db, user, ctx.clock(), ctx.session_lifetime)
 
 
 @router.post("/logout")
@@ -218,13 +227,17 @@ async def evaluation_submit(
     if action:
         # "Add another study/level/visit": the same form again with one more empty row.
         series.with_extra_row(draft.rows, action)
-        with ctx.db.session() as db:
-            patient = access.writable_patient(ctx, db, user, patient_id)
+        patient = await run_in_threadpool(_writable, ctx, user, patient_id)
         return _evaluation_page(request, ctx, user, patient, draft)
     # Parsing YAML and assessing are CPU work: off the event loop.
     return await run_in_threadpool(
         lambda: _evaluation_submit(request, ctx, user, patient_id=patient_id, draft=draft)
     )
+
+
+def _writable(ctx: AppContext, user: Principal, patient_id: int) -> Any:
+    with ctx.db.session() as db:
+        return access.writable_patient(ctx, db, user, patient_id)
 
 
 def _evaluation_submit(
@@ -278,13 +291,19 @@ def _report(record: Any, patient: Any) -> Report:
     return report_of(record.result, record.case_data, record.as_of, "clinician", who)
 
 
-@router.get("/assessments/{assessment_id}/chart.svg")
-async def assessment_chart(ctx: Ctx, user: User, assessment_id: RecordId) -> Response:
+def _printed(ctx: AppContext, user: Principal, assessment_id: int, action: str) -> tuple[Any, Any]:
+    """The record and its patient for a PDF or a chart, audited (in the thread pool)."""
     with ctx.db.session() as db:
         record = access.assessment(ctx, db, user, assessment_id)
-        team = records.team_of_assessment(db, assessment_id)
-        ctx.audit(db, user, "chart", ("assessment", assessment_id), team_id=team)
-    svg = await to_thread.run_sync(_chart, record.result, limiter=ctx.pdfs)
+        patient = access.patient(ctx, db, user, record.patient_id)
+        ctx.audit(db, user, action, ("assessment", assessment_id), team_id=patient.team_id)
+    return record, patient
+
+
+@router.get("/assessments/{assessment_id}/chart.svg")
+async def assessment_chart(ctx: Ctx, user: User, assessment_id: RecordId) -> Response:
+    record, _ = await run_in_threadpool(_printed, ctx, user, assessment_id, "chart")
+    svg = await ctx.pdfs.run(lambda: _chart(record.result))
     if svg is None:
         raise NotFoundError("chart")
     return Response(svg, media_type="image/svg+xml")
@@ -294,15 +313,10 @@ async def assessment_chart(ctx: Ctx, user: User, assessment_id: RecordId) -> Res
 async def assessment_pdf(
     request: Request, ctx: Ctx, user: User, assessment_id: RecordId
 ) -> Response:
-    with ctx.db.session() as db:
-        record = access.assessment(ctx, db, user, assessment_id)
-        patient = access.patient(ctx, db, user, record.patient_id)
-        ctx.audit(db, user, "print", ("assessment", assessment_id), team_id=patient.team_id)
+    record, patient = await run_in_threadpool(_printed, ctx, user, assessment_id, "print")
     subtitle = f"assessment {record.id} · printed by {user.username}"
     # A bounded number of PDFs at once per worker: each takes a core and tens of MB.
-    pdf = await to_thread.run_sync(
-        lambda: report_pdf(_report(record, patient), subtitle=subtitle), limiter=ctx.pdfs
-    )
+    pdf = await ctx.pdfs.run(lambda: report_pdf(_report(record, patient), subtitle=subtitle))
     return Response(
         pdf,
         media_type="application/pdf",
@@ -315,8 +329,10 @@ async def assessment_pdf(
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(request: Request, ctx: Ctx, user: User) -> HTMLResponse:
     if not user.admin_teams:
-        access.deny(ctx, user, "audit_log", None)
-        raise ForbiddenError("Only a team's administrators see its audit log.")
+        raise ForbiddenError(
+            "Only a team's administrators see its audit log.",
+            denial=Denial(user, "audit_log", None),
+        )
     with ctx.db.session() as db:
         events = records.audit_trail(db, user.admin_teams)
         ctx.audit(db, user, "view", ("audit_log", None))
