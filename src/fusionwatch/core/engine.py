@@ -26,7 +26,7 @@ from fusionwatch.core.errors import CaseError, Problem
 from fusionwatch.core.explain import Explainer
 from fusionwatch.core.followup import FollowUpResult, follow_up
 from fusionwatch.core.knowledge import RuleKind
-from fusionwatch.core.openinputs import raising_questions
+from fusionwatch.core.openinputs import asks_screen, raising_questions
 from fusionwatch.core.results import (
     AdjacentResult,
     Assessment,
@@ -468,7 +468,7 @@ def decide_triage(kb: Knowledge, env: dict[str, Any]) -> str:
         outcome = compiled.when.run(env)
         if outcome is True:
             return Triage.EMERGENCY.value
-        pending = pending or (outcome is None and _asks_screen(kb, compiled, env))
+        pending = pending or (outcome is None and asks_screen(kb, compiled, env))
     if any(c.when.run(env) is True for c in kb.rules[RuleKind.URGENT]):
         return Triage.URGENT.value
     if pending:
@@ -477,10 +477,6 @@ def decide_triage(kb: Knowledge, env: dict[str, Any]) -> str:
         if compiled.when.run(env) is True:
             return Triage.PROMPT_REFERRAL.value
     return Triage.ROUTINE.value
-
-
-def _asks_screen(kb: Knowledge, compiled: CompiledRule, env: dict[str, Any]) -> bool:
-    return any(f in kb.emergency_questions and env.get(f) is None for f in compiled.questions)
 
 
 def case_facts(case: Case, kb: Knowledge, as_of: dt.date) -> dict[str, Any]:
