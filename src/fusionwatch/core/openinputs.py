@@ -14,9 +14,10 @@ names every input that could raise the result on its own, which is what the head
 """
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import cache
 from typing import Any
 
-from fusionwatch.core.compiled import CompiledRule, Knowledge
+from fusionwatch.core.compiled import CompiledCount, CompiledRule, CompiledTable, Knowledge
 from fusionwatch.core.knowledge import FactType, RuleKind
 from fusionwatch.core.logic import Tri
 from fusionwatch.core.vocab import SUSPICION_ORDER, TRIAGE_ORDER, Suspicion, Triage
@@ -63,14 +64,21 @@ def asks_screen(kb: Knowledge, compiled: CompiledRule, env: Mapping[str, Any]) -
 def _raising(
     kb: Knowledge, env: Mapping[str, Any], rules: list[CompiledRule], raises: _Raises
 ) -> frozenset[str]:
-    found: set[str] = set()
+    """Each open fact is probed once, against every rule that reads it and has not fired."""
+    readers: dict[str, list[CompiledRule]] = {}
     for compiled in rules:
         if compiled.when.run(env) is True:
             continue
         for fact in _open_facts(kb, compiled, env):
-            probes = _probes(kb, dict(env), fact)
-            if any(raises(compiled, compiled.when.run(probe), probe) for probe in probes):
-                found.update(kb.questions((fact,)))
+            readers.setdefault(fact, []).append(compiled)
+    found: set[str] = set()
+    for fact, reading in readers.items():
+        questions = kb.questions((fact,))
+        if found.issuperset(questions):
+            continue
+        probes = _probes(kb, dict(env), fact)
+        if any(raises(c, c.when.run(probe), probe) for probe in probes for c in reading):
+            found.update(questions)
     return frozenset(found)
 
 
@@ -100,9 +108,7 @@ def _open_facts(kb: Knowledge, compiled: CompiledRule, env: Mapping[str, Any]) -
 
 def _probes(kb: Knowledge, probe: dict[str, Any], fact: str) -> Iterator[dict[str, Any]]:
     """The same scratch copy of the facts, with one fact answered each way in turn."""
-    tables = [t for t in kb.tables if t.table.input == fact]
-    outputs = {t.table.output for t in tables}
-    counts = [c for c in kb.counts if {fact, *outputs} & set(kb.count_members[c.fact.id])]
+    tables, counts = _reached(kb, fact)
     for value in _values(kb, fact):
         probe[fact] = value
         for table in tables:
@@ -110,6 +116,17 @@ def _probes(kb: Knowledge, probe: dict[str, Any], fact: str) -> Iterator[dict[st
         for count in counts:
             probe[count.fact.id] = sum(1 for p in count.parts if p.run(probe) is True)
         yield probe
+
+
+@cache
+def _reached(
+    kb: Knowledge, fact: str
+) -> tuple[tuple[CompiledTable, ...], tuple[CompiledCount, ...]]:
+    """The bands that read a fact, and the counts that read it or those bands."""
+    tables = tuple(t for t in kb.tables if t.table.input == fact)
+    reach = {fact, *(t.table.output for t in tables)}
+    counts = tuple(c for c in kb.counts if not reach.isdisjoint(kb.count_members[c.fact.id]))
+    return tables, counts
 
 
 def _values(kb: Knowledge, fact: str) -> Iterable[object]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from fusionwatch.core.compiled import CompiledPolicy, Knowledge
+from fusionwatch.core.compiled import CompiledCount, CompiledPolicy, CompiledTable, Knowledge
 from fusionwatch.core.decision import Decider, Outcome
 from fusionwatch.core.followup import counted_signs
 from fusionwatch.core.knowledge import Compare, FactType, Known
@@ -191,14 +191,28 @@ def _trial(
             changed.add(target)
     if changed & _SIGN_ANSWERS:
         _note(env, counted_signs(env), changed)
-    for table in kb.tables:
+    tables, counts = _reached(kb, targets)
+    for table in tables:
         if table.table.input in changed:
             _note(env, {table.table.output: table.apply(env)[0]}, changed)
-    for count in kb.counts:
+    for count in counts:
         if not changed.isdisjoint(trials.count_reads[count.fact.id]):
             total = sum(1 for part in count.parts if part.run(env) is True)
             _note(env, {count.fact.id: total}, changed)
     return env, changed
+
+
+@cache
+def _reached(
+    kb: Knowledge, targets: tuple[str, ...]
+) -> tuple[tuple[CompiledTable, ...], tuple[CompiledCount, ...]]:
+    """The bands and counts a trial of these targets can reach, in the engine's order."""
+    tables = tuple(t for t in kb.tables if t.table.input in targets)
+    reach = {*targets, *(t.table.output for t in tables)}
+    if reach & _SIGN_ANSWERS:
+        reach |= set(counted_signs({}))  # the two time-pattern signs the answers feed
+    counts = tuple(c for c in kb.counts if not reach.isdisjoint(kb.count_members[c.fact.id]))
+    return tables, counts
 
 
 def _ready(kb: Knowledge, env: Mapping[str, Any]) -> dict[str, Any]:
@@ -223,6 +237,8 @@ _SIGN_ANSWERS = frozenset({"signs.improved_then_worse", "signs.no_expected_recov
 
 def _difference(base: Outcome, trial: Outcome, trials: _Trials, fact: str) -> _Change | None:
     """The biggest way a trial differs from the case as it stands, or None."""
+    if trial == base:
+        return None
     if trial.triage != base.triage:
         size = abs(TRIAGE_ORDER[trial.triage] - TRIAGE_ORDER[base.triage])
         return _Change(0, size, f"triage {_TRIAGE_WORDS[trial.triage]}")
