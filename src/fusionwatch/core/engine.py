@@ -24,7 +24,7 @@ from fusionwatch.core.derive.studies import study_findings
 from fusionwatch.core.derive.timing import history, last_operation, prior_failed_fusion
 from fusionwatch.core.errors import CaseError, Problem
 from fusionwatch.core.explain import Explainer
-from fusionwatch.core.followup import FollowUpResult, follow_up
+from fusionwatch.core.followup import explained, score_facts
 from fusionwatch.core.knowledge import RuleKind
 from fusionwatch.core.openinputs import asks_screen, raising_questions
 from fusionwatch.core.results import (
@@ -85,7 +85,10 @@ class _Run:
             raise CaseError([problem])
         self.case, self.kb, self.as_of, self.site = case, kb, as_of, site
         self.imaging: ImagingResult | None = None
-        self.env: dict[str, Any] = {r.fact: r.value(case) for r in kb.readers}
+        raw = [(r, r.get(case)) for r in kb.readers]
+        self.env: dict[str, Any] = {r.fact: r.logic(value) for r, value in raw}
+        # "Not sure" (asked, could not say) is unknown to the rules but is itself a reason to act.
+        self.not_sure = tuple(r.fact for r, value in raw if r.answer and value is Answer.NOT_SURE)
         self.explain = Explainer(kb, self.env)
         self.traces: list[RuleTrace] = []
         self.fired: dict[RuleKind, list[Conclusion]] = {kind: [] for kind in RuleKind}
@@ -108,16 +111,13 @@ class _Run:
         env["derived.level_count"] = case.surgery.level_count or None
         env["derived.vertebra_count"] = case.surgery.vertebra_count or None
         env["derived.temperature_c"] = case.infection.temperature_c
-        # "Not sure" (asked, could not say) is unknown to the rules but is itself a reason to act.
-        self.not_sure = tuple(
-            r.fact for r in self.kb.readers if r.answer and r.get(case) is Answer.NOT_SURE
-        )
         emergency = self.kb.emergency_questions
         env["derived.emergency_not_sure"] = sum(1 for f in self.not_sure if f in emergency)
-        thresholds, info = self.kb.thresholds, self.kb.threshold_info
-        self.follow_up: FollowUpResult
-        self.follow_up, facts = follow_up(case.follow_up, case.surgery.date, thresholds, info, env)
-        env.update(facts)
+        # The scores' facts now; their explanation only when the assessment is put together.
+        self.trajectories, self.scores = score_facts(
+            case.follow_up, case.surgery.date, self.kb.thresholds, env
+        )
+        env.update(self.scores)
         # Only cases with studies pay for the imaging work; the summary answers stand otherwise.
         if case.imaging.studies:
             self.imaging = self._imaging(case, as_of)
@@ -437,7 +437,9 @@ class _Run:
                 settings=dict(self.site.named(self.kb.thresholds["motion.angular"])),
             ),
             derived={k: v for k, v in self.env.items() if k.startswith("derived.")},
-            follow_up=self.follow_up,
+            follow_up=explained(
+                self.trajectories, self.scores, self.kb.threshold_info, self.base_env
+            ),
             imaging=self.imaging,
             concordance=tuple(concordance),
             stimulator=stimulator,

@@ -61,9 +61,17 @@ def follow_up(
     env: Mapping[str, object],
 ) -> tuple[FollowUpResult, dict[str, bool | float | None]]:
     """The follow-up result and the derived facts it adds for the rules."""
-    months_since = env.get("derived.months_since_surgery")
-    known = isinstance(months_since, int | float) and not isinstance(months_since, bool)
-    when = milestones(info, float(months_since) if known else None)  # type: ignore[arg-type]
+    found, facts = score_facts(visits, surgery_date, thresholds, env)
+    return explained(found, facts, info, env), facts
+
+
+def score_facts(
+    visits: tuple[Visit, ...],
+    surgery_date: dt.date | None,
+    thresholds: Mapping[str, float],
+    env: Mapping[str, object],
+) -> tuple[tuple[Trajectory, ...], dict[str, bool | float | None]]:
+    """The trajectories and the derived facts they add for the rules (no explanations)."""
     phases = Phases(thresholds["months.early_recovery"], thresholds["months.fusion_assessment"])
     series = _series(visits, surgery_date)
     found = tuple(
@@ -71,9 +79,21 @@ def follow_up(
         for i in Instrument
         if i in series
     )
-    facts = _facts(found, env)
+    return found, _facts(found, env)
+
+
+def explained(
+    found: tuple[Trajectory, ...],
+    facts: Mapping[str, object],
+    info: Mapping[str, Threshold],
+    env: Mapping[str, object],
+) -> FollowUpResult:
+    """The trajectories with their summaries, the sign checks and the check points."""
+    months_since = env.get("derived.months_since_surgery")
+    known = isinstance(months_since, int | float) and not isinstance(months_since, bool)
+    when = milestones(info, float(months_since) if known else None)  # type: ignore[arg-type]
     signs = _sign_checks(found, facts, env)
-    return FollowUpResult(found, tuple(summary(t) for t in found), signs, when), facts
+    return FollowUpResult(found, tuple(summary(t) for t in found), signs, when)
 
 
 def _series(
