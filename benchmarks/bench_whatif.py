@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_assess import synthetic_case
-from fusionwatch.core import engine, whatif
+from fusionwatch.core import decision, engine
 from fusionwatch.files.case import parse_data
 from fusionwatch.knowledge import load
 
@@ -38,18 +38,18 @@ def main() -> None:
     rng = random.Random(20250601)
     cases = [parse_data(synthetic_case(rng, i), AS_OF) for i in range(CASES)]
     trials: list[int] = []
-    original_trial = whatif._Decider.trial
+    original_trial = decision.Decider.trial
 
-    def counted(self: whatif._Decider, env: dict, changed: set) -> whatif.Outcome:  # type: ignore[type-arg]
+    def counted(self: decision.Decider, env: dict, changed: set) -> decision.Outcome:  # type: ignore[type-arg]
         trials[-1] += 1
         return original_trial(self, env, changed)
 
     full, bare, items = [], [], []
     for case in cases:
         trials.append(0)
-        whatif._Decider.trial = counted  # type: ignore[method-assign]
+        decision.Decider.trial = counted  # type: ignore[method-assign]
         items.append(len(engine.assess(case, kb, AS_OF).missing_information))
-        whatif._Decider.trial = original_trial  # type: ignore[method-assign]
+        decision.Decider.trial = original_trial  # type: ignore[method-assign]
         full.append(cpu_ms(lambda c=case: engine.assess(c, kb, AS_OF)))
         saved = engine.what_would_change
         engine.what_would_change = lambda *args: ()  # type: ignore[assignment]

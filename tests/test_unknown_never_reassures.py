@@ -5,14 +5,18 @@
    higher; one no one asked never gives ``routine``.
 2. Unknown never reassures: when the result is ``routine`` or the suspicion ``low``, every unknown
    input that, answered some way, would raise the triage or the suspicion is named as open in the
-   result (``triage.depends_on``), and the headline says the result depends on it. The test finds
-   those inputs by brute force: each unknown input of the generated case is answered every way.
+   result (``triage.depends_on``), and the headline says the result depends on it; no patient
+   text says "nothing here needs urgent action" while such an input is open. The test finds those
+   inputs by brute force: each unknown input of the generated case is answered every way, the
+   changed case is read into facts again from scratch, and the triage and band are decided anew.
 
-Derandomized, so CI sees the same cases every run. ``FUSIONWATCH_PROPERTY_EXAMPLES`` raises the
-brute-force count (the first property always runs 10,000 cases).
+One test checks every property on the same 10,000 generated cases, so each case is generated and
+assessed once (docs/performance.md has the measured cost). Derandomized, so CI sees the same cases
+every run; ``FUSIONWATCH_PROPERTY_EXAMPLES`` changes the count (for a longer run by hand).
 """
 
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,13 +56,20 @@ from tests.conftest import AS_OF
 KB = load()
 A = Answer
 ANY = st.sampled_from(list(Answer))
-# Emergency and infection questions are mostly answered "no", so many cases reach routine / low.
-MOSTLY_NO = st.sampled_from([A.NO] * 8 + [A.YES, A.UNKNOWN, A.NOT_SURE])
-EXAM = st.sampled_from(list(ExamFinding))
-ONSET = st.none() | st.sampled_from(list(Onset))
-BRUTE = int(os.environ.get("FUSIONWATCH_PROPERTY_EXAMPLES", "200"))
+EXAMPLES = int(os.environ.get("FUSIONWATCH_PROPERTY_EXAMPLES", "10000"))
 DEPENDS = "depends on questions that are still open"
-REASSURING = "Nothing here needs urgent action"
+# The routine headline's reassurance, in either wording the issue and the messages use.
+REASSURING = re.compile(r"nothing (here )?needs urgent action", re.IGNORECASE)
+
+
+def _maybe(values: Any) -> st.SearchStrategy[Any]:
+    """None half the time, otherwise one of the values (one draw, not two)."""
+    values = list(values)
+    return st.sampled_from([None] * len(values) + values)
+
+
+def _weighted(*weights: tuple[Any, int]) -> st.SearchStrategy[Any]:
+    return st.sampled_from([value for value, times in weights for _ in range(times)])
 
 
 def _answers(model: type, strategy: st.SearchStrategy[Answer]) -> dict[str, Any]:
@@ -73,52 +84,82 @@ def _temperature() -> st.SearchStrategy[tuple[float | None, TemperatureUnit | No
     return st.just((None, None)) | celsius | fahrenheit
 
 
-@st.composite
-def infection(draw: st.DrawFn) -> Infection:
-    temperature, unit = draw(_temperature())
-    crp = draw(st.none() | st.sampled_from([3.0, 10.0, 25.0]))
-    return Infection(
-        **{f: draw(MOSTLY_NO) for f in _answers(Infection, MOSTLY_NO)},
-        temperature=temperature,
-        temperature_unit=unit,
-        crp_mg_l=crp,
+TEMPERATURE = _temperature()
+ONSET = _maybe(Onset)
+CRP = _maybe([3.0, 10.0, 25.0])
+
+
+def _infection(answer: st.SearchStrategy[Answer]) -> st.SearchStrategy[Infection]:
+    @st.composite
+    def infection(draw: st.DrawFn) -> Infection:
+        temperature, unit = draw(TEMPERATURE)
+        return Infection(
+            **{f: draw(answer) for f in _answers(Infection, answer)},
+            temperature=temperature,
+            temperature_unit=unit,
+            crp_mg_l=draw(CRP),
+        )
+
+    return infection()
+
+
+def _cases(
+    screen: st.SearchStrategy[Answer],
+    findings: st.SearchStrategy[Answer],
+    signs: st.SearchStrategy[Answer],
+    exam: st.SearchStrategy[ExamFinding],
+) -> st.SearchStrategy[Case]:
+    """Cases whose emergency screen, clinician findings (exam, infection, imaging), signs and
+    examination are drawn from the given answers."""
+    return st.builds(
+        Case,
+        surgery=st.builds(
+            Surgery,
+            months_since=_maybe([1.0, 2.5, 3.0, 5.0, 7.0, 13.0, 30.0]),
+            levels=st.sampled_from([(), ("L4-L5",), ("L3-L4", "L4-L5", "L5-S1")]),
+            prior_failed_fusion_same_site=ANY,
+        ),
+        person=st.builds(Person, age=st.none() | st.integers(18, 95)),
+        signs=st.builds(Signs, **_answers(Signs, signs)),
+        emergency=st.builds(Emergency, **_answers(Emergency, screen)),
+        pain=st.builds(Pain, pattern=_maybe(PainPattern), new_radiating=signs),
+        exam=st.builds(
+            Exam,
+            **_answers(Exam, findings),
+            strength=exam,
+            strength_onset=ONSET,
+            sensation=exam,
+            sensation_onset=ONSET,
+            reflexes=exam,
+            reflexes_onset=ONSET,
+            gait=exam,
+            gait_onset=ONSET,
+            deficit_side=_maybe(Side),
+            myelopathy_onset=ONSET,
+        ),
+        infection=_infection(findings),
+        risk=st.builds(Risk, nicotine=_maybe(Nicotine), diabetes=ANY),
+        imaging=st.builds(
+            Imaging,
+            **_answers(Imaging, findings),
+            fusion_status=_maybe(FusionStatus),
+            compression_cause=_maybe(CompressionCause),
+        ),
     )
 
 
-CASES = st.builds(
-    Case,
-    surgery=st.builds(
-        Surgery,
-        months_since=st.none() | st.sampled_from([1.0, 2.5, 3.0, 5.0, 7.0, 13.0, 30.0]),
-        levels=st.sampled_from([(), ("L4-L5",), ("L3-L4", "L4-L5", "L5-S1")]),
-        prior_failed_fusion_same_site=ANY,
-    ),
-    person=st.builds(Person, age=st.none() | st.integers(18, 95)),
-    signs=st.builds(Signs, **_answers(Signs, ANY)),
-    emergency=st.builds(Emergency, **_answers(Emergency, MOSTLY_NO)),
-    pain=st.builds(Pain, pattern=st.none() | st.sampled_from(list(PainPattern)), new_radiating=ANY),
-    exam=st.builds(
-        Exam,
-        **_answers(Exam, MOSTLY_NO),
-        strength=EXAM,
-        strength_onset=ONSET,
-        sensation=EXAM,
-        sensation_onset=ONSET,
-        reflexes=EXAM,
-        reflexes_onset=ONSET,
-        gait=EXAM,
-        gait_onset=ONSET,
-        deficit_side=st.none() | st.sampled_from(list(Side)),
-        myelopathy_onset=ONSET,
-    ),
-    infection=infection(),
-    risk=st.builds(Risk, nicotine=st.none() | st.sampled_from(list(Nicotine)), diabetes=ANY),
-    imaging=st.builds(
-        Imaging,
-        **_answers(Imaging, MOSTLY_NO),
-        fusion_status=st.none() | st.sampled_from(list(FusionStatus)),
-        compression_cause=st.none() | st.sampled_from(list(CompressionCause)),
-    ),
+# Half the cases are busy: emergency and clinician findings mostly "no", signs any answer, so
+# emergencies, "not sure" and unasked screens are common, but only about 1 in 10 is routine or low
+# (and almost none routine). The other half are calm: the screen almost always "no", no clinician
+# finding "yes", an exam normal or not done, signs mostly "no" or unknown; about 1 in 4 is routine
+# and 9 in 20 routine or low, nearly all with inputs still open, which is what "unknown never
+# reassures" is about. Measured over 3,000 cases of each half (docs/performance.md).
+MOSTLY_NO = _weighted((A.NO, 8), (A.YES, 1), (A.UNKNOWN, 1), (A.NOT_SURE, 1))
+CASES = _cases(MOSTLY_NO, MOSTLY_NO, ANY, st.sampled_from(list(ExamFinding))) | _cases(
+    screen=_weighted((A.NO, 24), (A.YES, 1), (A.UNKNOWN, 1), (A.NOT_SURE, 1)),
+    findings=_weighted((A.NO, 8), (A.UNKNOWN, 4), (A.NOT_SURE, 1)),
+    signs=_weighted((A.NO, 6), (A.UNKNOWN, 3), (A.YES, 1), (A.NOT_SURE, 1)),
+    exam=st.sampled_from([ExamFinding.NORMAL, ExamFinding.NOT_EXAMINED]),
 )
 
 
@@ -143,16 +184,8 @@ def _emergency_finding(c: Case) -> bool:
     )
 
 
-@settings(
-    max_examples=10_000,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-@given(case=CASES)
-def test_emergency_first_not_sure_urgent_not_asked_never_routine(case: Case) -> None:
-    result = assess(case, KB, AS_OF)
+def _check_emergency_first(case: Case, result: Assessment) -> None:
+    """Property 1: emergency first; "not sure" urgent or higher; not asked never routine."""
     level = result.triage.level
     screen = {f: getattr(case.emergency, f) for f in Emergency.model_fields}
     if _emergency_finding(case):
@@ -243,16 +276,24 @@ def _named(result: Assessment, path: str) -> bool:
     return False
 
 
-@settings(
-    max_examples=BRUTE,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
-@given(case=CASES)
-def test_unknown_never_reassures(case: Case) -> None:
-    result = assess(case, KB, AS_OF)
+def _patient_texts(result: Assessment) -> Iterator[str]:
+    """Every text of the result a patient reads."""
+    yield result.triage.headline
+    yield result.suspicion.patient_explanation
+    for conclusion in (
+        *result.triage.reasons,
+        *result.suspicion.reasons,
+        *result.pain_generators,
+        *result.recommendations,
+    ):
+        yield conclusion.patient
+    for item in (*result.timeline, *result.education):
+        yield item.body
+    yield result.disclaimer
+
+
+def _check_unknown_never_reassures(case: Case, result: Assessment) -> None:
+    """Property 2, by brute force: every open input answered every way, decided from scratch."""
     routine = result.triage.level == "routine"
     low = result.suspicion.level == "low"
     if not (routine or low):
@@ -273,4 +314,19 @@ def test_unknown_never_reassures(case: Case) -> None:
             assert DEPENDS in result.triage.headline
         if raises_band:
             assert DEPENDS in result.suspicion.patient_explanation
-        assert REASSURING not in result.triage.headline
+        for text in _patient_texts(result):
+            assert not REASSURING.search(text), f"{path} is open, yet: {text}"
+
+
+@settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(case=CASES)
+def test_emergency_first_and_unknown_never_reassures(case: Case) -> None:
+    result = assess(case, KB, AS_OF)
+    _check_emergency_first(case, result)
+    _check_unknown_never_reassures(case, result)

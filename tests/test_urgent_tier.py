@@ -108,3 +108,33 @@ def test_a_stored_assessment_from_before_the_urgent_tier_still_reads_back(kb: Kn
     assert back.triage.not_sure == ()
     assert back.triage.depends_on == ()
     assert back.triage.level == result.triage.level
+
+
+def test_a_risk_factor_that_would_make_a_low_band_cannot_tell_is_named(kb: Knowledge) -> None:
+    """Found by the 10,000-case property: with no surgery date, a warning sign and every risk
+    factor unanswered, the band reads "low" because a count leaves unanswered risk factors out;
+    one risk factor answered yes leaves a suspicion rule unknown, which makes the band "cannot
+    tell". Those risk-factor questions are open inputs the low band depends on."""
+    no = dict.fromkeys(
+        [
+            "mechanical_pain",
+            "improved_then_worse",
+            "instability",
+            "focal_pain",
+            "clicking_with_worsening_pain",
+            "no_expected_recovery",
+            "hardware_failure",
+            "functional_impact",
+        ],
+        "no",
+    )
+    signs = no | {"clicking": "yes"}
+    imaging = {"hardware_failure": "no", "fusion_status": "not_done"}
+    data = {"emergency": SCREEN_CLEAR, "signs": signs, "imaging": imaging}
+    result = assess(parse_data(data, AS_OF), kb, AS_OF)
+    assert result.suspicion.level == "low"
+    smoker = assess(parse_data(data | {"risk": {"nicotine": "current"}}, AS_OF), kb, AS_OF)
+    assert smoker.suspicion.level == "cannot_tell"
+    named = {m.fact for m in result.triage.depends_on}
+    assert {"risk.nicotine", "surgery.levels"} <= named
+    assert "depends on questions that are still open" in result.suspicion.patient_explanation

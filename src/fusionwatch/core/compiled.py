@@ -39,7 +39,10 @@ class Reader:
     answer: bool
 
     def value(self, case: Case) -> object:
-        raw = self.get(case)
+        return self.logic(self.get(case))
+
+    def logic(self, raw: Any) -> object:
+        """The logic value of what was read (None = unknown)."""
         if self.answer:
             return ANSWER_LOGIC[raw]
         if raw is None or raw == () or raw is ExamFinding.NOT_EXAMINED:

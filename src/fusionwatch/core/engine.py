@@ -24,9 +24,9 @@ from fusionwatch.core.derive.studies import study_findings
 from fusionwatch.core.derive.timing import Done, history, last_operation, prior_failed_fusion
 from fusionwatch.core.errors import CaseError, Problem
 from fusionwatch.core.explain import Explainer
-from fusionwatch.core.followup import FollowUpResult, Restart, follow_up
+from fusionwatch.core.followup import Restart, explained, score_facts
 from fusionwatch.core.knowledge import RuleKind
-from fusionwatch.core.openinputs import raising_questions
+from fusionwatch.core.openinputs import asks_screen, raising_questions
 from fusionwatch.core.results import (
     AdjacentResult,
     Assessment,
@@ -85,7 +85,10 @@ class _Run:
             raise CaseError([problem])
         self.case, self.kb, self.as_of, self.site = case, kb, as_of, site
         self.imaging: ImagingResult | None = None
-        self.env: dict[str, Any] = {r.fact: r.value(case) for r in kb.readers}
+        raw = [(r, r.get(case)) for r in kb.readers]
+        self.env: dict[str, Any] = {r.fact: r.logic(value) for r, value in raw}
+        # "Not sure" (asked, could not say) is unknown to the rules but is itself a reason to act.
+        self.not_sure = tuple(r.fact for r, value in raw if r.answer and value is Answer.NOT_SURE)
         self.explain = Explainer(kb, self.env)
         self.traces: list[RuleTrace] = []
         self.fired: dict[RuleKind, list[Conclusion]] = {kind: [] for kind in RuleKind}
@@ -108,18 +111,14 @@ class _Run:
         env["derived.level_count"] = case.surgery.level_count or None
         env["derived.vertebra_count"] = case.surgery.vertebra_count or None
         env["derived.temperature_c"] = case.infection.temperature_c
-        # "Not sure" (asked, could not say) is unknown to the rules but is itself a reason to act.
-        self.not_sure = tuple(
-            r.fact for r in self.kb.readers if r.answer and r.get(case) is Answer.NOT_SURE
-        )
         emergency = self.kb.emergency_questions
         env["derived.emergency_not_sure"] = sum(1 for f in self.not_sure if f in emergency)
-        thresholds, info = self.kb.thresholds, self.kb.threshold_info
-        self.follow_up: FollowUpResult
-        self.follow_up, facts = follow_up(
-            case.follow_up, case.surgery.date, thresholds, info, env, _restart(case, last, as_of)
+        # The scores' facts now; their explanation only when the assessment is put together.
+        self.restart = _restart(case, last, as_of)
+        self.trajectories, self.scores = score_facts(
+            case.follow_up, case.surgery.date, self.kb.thresholds, env, self.restart
         )
-        env.update(facts)
+        env.update(self.scores)
         # Only cases with studies pay for the imaging work; the summary answers stand otherwise.
         if case.imaging.studies:
             self.imaging = self._imaging(case, as_of)
@@ -439,7 +438,13 @@ class _Run:
                 settings=dict(self.site.named(self.kb.thresholds["motion.angular"])),
             ),
             derived={k: v for k, v in self.env.items() if k.startswith("derived.")},
-            follow_up=self.follow_up,
+            follow_up=explained(
+                self.trajectories,
+                self.scores,
+                self.kb.threshold_info,
+                self.base_env,
+                self.restart,
+            ),
             imaging=self.imaging,
             concordance=tuple(concordance),
             stimulator=stimulator,
@@ -480,7 +485,7 @@ def decide_triage(kb: Knowledge, env: dict[str, Any]) -> str:
         outcome = compiled.when.run(env)
         if outcome is True:
             return Triage.EMERGENCY.value
-        pending = pending or (outcome is None and _asks_screen(kb, compiled, env))
+        pending = pending or (outcome is None and asks_screen(kb, compiled, env))
     if any(c.when.run(env) is True for c in kb.rules[RuleKind.URGENT]):
         return Triage.URGENT.value
     if pending:
@@ -489,10 +494,6 @@ def decide_triage(kb: Knowledge, env: dict[str, Any]) -> str:
         if compiled.when.run(env) is True:
             return Triage.PROMPT_REFERRAL.value
     return Triage.ROUTINE.value
-
-
-def _asks_screen(kb: Knowledge, compiled: CompiledRule, env: dict[str, Any]) -> bool:
-    return any(f in kb.emergency_questions and env.get(f) is None for f in compiled.questions)
 
 
 def case_facts(case: Case, kb: Knowledge, as_of: dt.date) -> dict[str, Any]:

@@ -73,30 +73,34 @@ def follow_up(  # noqa: PLR0917 - one call site, each argument distinct
     env: Mapping[str, object],
     restart: Restart | None = None,
 ) -> tuple[FollowUpResult, dict[str, bool | float | None]]:
-    """The follow-up result and the derived facts it adds for the rules.
+    """The follow-up result and the derived facts it adds for the rules."""
+    found, facts = score_facts(visits, surgery_date, thresholds, env, restart)
+    return explained(found, facts, info, env, restart), facts
+
+
+def score_facts(
+    visits: tuple[Visit, ...],
+    surgery_date: dt.date | None,
+    thresholds: Mapping[str, float],
+    env: Mapping[str, object],
+    restart: Restart | None = None,
+) -> tuple[tuple[Trajectory, ...], dict[str, bool | float | None]]:
+    """The trajectories and the derived facts they add for the rules (no explanations).
 
     Visits are placed in months after the index fusion. After a later operation (an extension or a
     revision) the healing clock restarts, as the timing rules' does: months count from that
     operation, the latest score before it is the baseline, and earlier scores are left out.
     """
-    months_since = env.get("derived.months_since_surgery")
-    known = isinstance(months_since, int | float) and not isinstance(months_since, bool)
-    when = milestones(info, float(months_since) if known else None)  # type: ignore[arg-type]
     phases = Phases(thresholds["months.early_recovery"], thresholds["months.fusion_assessment"])
     series = _series(visits, surgery_date)
     if restart is not None:
         series = {i: _restarted(points, restart.shift) for i, points in series.items()}
-    start = "before surgery" if restart is None else f"before the {restart.operation}"
     found = tuple(
         trajectory(i, series[i], limit_for(i, thresholds), phases)
         for i in Instrument
         if i in series
     )
-    facts = _facts(found, env)
-    signs = _sign_checks(found, facts, env, start)
-    lines = tuple(summary(t, start) for t in found)
-    counted = None if restart is None else restart.operation
-    return FollowUpResult(found, lines, signs, when, counted), facts
+    return found, _facts(found, env)
 
 
 def _restarted(points: list[Point], shift: float) -> list[Point]:
@@ -109,6 +113,24 @@ def _restarted(points: list[Point], shift: float) -> list[Point]:
     # The latest; on a tie, the visit given as the baseline (the screen's SQL picks the same).
     latest = max(before, key=lambda p: (p.month, p.baseline))
     return [Point(latest.month, latest.value, baseline=True), *after]
+
+
+def explained(
+    found: tuple[Trajectory, ...],
+    facts: Mapping[str, object],
+    info: Mapping[str, Threshold],
+    env: Mapping[str, object],
+    restart: Restart | None = None,
+) -> FollowUpResult:
+    """The trajectories with their summaries, the sign checks and the check points."""
+    months_since = env.get("derived.months_since_surgery")
+    known = isinstance(months_since, int | float) and not isinstance(months_since, bool)
+    when = milestones(info, float(months_since) if known else None)  # type: ignore[arg-type]
+    start = "before surgery" if restart is None else f"before the {restart.operation}"
+    signs = _sign_checks(found, facts, env, start)
+    lines = tuple(summary(t, start) for t in found)
+    counted = None if restart is None else restart.operation
+    return FollowUpResult(found, lines, signs, when, counted)
 
 
 def _series(

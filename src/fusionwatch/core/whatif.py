@@ -13,26 +13,19 @@ decision (bands, counts, rules), never the explanations; and the edge values of 
 worked out once per knowledge base.
 """
 
-from collections import ChainMap
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from fusionwatch.core.compiled import CompiledPolicy, CompiledRule, Knowledge
+from fusionwatch.core.compiled import CompiledCount, CompiledPolicy, CompiledTable, Knowledge
+from fusionwatch.core.decision import Decider, Outcome
 from fusionwatch.core.followup import counted_signs
-from fusionwatch.core.knowledge import Compare, FactType, Known, RuleKind
+from fusionwatch.core.knowledge import Compare, FactType, Known
 from fusionwatch.core.logic import Compiled, leaves
 from fusionwatch.core.results import MissingItem
-from fusionwatch.core.vocab import SUSPICION_ORDER, TRIAGE_ORDER, Triage
+from fusionwatch.core.vocab import SUSPICION_ORDER, TRIAGE_ORDER
 
-PLAN_KINDS = (
-    RuleKind.NEXT_STEP,
-    RuleKind.RISK_FACTOR,
-    RuleKind.MANAGEMENT,
-    RuleKind.REVISION,
-    RuleKind.OBSERVATION,
-)
 _TRIAGE_WORDS = {
     "routine": "routine",
     "prompt_referral": "prompt referral",
@@ -43,15 +36,6 @@ _TRIAGE_WORDS = {
 _TIME = "surgery.date"
 _LEVELS = "surgery.levels"
 _EPSILON = 0.05
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What a trial is judged by: triage, suspicion band, and the recommendations that fire."""
-
-    triage: str
-    suspicion: str
-    plan: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,144 +56,8 @@ class _Trials:
     known_readers: Mapping[str, frozenset[str]]
     feeds: frozenset[str]
     titles: Mapping[str, str]
-    reads: Mapping[str, frozenset[str]]
-    readers: Mapping[str, tuple[CompiledRule, ...]]
     count_reads: Mapping[str, frozenset[str]]
     ask_if: Mapping[str, Compiled]
-
-
-def decide(kb: Knowledge, env: dict[str, Any], policy: CompiledPolicy) -> Outcome:
-    """The decision alone, in the engine's order and with its precedence (no explanations)."""
-    return _Decider(kb, policy).base(env)
-
-
-class _Decider:
-    """Decides a case once in full, then decides trials by rerunning only the rules they move."""
-
-    def __init__(self, kb: Knowledge, policy: CompiledPolicy) -> None:
-        trials = _trials(kb)
-        self.kb, self.policy, self.index = kb, policy, trials.readers
-        self.policy_reads = trials.reads[policy.policy.id]
-        self.kind = {c.rule.id: kind for kind, rules in kb.rules.items() for c in rules}
-        self.outcomes: dict[str, bool | None] = {}
-        self.gate = False
-        self.candidate: bool | None = False
-        self.outcome = Outcome(Triage.ROUTINE.value, "low", frozenset())
-
-    def base(self, env: dict[str, Any]) -> Outcome:
-        """Every rule in the engine's order; remembered for the trials."""
-        outcomes = self.outcomes = {}
-        for kind in _ORDER:
-            if kind is RuleKind.CONCORDANCE:
-                env["result.suspicion"] = _suspicion(self.kb, outcomes, env)
-            for compiled in self.kb.rules[kind]:
-                outcomes[compiled.rule.id] = compiled.when.run(env)
-        suspicion = _suspicion(self.kb, outcomes, env)
-        self.gate = self._gate(outcomes)
-        self.candidate = self.policy.run(env) if self.gate else False
-        env["result.stimulator_candidate"] = self.candidate
-        for kind in PLAN_KINDS:
-            for compiled in self.kb.rules[kind]:
-                outcomes[compiled.rule.id] = compiled.when.run(env)
-        plan = frozenset(r for kind in PLAN_KINDS for r in self._ids(kind) if outcomes[r])
-        self.outcome = Outcome(self._triage(outcomes), suspicion, plan)
-        return self.outcome
-
-    def trial(self, env: dict[str, Any], changed: set[str]) -> Outcome:
-        """The decision with some facts changed, from the remembered outcomes."""
-        base = self.outcome
-        env["result.suspicion"] = base.suspicion
-        env["result.stimulator_candidate"] = self.candidate
-        over: dict[str, bool | None] = {}
-        self._rerun(env, changed, over)
-        seen = ChainMap(over, self.outcomes)
-        # Always decided again: "cannot tell" also reads the time since surgery and core signs.
-        suspicion = _suspicion(self.kb, seen, env)
-        if suspicion != base.suspicion:
-            env["result.suspicion"] = suspicion
-            self._rerun(env, {"result.suspicion"}, over)
-        triage = base.triage
-        if any(self.kind[r] in _TRIAGE for r in over):
-            triage = self._triage(seen)
-        gate = (
-            self._gate(seen)
-            if any(self.kind[r] is RuleKind.STIMULATOR for r in over)
-            else self.gate
-        )
-        candidate = self.candidate
-        if gate != self.gate or not self.policy_reads.isdisjoint(changed):
-            candidate = self.policy.run(env) if gate else False
-        if candidate != self.candidate:
-            env["result.stimulator_candidate"] = candidate
-            self._rerun(env, {"result.stimulator_candidate"}, over)
-        plan = set(base.plan)
-        for rule_id, outcome in over.items():
-            if self.kind[rule_id] in PLAN_KINDS:
-                (plan.add if outcome else plan.discard)(rule_id)
-        return Outcome(triage, suspicion, frozenset(plan))
-
-    def _rerun(self, env: dict[str, Any], facts: set[str], over: dict[str, bool | None]) -> None:
-        for fact in facts:
-            for compiled in self.index.get(fact, ()):
-                over[compiled.rule.id] = compiled.when.run(env)
-
-    def _ids(self, kind: RuleKind) -> Iterator[str]:
-        return (c.rule.id for c in self.kb.rules[kind])
-
-    def _triage(self, outcomes: Mapping[str, bool | None]) -> str:
-        emergency = [outcomes[r] for r in self._ids(RuleKind.EMERGENCY)]
-        if True in emergency:
-            return Triage.EMERGENCY.value
-        if any(outcomes[r] is True for r in self._ids(RuleKind.URGENT)):
-            return Triage.URGENT.value
-        if None in emergency or any(outcomes[r] for r in self._ids(RuleKind.REFERRAL)):
-            return Triage.PROMPT_REFERRAL.value
-        return Triage.ROUTINE.value
-
-    def _gate(self, outcomes: Mapping[str, bool | None]) -> bool:
-        return any(outcomes[r] is True for r in self._ids(RuleKind.STIMULATOR))
-
-
-_SUSPICION = frozenset({RuleKind.SUSPICION, RuleKind.SUSPICION_CAP})
-_TRIAGE = frozenset({RuleKind.EMERGENCY, RuleKind.URGENT, RuleKind.REFERRAL})
-_ORDER = (
-    RuleKind.EMERGENCY,
-    RuleKind.URGENT,
-    RuleKind.SUSPICION,
-    RuleKind.SUSPICION_CAP,
-    RuleKind.CONCORDANCE,
-    RuleKind.REFERRAL,
-    RuleKind.STIMULATOR,
-)
-
-
-def _suspicion(kb: Knowledge, outcomes: Mapping[str, bool | None], env: Mapping[str, Any]) -> str:
-    """Highest band a suspicion rule supports, lowered only by a cap that holds and lowers it;
-    "cannot tell" where a low band rests on unknown deciding facts (as the engine decides)."""
-    rank = SUSPICION_ORDER.__getitem__
-    raised = [
-        c.rule.then.level or "low" for c in kb.rules[RuleKind.SUSPICION] if outcomes.get(c.rule.id)
-    ]
-    level = max(raised, key=rank, default="low")
-    caps = [
-        c.rule.then.level or "high"
-        for c in kb.rules[RuleKind.SUSPICION_CAP]
-        if outcomes.get(c.rule.id)
-    ]
-    level = min((cap for cap in caps if rank(cap) < rank(level)), key=rank, default=level)
-    if level == "low" and _deciding_unknown(kb, outcomes, env):
-        return "cannot_tell"
-    return level
-
-
-def _deciding_unknown(
-    kb: Knowledge, outcomes: Mapping[str, bool | None], env: Mapping[str, Any]
-) -> bool:
-    could_rise = any(outcomes.get(c.rule.id) is None for c in kb.rules[RuleKind.SUSPICION])
-    if env.get("derived.months_since_surgery") is None and could_rise:
-        return True
-    core = kb.count_members.get("derived.core_signs", ())
-    return bool(core) and all(env.get(f) is None for f in core)
 
 
 def what_would_change(
@@ -223,7 +71,7 @@ def what_would_change(
     trials = _trials(kb)
     base_env = {k: v for k, v in env.items() if not k.startswith("result.")}
     ready = _ready(kb, base_env)
-    decider = _Decider(kb, policy)
+    decider = Decider(kb, policy)
     base = decider.base(dict(ready))
     movable = _movable(kb, unknown) | trials.feeds
     found = []
@@ -343,14 +191,28 @@ def _trial(
             changed.add(target)
     if changed & _SIGN_ANSWERS:
         _note(env, counted_signs(env), changed)
-    for table in kb.tables:
+    tables, counts = _reached(kb, targets)
+    for table in tables:
         if table.table.input in changed:
             _note(env, {table.table.output: table.apply(env)[0]}, changed)
-    for count in kb.counts:
+    for count in counts:
         if not changed.isdisjoint(trials.count_reads[count.fact.id]):
             total = sum(1 for part in count.parts if part.run(env) is True)
             _note(env, {count.fact.id: total}, changed)
     return env, changed
+
+
+@cache
+def _reached(
+    kb: Knowledge, targets: tuple[str, ...]
+) -> tuple[tuple[CompiledTable, ...], tuple[CompiledCount, ...]]:
+    """The bands and counts a trial of these targets can reach, in the engine's order."""
+    tables = tuple(t for t in kb.tables if t.table.input in targets)
+    reach = {*targets, *(t.table.output for t in tables)}
+    if reach & _SIGN_ANSWERS:
+        reach |= set(counted_signs({}))  # the two time-pattern signs the answers feed
+    counts = tuple(c for c in kb.counts if not reach.isdisjoint(kb.count_members[c.fact.id]))
+    return tables, counts
 
 
 def _ready(kb: Knowledge, env: Mapping[str, Any]) -> dict[str, Any]:
@@ -375,6 +237,8 @@ _SIGN_ANSWERS = frozenset({"signs.improved_then_worse", "signs.no_expected_recov
 
 def _difference(base: Outcome, trial: Outcome, trials: _Trials, fact: str) -> _Change | None:
     """The biggest way a trial differs from the case as it stands, or None."""
+    if trial == base:
+        return None
     if trial.triage != base.triage:
         size = abs(TRIAGE_ORDER[trial.triage] - TRIAGE_ORDER[base.triage])
         return _Change(0, size, f"triage {_TRIAGE_WORDS[trial.triage]}")
@@ -445,30 +309,9 @@ def _trials(kb: Knowledge) -> _Trials:
         known_readers={fact: frozenset(ids) for fact, ids in known.items()},
         feeds=frozenset(feeds),
         titles={r.id: r.title for r in kb.data.rules},
-        reads=_reads(kb),
-        readers=_readers(kb),
         count_reads={c.fact.id: frozenset(kb.count_members[c.fact.id]) for c in kb.counts},
         ask_if={f.id: kb.compile(f.ask_if) for f in kb.data.facts if f.ask_if is not None},
     )
-
-
-def _readers(kb: Knowledge) -> dict[str, tuple[CompiledRule, ...]]:
-    """For each fact, the rules that read it."""
-    found: dict[str, list[CompiledRule]] = {}
-    for rules in kb.rules.values():
-        for compiled in rules:
-            for fact in compiled.when.facts:
-                found.setdefault(fact, []).append(compiled)
-    return {fact: tuple(rules) for fact, rules in found.items()}
-
-
-def _reads(kb: Knowledge) -> dict[str, frozenset[str]]:
-    """The facts each rule and each policy reads (a policy: all its criteria)."""
-    reads = {c.rule.id: frozenset(c.when.facts) for rules in kb.rules.values() for c in rules}
-    for policy in kb.policies.values():
-        facts = {f for p in policy.pathways for c in p.criteria for f in c.when.facts}
-        reads[policy.policy.id] = frozenset(facts)
-    return reads
 
 
 def _conditions(kb: Knowledge) -> Iterator[Any]:
