@@ -16,13 +16,13 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fusionwatch.cli.exits import ExitCode
 from fusionwatch.core.site import Site
 from fusionwatch.knowledge import load
 from fusionwatch.settings import Settings
 
 out = Console()
 err = Console(stderr=True)
-INVALID_INPUT = 2
 
 
 class Format(StrEnum):
@@ -135,7 +135,7 @@ def screen(
         except ScreenInputError as error:
             err.print(f"[bold red]Not screened:[/] {error}")
             err.print("Nothing was written.")
-            raise typer.Exit(INVALID_INPUT) from error
+            raise typer.Exit(ExitCode.INVALID_INPUT) from error
     _report(loaded, summary_rows(con), kb.version, day, site)
     _written(output, loaded.episodes, team, saved if saver is not None else None)
 
@@ -175,7 +175,7 @@ def _saver(team: str, user: str | None, patient_level: bool) -> tuple[int, int]:
             return writer_in(session, team, user)
     except AccountError as problem:
         err.print(f"[bold red]Not screened:[/] {problem}")
-        raise typer.Exit(INVALID_INPUT) from problem
+        raise typer.Exit(ExitCode.INVALID_INPUT) from problem
     finally:
         db.close()
 
@@ -214,7 +214,7 @@ def _on_spark(con: Any, kb: Any, day: dt.date, site: Site, master: str) -> None:
         from fusionwatch.screen.spark import screen_spark, session
     except ImportError as error:
         err.print("[bold red]Spark is not installed: install fusionwatch[spark] and Java 17+[/]")
-        raise typer.Exit(INVALID_INPUT) from error
+        raise typer.Exit(ExitCode.INVALID_INPUT) from error
     spark = session(master)
     episodes, visits, operations = (
         con.table(t).to_arrow_table() for t in ("episodes", "visits", "operations")

@@ -3,7 +3,17 @@
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -223,7 +233,7 @@ class ScreeningRow(Base):
     episode_id: Mapped[str] = mapped_column(String(200))
     triage: Mapped[str] = mapped_column(String(40))
     suspicion: Mapped[str] = mapped_column(String(40))
-    months_since_surgery: Mapped[float | None]
+    months_since_surgery: Mapped[float | None] = mapped_column(Float)
     reasons: Mapped[str | None] = mapped_column(Text)
     open_questions: Mapped[str | None] = mapped_column(Text)
     next_follow_up: Mapped[str | None] = mapped_column(Text)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from fusionwatch.core.errors import NotFoundError
 from fusionwatch.store import records
 from fusionwatch.store.accounts import Principal
-from fusionwatch.store.tables import AssessmentRecord, Patient, Team
+from fusionwatch.store.tables import AssessmentRecord, Patient, ScreeningRun, Team
 from fusionwatch.web.context import AppContext
 from fusionwatch.web.security import Denial, ForbiddenError
 
@@ -77,4 +77,7 @@ def _owner(db: Session, kind: str, object_id: object) -> int | None:
         return records.team_of_assessment(db, object_id)
     if kind == "team_admin":
         return object_id if db.get(Team, object_id) is not None else None
+    if kind == "screening_run":
+        run = db.get(ScreeningRun, object_id)
+        return run.team_id if run is not None else None
     return None

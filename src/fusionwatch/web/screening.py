@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
-from starlette.concurrency import run_in_threadpool
 
 from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError, NotFoundError
@@ -21,10 +20,10 @@ from fusionwatch.report.view import build, known_values
 from fusionwatch.store import screening
 from fusionwatch.store.accounts import Principal
 from fusionwatch.store.tables import ScreeningRun
-from fusionwatch.web.access import MAX_ID
+from fusionwatch.web.access import MAX_ID, RefusedError
 from fusionwatch.web.context import AppContext, context
 from fusionwatch.web.pages import page
-from fusionwatch.web.security import signed_in
+from fusionwatch.web.security import Denial, signed_in
 
 router = APIRouter(include_in_schema=False)
 Ctx = Annotated[AppContext, Depends(context)]
@@ -57,7 +56,7 @@ def worklist_page(
     group = group if group in GROUPS else None
     suspicion = suspicion if suspicion in {s.value for s in Suspicion} else None
     with ctx.db.session() as db:
-        run = _run(ctx, db, user, run_id)
+        run = _run(db, user, run_id)
         rows = screening.rows_page(
             db, run_id, after=after, limit=PAGE, group=group, suspicion=suspicion
         )
@@ -83,7 +82,7 @@ def worklist_page(
 
 
 @router.get("/screening/{run_id}/episodes/{position}", response_class=HTMLResponse)
-async def episode_page(
+def episode_page(
     request: Request,
     ctx: Ctx,
     user: User,
@@ -91,14 +90,15 @@ async def episode_page(
     position: Annotated[int, Path(ge=1, le=MAX_ID)],
 ) -> HTMLResponse:
     with ctx.db.session() as db:
-        run = _run(ctx, db, user, run_id)
+        run = _run(db, user, run_id)
         found = screening.row(db, run_id, position)
         if found is None:
             raise NotFoundError("episode")
         ctx.audit(db, user, "view", ("screening_row", found.id), team_id=run.team_id)
-    # The single-case engine, as of the run's date and with the run's settings: CPU work, off-loop.
+    # The single-case engine, as of the run's date and with the run's settings (a plain `def`
+    # route: FastAPI runs it, database work and assessment, off the event loop).
     try:
-        report = await run_in_threadpool(_report, ctx, run, found.case_data, found.episode_id)
+        report = _report(ctx, run, found.case_data, found.episode_id)
     except CaseError as error:
         # Data the case model refuses (for example rehab longer than the time since surgery):
         # named, never guessed at.
@@ -120,12 +120,11 @@ async def episode_page(
     )
 
 
-def _run(ctx: AppContext, db: Any, user: Principal, run_id: int) -> ScreeningRun:
+def _run(db: Any, user: Principal, run_id: int) -> ScreeningRun:
     found = screening.run(db, user.teams, run_id)
     if found is None:
-        with ctx.db.session() as audit_db:
-            ctx.audit(audit_db, user, "access", ("screening_run", run_id), outcome="denied")
-        raise NotFoundError("screening run")
+        # Audited by the error handler once this request's unit of work has ended (web/access).
+        raise RefusedError(Denial(user, "screening_run", run_id))
     return found
 
 
