@@ -19,10 +19,10 @@ from fusionwatch.cli import selfcheck
 from fusionwatch.cli import server as server_cli
 from fusionwatch.cli import track as track_cli
 from fusionwatch.cli.exits import ExitCode
+from fusionwatch.cli.site import StimulatorPolicy, site_for
 from fusionwatch.core.errors import CaseError, KnowledgeError
 
 if TYPE_CHECKING:
-    from fusionwatch.core.site import Site
     from fusionwatch.report.view import Report
 
 # Plain help text (rich_markup_mode=None on every Typer): rich's help renderer alone costs more
@@ -88,14 +88,7 @@ def assess_files(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
     as_of: AsOf = None,
     audience: Audience = "clinician",
-    policy: Annotated[
-        str | None,
-        typer.Option(
-            "--stimulator-policy",
-            help="Override the site's bone-stimulator policy for this run "
-            "(default: FUSIONWATCH_STIMULATOR_POLICY; see `fusionwatch settings`).",
-        ),
-    ] = None,
+    policy: StimulatorPolicy = None,
     motion_cutoff: Annotated[
         float | None,
         typer.Option(
@@ -139,10 +132,7 @@ def _assess_files(  # noqa: PLR0917 - the command's options, passed on as they a
     from fusionwatch.report.view import for_case
 
     kb, day = load_in(locale.current()), _as_of(as_of)
-    site = _site(policy, motion_cutoff)
-    if site.stimulator_policy not in kb.policies:
-        known = ", ".join(sorted(kb.policies))
-        raise typer.BadParameter(f"must be one of {known}", param_hint="--stimulator-policy")
+    site = site_for(kb, policy, motion_cutoff)
     results: list[dict[str, Any]] = []
     failed = False
     files = [fhir] if fhir is not None else (files or [])
@@ -173,18 +163,6 @@ def _assess_files(  # noqa: PLR0917 - the command's options, passed on as they a
         sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     if failed:
         raise typer.Exit(ExitCode.INVALID_INPUT)
-
-
-def _site(policy: str | None = None, motion_cutoff: float | None = None) -> Site:
-    """The deployment's site settings, with this run's overrides."""
-    from fusionwatch.core.site import Site
-    from fusionwatch.settings import Settings
-
-    site = Settings().site()
-    return Site(
-        policy or site.stimulator_policy,
-        site.motion_cutoff_deg if motion_cutoff is None else motion_cutoff,
-    )
 
 
 @app.command("settings")
@@ -247,7 +225,8 @@ def check(
     who = _audience(mode)
     code = selfcheck.language(lang, who)
     with locale.using(code):
-        selfcheck.run(load_in(code), _as_of(as_of), who, save, _site())
+        kb = load_in(code)
+        selfcheck.run(kb, _as_of(as_of), who, save, site_for(kb, None))
 
 
 @app.command()

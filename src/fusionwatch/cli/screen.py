@@ -17,9 +17,9 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from fusionwatch.cli.exits import ExitCode
+from fusionwatch.cli.site import StimulatorPolicy, site_for
 from fusionwatch.core.site import Site
 from fusionwatch.knowledge import load
-from fusionwatch.settings import Settings
 
 out = Console()
 err = Console(stderr=True)
@@ -70,14 +70,7 @@ def screen(
         str | None,
         typer.Option("--user", help="The account saving the run: a clinician or administrator."),
     ] = None,
-    policy: Annotated[
-        str | None,
-        typer.Option(
-            "--stimulator-policy",
-            help="Override the site's bone-stimulator policy for this run "
-            "(default: FUSIONWATCH_STIMULATOR_POLICY; see `fusionwatch settings`).",
-        ),
-    ] = None,
+    policy: StimulatorPolicy = None,
 ) -> None:
     """Screen a cohort: triage, suspicion, reasons and open questions for every episode."""
     # Imported here so that other commands do not pay for DuckDB at start-up.
@@ -104,11 +97,7 @@ def screen(
     if spark_master is not None and engine is not Engine.SPARK:
         raise typer.BadParameter("needs --engine spark", param_hint="--spark-master")
     kb, day = load(), (as_of.date() if as_of else dt.date.today())
-    configured = Settings().site()
-    site = Site(policy or configured.stimulator_policy, configured.motion_cutoff_deg)
-    if site.stimulator_policy not in kb.policies:
-        known = ", ".join(sorted(kb.policies))
-        raise typer.BadParameter(f"must be one of {known}", param_hint="--stimulator-policy")
+    site = site_for(kb, policy)
     con = duckdb.connect()
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
