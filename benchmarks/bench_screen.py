@@ -16,7 +16,6 @@ session start-up timed apart. Nothing is tuned to pass.
 import argparse
 import datetime as dt
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -39,14 +38,19 @@ EXAMPLES = Path(__file__).parents[1] / "examples" / "screen"
 
 
 def _cli(folder: Path, out: Path) -> tuple[float, float]:
-    """Wall seconds and peak resident MiB of ``fusionwatch screen`` in a fresh process."""
-    command = [str(Path(sys.executable).with_name("fusionwatch")), "screen", str(folder)]
+    """Wall seconds and peak resident MiB of ``fusionwatch screen`` in a fresh process.
+
+    The peak is this run's own (GNU time's maximum resident set size), not the largest of every
+    child so far.
+    """
+    report = out.with_suffix(".rss")
+    command = ["/usr/bin/time", "-f", "%M", "-o", str(report)]
+    command += [str(Path(sys.executable).with_name("fusionwatch")), "screen", str(folder)]
     command += ["--as-of", AS_OF.isoformat(), "--out", str(out), "--patient-level"]
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, peak / 1024
+    return wall, int(report.read_text().split()[-1]) / 1024
 
 
 def _in_process(folder: Path, out: Path) -> tuple[float, float]:

@@ -1,5 +1,6 @@
 """Registry input: the committed example screens like assess(); bad input is named and refused."""
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -287,3 +288,25 @@ def test_operation_levels_outside_the_region(kb: Knowledge, folder: Path) -> Non
     error = _error(kb, folder)
     assert (error.where.column, "operations.csv" in error.where.file) == ("levels", True)
     assert "region" in error.message
+
+
+def test_a_dated_visit_at_the_month_of_an_undated_one(kb: Knowledge, folder: Path) -> None:
+    """The case model places a dated visit at its month: two visits at one point are refused."""
+    episodes = duckdb.read_csv(str(folder / "episodes.csv"), all_varchar=True)
+    dated = episodes.filter('"surgery.date" IS NOT NULL').limit(1).fetchall()[0]
+    names = episodes.columns
+    row = dict(zip(names, dated, strict=True))
+    day = dt.date.fromisoformat(row["surgery.date"])
+    three_months = (
+        day.replace(month=day.month + 3)
+        if day.month <= 9
+        else day.replace(year=day.year + 1, month=day.month - 9)
+    )
+    with (folder / "visits.csv").open("a") as handle:
+        handle.write(f"{row['episode_id']},{three_months.isoformat()},5,,,,,,\n")
+        handle.write(f"{row['episode_id']},3,5,,,,,,\n")
+    error = _error(kb, folder)
+    assert (error.where.column, error.message) == (
+        "when",
+        "the same time point as an earlier visit",
+    )

@@ -87,7 +87,20 @@ def answer(cell: str, name: str, raw: str = "VARCHAR") -> Reading:
     value = (
         f"(CASE WHEN {v} IN ('yes', 'true') THEN TRUE WHEN {v} IN ('no', 'false') THEN FALSE END)"
     )
+    if raw == "VARCHAR":  # the codes as written: no trimming or case folding for them
+        value = _fast(cell, "('yes')", "TRUE", "('no')", "FALSE", value)
+        bad = f"(CASE WHEN {cell} IS NULL OR {cell} IN ('yes', 'no') THEN FALSE ELSE {bad} END)"
     return Reading(value, (Check(name, bad, "must be yes, no, not_sure or unknown (or empty)"),))
+
+
+def _fast(  # noqa: PLR0917
+    cell: str, first: str, first_value: str, second: str, second_value: str, slow: str
+) -> str:
+    """A CASE that settles the common exact codes before the slower normalised reading."""
+    return (
+        f"(CASE WHEN {cell} IS NULL THEN NULL WHEN {cell} IN {first} THEN {first_value}"
+        f" WHEN {cell} IN {second} THEN {second_value} ELSE {slow} END)"
+    )
 
 
 def unsure(cell: str, fact: str, raw: str = "VARCHAR") -> str | None:
@@ -95,10 +108,13 @@ def unsure(cell: str, fact: str, raw: str = "VARCHAR") -> str | None:
     if raw == "BOOLEAN":
         return None
     codes = ", ".join(literal(c) for c in NOT_SURE_CODES)
-    return f"CASE WHEN LOWER({text(cell)}) IN ({codes}) THEN {literal(fact)} END"
+    return (
+        f"CASE WHEN {cell} IS NULL OR {cell} IN ('yes', 'no') THEN NULL"
+        f" WHEN LOWER({text(cell)}) IN ({codes}) THEN {literal(fact)} END"
+    )
 
 
-def choice(cell: str, name: str, fact: Fact) -> Reading:
+def choice(cell: str, name: str, fact: Fact, raw: str = "VARCHAR") -> Reading:
     kind = field_spec(fact.id)[0]
     allowed = (
         [m.value for m in kind]
@@ -111,6 +127,9 @@ def choice(cell: str, name: str, fact: Fact) -> Reading:
     # A code the model knows but the rules do not read as a value (not examined) is unknown.
     used = ", ".join(literal(a) for a in fact.values) or "''"
     value = f"(CASE WHEN {v} IN ({used}) THEN {v} END)"
+    if raw == "VARCHAR":  # the codes as written: no trimming for them
+        value = f"(CASE WHEN {cell} IS NULL THEN NULL WHEN {cell} IN ({used}) THEN {cell} ELSE {value} END)"
+        bad = f"(CASE WHEN {cell} IS NULL OR {cell} IN ({codes}) THEN FALSE ELSE {bad} END)"
     return Reading(
         value, (Check(name, bad, f"unknown code; expected one of: {', '.join(allowed)}"),)
     )
@@ -151,7 +170,7 @@ def reading(cell: str, name: str, fact: Fact, raw: str = "VARCHAR") -> Reading:
     if fact.type is FactType.ANSWER:
         return answer(cell, name, raw)
     if fact.type is FactType.CHOICE:
-        return choice(cell, name, fact)
+        return choice(cell, name, fact, raw)
     if fact.type is FactType.NUMBER:
         return numeric(cell, name, fact.id, raw=raw)
     if fact.type is FactType.DATE:

@@ -165,7 +165,7 @@ def _base(b: _Builder, as_of: dt.date, episodes: str, visits: str, operations: s
             f" FROM {episodes} e LEFT JOIN ops o ON o.{EPISODE_ID} = e.{EPISODE_ID}",
         )
     )
-    b.ctes += trajectory_ctes(b.dialect, b.kb.thresholds, visits, "base")
+    b.ctes += trajectory_ctes(b.dialect, b.kb.thresholds, visits, episodes)
     b.ctes.append(
         (
             "visit_count",

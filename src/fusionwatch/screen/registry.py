@@ -23,8 +23,10 @@ from fusionwatch.core.scores import Analgesics, Instrument, Visit
 from fusionwatch.core.vocab import OperationKind, OperationReason, Region, TemperatureUnit
 from fusionwatch.screen.columns import Check, numeric, reading, text, unsure
 from fusionwatch.screen.compiler import literal
+from fusionwatch.screen.dialect import DUCKDB
 from fusionwatch.screen.errors import ScreenInputError, Where
 from fusionwatch.screen.history import FIELD_SEP, OP_SEP, judge, message
+from fusionwatch.screen.months import signed_months_sql
 from fusionwatch.screen.schema import (
     COLLECTIONS,
     EPISODE_ID,
@@ -64,17 +66,20 @@ def find(folder: Path, stem: str, required: bool) -> Path | None:
 
 def raw_view(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> list[str]:
     """A view of a source file with its data rows numbered from 1; its column names."""
-    source = (
-        f"read_parquet({literal(str(path))})"
-        if path.suffix == ".parquet"
-        else (
+    if path.suffix == ".parquet":
+        # The reader numbers the rows itself: no window over the whole file (which runs on one
+        # thread), so a large file is read in parallel.
+        numbered = (
+            "SELECT CAST(file_row_number + 1 AS BIGINT) AS _row, * EXCLUDE (file_row_number)"
+            f" FROM read_parquet({literal(str(path))}, file_row_number = true)"
+        )
+    else:
+        csv = (
             f"read_csv({literal(str(path))}, header = true, all_varchar = true, strict_mode = true)"
         )
-    )
+        numbered = f"SELECT ROW_NUMBER() OVER () AS _row, * FROM {csv}"
     try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT ROW_NUMBER() OVER () AS _row, * FROM {source}"
-        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {numbered}")
     except duckdb.Error as err:
         raise ScreenInputError(
             Where(str(path), _line(str(err)), None), _first_line(str(err))
@@ -173,7 +178,7 @@ def _episodes(con: duckdb.DuckDBPyConnection, kb: Knowledge, path: Path, as_of: 
     check(con, "raw_episodes", path, checks)
     extra = [c for c in present if c not in facts and c != EPISODE_ID]
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE typed_episodes AS SELECT _row, {', '.join(selects)} FROM raw_episodes"
+        f"CREATE OR REPLACE TEMP VIEW typed_episodes AS SELECT _row, {', '.join(selects)} FROM raw_episodes"
     )
     _duplicates(
         con, "typed_episodes", path, [EPISODE_ID], EPISODE_ID, "the same episode id appears twice"
@@ -362,14 +367,14 @@ def _history(con: duckdb.DuckDBPyConnection, path: Path, ops_path: Path | None) 
     )
     if rows:
         con.executemany("INSERT INTO history_facts VALUES (?, ?, ?, ?, ?, ?)", rows)
+    # A view: the wide table is not copied again, only joined to the small history table.
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE episodes AS SELECT e.* EXCLUDE (_row, derived__level_count,"
+        "CREATE OR REPLACE TEMP VIEW episodes AS SELECT e.* EXCLUDE (_row, derived__level_count,"
         f" derived__vertebra_count, {HISTORY_FAILED}), h.n AS derived__level_count,"
         f" h.v AS derived__vertebra_count, COALESCE(h.failed, FALSE) AS {HISTORY_FAILED}"
         " FROM typed_episodes e JOIN history_keys k ON k._row = e._row"
         " LEFT JOIN history_facts h ON h.levels IS NOT DISTINCT FROM k.levels"
         " AND h.region IS NOT DISTINCT FROM k.region AND h.ops IS NOT DISTINCT FROM k.ops"
-        " ORDER BY e._row"
     )
 
 
@@ -451,7 +456,7 @@ def _visits(
         " FROM raw_visits"
     )
     _visit_rules(con, path)
-    con.execute("CREATE OR REPLACE TEMP TABLE visits AS SELECT * EXCLUDE (_row) FROM typed_visits")
+    con.execute("CREATE OR REPLACE TEMP VIEW visits AS SELECT * EXCLUDE (_row) FROM typed_visits")
     extra = [c for c in present if c not in {EPISODE_ID, "when", *(i.value for i in Instrument)}]
     n = con.execute("SELECT COUNT(*) FROM visits").fetchall()[0]
     return (int(n[0]) if n else 0), _not_used(con, "raw_visits", extra)
@@ -464,8 +469,12 @@ def _visit_rules(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         ", ".join(literal(r.value) for r in (Region.THORACIC, Region.LUMBAR, Region.LUMBOSACRAL)),
     )
     joined = (
-        "SELECT v.*, e.surgery__date AS surgery_date, e.surgery__region AS region, e.episode_id AS known"
+        "SELECT v.*, e.surgery__date AS surgery_date, e.surgery__region AS region, e.episode_id AS known,"
+        " s.any_odi, s.any_ndi, s.first_row"
         " FROM typed_visits v LEFT JOIN episodes e ON e.episode_id = v.episode_id"
+        " LEFT JOIN (SELECT episode_id, BOOL_OR(odi IS NOT NULL) AS any_odi,"
+        " BOOL_OR(ndi IS NOT NULL) AS any_ndi, MIN(_row) AS first_row FROM typed_visits"
+        " GROUP BY episode_id) s ON s.episode_id = v.episode_id"
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE checked_visits AS {joined}")
     checks = [
@@ -490,14 +499,22 @@ def _visit_rules(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             f"ndi IS NOT NULL AND region IN ({not_neck})",
             "does not fit this region; use odi",
         ),
+        Check(
+            "odi",
+            "region IS NULL AND any_odi AND any_ndi AND _row = first_row",
+            "odi and ndi in one series: give surgery.region or keep the one that fits",
+        ),
     ]
     check(con, "checked_visits", path, checks)
-    slot = "CASE WHEN baseline THEN 'baseline' ELSE CAST(COALESCE(month, -1) AS VARCHAR) || '|' || COALESCE(CAST(visit_date AS VARCHAR), '') END"
+    # One visit per time point, the point as the case model places it (a dated visit at the same
+    # month as an undated one is the same point: core.scores.visit_problems).
+    placed = signed_months_sql(DUCKDB, "surgery_date", "visit_date")
+    slot = f"CASE WHEN NOT baseline THEN COALESCE(month, {placed}) END"
     _duplicates(
         con,
         "checked_visits",
         path,
-        [EPISODE_ID, slot],
+        [EPISODE_ID, "baseline", slot],
         "when",
         "the same time point as an earlier visit",
     )

@@ -1,7 +1,10 @@
 """Runs the same screening SQL on Apache Spark (``local[*]`` in tests, a cluster URL in production).
 
 The compiler emits Spark's date functions through its dialect; the few type names that differ
-are mapped here. PySpark is an optional extra (``fusionwatch[spark]``) and needs a Java runtime.
+are mapped here. Spark inlines a common table expression into every step that reads it, so the
+query keeps each step read once (a grouped-aggregate form of the score trajectories, which reads
+its steps several times, made the plan too large to analyse in a 1 GB driver). PySpark is an
+optional extra (``fusionwatch[spark]``) and needs a Java runtime.
 """
 
 import datetime as dt
@@ -21,7 +24,7 @@ OUTPUT = WORKLIST_INPUT
 
 def spark_sql(kb: Knowledge, as_of: dt.date, site: Site = DEFAULT_SITE) -> str:
     """The screening query in Spark SQL."""
-    return screening_sql(kb, as_of, site, dialect=SPARK).replace(" AS VARCHAR)", " AS STRING)")
+    return _spark_types(screening_sql(kb, as_of, site, dialect=SPARK))
 
 
 def session(master: str, driver_memory: str | None = None) -> Any:
@@ -74,3 +77,7 @@ def register_parquet(spark: Any, folder: str) -> None:
 def screened_frame(spark: Any, kb: Knowledge, as_of: dt.date, site: Site = DEFAULT_SITE) -> Any:
     """The screening query over the registered views, as a Spark DataFrame of the worklist input."""
     return spark.sql(spark_sql(kb, as_of, site)).select(*OUTPUT)
+
+
+def _spark_types(sql: str) -> str:
+    return sql.replace(" AS VARCHAR)", " AS STRING)")

@@ -91,10 +91,9 @@ def screen(
         " derived__warning_signs DESC NULLS LAST, derived__months_since_surgery DESC NULLS LAST,"
         " episode_id"
     )
+    not_done = literal(NOT_DONE)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE screened AS SELECT"
-        f" CASE WHEN grp = {literal(NOT_DONE)} THEN NULL ELSE"
-        f" ROW_NUMBER() OVER (PARTITION BY grp = {literal(NOT_DONE)} ORDER BY {order}) END AS rank,"
+        "CREATE OR REPLACE TEMP TABLE screened_rows AS SELECT"
         " grp AS worklist_group, episode_id, triage, screen_not_done, suspicion,"
         " derived__months_since_surgery AS months_since_surgery, derived__phase AS phase,"
         " reasons, fired AS fired_rules, open_questions, next_check AS next_follow_up,"
@@ -102,6 +101,15 @@ def screen(
         " imaging__studies IS NOT NULL AS imaging_studies_not_read,"
         f" {info.columns()}, ROW_NUMBER() OVER (ORDER BY {order}) AS _order"
         f" FROM (SELECT *, {group} AS grp FROM ({sql}))"
+    )
+    # One sort ranks every row; the "screen not done" rows sit in one block of that order and
+    # are left unranked, so the rows after the block move up by its size.
+    block = f"(SELECT COUNT(*) FROM screened_rows WHERE worklist_group = {not_done})"
+    end = f"(SELECT MAX(_order) FROM screened_rows WHERE worklist_group = {not_done})"
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW screened AS SELECT"
+        f" CASE WHEN worklist_group = {not_done} THEN NULL WHEN _order > {end}"
+        f" THEN _order - {block} ELSE _order END AS rank, * FROM screened_rows"
     )
 
 
