@@ -7,11 +7,13 @@ file can be loaded back. Decisions 0005 and 0012; the same-day advice step, 0009
 """
 
 import json
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from fusionwatch.core.engine import assess
@@ -126,7 +128,8 @@ async def load_answers(request: Request, ctx: Ctx) -> Response:
 async def summary_pdf(request: Request, ctx: Ctx) -> Response:
     raw = forms.raw_answers(ctx.kb, await request.form())
     # Anonymous and slow (a second of CPU): off the event loop, a bounded number at once.
-    pdf = await ctx.pdfs.run(lambda: report_pdf(_summary_data(ctx, raw)["report"], appendix=True))
+    report = await run_in_threadpool(lambda: _summary_data(ctx, raw)["report"])
+    pdf = await ctx.pdfs.run(partial(report_pdf, report, appendix=True))
     return Response(
         pdf,
         media_type="application/pdf",
