@@ -9,6 +9,7 @@ file); ``--url`` for PostgreSQL.
 """
 
 import argparse
+import http.client
 import json
 import os
 import random
@@ -76,7 +77,8 @@ def round_trip(env: dict[str, str], token: str) -> tuple[int, int]:
         while alive.is_set():
             try:
                 made = call(base, "/api/v1/patients", token, {"display_name": "Durable"})
-            except (urllib.error.URLError, OSError, ValueError):
+            except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException):
+                # Killed mid-answer (IncompleteRead included): not acknowledged, not counted.
                 continue
             with lock:
                 acknowledged.append(int(str(made["id"])))

@@ -2,4 +2,6 @@
 
 from fusionwatch.cli.main import main
 
-main()
+# Guarded: a spawned helper process (the PDF pool) imports this module as __mp_main__.
+if __name__ == "__main__":
+    main()

@@ -65,7 +65,7 @@ def create_app(
         kb=kb,
         templates=templates,
         clock=clock,
-        pdfs=SlowWork(settings.max_concurrent_pdfs, "fw-pdf"),
+        pdfs=SlowWork(settings.max_concurrent_pdfs, "fw-pdf", processes=True),
         hashing=SlowWork(settings.max_concurrent_password_checks, "fw-hash"),
     )
     # The pools' idle threads go when the app does (tests build many apps).

@@ -7,11 +7,13 @@ file can be loaded back. Decisions 0005 and 0012; the same-day advice step, 0009
 """
 
 import json
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from fusionwatch import locale
@@ -140,13 +142,10 @@ async def summary_pdf(request: Request, ctx: Ctx) -> Response:
     raw = forms.raw_answers(ctx.kb, form)
     lang = language_of(request, _field(form, LANG))
 
-    def render() -> bytes:
-        data = _summary_data(ctx, raw, lang)
-        with locale.using(lang):
-            return report_pdf(data["report"], appendix=True)
-
-    # Anonymous and slow (a second of CPU): off the event loop, a bounded number at once.
-    pdf = await ctx.pdfs.run(render)
+    # Anonymous and slow (a second of CPU): off the event loop, a bounded number at once,
+    # the PDF in a separate process (a module-level function, so that it pickles).
+    report = await run_in_threadpool(lambda: _summary_data(ctx, raw, lang)["report"])
+    pdf = await ctx.pdfs.run(partial(_pdf_in, lang, report))
     return Response(
         pdf,
         media_type="application/pdf",
@@ -303,6 +302,12 @@ def _case_problems(ctx: AppContext, values: dict[str, Any]) -> dict[str, str]:
     except CaseError as err:
         return forms.problem_errors(err.problems)
     return {}
+
+
+def _pdf_in(lang: str, report: Any) -> bytes:
+    """The self-check summary as a PDF in ``lang`` (run in a PDF process)."""
+    with locale.using(lang):
+        return report_pdf(report, appendix=True)
 
 
 def _summary_data(

@@ -3,6 +3,7 @@
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -303,7 +304,7 @@ def _printed(ctx: AppContext, user: Principal, assessment_id: int, action: str) 
 @router.get("/assessments/{assessment_id}/chart.svg")
 async def assessment_chart(ctx: Ctx, user: User, assessment_id: RecordId) -> Response:
     record, _ = await run_in_threadpool(_printed, ctx, user, assessment_id, "chart")
-    svg = await ctx.pdfs.run(lambda: _chart(record.result))
+    svg = await ctx.pdfs.run(partial(_chart, record.result))
     if svg is None:
         raise NotFoundError("chart")
     return Response(svg, media_type="image/svg+xml")
@@ -316,7 +317,7 @@ async def assessment_pdf(
     record, patient = await run_in_threadpool(_printed, ctx, user, assessment_id, "print")
     subtitle = f"assessment {record.id} · printed by {user.username}"
     # A bounded number of PDFs at once per worker: each takes a core and tens of MB.
-    pdf = await ctx.pdfs.run(lambda: report_pdf(_report(record, patient), subtitle=subtitle))
+    pdf = await ctx.pdfs.run(partial(report_pdf, _report(record, patient), subtitle=subtitle))
     return Response(
         pdf,
         media_type="application/pdf",
