@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     # OWASP's session management guidance names 15-30 minutes of idleness for low-risk
     # applications and 2-5 for high-value ones; the site chooses.
     session_idle_minutes: float = Field(30.0, gt=0, le=24 * 60)
+    # How long emergency ("break the glass") read access to another team's patient lasts. No
+    # published source fixes a duration (HIPAA and the emergency-access guidance ask for a
+    # procedure and an audit trail, not a number): a site setting, short by default.
+    break_glass_minutes: float = Field(60.0, gt=0, le=24 * 60)
     # Bounded work per request (sizes in bytes; PDFs and password checks at once per worker).
     max_body_bytes: int = Field(1_000_000, ge=1_000, le=100_000_000)
     max_cds_body_bytes: int = Field(5_000_000, ge=1_000, le=100_000_000)

@@ -152,6 +152,7 @@ def audit(
     outcome: str = "ok",
     actor_id: int | None = None,
     team_id: int | None = None,
+    detail: str | None = None,
 ) -> None:
     object_type, object_id = target
     db.add(
@@ -164,6 +165,7 @@ def audit(
             object_type=object_type,
             object_id=None if object_id is None else str(object_id)[:40],
             outcome=outcome,
+            detail=detail,
         )
     )
 

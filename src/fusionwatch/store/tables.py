@@ -157,6 +157,29 @@ class AuditEvent(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+class BreakGlass(Base):
+    """Emergency read access ("break the glass") of one user to one patient outside their teams.
+
+    Kept for good: the reason is what the patient's team administrators review. ``team_id`` is
+    the patient's team when the glass was broken (the team that sees the event).
+    """
+
+    __tablename__ = "break_glass"
+    __table_args__ = (
+        Index("ix_break_glass_user", "user_id", "patient_id", "expires_at"),
+        Index("ix_break_glass_team", "team_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    category: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+
+
 class CdsFeedback(Base):
     """What a clinician did with a CDS Hooks card: accepted, or overridden with a reason."""
 

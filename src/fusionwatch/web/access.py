@@ -1,16 +1,19 @@
 """Care-team access: a record of another team answers exactly as a record that does not exist.
 
 Every route that takes a patient or assessment id goes through here (a test enumerates the
-routes). A refusal travels in the exception (``RefusedError``, or ``ForbiddenError`` with a
-``Denial``) and the error handler audits it in a unit of work of its own once the request's
-own has ended: the request's work is rolled back, the refusal is kept, and no unit of work
-waits for another one (on SQLite each holds the write lock; see ``Database.session``).
+routes). A clinician who broke the glass (``web/glass.py``) reads that one patient here, in a
+browser session only, until the access ends; each such read is audited with the reason.
+A refusal travels in the exception (``RefusedError``, or ``ForbiddenError`` with a ``Denial``)
+and the error handler audits it in a unit of work of its own once the request's own has ended:
+the request's work is rolled back, the refusal is kept, and no unit of work waits for another
+one (on SQLite each holds the write lock; see ``Database.session``).
 """
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fusionwatch.core.errors import NotFoundError
-from fusionwatch.store import records
+from fusionwatch.store import glass, records
 from fusionwatch.store.accounts import Principal
 from fusionwatch.store.tables import AssessmentRecord, Patient, ScreeningRun, Team
 from fusionwatch.web.context import AppContext
@@ -29,7 +32,9 @@ class RefusedError(NotFoundError):
 
 
 def patient(ctx: AppContext, db: Session, who: Principal, patient_id: int) -> Patient:
-    found = records.patient(db, who.teams, patient_id)
+    found = records.patient(db, who.teams, patient_id) or _through_glass(
+        ctx, db, who, ("patient", patient_id), patient_id
+    )
     if found is None:
         raise RefusedError(Denial(who, "patient", patient_id))
     return found
@@ -38,10 +43,12 @@ def patient(ctx: AppContext, db: Session, who: Principal, patient_id: int) -> Pa
 def writable_patient(ctx: AppContext, db: Session, who: Principal, patient_id: int) -> Patient:
     found = patient(ctx, db, who, patient_id)
     if not who.can_write(found.team_id):
-        raise ForbiddenError(
-            "your role in this patient's team does not allow changes",
-            denial=Denial(who, "patient", patient_id),
+        reason = (
+            "your role in this patient's team does not allow changes"
+            if found.team_id in who.teams
+            else "emergency access (break the glass) is read only: ask the patient's team"
         )
+        raise ForbiddenError(reason, denial=Denial(who, "patient", patient_id))
     return found
 
 
@@ -49,8 +56,40 @@ def assessment(
     ctx: AppContext, db: Session, who: Principal, assessment_id: int
 ) -> AssessmentRecord:
     found = records.assessment(db, who.teams, assessment_id)
+    if found is None and who.via == "web":
+        patient_id = db.scalar(
+            select(AssessmentRecord.patient_id).where(AssessmentRecord.id == assessment_id)
+        )
+        if patient_id is not None and _through_glass(
+            ctx, db, who, ("assessment", assessment_id), patient_id
+        ):
+            found = db.get(AssessmentRecord, assessment_id)
     if found is None:
         raise RefusedError(Denial(who, "assessment", assessment_id))
+    return found
+
+
+def _through_glass(
+    ctx: AppContext, db: Session, who: Principal, target: tuple[str, int], patient_id: int
+) -> Patient | None:
+    """The patient, when the user broke the glass for them and the access still lasts.
+
+    Browser sessions only: an API token neither breaks the glass nor reads through it.
+    """
+    if who.via != "web":
+        return None
+    grant = glass.active_grant(db, who.user_id, patient_id, ctx.clock())
+    found = db.get(Patient, patient_id) if grant is not None else None
+    if grant is None or found is None or found.team_id != grant.team_id:
+        return None  # no access, or the patient has moved to another team since
+    ctx.audit(
+        db,
+        who,
+        "break_glass_access",
+        target,
+        team_id=found.team_id,
+        detail=glass.detail(grant.category, grant.reason, grant.id),
+    )
     return found
 
 

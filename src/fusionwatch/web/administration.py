@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from fusionwatch.core.errors import NotFoundError
-from fusionwatch.store import administration
+from fusionwatch.store import administration, glass
 from fusionwatch.store.access import Role
 from fusionwatch.store.accounts import AccountError, Principal
 from fusionwatch.store.tables import User
@@ -170,6 +170,8 @@ def _page(
             "others": _other_teams(db, user, team_id),
             "members": administration.members(db, user, team_id, now),
             "api_tokens": administration.tokens(db, team_id, now),
+            "glass_events": glass.of_teams(db, [team_id], now),
+            "categories": glass.CATEGORIES,
             "roles": ROLES,
             "message": message,
             "problem": problem,

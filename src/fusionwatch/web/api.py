@@ -221,18 +221,20 @@ def audit_log(ctx: Ctx, who: Reader) -> list[dict[str, Any]]:
     with ctx.db.session() as db:
         events = records.audit_trail(db, who.admin_teams)
         ctx.audit(db, who, "view", ("audit_log", None))
-        return [
-            {
-                "at": e.at.isoformat(),
-                "actor": e.actor,
-                "action": e.action,
-                "object_type": e.object_type,
-                "object_id": e.object_id,
-                "outcome": e.outcome,
-                "team_id": e.team_id,
-            }
-            for e in events
-        ]
+        return [audit_event(e) for e in events]
+
+
+def audit_event(e: Any) -> dict[str, Any]:
+    return {
+        "at": e.at.isoformat(),
+        "actor": e.actor,
+        "action": e.action,
+        "object_type": e.object_type,
+        "object_id": e.object_id,
+        "outcome": e.outcome,
+        "team_id": e.team_id,
+        "detail": e.detail,
+    }
 
 
 def _patient(p: Any) -> dict[str, Any]:

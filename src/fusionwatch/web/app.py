@@ -19,10 +19,12 @@ from fusionwatch.report import html as report_html
 from fusionwatch.settings import Settings
 from fusionwatch.store.database import Database
 from fusionwatch.web import (
+    adminapi,
     administration,
     api,
     apidocs,
     errors,
+    glass,
     presentation,
     screening,
     selfcheck,
@@ -75,11 +77,13 @@ def create_app(
     app.mount(apidocs.ASSETS, apidocs.assets(), name="api-docs-assets")
     app.include_router(apidocs.router)
     app.include_router(api.router)
+    app.include_router(adminapi.router)
     app.include_router(selfcheck.router)
     app.include_router(workspace.router)
     app.include_router(screening.router)
     app.include_router(sitesettings.router)
     app.include_router(administration.router)
+    app.include_router(glass.router)
     ctx = app.state.ctx
     app.include_router(cdshooks.router(settings, ctx.db, ctx.kb, clock))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -61,8 +61,10 @@ class AppContext:
         *,
         outcome: str = "ok",
         team_id: int | None = None,
+        detail: str | None = None,
     ) -> None:
-        """Record who did what to which record (ids only, never clinical content)."""
+        """Record who did what to which record (ids only, never clinical content; ``detail``
+        holds a break-the-glass reason, as the clinician wrote it)."""
         records.audit(
             db,
             actor=who.actor if isinstance(who, Principal) else who,
@@ -72,6 +74,7 @@ class AppContext:
             target=target,
             now=self.clock(),
             outcome=outcome,
+            detail=detail,
         )
 
     @property
@@ -90,6 +93,10 @@ class AppContext:
     @property
     def session_idle(self) -> dt.timedelta:
         return dt.timedelta(minutes=self.settings.session_idle_minutes)
+
+    @property
+    def break_glass_lasts(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.settings.break_glass_minutes)
 
 
 def context(request: Request) -> AppContext:

@@ -47,6 +47,7 @@ def page(
     values = {
         "csrf": csrf_token(request),
         "session_csrf": getattr(request.state, "session_csrf", None),
+        "glass": getattr(request.state, "glass", ()),
         "knowledge_version": ctx.kb.data.manifest.version,
         "lang": lang,
         "languages": {code: names[code] for code in offered()},

@@ -85,6 +85,44 @@ class AuditEventOut(Documented):
     object_id: str | None
     outcome: str
     team_id: int | None
+    detail: str | None = Field(
+        description="For break-the-glass events: the grant, the kind of reason and the reason."
+    )
+
+
+class MemberOut(Documented):
+    user_id: int
+    username: str
+    role: str = Field(description="clinician, read_only or administrator")
+    active: bool
+    locked: bool = Field(description="Locked for a while after repeated failed sign-ins.")
+    other_teams: int = Field(description="How many other teams the account is in.")
+
+
+class TokenOut(Documented):
+    """An API token of a member; never its secret (only a hash of it is stored)."""
+
+    id: int
+    owner: str
+    name: str
+    scopes: list[str]
+    created_at: str
+    expires_at: str | None
+    status: str = Field(description="active, revoked or expired")
+
+
+class BreakGlassOut(Documented):
+    """A clinician of another team broke the glass to read one of this team's patients."""
+
+    id: int
+    username: str
+    patient_id: int
+    reference: str | None
+    category: str
+    reason: str
+    created_at: str
+    expires_at: str
+    active: bool
 
 
 class SiteRow(Documented):

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from fusionwatch.store import accounts
+from fusionwatch.store import accounts, glass
 from fusionwatch.store.access import Scope
 from fusionwatch.store.accounts import Principal
 from fusionwatch.web.context import AppContext, context
@@ -82,10 +82,13 @@ def signed_in(request: Request, ctx: Annotated[AppContext, Depends(context)]) ->
     with ctx.db.session() as db:
         found = accounts.session_for(db, token, ctx.clock(), ctx.session_idle)
         roles = accounts.roles_of(db, found[1].id) if found else {}
+        # Emergency accesses that still last: every page shows them in a banner.
+        lasting = glass.active_for(db, found[1].id, ctx.clock()) if found else []
     if found is None:
         raise NotSignedInError
     session, user = found
     request.state.session_csrf = session.csrf_token
+    request.state.glass = lasting
     return Principal(user.id, user.username, frozenset(Scope), "web", roles)
 
 
