@@ -191,6 +191,13 @@ def test_another_teams_records_answer_404_on_every_route(
             assert REFERENCE not in response.text, (method, path)
             checked += 1
         assert checked >= 16
+        # Break the glass and the administration page's JSON twin are among the routes checked.
+        covered = set(_routes(app))
+        assert {("GET", "/break-glass"), ("POST", "/break-glass")} <= covered
+        assert {
+            ("GET", f"/api/v1/teams/{{team_id}}/{what}")
+            for what in ("members", "tokens", "audit", "break-glass")
+        } <= covered
         # The EHR's smart link (CDS Hooks card) by reference: 404 for the other team.
         link = f"/patients?fhir_patient={REFERENCE}"
         assert outsider.get(link, follow_redirects=False).status_code == 404
