@@ -33,7 +33,7 @@ from playwright.sync_api import (
 
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.settings import Settings
-from fusionwatch.store import accounts, teams
+from fusionwatch.store import accounts, records, teams
 from fusionwatch.store.access import Role, Scope
 from fusionwatch.store.database import Database
 from fusionwatch.web.app import create_app
@@ -44,6 +44,10 @@ SHOTS = ROOT / "artefacts" / "screenshots"
 AXE = ROOT / "artefacts" / "axe"
 CLINICIAN = "dr-browser"
 COLLEAGUE = "dr-colleague"
+# A clinician of another team, and a patient of browser-team they may open only by breaking
+# the glass (tests/browser/test_break_glass.py).
+VISITOR = "dr-visitor"
+GLASS_PATIENT, GLASS_REFERENCE = "Synthetic Glasspatient", "BT-GLASS-0001"
 PASSWORD = "a-long-browser-test-password"
 MOBILE: ViewportSize = {"width": 360, "height": 800}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
@@ -94,6 +98,19 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, kb: Knowledge) -> Iter
             scopes=frozenset({Scope.READ}),
             now=utc_now(),
             expires_at=None,
+        )
+        accounts.add_user(s, VISITOR, PASSWORD, utc_now())
+        teams.add_team(s, "visiting-team", utc_now())
+        teams.set_member(s, "visiting-team", VISITOR, Role.CLINICIAN)
+        home = teams.team_named(s, "browser-team")
+        assert home is not None
+        records.add_patient(
+            s,
+            display_name=GLASS_PATIENT,
+            reference=GLASS_REFERENCE,
+            user_id=accounts.user_named(s, CLINICIAN).id,
+            now=utc_now(),
+            team_id=home.id,
         )
     app = create_app(Settings(database_url=db.url), db=db, kb=kb)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

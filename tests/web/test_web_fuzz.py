@@ -48,8 +48,8 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 BASE = f"http://{asgi.HOST}"
 EHR = "https://ehr.example.org"
 KEY = ec.generate_private_key(ec.SECP256R1())
-# Requests per operation and mode: 12 operations, 2 modes (the discovery GET has nothing to
-# make invalid and takes no body, so it gets one request) -> about 1,300 requests.
+# Requests per operation and mode: 16 operations, 2 modes (the discovery GET has nothing to
+# make invalid and takes no body, so it gets one request) -> about 1,800 requests.
 EXAMPLES_PER_RUN = 60
 MINIMUM_REQUESTS = 1_000
 EXCLUDED = [positive_data_acceptance, negative_data_rejection]
