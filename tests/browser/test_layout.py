@@ -35,6 +35,10 @@ def test_clinician_pages_fit_a_phone(narrow_clinician: Tab) -> None:
     tab.check("patient-assessed")
     page.goto("/patients")
     tab.check("patients")
+    # The list itself does not scroll sideways either: one block per patient on a phone.
+    table = page.locator("table.list")
+    assert table.evaluate("t => t.scrollWidth <= t.clientWidth"), "the patient list scrolls"
+    expect(table.locator('td[data-label="Latest triage"]').first).to_be_visible()
     page.goto("/audit")
     tab.check("audit")
     page.goto("/patients/999999")
