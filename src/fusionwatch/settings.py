@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # published source fixes a duration (HIPAA and the emergency-access guidance ask for a
     # procedure and an audit trail, not a number): a site setting, short by default.
     break_glass_minutes: float = Field(60.0, gt=0, le=24 * 60)
+    # Break-the-glass requests one user may make in 24 hours (found or not): each is audited,
+    # and the cap bounds how many references anyone can test. A site choice, no source.
+    break_glass_max_per_day: int = Field(10, ge=1, le=1000)
     # Bounded work per request (sizes in bytes; PDFs and password checks at once per worker).
     max_body_bytes: int = Field(1_000_000, ge=1_000, le=100_000_000)
     max_cds_body_bytes: int = Field(5_000_000, ge=1_000, le=100_000_000)

@@ -25,6 +25,7 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 NAME, REFERENCE = "Ximena Northteam", "NORTH-MRN-4411"
 REASON = "Seen in the emergency department tonight; her own team cannot be reached."
 MINUTES = 10
+PER_DAY = 3
 BASE = "http://127.0.0.1"
 
 
@@ -39,7 +40,9 @@ def app(database: Database, kb: Knowledge, clock: Clock) -> FastAPI:
         teams.set_member(s, "south", "carol", Role.CLINICIAN)
         teams.set_member(s, "south", "rita", Role.READ_ONLY)
         teams.set_member(s, "south", "olga", Role.ADMINISTRATOR)
-    settings = Settings(database_url=database.url, break_glass_minutes=MINUTES)
+    settings = Settings(
+        database_url=database.url, break_glass_minutes=MINUTES, break_glass_max_per_day=PER_DAY
+    )
     return create_app(settings, db=database, kb=kb, clock=clock)
 
 
@@ -114,6 +117,9 @@ def test_a_clinician_of_another_team_breaks_the_glass_reads_and_the_access_ends(
         assert "2026-11-23 12:10 UTC" in page.text  # NOW + MINUTES
         assert "New evaluation" not in page.text  # read only
         assert carol.get(f"/assessments/{assessment_id}").status_code == 200
+        pdf = carol.get(f"/assessments/{assessment_id}/report.pdf")
+        assert pdf.status_code == 200
+        assert pdf.content.startswith(b"%PDF")
         # Other pages show the banner too, while the access lasts.
         assert "Emergency access (break the glass) is on" in carol.get("/patients").text
         # Writes stay refused: read-only access.
@@ -279,3 +285,21 @@ def test_the_admin_json_twin_is_for_the_teams_administrators_only(
         assert refused.status_code == nowhere.status_code == 404
         assert refused.json() == nowhere.json()
         assert alice.get(f"/api/v1/teams/{team}/{path}").status_code == 401
+
+
+def test_requests_per_day_are_capped(
+    app: FastAPI, database: Database, clock: Clock, north: dict[str, Any]
+) -> None:
+    with TestClient(app, base_url=BASE) as carol:
+        session = sign_in(carol, "carol")
+        for n in range(PER_DAY):
+            assert _break(carol, session, reference=f"GUESS-{n}").status_code == 404
+        capped = _break(carol, session)
+        assert capped.status_code == 429
+        assert "as many emergency access requests as one day allows" in capped.text
+        assert carol.get(f"/patients/{north['patient_id']}").status_code == 404
+        assert len(_events(database, "break_glass")) == PER_DAY
+        # A day later the count starts again.
+        clock.now = NOW + dt.timedelta(days=1, minutes=1)
+        session = sign_in(carol, "carol")
+        assert _break(carol, session).status_code == 303

@@ -11,10 +11,13 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fusionwatch.store.tables import BreakGlass, Patient, User
+from fusionwatch.store.tables import AuditEvent, BreakGlass, Patient, User
+
+ACTION = "break_glass"
+ACCESS_ACTION = "break_glass_access"
 
 REASON_MIN = 10
 REASON_MAX = 500
@@ -124,6 +127,20 @@ def request_access(
     db.add(grant)
     db.flush()
     return Outcome.GRANTED, patient, grant
+
+
+def requests_since(db: Session, user_id: int, since: dt.datetime) -> int:
+    """How many break-the-glass requests (audited, found or not) the user made since then."""
+    count = db.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.actor_id == user_id,
+            AuditEvent.action == ACTION,
+            AuditEvent.at > since,
+        )
+    )
+    return int(count or 0)
 
 
 def active_grant(db: Session, user_id: int, patient_id: int, now: dt.datetime) -> BreakGlass | None:

@@ -142,7 +142,11 @@ class AuditEvent(Base):
     """Who did what to which record, and when. Holds ids only, never clinical content."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
+    __table_args__ = (
+        Index("ix_audit_object", "object_type", "object_id"),
+        # A user's recent events of one kind (break-the-glass requests per day).
+        Index("ix_audit_actor_action", "actor_id", "action", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime]

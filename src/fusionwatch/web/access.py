@@ -85,7 +85,7 @@ def _through_glass(
     ctx.audit(
         db,
         who,
-        "break_glass_access",
+        glass.ACCESS_ACTION,
         target,
         team_id=found.team_id,
         detail=glass.detail(grant.category, grant.reason, grant.id),

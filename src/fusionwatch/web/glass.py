@@ -7,9 +7,11 @@ finds, so nobody learns whether a patient exists without having recorded why the
 still answer 404 without an access; the 404 page only points here, the same for every id.
 Browser sessions only (an API token cannot break the glass), and for clinicians and
 administrators (a read-only member cannot); the access is read only and ends after
-``FUSIONWATCH_BREAK_GLASS_MINUTES``.
+``FUSIONWATCH_BREAK_GLASS_MINUTES``. A user makes at most ``FUSIONWATCH_BREAK_GLASS_MAX_PER_DAY``
+requests in 24 hours (found or not), which bounds how many references anyone can test.
 """
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -62,6 +64,14 @@ def glass_submit(
     if problems:  # nothing about patients has been looked at yet
         return _form(request, ctx, user, asked, problems=problems, status=422)
     with ctx.db.session() as db:
+        since = ctx.clock() - dt.timedelta(days=1)
+        if glass.requests_since(db, user.user_id, since) >= ctx.settings.break_glass_max_per_day:
+            raise ForbiddenError(
+                "You have made as many emergency access requests as one day allows. Ask an "
+                "administrator of the patient's team, or of your own, for access.",
+                status=429,
+                denial=Denial(user, "break_glass", None),
+            )
         outcome, patient, grant = glass.request_access(
             db,
             user_id=user.user_id,
@@ -75,7 +85,7 @@ def glass_submit(
         ctx.audit(
             db,
             user,
-            "break_glass",
+            glass.ACTION,
             ("patient", patient.id if patient is not None else None),
             outcome="ok" if grant is not None else outcome.value,
             team_id=patient.team_id if patient is not None else None,

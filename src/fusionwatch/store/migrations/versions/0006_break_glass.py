@@ -42,9 +42,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_break_glass_user", "break_glass", ["user_id", "patient_id", "expires_at"])
     op.create_index("ix_break_glass_team", "break_glass", ["team_id", "id"])
+    op.create_index("ix_audit_actor_action", "audit_events", ["actor_id", "action", "at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_actor_action", table_name="audit_events")
     op.drop_index("ix_break_glass_team", table_name="break_glass")
     op.drop_index("ix_break_glass_user", table_name="break_glass")
     op.drop_table("break_glass")
