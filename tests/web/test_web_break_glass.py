@@ -303,3 +303,28 @@ def test_requests_per_day_are_capped(
         clock.now = NOW + dt.timedelta(days=1, minutes=1)
         session = sign_in(carol, "carol")
         assert _break(carol, session).status_code == 303
+
+
+def test_the_clinician_ends_the_access_early(
+    app: FastAPI, database: Database, clock: Clock, north: dict[str, Any]
+) -> None:
+    with TestClient(app, base_url=BASE) as carol:
+        session = sign_in(carol, "carol")
+        assert _break(carol, session).status_code == 303
+        page = carol.get(f"/patients/{north['patient_id']}")
+        assert "End emergency access now" in page.text
+        clock.now = NOW + dt.timedelta(minutes=2)
+        data = {"csrf_token": carol.cookies["fw_csrf"], "session_csrf": session}
+        ended = carol.post("/break-glass/end", data=data, follow_redirects=False)
+        assert ended.status_code == 303
+        assert carol.get(f"/patients/{north['patient_id']}").status_code == 404
+        assert "break the glass) is on" not in carol.get("/patients").text
+        # Without the session's form token nothing ends (CSRF).
+        assert carol.post("/break-glass/end", data={}).status_code == 403
+    (event,) = _events(database, "break_glass_end")
+    assert event.team_id == north["team_id"]
+    listed = north["client"].get(
+        f"/api/v1/teams/{north['team_id']}/break-glass", headers=north["auth"]
+    )
+    assert listed.json()[0]["active"] is False
+    assert listed.json()[0]["expires_at"] == "2026-11-23T12:02:00"

@@ -18,6 +18,7 @@ from fusionwatch.store.tables import AuditEvent, BreakGlass, Patient, User
 
 ACTION = "break_glass"
 ACCESS_ACTION = "break_glass_access"
+END_ACTION = "break_glass_end"
 
 REASON_MIN = 10
 REASON_MAX = 500
@@ -173,6 +174,16 @@ def active_for(db: Session, user_id: int, now: dt.datetime) -> list[Active]:
             Active(grant.id, grant.patient_id, name, reference, grant.expires_at),
         )
     return list(found.values())
+
+
+def end_all(db: Session, user_id: int, now: dt.datetime) -> list[BreakGlass]:
+    """End the user's accesses that still last, now (their end time becomes now)."""
+    lasting = db.scalars(
+        select(BreakGlass).where(BreakGlass.user_id == user_id, BreakGlass.expires_at > now)
+    ).all()
+    for grant in lasting:
+        grant.expires_at = now
+    return list(lasting)
 
 
 def of_teams(

@@ -108,6 +108,22 @@ def glass_submit(
     )
 
 
+@router.post("/break-glass/end")
+def glass_end(ctx: Ctx, user: FormUser) -> Response:
+    """End every emergency access of the user now (the banner's button)."""
+    with ctx.db.session() as db:
+        for grant in glass.end_all(db, user.user_id, ctx.clock()):
+            ctx.audit(
+                db,
+                user,
+                glass.END_ACTION,
+                ("patient", grant.patient_id),
+                team_id=grant.team_id,
+                detail=glass.detail(grant.category, grant.reason, grant.id),
+            )
+    return RedirectResponse("/patients", status_code=303)
+
+
 def _form(
     request: Request,
     ctx: AppContext,
