@@ -15,6 +15,7 @@ import duckdb
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.knowledge import FactType
 from fusionwatch.fhir.codes import fact_index
+from fusionwatch.screen import timeline
 from fusionwatch.screen.columns import Check, text
 from fusionwatch.screen.compiler import literal
 from fusionwatch.screen.errors import ScreenInputError, Where
@@ -85,7 +86,7 @@ def load_omop(
     con.execute(_empty_visits())
     con.execute(empty_operations())
     n = con.execute("SELECT COUNT(*) FROM episodes").fetchall()[0][0]
-    return Loaded(int(n), 0, _unused(con, day))
+    return Loaded(int(n), 0, _unused(con, day) | timeline.set_aside(con, as_of))
 
 
 def _long(con: duckdb.DuckDBPyConnection, day: str) -> None:
