@@ -29,12 +29,13 @@ episodes (``tests/screen/test_open_questions.py``).
 """
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
-from fusionwatch.core.compiled import CompiledRule, Knowledge
-from fusionwatch.core.knowledge import FactType, Known, RuleKind
+from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.knowledge import Condition, FactType, Known, RuleKind
 from fusionwatch.core.logic import leaves
 from fusionwatch.core.vocab import SUSPICION_ORDER
-from fusionwatch.screen.compiler import literal
+from fusionwatch.screen.compiler import ConditionCompiler, literal, number
 from fusionwatch.screen.schema import column
 
 # The rule kinds that decide triage and the suspicion band (core.decision).
@@ -51,13 +52,48 @@ MONTHS = "derived.months_since_surgery"
 SEPARATOR = ", "
 
 
-def _split(kb: Knowledge, compiled: CompiledRule) -> tuple[frozenset[str], frozenset[str]]:
-    """The rule's questions it reads only through monotone leaves of its own, and the rest
-    (behind a count, band, ``known`` test or a fact derived in code)."""
-    known = {leaf.known for leaf in leaves(compiled.rule.when) if isinstance(leaf, Known)}
-    derived = tuple(f for f in compiled.when.facts if f in kb.expand or f in known)
-    indirect = _asked(kb.questions(derived)) | _asked(tuple(known))
-    return _asked(compiled.questions) - indirect, indirect
+# Facts derived in code that only pass an answer on (unknown in, unknown out; a known answer
+# never turns a known result back): what reaches a rule through them is read as directly.
+_PASS_ON = frozenset(
+    {
+        MONTHS,
+        "derived.sign_relapse",  # Kleene OR of the answer and the scores
+        "derived.sign_no_recovery",
+        "derived.temperature_c",
+        "derived.level_count",
+        "derived.vertebra_count",
+    }
+)
+
+
+@dataclass
+class _Reach:
+    """How the questions behind one monotone condition can move it: ``direct`` ones only while
+    it is undecided, ``always`` ones whatever it is, and the counts it reads (by their parts)."""
+
+    direct: set[str] = field(default_factory=set)
+    always: set[str] = field(default_factory=set)
+    counts: set[str] = field(default_factory=set)
+
+
+def _reach(kb: Knowledge, condition: Condition, bands: frozenset[str]) -> _Reach:
+    found = _Reach()
+    known = {leaf.known for leaf in leaves(condition) if isinstance(leaf, Known)}
+    found.always |= _asked(kb.questions(tuple(known)))
+    stack = [leaf.fact for leaf in leaves(condition) if not isinstance(leaf, Known)]
+    while stack:
+        fact = stack.pop()
+        if fact.startswith("result."):
+            continue
+        if fact in kb.count_members:
+            found.counts.add(fact)
+        elif fact == MONTHS or fact not in kb.expand:
+            found.direct |= _asked((fact,))
+        elif fact in bands or fact in _PASS_ON:
+            stack.extend(kb.expand[fact])
+        else:
+            found.always |= _asked(kb.questions((fact,)))
+    return found
 
 
 def _asked(questions: tuple[str, ...]) -> frozenset[str]:
@@ -100,6 +136,59 @@ def _matters(kind: RuleKind, level: str | None, rule: str) -> str:
     return f"({rule} IS TRUE OR suspicion IN ({bands or 'NULL'}))"
 
 
+def _alone(
+    kb: Knowledge, condition: Condition, question: str, read: Callable[[str], str], test: str
+) -> str:
+    """SQL, TRUE when answering ``question`` alone (each answer the engine tries) makes the
+    condition pass ``test``; TRUE as well where the question reaches it through a derived fact
+    (a band or a fact passed on), which is not worked out again here."""
+    if question not in {leaf.fact for leaf in leaves(condition) if not isinstance(leaf, Known)}:
+        return "TRUE"
+    fact = kb.facts[question]
+    if fact.type is FactType.ANSWER:
+        values = ["TRUE", "FALSE"]
+    elif fact.type is FactType.CHOICE:
+        values = [literal(v) for v in fact.values]
+    elif fact.type is FactType.NUMBER and kb.probe_numbers.get(question):
+        values = [number(v) for v in kb.probe_numbers[question]]
+    else:
+        return "TRUE"
+    trials = []
+    for value in values:
+        compiler = ConditionCompiler(kb, lambda f, v=value: v if f == question else read(f))
+        trials.append(f"({compiler.sql(condition)}) {test}")
+    return "(" + " OR ".join(trials) + ")"
+
+
+def _settles(kind: RuleKind, level: str | None, true: str, false: str) -> str:
+    """SQL, TRUE when an undecided rule, made true (``true``) or false (``false``) by one answer,
+    or left undecided, changes the triage or the band (core.decision and core.openinputs)."""
+    if kind is RuleKind.EMERGENCY:
+        # True: emergency; false: ends "prompt referral" that rests on it being undecided; left
+        # undecided under a routine triage, openinputs counts it as a raise.
+        return (
+            f"(({true} AND triage <> 'emergency')"
+            f" OR ({false} AND triage = 'prompt_referral' AND NOT referral_found)"
+            " OR triage = 'routine')"
+        )
+    if kind is RuleKind.URGENT:
+        return f"({true} AND triage NOT IN ('emergency', 'urgent'))"
+    if kind is RuleKind.REFERRAL:
+        return f"({true} AND triage = 'routine')"
+    rank = SUSPICION_ORDER[level or "low"]
+    if kind is RuleKind.SUSPICION:
+        below = sorted({b for b, r in SUSPICION_ORDER.items() if r < rank} | {"low", "cannot_tell"})
+        # False can end "cannot tell"; left undecided under a low band with time unknown,
+        # openinputs counts it as a raise.
+        return (
+            f"(({true} AND suspicion IN ({', '.join(literal(b) for b in below)}))"
+            f" OR ({false} AND suspicion = 'cannot_tell')"
+            f" OR (suspicion = 'low' AND {column(MONTHS)} IS NULL))"
+        )
+    above = [b for b, r in SUSPICION_ORDER.items() if r > rank and b != "cannot_tell"]
+    return f"({true} AND suspicion IN ({', '.join(literal(b) for b in above) or 'NULL'}))"
+
+
 def open_questions_sql(
     kb: Knowledge, read: Callable[[str], str], rule_column: Callable[[str], str]
 ) -> str:
@@ -107,31 +196,74 @@ def open_questions_sql(
 
     Reads the rule columns and the ``triage`` and ``suspicion`` columns of the screening query.
     """
-    # For each question: the tests under which it can move a rule that matters.
-    moves: dict[str, list[str]] = {}
-    for kind in DECIDING:
-        for compiled in kb.rules[kind]:
-            rule = rule_column(compiled.rule.id)
-            matters = _matters(kind, compiled.rule.then.level, rule)
-            direct, indirect = _split(kb, compiled)
-            for question in direct - indirect:
-                moves.setdefault(question, []).append(f"({rule} IS NULL AND {matters})")
-            for question in indirect:
-                moves.setdefault(question, []).append(matters)
-    open_band = "suspicion IN ('low', 'cannot_tell')"
-    could_rise = " OR ".join(
-        f"{rule_column(r.rule.id)} IS NULL" for r in kb.rules[RuleKind.SUSPICION]
-    )
-    if could_rise:
-        moves.setdefault(TIME, []).append(f"({open_band} AND ({could_rise}))")
-    core = kb.count_members.get("derived.core_signs", ())
-    if core:
-        no_core = " AND ".join(f"{read(f)} IS NULL" for f in core)
-        for question in _asked(kb.questions(tuple(core))):
-            moves.setdefault(question, []).append(f"({open_band} AND {no_core})")
+    moves = _rule_moves(kb, read, rule_column)
+    for question, test in _cannot_tell_moves(kb, read, rule_column):
+        moves.setdefault(question, []).append(test)
     parts = []
     for question in _candidates(kb):
         if question in moves:
             test = f"{_unknown(question)} AND ({' OR '.join(dict.fromkeys(moves[question]))})"
             parts.append(f"CASE WHEN {test} THEN {literal(question)} END")
     return f"concat_ws({literal(SEPARATOR)}, {', '.join(parts)})" if parts else "''"
+
+
+def _count_moves(
+    kb: Knowledge, read: Callable[[str], str], bands: frozenset[str]
+) -> dict[str, list[tuple[str, str]]]:
+    """Per count: (question, the test under which it can change the count), by its parts: a
+    part already true or false stays so, so only an undecided part can be moved by what it
+    reads, and only by an answer that makes it true."""
+    compiler = ConditionCompiler(kb, read)
+    by_count: dict[str, list[tuple[str, str]]] = {}
+    for count in kb.counts:
+        found = by_count.setdefault(count.fact.id, [])
+        for part in count.fact.count_true:
+            reach = _reach(kb, part, bands)
+            for q in sorted(reach.direct - reach.always):
+                alone = _alone(kb, part, q, read, "IS TRUE")
+                found.append((q, f"({compiler.sql(part)}) IS NULL AND {alone}"))
+            nested = reach.always | {q for c in reach.counts for q in kb.questions((c,))}
+            found += [(q, "TRUE") for q in sorted(_asked(tuple(nested)))]
+    return by_count
+
+
+def _rule_moves(
+    kb: Knowledge, read: Callable[[str], str], rule_column: Callable[[str], str]
+) -> dict[str, list[str]]:
+    """For each question: the tests under which it can move a rule that matters."""
+    bands = frozenset(t.table.output for t in kb.tables)
+    by_count = _count_moves(kb, read, bands)
+    moves: dict[str, list[str]] = {}
+    for kind in DECIDING:
+        for compiled in kb.rules[kind]:
+            rule = rule_column(compiled.rule.id)
+            matters = _matters(kind, compiled.rule.then.level, rule)
+            reach = _reach(kb, compiled.rule.when, bands)
+            for question in reach.direct - reach.always:
+                true = _alone(kb, compiled.rule.when, question, read, "IS TRUE")
+                false = _alone(kb, compiled.rule.when, question, read, "IS FALSE")
+                test = _settles(kind, compiled.rule.then.level, true, false)
+                moves.setdefault(question, []).append(f"({rule} IS NULL AND {test})")
+            for question in reach.always:
+                moves.setdefault(question, []).append(matters)
+            for count in reach.counts:
+                for question, test in by_count[count]:
+                    moves.setdefault(question, []).append(f"({test} AND {matters})")
+    return moves
+
+
+def _cannot_tell_moves(
+    kb: Knowledge, read: Callable[[str], str], rule_column: Callable[[str], str]
+) -> Iterator[tuple[str, str]]:
+    """The two facts "cannot tell" rests on besides the rules: time since surgery, core signs."""
+    open_band = "suspicion IN ('low', 'cannot_tell')"
+    could_rise = " OR ".join(
+        f"{rule_column(r.rule.id)} IS NULL" for r in kb.rules[RuleKind.SUSPICION]
+    )
+    if could_rise:
+        yield TIME, f"({open_band} AND ({could_rise}))"
+    core = kb.count_members.get("derived.core_signs", ())
+    if core:
+        no_core = " AND ".join(f"{read(f)} IS NULL" for f in core)
+        for question in sorted(_asked(kb.questions(tuple(core)))):
+            yield question, f"({open_band} AND {no_core})"
