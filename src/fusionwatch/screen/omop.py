@@ -15,7 +15,7 @@ import duckdb
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.knowledge import FactType
 from fusionwatch.fhir.codes import fact_index
-from fusionwatch.screen import timeline
+from fusionwatch.screen import plausible, timeline
 from fusionwatch.screen.columns import Check, text
 from fusionwatch.screen.compiler import literal
 from fusionwatch.screen.errors import ScreenInputError, Where
@@ -86,7 +86,8 @@ def load_omop(
     con.execute(_empty_visits())
     con.execute(empty_operations())
     n = con.execute("SELECT COUNT(*) FROM episodes").fetchall()[0][0]
-    return Loaded(int(n), 0, _unused(con, day) | timeline.set_aside(con, as_of))
+    unused = _unused(con, day) | plausible.set_aside(con, kb)
+    return Loaded(int(n), 0, unused | timeline.set_aside(con, as_of))
 
 
 def _long(con: duckdb.DuckDBPyConnection, day: str) -> None:
@@ -111,6 +112,11 @@ def _long(con: duckdb.DuckDBPyConnection, day: str) -> None:
         f" arg_max(value, day) AS value FROM omop_values WHERE value IS NOT NULL AND day <= {day}"
         " GROUP BY ALL"
     )
+
+
+def _unit(con: duckdb.DuckDBPyConnection) -> str:
+    has = _has(con, "raw_measurement", "unit_source_value")
+    return text("m.unit_source_value") if has else "NULL"
 
 
 def _has(con: duckdb.DuckDBPyConnection, table: str, name: str) -> bool:
@@ -193,7 +199,9 @@ def _unused(con: duckdb.DuckDBPyConnection, day: str) -> dict[str, int]:
             f"SELECT COUNT(*) FROM raw_condition_occurrence WHERE {text('condition_source_value')} NOT IN (SELECT code FROM omop_codes WHERE kind = 'answer') OR {text('condition_source_value')} IS NULL"
         ),
         "measurement.measurement_source_value: code or unit not mapped": (
-            "SELECT (SELECT COUNT(*) FROM raw_measurement) - (SELECT COUNT(*) FROM omop_values WHERE kind = 'number')"
+            f"SELECT COUNT(*) FROM raw_measurement m WHERE NOT EXISTS (SELECT 1 FROM omop_codes c"
+            f" WHERE c.code = {text('m.measurement_source_value')} AND c.kind = 'number'"
+            f" AND (c.unit IS NULL OR c.unit = {_unit(con)}))"
         ),
         "observation.observation_source_value: code not mapped": (
             f"SELECT COUNT(*) FROM raw_observation WHERE {text('observation_source_value')} NOT IN (SELECT code FROM omop_codes) OR {text('observation_source_value')} IS NULL"
