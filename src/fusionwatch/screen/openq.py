@@ -80,7 +80,7 @@ def _reach(kb: Knowledge, condition: Condition, bands: frozenset[str]) -> _Reach
     found = _Reach()
     known = {leaf.known for leaf in leaves(condition) if isinstance(leaf, Known)}
     found.always |= _asked(kb.questions(tuple(known)))
-    stack = [leaf.fact for leaf in leaves(condition) if not isinstance(leaf, Known)]
+    stack = _leaf_facts(condition)
     while stack:
         fact = stack.pop()
         if fact.startswith("result."):
@@ -94,6 +94,22 @@ def _reach(kb: Knowledge, condition: Condition, bands: frozenset[str]) -> _Reach
         else:
             found.always |= _asked(kb.questions((fact,)))
     return found
+
+
+def _leaf_facts(condition: Condition) -> list[str]:
+    """The facts a condition compares or tests (``known`` tests apart)."""
+    return [
+        str(getattr(leaf, "fact", "")) for leaf in leaves(condition) if not isinstance(leaf, Known)
+    ]
+
+
+def _answered(read: Callable[[str], str], question: str, value: str) -> Callable[[str], str]:
+    """A reader in which ``question`` has the answer ``value`` (SQL) and the rest are as read."""
+
+    def reader(fact: str) -> str:
+        return value if fact == question else read(fact)
+
+    return reader
 
 
 def _asked(questions: tuple[str, ...]) -> frozenset[str]:
@@ -142,7 +158,7 @@ def _alone(
     """SQL, TRUE when answering ``question`` alone (each answer the engine tries) makes the
     condition pass ``test``; TRUE as well where the question reaches it through a derived fact
     (a band or a fact passed on), which is not worked out again here."""
-    if question not in {leaf.fact for leaf in leaves(condition) if not isinstance(leaf, Known)}:
+    if question not in _leaf_facts(condition):
         return "TRUE"
     fact = kb.facts[question]
     if fact.type is FactType.ANSWER:
@@ -155,7 +171,7 @@ def _alone(
         return "TRUE"
     trials = []
     for value in values:
-        compiler = ConditionCompiler(kb, lambda f, v=value: v if f == question else read(f))
+        compiler = ConditionCompiler(kb, _answered(read, question, value))
         trials.append(f"({compiler.sql(condition)}) {test}")
     return "(" + " OR ".join(trials) + ")"
 
