@@ -104,12 +104,11 @@ def set_aside(
 
 def _without_set_aside(con: duckdb.DuckDBPyConnection, episodes: str) -> None:
     """``episodes`` becomes a view of the rows as read with the set-aside cells as NULL."""
-    kind = con.execute(
-        "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [episodes]
-    ).fetchall()
     as_read = f"{episodes}_as_read"
-    what = "VIEW" if kind and kind[0][0] == "VIEW" else "TABLE"
-    con.execute(f"ALTER {what} {episodes} RENAME TO {as_read}")
+    left = _kind(con, as_read)  # from an earlier read on this connection
+    if left is not None:
+        con.execute(f"DROP {left} {as_read}")
+    con.execute(f"ALTER {_kind(con, episodes)} {episodes} RENAME TO {as_read}")
     replaced = ", ".join(
         f"CASE WHEN s.bad{i} THEN NULL ELSE e.{column(c.fact)} END AS {column(c.fact)}"
         for i, c in enumerate(CHECKS)
@@ -118,6 +117,15 @@ def _without_set_aside(con: duckdb.DuckDBPyConnection, episodes: str) -> None:
         f"CREATE OR REPLACE TEMP VIEW {episodes} AS SELECT e.* REPLACE ({replaced})"
         f" FROM {as_read} e LEFT JOIN {TABLE} s ON s.{EPISODE_ID} = e.{EPISODE_ID}"
     )
+
+
+def _kind(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    found = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchall()
+    if not found:
+        return None
+    return "VIEW" if found[0][0] == "VIEW" else "TABLE"
 
 
 def worklist_column(con: duckdb.DuckDBPyConnection, key: str) -> tuple[str, str]:
