@@ -94,6 +94,7 @@ def test_values_a_case_file_cannot_hold_are_set_aside_and_counted(
     with (folder / "observation.csv").open("a") as handle:
         handle.write("45,2,2026-05-10,pain.limb,6.5\n46,3,2026-05-10,infection.temperature,39\n")
         handle.write("47,2,2026-05-10,care.rehab_weeks,400\n")
+        handle.write("48,3,2026-05-10,signs.mechanical_pain,maybe\n")
     con = duckdb.connect()
     loaded = load_omop(con, kb, folder, AS_OF)
     noted = {k: v for k, v in loaded.not_used.items() if k.endswith("(set aside as unknown)")}
@@ -104,6 +105,7 @@ def test_values_a_case_file_cannot_hold_are_set_aside_and_counted(
         "infection.temperature: no unit (set aside as unknown)": 1,
         "care.rehab_weeks: longer than the time since surgery (set aside as unknown)": 1,
     }
+    assert loaded.not_used["signs.mechanical_pain: value not an answer or code of the fact"] == 1
     screen(con, kb, AS_OF, DEFAULT_SITE)
     rows = list(worklist_rows(con, kb))
     assert len(rows) == 3

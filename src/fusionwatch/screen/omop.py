@@ -86,7 +86,7 @@ def load_omop(
     con.execute(_empty_visits())
     con.execute(empty_operations())
     n = con.execute("SELECT COUNT(*) FROM episodes").fetchall()[0][0]
-    unused = _unused(con, day) | plausible.set_aside(con, kb)
+    unused = _unused(con, day) | _unreadable(con, kb) | plausible.set_aside(con, kb)
     return Loaded(int(n), 0, unused | timeline.set_aside(con, as_of))
 
 
@@ -186,6 +186,25 @@ def _unmapped_gender(con: duckdb.DuckDBPyConnection) -> str:
         f"SELECT COUNT(*) FROM raw_person p WHERE {text('p.person_id')} IN"
         f" (SELECT {EPISODE_ID} FROM episodes) AND ({gender} IS NULL OR {gender} NOT IN ({codes}))"
     )
+
+
+def _unreadable(con: duckdb.DuckDBPyConnection, kb: Knowledge) -> dict[str, int]:
+    """Latest values of yes/no and choice facts that are not an answer or a code of the fact
+    (read as unknown, as ``_episodes`` reads them), counted by fact."""
+    accepted = [(f.id, "yes") for f in kb.data.facts if f.type is FactType.ANSWER]
+    accepted += [(f.id, "no") for f in kb.data.facts if f.type is FactType.ANSWER]
+    for fact in kb.data.facts:
+        if fact.type is FactType.CHOICE:
+            accepted += [(fact.id, v) for v in (*fact.values, *fact.value_codes.values())]
+    con.execute("CREATE OR REPLACE TEMP TABLE omop_accepted (fact VARCHAR, value VARCHAR)")
+    con.executemany("INSERT INTO omop_accepted VALUES (?, ?)", accepted)
+    rows = con.execute(
+        "SELECT v.fact, COUNT(*) FROM omop_latest v WHERE v.kind IN ('answer', 'choice')"
+        " AND v.person_id IN (SELECT episode_id FROM episodes) AND NOT EXISTS (SELECT 1 FROM"
+        " omop_accepted a WHERE a.fact = v.fact AND a.value = CASE v.kind WHEN 'answer'"
+        " THEN LOWER(v.value) ELSE v.value END) GROUP BY v.fact ORDER BY v.fact"
+    ).fetchall()
+    return {f"{fact}: value not an answer or code of the fact": int(n) for fact, n in rows}
 
 
 def _unused(con: duckdb.DuckDBPyConnection, day: str) -> dict[str, int]:
