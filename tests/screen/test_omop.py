@@ -75,3 +75,39 @@ def test_a_gender_concept_outside_the_two_standard_ones_is_counted(
     rows = {r["episode_id"]: r for r in con.table("episodes").to_arrow_table().to_pylist()}
     assert (rows["2"]["person__sex"], rows["3"]["person__sex"]) == ("male", None)
     assert loaded.not_used["person.gender_concept_id: not 8507 or 8532 (sex left unknown)"] == 1
+
+
+def test_values_a_case_file_cannot_hold_are_set_aside_and_counted(
+    kb: Knowledge, tmp_path: Path
+) -> None:
+    """Out of range, a fraction of a whole-number score, a temperature without its unit, rehab
+    longer than the time since surgery: each cell unknown and counted; every row opens."""
+    from fusionwatch.core.site import DEFAULT_SITE
+    from fusionwatch.files.case import parse_data
+    from fusionwatch.screen.saved import worklist_rows
+    from fusionwatch.screen.worklist import screen
+
+    folder = tmp_path / "omop"
+    shutil.copytree(EXAMPLE, folder)
+    with (folder / "measurement.csv").open("a") as handle:
+        handle.write("35,1,2026-06-01,72514-3,15,{score}\n36,2,2026-06-01,4548-4,55,%\n")
+    with (folder / "observation.csv").open("a") as handle:
+        handle.write("45,2,2026-05-10,pain.limb,6.5\n46,3,2026-05-10,infection.temperature,39\n")
+        handle.write("47,2,2026-05-10,care.rehab_weeks,400\n")
+        handle.write("48,3,2026-05-10,signs.mechanical_pain,maybe\n")
+    con = duckdb.connect()
+    loaded = load_omop(con, kb, folder, AS_OF)
+    noted = {k: v for k, v in loaded.not_used.items() if k.endswith("(set aside as unknown)")}
+    assert noted == {
+        "pain.axial: outside 0-10 (set aside as unknown)": 1,
+        "risk.hba1c_percent: outside 3-20 (set aside as unknown)": 1,
+        "pain.limb: not a whole number (set aside as unknown)": 1,
+        "infection.temperature: no unit (set aside as unknown)": 1,
+        "care.rehab_weeks: longer than the time since surgery (set aside as unknown)": 1,
+    }
+    assert loaded.not_used["signs.mechanical_pain: value not an answer or code of the fact"] == 1
+    screen(con, kb, AS_OF, DEFAULT_SITE)
+    rows = list(worklist_rows(con, kb))
+    assert len(rows) == 3
+    for row in rows:
+        parse_data(row["case_data"], AS_OF)  # opens as one case: no CaseError

@@ -110,15 +110,26 @@ def import_bundle(bundle: Resource, kb: Knowledge, as_of: dt.date) -> Imported:
     return import_items(bundle_items(bundle), kb, as_of, label)
 
 
-def import_resources(resources: Iterable[Resource], kb: Knowledge, as_of: dt.date) -> Imported:
-    """Read resources (not in a Bundle) into one case."""
-    return import_items(((None, r) for r in resources), kb, as_of)
+def import_resources(
+    resources: Iterable[Resource], kb: Knowledge, as_of: dt.date, *, timeline: bool = True
+) -> Imported:
+    """Read resources (not in a Bundle) into one case (``timeline``: see ``import_items``)."""
+    return import_items(((None, r) for r in resources), kb, as_of, timeline=timeline)
 
 
 def import_items(
-    items: Iterable[Item], kb: Knowledge, as_of: dt.date, label: str | None = None
+    items: Iterable[Item],
+    kb: Knowledge,
+    as_of: dt.date,
+    label: str | None = None,
+    *,
+    timeline: bool = True,
 ) -> Imported:
-    """Read every resource into one case; raises CaseError if the values found are invalid."""
+    """Read every resource into one case; raises CaseError if the values found are invalid.
+
+    ``timeline=False`` skips the timeline checks (``core.timeline``) for a cohort screen, which
+    sets contradictory cells aside itself (``screen.timeline``).
+    """
     reading = _Reading(kb, as_of, fact_index(kb))
     for url, resource in items:
         reading.url = url
@@ -143,7 +154,7 @@ def import_items(
     _add_panels(reading, data)
     if label is not None:
         data["label"] = label
-    case = parse_data(data, as_of)
+    case = parse_data(data, as_of, timeline=timeline)
     return Imported(case, reading.patient_id, tuple(reading.notes))
 
 

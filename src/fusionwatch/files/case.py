@@ -120,19 +120,23 @@ def _depth(data: Any) -> int:
     return deepest
 
 
-def parse_data(data: Any, as_of: dt.date) -> Case:
-    """Validate plain data (from YAML or a form): dates become ISO text, then strict JSON rules."""
+def parse_data(data: Any, as_of: dt.date, *, timeline: bool = True) -> Case:
+    """Validate plain data (from YAML or a form): dates become ISO text, then strict JSON rules.
+
+    ``timeline=False`` leaves out the timeline checks (``core.timeline``): only a cohort screen
+    does that, and it applies the same checks itself to the whole table (``screen.timeline``).
+    """
     if not isinstance(data, dict):
         raise CaseError([Problem("(file)", "a case must be a mapping of sections")])
-    return parse_json(json.dumps(data, default=_iso), as_of)
+    return parse_json(json.dumps(data, default=_iso), as_of, timeline=timeline)
 
 
-def parse_json(text: str | bytes, as_of: dt.date) -> Case:
+def parse_json(text: str | bytes, as_of: dt.date, *, timeline: bool = True) -> Case:
     try:
         case = Case.model_validate_json(text, context={"as_of": as_of})
     except ValidationError as err:
         raise CaseError([_problem(e) for e in err.errors(include_url=False)]) from err
-    problems = timeline_problems(case, as_of)
+    problems = timeline_problems(case, as_of) if timeline else []
     if problems:
         raise CaseError(problems)
     return case

@@ -13,8 +13,10 @@ import pyarrow as pa
 
 from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.errors import CaseError, Problem
 from fusionwatch.core.knowledge import FactType
 from fusionwatch.core.scores import Instrument
+from fusionwatch.core.timeline import timeline_problems
 from fusionwatch.core.vocab import Answer
 from fusionwatch.screen.columns import field_spec
 from fusionwatch.screen.history import split_levels
@@ -130,14 +132,22 @@ def cases(
     as_of: dt.date,
     operations: pa.Table | None = None,
 ) -> Iterator[Case]:
-    """Every episode of a table as a validated case, in table order."""
+    """Every episode of a table as a case the single-case reader accepts, in table order.
+
+    The case model validates each one and the reader's timeline checks (``core.timeline``) must
+    hold, as when the workspace opens the episode: ``CaseError`` otherwise.
+    """
     by_episode, ops = _grouped(visits), _grouped(operations)
     context = {"as_of": as_of}
     for row in episodes.to_pylist():
         key = row[EPISODE_ID]
         data = case_data(kb, row, by_episode.get(key, ()), ops.get(key, ()))
         # The case file is JSON; its reader's JSON mode turns the codes into the vocabularies.
-        yield Case.model_validate_json(json.dumps(data, default=_iso), context=context)
+        case = Case.model_validate_json(json.dumps(data, default=_iso), context=context)
+        problems = timeline_problems(case, as_of)
+        if problems:
+            raise CaseError([Problem(f"{key}: {p.field}", p.message) for p in problems])
+        yield case
 
 
 def _iso(value: object) -> str:

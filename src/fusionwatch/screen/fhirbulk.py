@@ -22,6 +22,7 @@ from fusionwatch.core.errors import CaseError
 from fusionwatch.core.scores import Instrument
 from fusionwatch.core.vocab import Answer
 from fusionwatch.fhir.caseimport import import_resources
+from fusionwatch.screen import timeline
 from fusionwatch.screen.errors import ScreenInputError, Where
 from fusionwatch.screen.history import LEVEL_SEP
 from fusionwatch.screen.registry import Loaded
@@ -145,7 +146,7 @@ def load_fhir_bulk(
     rows, visits, operations = [], [], []
     for patient, resources in patients.items():
         try:
-            imported = import_resources(resources, kb, as_of)
+            imported = import_resources(resources, kb, as_of, timeline=False)
         except CaseError as err:
             problems = "; ".join(f"{p.field}: {p.message}" for p in err.problems)
             raise ScreenInputError(
@@ -166,4 +167,5 @@ def load_fhir_bulk(
         schema = pa.schema([(n, _ARROW[t]) for n, t in columns])
         con.register(f"bulk_{name}", pa.Table.from_pylist(table, schema=schema))
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM bulk_{name}")
+    unused.update(timeline.set_aside(con, as_of))
     return Loaded(len(rows), len(visits), dict(unused), len(operations))

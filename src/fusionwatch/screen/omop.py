@@ -15,6 +15,7 @@ import duckdb
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.knowledge import FactType
 from fusionwatch.fhir.codes import fact_index
+from fusionwatch.screen import plausible, timeline
 from fusionwatch.screen.columns import Check, text
 from fusionwatch.screen.compiler import literal
 from fusionwatch.screen.errors import ScreenInputError, Where
@@ -85,7 +86,8 @@ def load_omop(
     con.execute(_empty_visits())
     con.execute(empty_operations())
     n = con.execute("SELECT COUNT(*) FROM episodes").fetchall()[0][0]
-    return Loaded(int(n), 0, _unused(con, day))
+    unused = _unused(con, day) | _unreadable(con, kb) | plausible.set_aside(con, kb)
+    return Loaded(int(n), 0, unused | timeline.set_aside(con, as_of))
 
 
 def _long(con: duckdb.DuckDBPyConnection, day: str) -> None:
@@ -110,6 +112,11 @@ def _long(con: duckdb.DuckDBPyConnection, day: str) -> None:
         f" arg_max(value, day) AS value FROM omop_values WHERE value IS NOT NULL AND day <= {day}"
         " GROUP BY ALL"
     )
+
+
+def _unit(con: duckdb.DuckDBPyConnection) -> str:
+    has = _has(con, "raw_measurement", "unit_source_value")
+    return text("m.unit_source_value") if has else "NULL"
 
 
 def _has(con: duckdb.DuckDBPyConnection, table: str, name: str) -> bool:
@@ -181,6 +188,25 @@ def _unmapped_gender(con: duckdb.DuckDBPyConnection) -> str:
     )
 
 
+def _unreadable(con: duckdb.DuckDBPyConnection, kb: Knowledge) -> dict[str, int]:
+    """Latest values of yes/no and choice facts that are not an answer or a code of the fact
+    (read as unknown, as ``_episodes`` reads them), counted by fact."""
+    accepted = [(f.id, "yes") for f in kb.data.facts if f.type is FactType.ANSWER]
+    accepted += [(f.id, "no") for f in kb.data.facts if f.type is FactType.ANSWER]
+    for fact in kb.data.facts:
+        if fact.type is FactType.CHOICE:
+            accepted += [(fact.id, v) for v in (*fact.values, *fact.value_codes.values())]
+    con.execute("CREATE OR REPLACE TEMP TABLE omop_accepted (fact VARCHAR, value VARCHAR)")
+    con.executemany("INSERT INTO omop_accepted VALUES (?, ?)", accepted)
+    rows = con.execute(
+        "SELECT v.fact, COUNT(*) FROM omop_latest v WHERE v.kind IN ('answer', 'choice')"
+        " AND v.person_id IN (SELECT episode_id FROM episodes) AND NOT EXISTS (SELECT 1 FROM"
+        " omop_accepted a WHERE a.fact = v.fact AND a.value = CASE v.kind WHEN 'answer'"
+        " THEN LOWER(v.value) ELSE v.value END) GROUP BY v.fact ORDER BY v.fact"
+    ).fetchall()
+    return {f"{fact}: value not an answer or code of the fact": int(n) for fact, n in rows}
+
+
 def _unused(con: duckdb.DuckDBPyConnection, day: str) -> dict[str, int]:
     """Rows not used, by table and reason."""
     counts = {}
@@ -192,7 +218,9 @@ def _unused(con: duckdb.DuckDBPyConnection, day: str) -> dict[str, int]:
             f"SELECT COUNT(*) FROM raw_condition_occurrence WHERE {text('condition_source_value')} NOT IN (SELECT code FROM omop_codes WHERE kind = 'answer') OR {text('condition_source_value')} IS NULL"
         ),
         "measurement.measurement_source_value: code or unit not mapped": (
-            "SELECT (SELECT COUNT(*) FROM raw_measurement) - (SELECT COUNT(*) FROM omop_values WHERE kind = 'number')"
+            f"SELECT COUNT(*) FROM raw_measurement m WHERE NOT EXISTS (SELECT 1 FROM omop_codes c"
+            f" WHERE c.code = {text('m.measurement_source_value')} AND c.kind = 'number'"
+            f" AND (c.unit IS NULL OR c.unit = {_unit(con)}))"
         ),
         "observation.observation_source_value: code not mapped": (
             f"SELECT COUNT(*) FROM raw_observation WHERE {text('observation_source_value')} NOT IN (SELECT code FROM omop_codes) OR {text('observation_source_value')} IS NULL"

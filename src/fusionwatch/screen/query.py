@@ -35,6 +35,7 @@ from fusionwatch.screen.derived import (
     operations_cte,
 )
 from fusionwatch.screen.dialect import DUCKDB, Dialect
+from fusionwatch.screen.openq import open_questions_sql
 from fusionwatch.screen.schema import EPISODE_ID, LEVEL_FACTS, column, episode_columns
 from fusionwatch.screen.trajectory import trajectory_ctes
 
@@ -74,7 +75,6 @@ REASON_KINDS = (
     RuleKind.SUSPICION,
     RuleKind.SUSPICION_CAP,
 )
-_STAKES = REASON_KINDS
 
 
 def rule_column(rule_id: str) -> str:
@@ -165,7 +165,7 @@ def _base(b: _Builder, as_of: dt.date, episodes: str, visits: str, operations: s
             f" FROM {episodes} e LEFT JOIN ops o ON o.{EPISODE_ID} = e.{EPISODE_ID}",
         )
     )
-    b.ctes += trajectory_ctes(b.dialect, b.kb.thresholds, visits, episodes)
+    b.ctes += trajectory_ctes(b.dialect, b.kb.thresholds, visits, "base")
     b.ctes.append(
         (
             "visit_count",
@@ -302,10 +302,6 @@ def _deciding_unknown(kb: Knowledge, read: Callable[[str], str]) -> str:
     return f"({timing} OR ({unanswered}))"
 
 
-def _is_null(fact: str) -> str:
-    return f"{column(fact)} IS NULL"
-
-
 def _outputs(b: _Builder) -> None:
     kb = b.kb
     emergency = [rule_column(r.rule.id) for r in kb.rules[RuleKind.EMERGENCY]]
@@ -327,10 +323,10 @@ def _outputs(b: _Builder) -> None:
             ("suspicion", "result__suspicion"),
             ("fired", _fired(b)),
             ("reasons", _reasons(kb)),
-            ("open_questions", _open_questions(kb)),
             ("next_check", _next_check(kb)),
         ],
     )
+    b.stage("open", [("open_questions", open_questions_sql(kb, b.reader(), rule_column))])
 
 
 def _any_fired(columns: Sequence[str]) -> str:
@@ -370,22 +366,6 @@ def _reasons(kb: Knowledge) -> str:
         for r in kb.rules[kind]
     )
     return f"concat_ws(' | ', {reasons})"
-
-
-def _open_questions(kb: Knowledge) -> str:
-    """Unanswered questions behind rules whose outcome is unknown, most serious stakes first."""
-    behind: dict[str, list[str]] = {}
-    for kind in _STAKES:
-        for r in kb.rules[kind]:
-            for q in r.questions:
-                behind.setdefault(q, []).append(rule_column(r.rule.id))
-    ordered = sorted(behind, key=lambda q: kb.fact_order[q])
-    parts = [
-        f"CASE WHEN {_is_null(q)} AND ({' OR '.join(f'{c} IS NULL' for c in behind[q])})"
-        f" THEN {literal(q)} END"
-        for q in ordered
-    ]
-    return f"concat_ws(', ', {', '.join(parts)})" if parts else "''"
 
 
 def _next_check(kb: Knowledge) -> str:

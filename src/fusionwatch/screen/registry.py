@@ -21,6 +21,7 @@ from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.knowledge import FactType
 from fusionwatch.core.scores import Analgesics, Instrument, Visit
 from fusionwatch.core.vocab import OperationKind, OperationReason, Region, TemperatureUnit
+from fusionwatch.screen import timeline
 from fusionwatch.screen.columns import Check, numeric, reading, text, unsure
 from fusionwatch.screen.compiler import literal
 from fusionwatch.screen.dialect import DUCKDB
@@ -146,6 +147,7 @@ def load_registry(
     else:
         loaded.visits, unused = _visits(con, visits_path, as_of)
         loaded.not_used.update({f"{visits_path.name}:{c}": n for c, n in unused.items()})
+    loaded.not_used.update(timeline.set_aside(con, as_of))
     return loaded
 
 

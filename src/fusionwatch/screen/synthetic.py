@@ -6,7 +6,10 @@ case model's own bounds, so a fact added to the knowledge base is generated with
 The facts that emergency and urgent rules read are drawn rarer, so that every triage tier is
 common. The cohorts are valid cases: levels fit the region (also for later operations), ODI only
 outside the neck, one visit per time point, a temperature always with its unit and in its range,
-operations after the index fusion with a reason only for a revision.
+operations after the index fusion with a reason only for a revision, and timelines the
+single-case reader accepts (``core.timeline``: rehab weeks and the month pain came back within the
+time since surgery, a quit date in the past). ``generate(..., invalid_timelines=True)`` leaves
+contradictory timelines in, for the tests of ``screen.timeline``.
 """
 
 import datetime as dt
@@ -21,8 +24,11 @@ import pyarrow as pa
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.knowledge import Fact, FactType, RuleKind
 from fusionwatch.core.scores import Instrument
+from fusionwatch.core.timeline import SLACK_MONTHS, SLACK_WEEKS, WEEKS_PER_MONTH
 from fusionwatch.core.vocab import OperationKind, OperationReason, TemperatureUnit
 from fusionwatch.screen.columns import field_spec
+from fusionwatch.screen.derived import operations_cte, timing_sql
+from fusionwatch.screen.dialect import DUCKDB
 from fusionwatch.screen.history import judge, operation_key
 from fusionwatch.screen.schema import (
     COLLECTIONS,
@@ -176,7 +182,9 @@ class _Draws:
         return pa.nulls(n, type=pa.string())
 
 
-def generate(kb: Knowledge, n: int, as_of: dt.date, seed: int = 14) -> Cohort:
+def generate(
+    kb: Knowledge, n: int, as_of: dt.date, seed: int = 14, *, invalid_timelines: bool = False
+) -> Cohort:
     """A cohort of ``n`` episodes with unknowns, score series, operations and imaging summaries."""
     rng = np.random.default_rng(seed)
     ids = pa.array([f"E{i:07d}" for i in range(n)])
@@ -214,8 +222,63 @@ def generate(kb: Knowledge, n: int, as_of: dt.date, seed: int = 14) -> Cohort:
     columns[HISTORY_FAILED] = pa.array([h[2] for h in history], type=pa.bool_())
     listed = [NOT_SURE_SEP.join(u) or None for u in draws.unsure]
     columns[NOT_SURE] = pa.array(listed, type=pa.string())
+    columns[column("risk.nicotine_quit_date")] = _quit_dates(
+        rng, columns[column("risk.nicotine")], today, invalid_timelines
+    )
     visits = _visits(rng, ids, regions, surgery_date, dated, age_days)
-    return Cohort(pa.table(columns), visits, operations)
+    episodes = pa.table(columns)
+    if not invalid_timelines:
+        episodes = _within_timeline(episodes, operations, as_of)
+    return Cohort(episodes, visits, operations)
+
+
+def _quit_dates(
+    rng: np.random.Generator, nicotine: pa.Array, today: np.datetime64, invalid: bool
+) -> pa.Array:
+    """A quit date for half the former smokers, in the past (or, when ``invalid``, a tenth of
+    them in the future)."""
+    n = len(nicotine)
+    former = np.array(nicotine.to_pylist(), dtype=object) == "former"
+    days = rng.integers(0, 20 * 365, size=n)
+    if invalid:
+        days = np.where(rng.random(n) < 0.1, -rng.integers(1, 400, size=n), days)
+    dates = (today - days * _DAY).astype("datetime64[D]")
+    return pa.array(dates, type=pa.date32(), mask=~(former & (rng.random(n) < 0.5)))
+
+
+def _within_timeline(episodes: pa.Table, operations: pa.Table, as_of: dt.date) -> pa.Table:
+    """Rehab weeks and the month pain came back scaled into the time since the last operation
+    where they would exceed it (the checks of core.timeline, with its slack)."""
+    today = DUCKDB.date_literal(as_of.isoformat())
+    ops_name, ops_sql = operations_cte(DUCKDB, today, "operations")
+    con = duckdb.connect()
+    con.register(
+        "episodes", episodes.select([EPISODE_ID, "surgery__date", "surgery__months_since"])
+    )
+    con.register("operations", operations)
+    months = con.execute(
+        f"WITH {ops_name} AS ({ops_sql}) SELECT {timing_sql(DUCKDB, today)}"
+        f" FROM episodes e LEFT JOIN {ops_name} o ON o.{EPISODE_ID} = e.{EPISODE_ID}"
+        f" ORDER BY e.{EPISODE_ID}"
+    ).fetchnumpy()
+    con.close()
+    m = np.asarray(next(iter(months.values())), dtype=float)  # NaN where unknown
+    limits = {
+        "care.rehab_weeks": (m * WEEKS_PER_MONTH, SLACK_WEEKS),
+        "signs.worsening_began_month": (m, SLACK_MONTHS),
+    }
+    for fact, (limit, slack) in limits.items():
+        name = column(fact)
+        kind, _, high = _field(fact)
+        values = episodes[name].to_numpy(zero_copy_only=False).astype(float)
+        over = ~np.isnan(values) & ~np.isnan(limit) & (values > limit + slack)
+        scaled = np.floor(values / (high or 1.0) * np.nan_to_num(limit) * 10) / 10
+        fixed = np.where(over, np.floor(scaled) if kind is int else scaled, values)
+        index = episodes.column_names.index(name)
+        episodes = episodes.set_column(
+            index, name, pa.array(fixed, type=pa.float64(), mask=np.isnan(values))
+        )
+    return episodes
 
 
 def _operations(  # noqa: PLR0917

@@ -18,6 +18,7 @@ import duckdb
 
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.site import Site
+from fusionwatch.screen import timeline
 from fusionwatch.screen.compiler import literal, number
 from fusionwatch.screen.query import screening_sql
 
@@ -89,18 +90,19 @@ def screen(
         " CASE suspicion WHEN 'high' THEN 0 WHEN 'moderate' THEN 1 WHEN 'cannot_tell' THEN 2"
         " ELSE 3 END,"
         " derived__warning_signs DESC NULLS LAST, derived__months_since_surgery DESC NULLS LAST,"
-        " episode_id"
+        " screened_q.episode_id"
     )
     not_done = literal(NOT_DONE)
+    set_aside, join = timeline.worklist_column(con, "screened_q.episode_id")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE screened_rows AS SELECT"
-        " grp AS worklist_group, episode_id, triage, screen_not_done, suspicion,"
+        " grp AS worklist_group, screened_q.episode_id, triage, screen_not_done, suspicion,"
         " derived__months_since_surgery AS months_since_surgery, derived__phase AS phase,"
         " reasons, fired AS fired_rules, open_questions, next_check AS next_follow_up,"
         " result__stimulator_candidate AS stimulator_candidate,"
         " imaging__studies IS NOT NULL AS imaging_studies_not_read,"
-        f" {info.columns()}, ROW_NUMBER() OVER (ORDER BY {order}) AS _order"
-        f" FROM (SELECT *, {group} AS grp FROM ({sql}))"
+        f" {set_aside}, {info.columns()}, ROW_NUMBER() OVER (ORDER BY {order}) AS _order"
+        f" FROM (SELECT *, {group} AS grp FROM ({sql})) AS screened_q{join}"
     )
     # One sort ranks every row; the "screen not done" rows sit in one block of that order and
     # are left unranked, so the rows after the block move up by its size.
