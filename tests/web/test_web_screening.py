@@ -27,8 +27,8 @@ REGISTRY = Path(__file__).parents[2] / "examples" / "screen" / "registry"
 runner = CliRunner()
 
 
-def _screen(database: Database, *extra: str) -> tuple[int, str]:
-    args = ["screen", str(REGISTRY), "--as-of", AS_OF.isoformat(), *extra]
+def _screen(database: Database, *extra: str, registry: Path = REGISTRY) -> tuple[int, str]:
+    args = ["screen", str(registry), "--as-of", AS_OF.isoformat(), *extra]
     result = runner.invoke(cli, args, env={"FUSIONWATCH_DATABASE_URL": database.url})
     return result.exit_code, result.output
 
@@ -111,6 +111,36 @@ def test_each_episode_opens_as_the_single_case_engine_judges_it(
         assert f"episode {row.episode_id}" in page.text
         assert labels.disposition(row.triage).clinician in page.text
     assert bob.get(f"/screening/{saved}/episodes/999").status_code == 404
+
+
+def test_an_episode_names_the_answers_set_aside_and_still_opens(
+    database: Database, tmp_path: Path, bob: TestClient
+) -> None:
+    # Rehabilitation of 500 weeks in the first episode: longer than any time since surgery.
+    for name in ("episodes.csv", "visits.csv", "operations.csv"):
+        (tmp_path / name).write_text((REGISTRY / name).read_text(encoding="utf-8"), "utf-8")
+    lines = (tmp_path / "episodes.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    first = lines[1].split(",")
+    first[header.index("care.rehab_weeks")] = "500"
+    lines[1] = ",".join(first)
+    (tmp_path / "episodes.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, output = _screen(
+        database, "--patient-level", "--save-to-team", "north", "--user", "bob", registry=tmp_path
+    )
+    assert code == 0, output
+    with database.session() as s:
+        (row,) = s.query(ScreeningRow).filter_by(episode_id=first[0]).all()
+        run_id = row.run_id
+    assert row.set_aside == "care.rehab_weeks"
+    assert "rehab_weeks" not in json.dumps(row.case_data.get("care", {}))
+    page = bob.get(f"/screening/{run_id}/episodes/{row.position}")
+    assert page.status_code == 200
+    assert "Not used from the extract" in page.text
+    assert load_labels().fact("care.rehab_weeks", "clinician") in page.text
+    # An episode with nothing set aside says nothing of it.
+    other = bob.get(f"/screening/{run_id}/episodes/{row.position % 60 + 1}")
+    assert "Not used from the extract" not in other.text
 
 
 def test_another_team_gets_404_for_the_run(database: Database, kb: Knowledge, saved: int) -> None:

@@ -23,6 +23,7 @@ _COLUMNS = (
     "reasons",
     "open_questions",
     "next_follow_up",
+    "set_aside",
 )
 
 

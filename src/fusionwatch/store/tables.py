@@ -264,4 +264,6 @@ class ScreeningRow(Base):
     reasons: Mapped[str | None] = mapped_column(Text)
     open_questions: Mapped[str | None] = mapped_column(Text)
     next_follow_up: Mapped[str | None] = mapped_column(Text)
+    # Fact ids of cells not used because they contradict the timeline (decision 0017), ";"-joined.
+    set_aside: Mapped[str | None] = mapped_column(Text)
     case_data: Mapped[dict[str, object]] = mapped_column(JSON)

@@ -114,6 +114,9 @@ def episode_page(
             "row": found,
             "report": report,
             "problems": problems,
+            "set_aside": [
+                _question(load_labels(), f) for f in (found.set_aside or "").split(";") if f.strip()
+            ],
             "current_version": ctx.kb.version,
         },
         422 if problems else 200,
