@@ -116,6 +116,10 @@ def patient_texts() -> dict[str, str]:
         for part in ("rules", "policies", "messages")
         for key, entry in getattr(SPANISH, part).items()
     }
+    # A rule's goal ("Meta: ...") is a short phrase: the goals are read together, as sentences.
+    texts["rules/goals"] = " ".join(
+        f"{e.texts()['target']}." for e in SPANISH.rules.values() if "target" in e.texts()
+    )
     texts["facts/questions"] = " ".join(
         e.texts()["patient"] for e in SPANISH.facts.values() if "patient" in e.texts()
     )
@@ -123,6 +127,9 @@ def patient_texts() -> dict[str, str]:
     texts["interface"] = " ".join(
         e.msgstr if e.msgstr.endswith((".", "?", ":")) else e.msgstr + "." for e in po if e.msgstr
     )
+    # The urgent line reads as the neutral wording a site without its own name gets.
+    line = SPANISH.messages["site.urgent_line"].texts()["patient"]
+    texts = {k: v.replace("{site.urgent_line}", line) for k, v in texts.items()}
     return {k: re.sub(r"<[^>]+>|\{[a-z_.:]+\}|%\(\w+\)s", "5", v) for k, v in texts.items()}
 
 

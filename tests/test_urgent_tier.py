@@ -14,7 +14,10 @@ from fusionwatch.cli.main import app
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.engine import assess
 from fusionwatch.core.serialize import from_data, to_data
+from fusionwatch.core.site import Site
 from fusionwatch.files.case import parse_data
+from fusionwatch.knowledge.loader import load_in
+from fusionwatch.settings import Settings
 from tests.conftest import AS_OF, SCREEN_CLEAR
 from tests.findings import FINDINGS, Finding
 
@@ -138,3 +141,42 @@ def test_a_risk_factor_that_would_make_a_low_band_cannot_tell_is_named(kb: Knowl
     named = {m.fact for m in result.triage.depends_on}
     assert {"risk.nicotine", "surgery.levels"} <= named
     assert "depends on questions that are still open" in result.suspicion.patient_explanation
+
+
+def _not_sure_texts(kb: Knowledge, site: Site) -> str:
+    no = {q: a for q, a in SCREEN_CLEAR.items() if q != "bladder_bowel_loss"}
+    case = parse_data({"emergency": no | {"bladder_bowel_loss": "not_sure"}}, AS_OF)
+    result = assess(case, kb, AS_OF, site)
+    assert result.triage.level == "urgent"
+    [reason] = [c for c in result.triage.reasons if c.rule == "FW-URG-001"]
+    return f"{result.triage.headline}\n{reason.patient}"
+
+
+def test_the_urgent_advice_line_is_the_sites_or_a_neutral_wording(kb: Knowledge) -> None:
+    """No patient text names a country's line: a site names its own (FUSIONWATCH_URGENT_LINE),
+    otherwise the texts say 'your local urgent advice line', in the reader's language."""
+    plain = _not_sure_texts(kb, Site())
+    assert plain.count("your local urgent advice line") == 2
+    assert "call your doctor's out-of-hours service or your local urgent advice line." in plain
+    assert "NHS" not in plain
+    assert "{" not in plain
+    named = _not_sure_texts(kb, Site(urgent_line="NHS 111"))
+    assert "or call NHS 111 if you cannot reach them" in named
+    assert "out-of-hours service or NHS 111." in named
+    spanish = _not_sure_texts(load_in("es"), Site())
+    assert spanish.count("a la línea de consejo médico urgente de su zona") == 2
+    assert "NHS" not in spanish
+    assert "{" not in spanish
+    assert "o a Salud Responde si no puede" in _not_sure_texts(
+        load_in("es"), Site(urgent_line="Salud Responde")
+    )
+
+
+def test_the_urgent_line_is_a_named_site_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FUSIONWATCH_URGENT_LINE", " ")
+    assert Settings().site().urgent_line is None  # blank: the neutral wording
+    monkeypatch.setenv("FUSIONWATCH_URGENT_LINE", "NHS 111")
+    assert Settings().site().urgent_line == "NHS 111"
+    result = CliRunner().invoke(app, ["settings"], env={"COLUMNS": "200"})
+    assert "FUSIONWATCH_URGENT_LINE" in result.stdout
+    assert "NHS 111" in result.stdout

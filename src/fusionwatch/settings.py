@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fusionwatch.core.site import DEFAULT_POLICY, Site
@@ -77,16 +77,35 @@ class Settings(BaseSettings):
         description="Angular motion cut-off in degrees; empty means the knowledge base's 5°.",
     )
 
+    # The urgent advice line patients are told to call when their surgical team cannot be
+    # reached (the same-day advice and the urgent result). No one line fits every country, so
+    # the site names its own; unset, the texts say "your local urgent advice line" in the
+    # reader's language (knowledge/messages.yaml, site.urgent_line).
+    urgent_line: str | None = Field(
+        None,
+        min_length=2,
+        max_length=80,
+        description="Name of the urgent advice line patients call, as they know it (e.g. "
+        "'NHS 111'; no leading article: it follows 'call' and 'llame a'). Empty: a neutral "
+        "wording in the reader's language.",
+    )
+
+    @field_validator("urgent_line", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """FUSIONWATCH_URGENT_LINE= (empty) means the neutral wording, like no variable at all."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     def site(self) -> Site:
-        """The clinical site choices the engine takes."""
-        return Site(self.stimulator_policy, self.motion_cutoff_deg)
+        """The site choices the engine takes."""
+        return Site(self.stimulator_policy, self.motion_cutoff_deg, self.urgent_line)
 
 
-SITE_SETTINGS = ("stimulator_policy", "motion_cutoff_deg")
+SITE_SETTINGS = ("stimulator_policy", "motion_cutoff_deg", "urgent_line")
 
 
 def site_rows(
-    settings: Settings, policies: dict[str, str], default_cutoff: float
+    settings: Settings, policies: dict[str, str], default_cutoff: float, default_line: str = ""
 ) -> list[dict[str, str]]:
     """The site choices as shown by `fusionwatch settings` and the settings page."""
     explicit = settings.model_fields_set
@@ -107,5 +126,14 @@ def site_rows(
             "shown": "degrees of angular motion below which a level counts as not moving",
             "source": "set" if "motion_cutoff_deg" in explicit else "default",
             "choices": "above 0, at most 45",
+        },
+        {
+            "name": "urgent_line",
+            "variable": "FUSIONWATCH_URGENT_LINE",
+            "value": settings.urgent_line or "",
+            "shown": "the urgent advice line patients are told to call"
+            + ("" if settings.urgent_line else f"; unset, the texts say '{default_line}'"),
+            "source": "set" if "urgent_line" in explicit else "default",
+            "choices": "a name of 2 to 80 characters, e.g. NHS 111",
         },
     ]

@@ -191,6 +191,7 @@ def test_not_sure_in_spanish_gives_same_day_advice_in_the_browser(movil: Tab) ->
     page.get_by_role("button", name="Seguir", exact=True).click()
     expect(heading(page)).to_have_text("Llame hoy a su equipo de cirugía")
     expect_spanish(page)
+    expect(page.get_by_text("la línea de consejo médico urgente de su zona").first).to_be_visible()
     movil.check("advice")
     page.get_by_role("button", name="Seguir con las preguntas").click()
     expect(heading(page)).to_have_text(STEPS["surgery"])

@@ -144,11 +144,19 @@ def test_the_patient_questionnaire_carries_the_spanish_wording(kb: Knowledge) ->
         for option in item.get("answerOption", ()):
             assert "es" in translations(option["valueCoding"]["_display"]), item["linkId"]
     assert questionnaire(kb, "patient")["item"][0]["text"] == weakness["text"]
+    # The Questionnaire's own title and description too, not only its items.
+    assert patient["title"] == "Self-check after spinal fusion"
+    assert translations(patient["_title"]) == {
+        "es": "Autoevaluación después de una fusión vertebral"
+    }
+    assert translations(patient["_description"])["es"].startswith("Preguntas sobre cómo se")
 
 
 def test_the_clinician_questionnaire_stays_english(kb: Knowledge) -> None:
     clinician = questionnaire(kb, "clinician", {"es": load_in("es")})
     assert "_text" not in str(clinician)
+    assert "_title" not in clinician
+    assert "_description" not in clinician
 
 
 def test_plan_definitions_carry_citations(kb: Knowledge) -> None:

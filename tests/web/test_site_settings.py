@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.web.conftest import Clock, sign_in
+from tests.web.conftest import Clock, csrf, sign_in
 from tests.web.test_cdshooks import BASE, warning_request
 
 from fusionwatch.core.compiled import Knowledge
@@ -90,3 +90,38 @@ def test_the_workspace_page_judges_under_the_site_policy(site: tuple[str, TestCl
     # The same smoker with a fusion planned: a BCBSA candidate, not a Medicare one.
     verdict = "Candidate" if policy == "bcbsa_7_01_85" else "Not a candidate"
     assert f"{TITLES[policy]}: {verdict}" in html
+
+
+def test_the_site_names_its_urgent_advice_line_on_the_patient_pages(
+    database: Database, kb: Knowledge, clock: Clock
+) -> None:
+    """FUSIONWATCH_URGENT_LINE: the "not sure" advice names the site's line, in either language,
+    and the settings page shows it."""
+    settings = Settings(database_url=database.url, urgent_line="NHS 111")
+    app = create_app(settings, db=database, kb=kb, clock=clock)
+    answers = {f"emergency.{q}": "no" for q in EMERGENCY_QUESTIONS}
+    answers["emergency.new_weakness"] = "not_sure"
+    with TestClient(app, base_url=BASE) as client:
+        for lang, said in (
+            ("en", "or call NHS 111 if you cannot reach them"),
+            ("es", "o a NHS 111"),
+        ):
+            form = {"csrf_token": csrf(client), "lang": lang, **answers}
+            page = client.post("/check/emergency", data=form)
+            assert page.status_code == 200
+            assert said in page.text
+            assert "urgent advice line" not in page.text
+        sign_in(client)
+        assert "FUSIONWATCH_URGENT_LINE" in client.get("/settings").text
+
+
+EMERGENCY_QUESTIONS = (
+    "new_weakness",
+    "bladder_bowel_loss",
+    "saddle_numbness",
+    "fever_chills_worse_pain",
+    "draining_wound",
+    "unbearable_pain_neuro",
+    "breathing_difficulty",
+    "one_leg_swelling",
+)

@@ -105,6 +105,9 @@ def test_not_sure_in_spanish_gives_same_day_advice(client: TestClient) -> None:
     assert_spanish(html)
     assert "Llame hoy a su equipo de cirugía" in html
     assert "Seguir con las preguntas" in html
+    # No country's line by default: the neutral wording, in Spanish (FUSIONWATCH_URGENT_LINE).
+    assert "o a la línea de consejo médico urgente de su zona" in visible(html)
+    assert "NHS" not in visible(html)
 
 
 def test_a_blank_urgent_question_is_explained_in_spanish(client: TestClient) -> None:
@@ -155,3 +158,49 @@ def test_a_whole_walk_in_spanish_and_its_pdf(client: TestClient) -> None:
     assert "Qué hacer" in first or "Cuándo" in first
     assert "For the clinician" in "".join(p.extract_text() for p in reader.pages)
     assert re.search(r"\d{1,2} de [a-z]+ de \d{4}", first)
+
+
+# A decimal written with a point ("38.5"); version numbers ("0.1.0", "2026.11.8") are not decimals.
+DECIMAL_POINT = re.compile(r"(?<![\d.])\d+\.\d+(?![\d.])")
+
+
+def test_typed_decimals_read_with_a_decimal_comma_on_the_page_and_in_the_pdf(
+    client: TestClient,
+) -> None:
+    """Numbers a person typed (with a comma or a point) come back in Spanish form everywhere:
+    the answers table, a rule's text that quotes one, the unit given in its own question."""
+    answers = {**NO_EMERGENCY, **SURGERY, "surgery.months_since": "8,5"}
+    answers |= {**SYMPTOMS, "signs.worsening_began_month": "4.5"}
+    answers |= {"infection.temperature": "38,5", "infection.temperature_unit": "C"}
+    answers |= HEALTH
+    result = go(client, "health", answers)
+    shown = visible(result)
+    assert "8,5 meses" in shown
+    assert "unos 4,5 meses después de la operación" in shown  # FW rule text, value filled in
+    assert "38,5 °C (Celsius)" in shown
+    assert DECIMAL_POINT.findall(shown) == []
+    pdf = client.post(
+        "/check-summary.pdf", data={"csrf_token": csrf(client), "lang": "es", **answers}
+    )
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "8,5 meses" in text
+    assert "38,5 °C" in text
+    assert DECIMAL_POINT.findall(text) == []
+
+
+def test_a_decimal_where_a_whole_number_is_asked_says_so_in_spanish(client: TestClient) -> None:
+    answers = {**NO_EMERGENCY, **SURGERY, "pain.axial": "6,5"}
+    form = {"csrf_token": csrf(client), "lang": "es", **answers}
+    response = client.post("/check/symptoms", data=form)
+    assert response.status_code == 422
+    assert_spanish(response.text)
+    assert "escriba un número entero, sin decimales" in response.text
+
+
+def test_a_page_that_does_not_exist_says_so_in_spanish(client: TestClient) -> None:
+    for address in ("/check/nowhere?lang=es", "/nowhere?lang=es"):
+        response = client.get(address)
+        assert response.status_code == 404
+        assert_spanish(response.text)
+        assert "Esta página no existe." in response.text
+        assert 'aria-label="Principal"' in response.text

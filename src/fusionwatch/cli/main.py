@@ -176,7 +176,8 @@ def show_settings() -> None:
     kb = load()
     policies = {p.policy.id: p.policy.title for p in kb.policies.values()}
     table = Table("Setting", "Value", "Meaning", "Source", "Allowed", title="Site settings")
-    for row in site_rows(Settings(), policies, kb.thresholds["motion.angular"]):
+    line = kb.data.messages["site.urgent_line"].patient
+    for row in site_rows(Settings(), policies, kb.thresholds["motion.angular"], line):
         table.add_row(row["variable"], row["value"], row["shown"], row["source"], row["choices"])
     out.print(table)
 

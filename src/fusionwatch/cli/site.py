@@ -27,6 +27,7 @@ def site_for(kb: "Knowledge", policy: str | None, motion_cutoff: float | None = 
     site = Site(
         policy or configured.stimulator_policy,
         configured.motion_cutoff_deg if motion_cutoff is None else motion_cutoff,
+        configured.urgent_line,
     )
     if site.stimulator_policy not in kb.policies:
         known = ", ".join(sorted(kb.policies))

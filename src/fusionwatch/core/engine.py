@@ -45,7 +45,7 @@ from fusionwatch.core.results import (
     TriageResult,
     Value,
 )
-from fusionwatch.core.site import DEFAULT_SITE, Site
+from fusionwatch.core.site import DEFAULT_SITE, URGENT_LINE, Site
 from fusionwatch.core.vocab import SUSPICION_ORDER, Answer, Suspicion, Triage
 from fusionwatch.core.whatif import what_would_change
 
@@ -89,7 +89,9 @@ class _Run:
         self.env: dict[str, Any] = {r.fact: r.logic(value) for r, value in raw}
         # "Not sure" (asked, could not say) is unknown to the rules but is itself a reason to act.
         self.not_sure = tuple(r.fact for r, value in raw if r.answer and value is Answer.NOT_SURE)
-        self.explain = Explainer(kb, self.env)
+        messages = kb.data.messages
+        site_texts = {URGENT_LINE: site.urgent_line or messages[URGENT_LINE].patient}
+        self.explain = Explainer(kb, self.env, site_texts)
         self.traces: list[RuleTrace] = []
         self.fired: dict[RuleKind, list[Conclusion]] = {kind: [] for kind in RuleKind}
         self.unknown: list[CompiledRule] = []
@@ -282,7 +284,7 @@ class _Run:
         message = self.kb.data.messages[key]
         return TriageResult(
             level=level.value,
-            headline=message.patient,
+            headline=self.explain.site_words(message.patient),
             clinician_headline=message.clinician,
             reasons=tuple(reasons),
             unanswered_emergency=pending,
@@ -343,13 +345,22 @@ class _Run:
     def _named(self, items: tuple[MissingItem, ...], *, patient: bool) -> str:
         """The first few open questions by name (a person's own questions first for a patient),
         and how many more are listed with the result."""
+        messages, theirs = self.kb.data.messages, 0
         if patient:
-            facts = self.kb.facts
-            items = tuple(sorted(items, key=lambda m: facts[m.fact].patient is None))
+            # A person is asked only their own questions (the list below shows only those); what
+            # a clinician records is named once, in plain words, not by its clinical label.
+            own = tuple(m for m in items if self.kb.facts[m.fact].patient is not None)
+            items, theirs = own, len(items) - len(own)
         names = [m.question if patient else m.clinician for m in items[:_HEADLINE_ITEMS]]
-        text = "; ".join(n.rstrip("?. ") for n in names)
+        # A question that opens with "¿" (Spanish) keeps its closing "?".
+        parts = [n.strip() if n.startswith("¿") else n.rstrip("?. ") for n in names]
         more = len(items) - _HEADLINE_ITEMS
-        return f"{text}; and {more} more listed below" if more > 0 else text
+        if more > 0:
+            message = messages["open.more"]
+            parts.append((message.patient if patient else message.clinician).format(more=more))
+        if theirs:
+            parts.append(messages["open.care_team"].patient)
+        return "; ".join(parts)
 
     def _stimulator(self) -> Candidacy:
         """Candidacy under the site's policy, shown only where a stimulator is in question."""

@@ -32,8 +32,12 @@ _PLAN = (3, "plan")
 class Explainer:
     """Builds the explained parts of one assessment from the facts the engine saw."""
 
-    def __init__(self, kb: Knowledge, env: Mapping[str, Any]) -> None:
+    def __init__(
+        self, kb: Knowledge, env: Mapping[str, Any], site_texts: Mapping[str, str] | None = None
+    ) -> None:
         self.kb, self.env = kb, env
+        # What "{site.urgent_line}" reads in a patient text (core.site.SITE_TEXTS).
+        self.site_texts = dict(site_texts or {})
 
     def seen(self, compiled: CompiledRule) -> tuple[Finding, ...]:
         labels, env = self.kb.labels, self.env
@@ -46,7 +50,7 @@ class Explainer:
             kind=rule.kind.value,
             title=rule.title,
             summary=fill(rule.then.summary),
-            patient=fill(rule.then.patient),
+            patient=fill(self.site_words(rule.then.patient), self.kb.data.decimal_sign),
             clinician=fill(rule.then.clinician),
             because=self.seen(compiled),
             sources=self.kb.rule_sources[rule.id],
@@ -70,11 +74,19 @@ class Explainer:
             target=compiled.policy.id,
         )
 
-    def fill(self, text: str) -> str:
-        """Write the values a rule read into its text ("the CT of month {derived.last_ct_month}")"""
+    def fill(self, text: str, decimal_sign: str = ".") -> str:
+        """Write the values a rule read into its text ("the CT of month {derived.last_ct_month}"),
+        a decimal with the sign of the text's language (the patient's; clinician texts are English).
+        """
         if "{" not in text:
             return text
-        return PLACEHOLDER.sub(lambda m: _shown_value(self.env.get(m.group(1))), text)
+        return PLACEHOLDER.sub(lambda m: _shown_value(self.env.get(m.group(1)), decimal_sign), text)
+
+    def site_words(self, text: str) -> str:
+        """The site's words in a patient text: "{site.urgent_line}" as "NHS 111", or the default."""
+        for key, words in self.site_texts.items():
+            text = text.replace(f"{{{key}}}", words)
+        return text
 
     def education(self) -> list[EducationItem]:
         items = self.kb.education_items
@@ -137,9 +149,9 @@ class Explainer:
         return tuple(seen.values())
 
 
-def _shown_value(value: object) -> str:
+def _shown_value(value: object, decimal_sign: str = ".") -> str:
     if isinstance(value, float):
-        return f"{value:g}"
+        return f"{value:g}".replace(".", decimal_sign)
     return show_value(value if isinstance(value, bool | int | str) else None)
 
 

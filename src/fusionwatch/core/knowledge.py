@@ -392,6 +392,12 @@ class KnowledgeBase(Frozen):
     )
     messages: dict[str, Message]
     policies: tuple[Policy, ...] = ()
+    decimal_sign: str = Field(
+        ".",
+        description="how the patient texts write a decimal: the engine writes a value it quotes "
+        "('{signs.worsening_began_month}') with it ('4,5' in Spanish); set when a language is "
+        "applied",
+    )
 
     @property
     def version(self) -> str:

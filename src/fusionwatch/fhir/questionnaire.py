@@ -27,6 +27,15 @@ _ITEM_TYPE = {
     FactType.TEXT: "string",
 }
 _ANSWER_TEXT = {"yes": N_("Yes"), "no": N_("No"), "not_sure": N_("Not sure")}
+# The Questionnaire's own title and description; the patient's are translated like its items.
+_TITLE = {"patient": N_("Self-check after spinal fusion"), "clinician": "Clinician evaluation"}
+_DESCRIPTION = {
+    "patient": N_(
+        "Questions you answer about how you are after a spinal fusion, the urgent ones first. "
+        "The answers give general information; they do not replace a visit to your doctor."
+    ),
+    "clinician": "Findings a clinician records when nonunion after spinal fusion is in question.",
+}
 BASE = "https://fusionwatch.example/fhir/Questionnaire"
 TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
 # Each language's knowledge base (patient texts in that language), by language code.
@@ -44,7 +53,7 @@ def questionnaire(
     facts = [f for f in case_facts(kb) if audience == "clinician" or f.patient is not None]
     others = translations or {} if audience == "patient" else {}
     facts.sort(key=lambda f: "emergency" not in f.groups)
-    title = "Self-check after spinal fusion" if audience == "patient" else "Clinician evaluation"
+    title, description = _TITLE[audience], _DESCRIPTION[audience]
     resource = {
         "resourceType": "Questionnaire",
         "id": f"fusionwatch-{audience}",
@@ -52,8 +61,11 @@ def questionnaire(
         "version": kb.version,
         "name": f"Fusionwatch{audience.title()}",
         "title": title,
+        **_translated("title", {c: catalogue(c).gettext(title) for c in others}),
         "status": "active",
         "subjectType": ["Patient"],
+        "description": description,
+        **_translated("description", {c: catalogue(c).gettext(description) for c in others}),
         "item": [_item(f, audience, others) for f in facts],
     }
     return validate(resource)

@@ -181,9 +181,20 @@ def _logic(value: Any) -> Any:
 @cache
 def limits() -> dict[str, tuple[float, float]]:
     """Each number's allowed range, read from the case model (the one place it is written)."""
+    return {fact: (low, high) for fact, (low, high, _whole) in _numbers().items()}
+
+
+@cache
+def whole_numbers() -> frozenset[str]:
+    """The numbers the case model takes as whole numbers only (a pain score, an age)."""
+    return frozenset(fact for fact, (_low, _high, whole) in _numbers().items() if whole)
+
+
+@cache
+def _numbers() -> dict[str, tuple[float, float, bool]]:
     schema = Case.model_json_schema()
     defs = schema.get("$defs", {})
-    found: dict[str, tuple[float, float]] = {}
+    found: dict[str, tuple[float, float, bool]] = {}
 
     def node(part: dict[str, Any]) -> dict[str, Any]:
         return defs[part["$ref"].rsplit("/", 1)[-1]] if "$ref" in part else part
@@ -194,14 +205,18 @@ def limits() -> dict[str, tuple[float, float]]:
                 if "properties" in option:
                     walk(option, f"{prefix}{name}.")
                 elif "minimum" in option and "maximum" in option:
-                    found[prefix + name] = (option["minimum"], option["maximum"])
+                    whole = option.get("type") == "integer"
+                    found[prefix + name] = (option["minimum"], option["maximum"], whole)
 
     walk(schema, "")
     return found
 
 
 def range_problem(fact_id: str, value: Any) -> str | None:
-    """The problem "must be between 0 and 10" in the current language, for a number out of range."""
+    """The problem "must be between 0 and 10" in the current language, for a number out of range,
+    or "a whole number" for a decimal where only whole numbers are taken (a pain score)."""
+    if isinstance(value, float) and not value.is_integer() and fact_id in whole_numbers():
+        return _("please type a whole number, without decimals")
     bounds = limits().get(fact_id)
     if bounds is None or not isinstance(value, int | float) or bounds[0] <= value <= bounds[1]:
         return None

@@ -10,10 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from pydantic import BaseModel, ConfigDict
 
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.imaging import Modality
+from fusionwatch.core.knowledge import SOURCE_LANGUAGE
 from fusionwatch.core.vocab import FusionStatus, Suspicion, Triage
 
 Audience = Literal["patient", "clinician"]
@@ -149,10 +152,23 @@ class Catalogue:
         if isinstance(value, str):
             return self._choice(fact_id, value, audience)
         if isinstance(value, dt.date):
-            # ISO 8601 reads the same in every language (a date formatted with "g" came out "g").
-            return value.isoformat()
-        number = f"{value:g}"
+            return self.date(value)
+        number = self.number(value)
         return f"{number} {fact.unit}" if fact is not None and fact.unit else number
+
+    def number(self, value: float) -> str:
+        """A number as the language writes it: '38.5' in English, '38,5' in Spanish (Babel, CLDR),
+        every decimal a person typed kept (up to three)."""
+        if self.language == SOURCE_LANGUAGE:
+            return f"{value:g}"
+        return str(format_decimal(value, "#,##0.###", locale=self.language))
+
+    def date(self, value: dt.date) -> str:
+        """English keeps ISO 8601 (files, golden reports, clinicians); another language writes
+        the date out in words ('15 de enero de 2026'), which no reader can take day for month."""
+        if self.language == SOURCE_LANGUAGE:
+            return value.isoformat()
+        return str(format_date(value, "long", locale=self.language))
 
     def _choice(self, fact_id: str, value: str, audience: Audience) -> str:
         fact = self.kb.facts.get(fact_id)

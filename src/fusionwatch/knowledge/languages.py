@@ -1,11 +1,11 @@
 """Short knowledge texts in other languages: read, checked against the English, and applied.
 
 ``knowledge/languages/<code>.yaml`` translates every short patient text of the knowledge base
-(facts' questions and choice labels, rules' and policy pathways' patient texts, messages, the labels
-catalogue's patient wording). Each entry carries ``translates``, the fingerprint of the English it
-was written from, like the education translations (decision 0007, decision 0013). Applying a
-language gives a knowledge base whose patient texts are in that language; clinician wording,
-numbers, codes and logic are the source's, untouched.
+(facts' questions and choice labels, rules' and policy pathways' patient texts, rules' goals,
+messages, the labels catalogue's patient wording). Each entry carries ``translates``, the
+fingerprint of the English it was written from, like the education translations (decisions 0007
+and 0013). Applying a language gives a knowledge base whose patient texts are in that language;
+clinician wording, numbers, codes and logic are the source's, untouched.
 """
 
 import hashlib
@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from babel.numbers import get_decimal_symbol
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fusionwatch.core.knowledge import Fact, KnowledgeBase, Message, Policy, Rule
@@ -60,7 +61,7 @@ def source_texts(data: KnowledgeBase, labels: Language) -> Source:
     """Every English patient text a language must translate, by part and key."""
     return {
         "facts": {f.id: _fact_fields(f) for f in data.facts if f.patient or f.labels},
-        "rules": {r.id: {"patient": r.then.patient} for r in data.rules},
+        "rules": {r.id: _rule_fields(r) for r in data.rules},
         "policies": {
             f"{p.id}/{w.id}": {"patient": w.patient} for p in data.policies for w in p.pathways
         },
@@ -126,6 +127,8 @@ def apply(data: KnowledgeBase, file: LanguageFile) -> KnowledgeBase:
             "policies": policies,
             "messages": messages,
             "education": education,
+            # Values the engine writes into patient texts take the language's decimal sign.
+            "decimal_sign": get_decimal_symbol(file.language),
         }
     )
 
@@ -174,8 +177,17 @@ def _fact(fact: Fact, entry: Entry | None) -> Fact:
     return fact if entry is None else fact.model_copy(update=entry.texts())
 
 
+def _rule_fields(rule: Rule) -> dict[str, Any]:
+    """A rule's patient text, and its goal when it has one (a patient reads "Goal: ...")."""
+    fields = {"patient": rule.then.patient}
+    if rule.then.target:
+        fields["target"] = rule.then.target
+    return fields
+
+
 def _rule(rule: Rule, entry: Entry) -> Rule:
-    then = rule.then.model_copy(update={"patient": entry.texts()["patient"]})
+    texts = entry.texts()
+    then = rule.then.model_copy(update={k: texts[k] for k in _rule_fields(rule)})
     return rule.model_copy(update={"then": then})
 
 

@@ -3,8 +3,10 @@
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from fusionwatch.core.derive.milestone import Milestone
 from fusionwatch.core.derive.trajectory import PATTERN_TEXT, Pattern
 from fusionwatch.core.followup import SignCheck
+from fusionwatch.core.knowledge import SOURCE_LANGUAGE
 from fusionwatch.core.results import Assessment, Conclusion, EducationItem
 from fusionwatch.core.scores import INSTRUMENT_LABEL, Instrument
 from fusionwatch.report.parts import Grid, Item, Section
@@ -39,18 +41,21 @@ class Detail:
         im, w = self.a.imaging, self.w
         if im is None or not (im.levels or im.adjacent):
             return None
+        # The engine's reading of each study is English (clinician wording): a patient reading
+        # another language gets each level's result in words, and the rule texts say the rest.
+        english = self.audience == "clinician" or w.catalogue.language == SOURCE_LANGUAGE
         items = []
         for lv in im.levels:
             status = w.catalogue.named("level_status", lv.status, self.audience)
-            reasons = "; ".join(r.text for r in lv.reasons)
+            reasons = "; ".join(r.text for r in lv.reasons) if english else ""
             sources = w.sources(s for r in lv.reasons for s in r.sources)
             items.append(Item(f"{lv.level}: {status}", detail=reasons, sources=sources))
         for adj in im.adjacent:
             position = w.phrase(adj.position) if adj.position in ("above", "below") else ""
             where = f"{adj.level} ({position})" if position else adj.level
-            reasons = "; ".join(r.text for r in adj.reasons)
+            reasons = "; ".join(r.text for r in adj.reasons) if english else ""
             sources = w.sources(s for r in adj.reasons for s in r.sources)
-            text = f"{w.phrase('adjacent')}, {where}: {adj.conclusion}"
+            text = f"{w.phrase('adjacent')}, {where}" + (f": {adj.conclusion}" if english else "")
             items.append(Item(text, detail=reasons, sources=sources))
         lead = [im.cutoff_note] if self.audience == "clinician" else []
         conflicts = [f for f in im.summary if f.conflict]
@@ -106,11 +111,11 @@ class Detail:
             return None
         rows = tuple(
             (
-                INSTRUMENT_LABEL[Instrument(t.instrument)],
+                self._score(t.instrument),
                 self._point(t.reference),
                 self._point(t.best),
                 self._point(t.latest),
-                PATTERN_TEXT[Pattern(t.pattern)],
+                self._pattern(t.pattern),
             )
             for t in f.trajectories
         )
@@ -121,11 +126,12 @@ class Detail:
         if self.audience == "clinician":
             items = tuple(Item(f"{c.label}: {c.note}") for c in f.signs)
         else:
-            items = tuple(Item(f"{_sign_name(c.label)}: {w.phrase(_sign_key(c))}") for c in f.signs)
+            items = tuple(Item(f"{self._sign(c)}: {w.phrase(_sign_key(c))}") for c in f.signs)
         for m in f.milestones:
             if m.status == "next":
+                when, purpose = self._milestone(m)
                 lead.append(
-                    f"{w.phrase('next_check')} {m.name} {w.phrase('after_surgery')}: {m.purpose}"
+                    f"{w.phrase('next_check')} {when} {w.phrase('after_surgery')}: {purpose}"
                 )
         return Section(
             "follow_up",
@@ -135,6 +141,30 @@ class Detail:
             items=items,
         )
 
+    def _score(self, instrument: str) -> str:
+        if self.audience == "clinician":
+            return INSTRUMENT_LABEL[Instrument(instrument)]
+        return self.w.phrase(f"score_{instrument}")
+
+    def _pattern(self, pattern: str) -> str:
+        if self.audience == "clinician":
+            return PATTERN_TEXT[Pattern(pattern)]
+        return self.w.phrase(f"pattern_{pattern}")
+
+    def _sign(self, c: SignCheck) -> str:
+        """A time-pattern sign as a patient names it, in the report's language."""
+        return self.w.phrase(f"sign_{c.sign.rsplit('.', 1)[-1]}")
+
+    def _milestone(self, m: Milestone) -> tuple[str, str]:
+        """When a check point falls and what it is for: the engine's English for a clinician,
+        the catalogue's words (and the language's numbers) for a patient."""
+        if self.audience == "clinician":
+            return m.name, m.purpose
+        known = {t.id: t for t in self.w.catalogue.kb.data.thresholds}[m.threshold]
+        unit = "weeks" if known.unit == "weeks" else "months"
+        when = f"{self.w.number(known.value)} {self.w.phrase(unit)}"
+        return when, self.w.phrase(f"check_{m.threshold.replace('.', '_')}")
+
     def _point(self, p: object) -> str:
         month, value = getattr(p, "month", None), getattr(p, "value", None)
         if month is None or value is None:
@@ -142,8 +172,8 @@ class Detail:
         if getattr(p, "baseline", False):
             restarted = self.a.follow_up is not None and self.a.follow_up.counted_from
             before = "before_operation" if restarted else "before_surgery"
-            return f"{value:g} ({self.w.phrase(before)})"
-        return f"{value:g} ({self.w.phrase('month')} {month:g})"
+            return f"{self.w.number(value)} ({self.w.phrase(before)})"
+        return f"{self.w.number(value)} ({self.w.phrase('month')} {self.w.number(month)})"
 
     def education(
         self, key: str, kinds: Iterable[str], extra: Iterable[EducationItem] = ()
@@ -183,9 +213,3 @@ def _sign_key(c: SignCheck) -> str:
     if c.answer and c.scores is False:
         return "sign_answer_only"
     return "sign_scores_no" if c.scores is False else "sign_too_few"
-
-
-def _sign_name(label: str) -> str:
-    """'Sign 2 - improved early, then worse' reads as 'Improved early, then worse'."""
-    head, sep, tail = label.partition(" - ")
-    return tail[:1].upper() + tail[1:] if sep and head.lower().startswith("sign ") else label

@@ -22,7 +22,8 @@ def render(console: Console, report: Report, *, appendix: bool = True) -> None:
     console.print(answer(report))
     if report.clinician_line:
         # In English on purpose: whoever reads the patient's language, the clinician can act.
-        console.print(Text(report.clinician_line, style="italic"))
+        # One line, left to the terminal to wrap, so that it can be copied (and told apart) whole.
+        console.print(Text(report.clinician_line, style="italic"), soft_wrap=True)
     for section in report.summary:
         console.print(_section(section))
     if appendix and report.detail:

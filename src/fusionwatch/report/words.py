@@ -3,6 +3,7 @@
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from fusionwatch.core.knowledge import SOURCE_LANGUAGE
 from fusionwatch.core.results import Conclusion, Finding, ImagingResult, MissingItem, Source
 from fusionwatch.knowledge.labels import Audience, Catalogue
 from fusionwatch.report.parts import Grid, Item
@@ -61,6 +62,10 @@ class Words:
         shown = [f for f in findings if f.value is not None]
         if self.audience == "patient":
             shown = [f for f in shown if not f.fact.startswith(("derived.", "result."))]
+        if self.audience == "patient" and self.catalogue.language != SOURCE_LANGUAGE:
+            # "Based on your answers" names the person's own questions: in another language,
+            # a finding a clinician recorded (it has only an English label) is left out.
+            shown = [f for f in shown if self.catalogue.patient_question(f.fact)]
         if not shown:
             return ""
         return f"{self.phrase('based_on')} " + "; ".join(self.finding(f) for f in shown)
@@ -74,7 +79,7 @@ class Words:
         if fact is None:
             return label
         if self.audience == "patient" and fact.patient:
-            return fact.patient.rstrip("?")
+            return fact.patient.rstrip("?.")
         return _plain_label(fact.clinician)
 
     def fact_line(self, fact_id: str, value: Any) -> str:
@@ -108,10 +113,20 @@ class Words:
             if isinstance(value, tuple | list):
                 rows.append((_question(fact.patient), ", ".join(str(v) for v in value)))
             else:
-                rows.append(
-                    (_question(fact.patient), self.catalogue.value(fact.id, value, "patient"))
-                )
+                rows.append((_question(fact.patient), self._answer(fact.id, value, known)))
         return rows
+
+    def _answer(self, fact_id: str, value: Any, known: Mapping[str, Any]) -> str:
+        """One answer in words. A number whose unit the person gave in a question of its own
+        (``infection.temperature_unit``) reads with that unit: '38,5 °C (Celsius)'."""
+        unit = known.get(f"{fact_id}_unit")
+        if isinstance(value, int | float) and not isinstance(value, bool) and unit is not None:
+            named = self.catalogue.value(f"{fact_id}_unit", unit, "patient")
+            return f"{self.catalogue.number(value)} {named}"
+        return self.catalogue.value(fact_id, value, "patient")
+
+    def number(self, value: float) -> str:
+        return self.catalogue.number(value)
 
     def level_grid(self, im: ImagingResult) -> Grid:
         """One row per level: status, the study that decided it and the measured motion."""
@@ -121,7 +136,7 @@ class Words:
         for lv in im.levels:
             study = cat.named("modalities", lv.decided_by, who)
             if lv.months_after_fusion is not None:
-                study += f", {lv.months_after_fusion:g} {self.phrase('months')}"
+                study += f", {self.number(lv.months_after_fusion)} {self.phrase('months')}"
             rows.append((lv.level, cat.named("level_status", lv.status, who), study + _motion(lv)))
         for adj in im.adjacent:
             position = self.phrase(adj.position) if adj.position in ("above", "below") else ""

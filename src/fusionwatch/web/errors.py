@@ -21,11 +21,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fusionwatch.cdshooks.service import CdsHooksError
 from fusionwatch.core.errors import CaseError, NotFoundError
 from fusionwatch.files.case import plain_message
+from fusionwatch.locale import N_
 from fusionwatch.web import access
 from fusionwatch.web.pages import page
 from fusionwatch.web.security import ForbiddenError, NotSignedInError, optional_user
 
 log = logging.getLogger("fusionwatch.web")
+
+NO_SUCH_PAGE = N_("There is no such page.")
 
 
 def install(app: FastAPI) -> None:
@@ -80,9 +83,15 @@ async def _not_found(request: Request, exc: Any) -> Response:
     if _api(request):
         return _problems(404, f"No such {what}", [])
     user = await run_in_threadpool(optional_user, request, request.app.state.ctx)
+<<<<<<< HEAD
     # The same on every patient or assessment 404, whether the record exists elsewhere or not.
     offer_glass = what in {"patient", "assessment"} and user is not None and user.writable_teams
     data = {"message": f"There is no such {what}.", "user": user, "offer_glass": offer_glass}
+=======
+    # "page" is what a patient can meet (a mistyped address): its message has a translation.
+    message = NO_SUCH_PAGE if what == "page" else f"There is no such {what}."
+    data = {"message": message, "user": user, "no_such_page": NO_SUCH_PAGE}
+>>>>>>> h15
     return page(request, "error.html", data, 404)
 
 
@@ -103,14 +112,15 @@ async def _forbidden(request: Request, exc: Any) -> Response:
 
 
 async def _http_error(request: Request, exc: Any) -> Response:
-    message = "That page does not exist." if exc.status_code == 404 else str(exc.detail)
+    message = NO_SUCH_PAGE if exc.status_code == 404 else str(exc.detail)
     if request.url.path.startswith("/cds-services"):
         # A refusal while the body streams in (size, NUL) answers in CDS Hooks' own form.
         code = "too-long" if exc.status_code == 413 else "invalid"
         return await _cds_hooks_error(request, CdsHooksError(exc.status_code, code, message))
     if _api(request):
         return _problems(exc.status_code, message, [])
-    return page(request, "error.html", {"message": message}, exc.status_code)
+    data = {"message": message, "no_such_page": NO_SUCH_PAGE}
+    return page(request, "error.html", data, exc.status_code)
 
 
 class ContainErrors:

@@ -138,6 +138,7 @@ def _report(ctx: AppContext, run: ScreeningRun, data: dict[str, Any], episode: s
     site = Site(
         str(settings.get("stimulator_policy", ctx.site.stimulator_policy)),
         float(cutoff) if isinstance(cutoff, int | float) else None,
+        ctx.site.urgent_line,
     )
     result = assess(case, ctx.kb, run.as_of, site)
     catalogue = load_labels()

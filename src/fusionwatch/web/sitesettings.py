@@ -19,7 +19,8 @@ Ctx = Annotated[AppContext, Depends(context)]
 
 def rows(ctx: AppContext) -> list[dict[str, str]]:
     policies = {p.policy.id: p.policy.title for p in ctx.kb.policies.values()}
-    return site_rows(ctx.settings, policies, ctx.kb.thresholds["motion.angular"])
+    line = ctx.kb.data.messages["site.urgent_line"].patient
+    return site_rows(ctx.settings, policies, ctx.kb.thresholds["motion.angular"], line)
 
 
 @router.get("/settings", response_class=HTMLResponse, include_in_schema=False)
