@@ -83,15 +83,16 @@ async def _not_found(request: Request, exc: Any) -> Response:
     if _api(request):
         return _problems(404, f"No such {what}", [])
     user = await run_in_threadpool(optional_user, request, request.app.state.ctx)
-<<<<<<< HEAD
     # The same on every patient or assessment 404, whether the record exists elsewhere or not.
     offer_glass = what in {"patient", "assessment"} and user is not None and user.writable_teams
-    data = {"message": f"There is no such {what}.", "user": user, "offer_glass": offer_glass}
-=======
     # "page" is what a patient can meet (a mistyped address): its message has a translation.
     message = NO_SUCH_PAGE if what == "page" else f"There is no such {what}."
-    data = {"message": message, "user": user, "no_such_page": NO_SUCH_PAGE}
->>>>>>> h15
+    data = {
+        "message": message,
+        "user": user,
+        "no_such_page": NO_SUCH_PAGE,
+        "offer_glass": offer_glass,
+    }
     return page(request, "error.html", data, 404)
 
 
