@@ -1,4 +1,4 @@
-"""Score trajectories for a whole cohort in SQL window functions (core.derive.trajectory, vectorised).
+"""Score trajectories for a whole cohort in SQL (core.derive.trajectory, vectorised).
 
 Each step mirrors one line of ``core.derive.trajectory``: the reference point (the baseline, else
 the first follow-up), the gain of every later point, the best point (largest gain, earliest of
@@ -6,12 +6,13 @@ equals; the reference when nothing beats it), the latest point, and then the sam
 decisions in the same order. Only the facts the rules read leave this module.
 
 The visits stay one row each, with one column set per judged instrument (not one row per visit
-and instrument), and every window is partitioned by the episode alone and needs no ordering: the
+and instrument), and each step is a grouped aggregate per episode joined back to the visits: the
 earliest and latest points are minimums and maximums, and the value at the first follow-up is
-``min_by``. Time points are unique within an episode's series (the readers refuse two visits at
-one point, as ``track import`` does), so no tie needs an order. After a later operation the
-latest point at or before it becomes the baseline; only those episodes' visits go through that
-window. Each step reads the one before it once (Spark inlines a step into every reader).
+``min_by``. Window functions cost DuckDB about as much per expression as a sort, and this form
+needs one only for the restart: after a later operation the latest point at or before it becomes
+the baseline, and only those episodes' visits go through that window. Time points are unique
+within an episode's series (the readers refuse two visits at one point, as ``track import``
+does), so no tie needs an order.
 """
 
 from collections.abc import Mapping
