@@ -16,6 +16,7 @@ session start-up timed apart. Nothing is tuned to pass.
 import argparse
 import datetime as dt
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -37,32 +38,40 @@ TARGET_SECONDS, TARGET_RATIO = 10.0, 50.0
 EXAMPLES = Path(__file__).parents[1] / "examples" / "screen"
 
 
-def _cli(folder: Path, out: Path) -> tuple[float, float]:
-    """Wall seconds and peak resident MiB of ``fusionwatch screen`` in a fresh process.
+def _cpu() -> float:
+    """User and system CPU seconds of this process so far (DuckDB's threads included)."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
+
+
+def _cli(folder: Path, out: Path) -> tuple[float, float, float]:
+    """Wall seconds, peak resident MiB and CPU seconds (user + system) of ``fusionwatch screen``
+    in a fresh process.
 
     The peak is this run's own (GNU time's maximum resident set size), not the largest of every
-    child so far.
+    child so far. On a shared machine the CPU time is the figure that carries over.
     """
     report = out.with_suffix(".rss")
-    command = ["/usr/bin/time", "-f", "%M", "-o", str(report)]
+    command = ["/usr/bin/time", "-f", "%M %U %S", "-o", str(report)]
     command += [str(Path(sys.executable).with_name("fusionwatch")), "screen", str(folder)]
     command += ["--as-of", AS_OF.isoformat(), "--out", str(out), "--patient-level"]
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - start
-    return wall, int(report.read_text().split()[-1]) / 1024
+    peak, user, system = report.read_text().split()[-3:]
+    return wall, int(peak) / 1024, float(user) + float(system)
 
 
-def _in_process(folder: Path, out: Path) -> tuple[float, float]:
-    """Seconds to read and check the files, and to screen and write the worklist."""
+def _in_process(folder: Path, out: Path) -> tuple[float, float, float]:
+    """Seconds to read and check the files, and to screen and write the worklist; CPU seconds."""
     kb = load()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu()
     con = duckdb.connect()
     load_registry(con, kb, folder, AS_OF)
     read = time.perf_counter() - start
     screen(con, kb, AS_OF, DEFAULT_SITE)
     write_worklist(con, out)
-    return read, time.perf_counter() - start - read
+    return read, time.perf_counter() - start - read, _cpu() - cpu
 
 
 def _assess_rate(sample: int, *, what_if: bool) -> float:
@@ -213,15 +222,18 @@ def main() -> None:
             write_registry(kb, cohort, folder)
             visits, ops = cohort.visits.num_rows, cohort.operations.num_rows
             del cohort
-            read, rest = _in_process(folder, Path(tmp) / "inner.parquet")
+            read, rest, inner_cpu = _in_process(folder, Path(tmp) / "inner.parquet")
             inner = read + rest
-            wall, peak = _cli(folder, Path(tmp) / f"worklist-{n}.parquet")
+            inner_load = os.getloadavg()[0]
+            wall, peak, cli_cpu = _cli(folder, Path(tmp) / f"worklist-{n}.parquet")
             results.append((n, wall, inner))
             print(
                 f"{n:>9,} episodes ({visits:,} visits, {ops:,} operations): CLI {wall:6.2f} s"
-                f" ({n / wall:,.0f}/s), in-process {inner:6.2f} s (read and check {read:.2f} s,"
-                f" screen and write {rest:.2f} s), peak memory {peak:,.0f} MiB,"
-                f" {n / wall / rate:,.0f}x assess() (CLI), {n / inner / rate:,.0f}x (in-process)"
+                f" ({n / wall:,.0f}/s, CPU {cli_cpu:.1f} s, load {os.getloadavg()[0]:.1f}),"
+                f" in-process {inner:6.2f} s (read and check {read:.2f} s, screen and write"
+                f" {rest:.2f} s; CPU {inner_cpu:.1f} s, load {inner_load:.1f}), peak memory"
+                f" {peak:,.0f} MiB, {n / wall / rate:,.0f}x assess() (CLI),"
+                f" {n / inner / rate:,.0f}x (in-process)"
             )
         if args.spark:
             _spark(Path(tmp) / f"cohort-{sizes[-1]}", Path(tmp), sizes[-1])

@@ -84,20 +84,28 @@ def score_shift_sql(dialect: Dialect, today: str) -> str:
     )
 
 
-def base_columns(kb: Knowledge, dialect: Dialect, today: str) -> list[tuple[str, str]]:
-    """(column, SQL) of the facts derived from the episode row and its operations."""
+def timing_columns(dialect: Dialect, today: str) -> list[tuple[str, str]]:
+    """(column, SQL) of the facts derived from the index fusion and the later operations, over
+    ``e`` (the episode) and ``o`` (its row of ``operations_cte``); a narrow step that the score
+    trajectories read as well."""
+    return [
+        (column(TIMING), timing_sql(dialect, today)),
+        (SCORE_SHIFT, score_shift_sql(dialect, today)),
+        ("surgery__operations", "CASE WHEN o.n_ops > 0 THEN 'given' END"),
+    ]
+
+
+def base_columns(kb: Knowledge) -> list[tuple[str, str]]:
+    """(column, SQL) of the facts derived from the episode row ``e`` alone."""
     emergency = sorted(kb.emergency_questions, key=lambda f: kb.fact_order[f])
     unsure = " + ".join(f"(CASE WHEN {not_sure(f, 'e')} THEN 1 ELSE 0 END)" for f in emergency)
     celsius, fahrenheit = (literal(u.value) for u in TemperatureUnit)
     temp = "e.infection__temperature"
     return [
-        (column(TIMING), timing_sql(dialect, today)),
-        (SCORE_SHIFT, score_shift_sql(dialect, today)),
         (
             column(PRIOR_FAILED),
             f"CASE WHEN e.{HISTORY_FAILED} THEN TRUE ELSE e.{column(PRIOR_FAILED)} END",
         ),
-        ("surgery__operations", "CASE WHEN o.n_ops > 0 THEN 'given' END"),
         (
             "derived__temperature_c",
             f"CASE WHEN e.infection__temperature_unit = {celsius} THEN {temp}"

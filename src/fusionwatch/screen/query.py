@@ -33,6 +33,7 @@ from fusionwatch.screen.derived import (
     derived_facts,
     not_sure,
     operations_cte,
+    timing_columns,
 )
 from fusionwatch.screen.dialect import DUCKDB, Dialect
 from fusionwatch.screen.openq import open_questions_sql
@@ -150,22 +151,33 @@ def screening_sql(
 
 def _base(b: _Builder, as_of: dt.date, episodes: str, visits: str, operations: str) -> None:
     today = b.dialect.date_literal(as_of.isoformat())
-    derived = base_columns(b.kb, b.dialect, today)
-    replaced = {name for name, _ in derived}
+    timing = timing_columns(b.dialect, today)
+    derived = base_columns(b.kb)
+    replaced = {name for name, _ in timing + derived}
     columns = [
         "e." + c.name
         for c in episode_columns(b.kb)
         if c.fact != "follow_up" and c.name not in replaced
     ]
     b.ctes.append(operations_cte(b.dialect, today, operations))
+    # A narrow step read by the row and by the score trajectories (not the wide row twice).
     b.ctes.append(
         (
-            "base",
-            f"SELECT {', '.join(columns)}, {', '.join(f'{sql} AS {name}' for name, sql in derived)}"
+            "timing",
+            f"SELECT e.{EPISODE_ID}, e.surgery__date,"
+            f" {', '.join(f'{sql} AS {name}' for name, sql in timing)}"
             f" FROM {episodes} e LEFT JOIN ops o ON o.{EPISODE_ID} = e.{EPISODE_ID}",
         )
     )
-    b.ctes += trajectory_ctes(b.dialect, b.kb.thresholds, visits, "base")
+    b.ctes.append(
+        (
+            "base",
+            f"SELECT {', '.join(columns)}, {', '.join(f't.{name}' for name, _ in timing)},"
+            f" {', '.join(f'{sql} AS {name}' for name, sql in derived)}"
+            f" FROM {episodes} e LEFT JOIN timing t ON t.{EPISODE_ID} = e.{EPISODE_ID}",
+        )
+    )
+    b.ctes += trajectory_ctes(b.dialect, b.kb.thresholds, visits, "timing")
     b.ctes.append(
         (
             "visit_count",

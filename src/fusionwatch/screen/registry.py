@@ -66,7 +66,11 @@ def find(folder: Path, stem: str, required: bool) -> Path | None:
 
 
 def raw_view(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> list[str]:
-    """A view of a source file with its data rows numbered from 1; its column names."""
+    """A view of a source file with its data rows numbered from 1; its column names.
+
+    A Parquet file stays a view over the file (each pass reads only the columns it needs, and
+    the dictionary-encoded codes are checked as read); a CSV file is read once into a table.
+    """
     if path.suffix == ".parquet":
         # The reader numbers the rows itself: no window over the whole file (which runs on one
         # thread), so a large file is read in parallel.
@@ -80,7 +84,8 @@ def raw_view(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> list[str]
         )
         numbered = f"SELECT ROW_NUMBER() OVER () AS _row, * FROM {csv}"
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {numbered}")
+        kind = "VIEW" if path.suffix == ".parquet" else "TABLE"
+        con.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {numbered}")
     except duckdb.Error as err:
         raise ScreenInputError(
             Where(str(path), _line(str(err)), None), _first_line(str(err))
@@ -102,7 +107,10 @@ def check(con: duckdb.DuckDBPyConnection, name: str, path: Path, checks: list[Ch
     if not checks:
         return
     flags = ", ".join(f"BOOL_OR(COALESCE({c.bad}, FALSE))" for c in checks)
-    found = con.execute(f"SELECT {flags} FROM {name}").fetchall()[0]
+    try:
+        found = con.execute(f"SELECT {flags} FROM {name}").fetchall()[0]
+    except (duckdb.IOException, duckdb.InvalidInputException) as err:  # a damaged Parquet page
+        raise ScreenInputError(Where(str(path), None, None), _first_line(str(err))) from err
     for failed, c in zip(found, checks, strict=True):
         if failed:
             row = con.execute(

@@ -1,10 +1,10 @@
 """Runs the same screening SQL on Apache Spark (``local[*]`` in tests, a cluster URL in production).
 
 The compiler emits Spark's date functions through its dialect; the few type names that differ
-are mapped here. Spark inlines a common table expression into every step that reads it, so the
-query keeps each step read once (a grouped-aggregate form of the score trajectories, which reads
-its steps several times, made the plan too large to analyse in a 1 GB driver). PySpark is an
-optional extra (``fusionwatch[spark]``) and needs a Java runtime.
+are mapped here. Spark inlines a common table expression into every step that reads it, so a
+step read several times must stay narrow (the score trajectories read one row per visit and a
+narrow timing step, never the wide episode row). PySpark is an optional extra
+(``fusionwatch[spark]``) and needs a Java runtime.
 """
 
 import datetime as dt

@@ -1,9 +1,18 @@
-"""Score trajectories for a whole cohort in SQL window functions (core.derive.trajectory, vectorised).
+"""Score trajectories for a whole cohort in SQL (core.derive.trajectory, vectorised).
 
 Each step mirrors one line of ``core.derive.trajectory``: the reference point (the baseline, else
 the first follow-up), the gain of every later point, the best point (largest gain, earliest of
 equals; the reference when nothing beats it), the latest point, and then the same pattern
 decisions in the same order. Only the facts the rules read leave this module.
+
+The visits stay one row each, with one column set per judged instrument (not one row per visit
+and instrument), and each step is a grouped aggregate per episode joined back to the visits: the
+earliest and latest points are minimums and maximums, and the value at the first follow-up is
+``min_by``. Window functions cost DuckDB about as much per expression as a sort, and this form
+needs one only for the restart: after a later operation the latest point at or before it becomes
+the baseline, and only those episodes' visits go through that window. Time points are unique
+within an episode's series (the readers refuse two visits at one point, as ``track import``
+does), so no tie needs an order.
 """
 
 from collections.abc import Mapping
@@ -11,145 +20,189 @@ from collections.abc import Mapping
 from fusionwatch.core.derive.trajectory import LIMIT_IDS, limit_for
 from fusionwatch.core.followup import FEEDS_SIGNS
 from fusionwatch.core.scores import HIGHER_IS_BETTER, Instrument
-from fusionwatch.screen.compiler import literal, number
-from fusionwatch.screen.derived import SCORE_SHIFT
+from fusionwatch.screen.compiler import number
 from fusionwatch.screen.dialect import Dialect
 from fusionwatch.screen.months import signed_months_sql
 from fusionwatch.screen.schema import EPISODE_ID
 
+_W = f"OVER (PARTITION BY {EPISODE_ID})"
 
-def _limits(thresholds: Mapping[str, float]) -> str:
-    rows = []
-    for instrument in Instrument:
-        mcid_id, sdc_id = LIMIT_IDS[instrument]
-        if mcid_id is None and sdc_id is None:
-            continue  # shown only, never judged: cannot raise a sign
-        limit = limit_for(instrument, thresholds)
-        sign = 1.0 if instrument in HIGHER_IS_BETTER else -1.0
-        feeds = "TRUE" if instrument in FEEDS_SIGNS else "FALSE"
-        rows.append(
-            f"SELECT {literal(instrument.value)} AS instrument, {number(sign)} AS sgn,"
-            f" {number(limit.improvement or 0.0)} AS improvement,"
-            f" {number(limit.threshold or 0.0)} AS threshold, {feeds} AS feeds"
-        )
-    return " UNION ALL ".join(rows)
+
+def judged_instruments() -> tuple[Instrument, ...]:
+    """Instruments with a published limit (the others are shown only and never raise a sign)."""
+    return tuple(i for i in Instrument if LIMIT_IDS[i] != (None, None))
+
+
+def _each(template: str) -> str:
+    """``template`` with ``{i}`` filled in for every judged instrument, comma-separated."""
+    return ", ".join(template.format(i=i.value) for i in judged_instruments())
 
 
 def trajectory_ctes(
     dialect: Dialect,
     thresholds: Mapping[str, float],
     visits: str,
-    base: str,
+    timing: str,
 ) -> list[tuple[str, str]]:
-    """Named CTEs ending in ``traj_facts``: one row per episode with follow-up visits."""
+    """Named CTEs ending in ``traj_facts``: one row per episode with a judged score series.
+
+    ``timing`` holds ``episode_id``, ``surgery__date`` and ``score_shift`` for every episode.
+    """
     early = number(thresholds["months.early_recovery"])
     judged = number(thresholds["months.fusion_assessment"])
-    pick = " ".join(f"WHEN {literal(i.value)} THEN v.{i.value}" for i in Instrument)
-    placed = f"COALESCE(v.month, {signed_months_sql(dialect, 'b.surgery__date', 'v.visit_date')})"
-    by = f"PARTITION BY p.{EPISODE_ID}, p.instrument"
+    placed = f"COALESCE(v.month, {signed_months_sql(dialect, 't.surgery__date', 'v.visit_date')})"
+    values = _each("v.{i} AS v_{i}")
+    any_value = " OR ".join(f"v.{i.value} IS NOT NULL" for i in judged_instruments())
+    kept = " AND ".join(("k_{i} IS NOT NULL", "NOT b_{i}"))
+    patterns, facts = _patterns(thresholds, early, judged)
     return [
-        ("traj_limits", _limits(thresholds)),
         (
             "traj_placed",
-            f"SELECT v.{EPISODE_ID}, l.instrument, v.baseline, l.sgn, l.improvement, l.threshold,"
-            f" l.feeds, (CASE WHEN v.baseline THEN LEAST(COALESCE({placed}, 0.0), 0.0)"
-            f" ELSE {placed} END) - COALESCE(b.{SCORE_SHIFT}, 0.0) AS at,"
-            f" CASE l.instrument {pick} END AS value, b.{SCORE_SHIFT} AS shift"
-            f" FROM {visits} v JOIN {base} b ON b.{EPISODE_ID} = v.{EPISODE_ID}"
-            " CROSS JOIN traj_limits l",
+            f"SELECT v.{EPISODE_ID}, v.baseline, t.score_shift AS shift,"
+            f" (CASE WHEN v.baseline THEN LEAST(COALESCE({placed}, 0.0), 0.0)"
+            f" ELSE {placed} END) - COALESCE(t.score_shift, 0.0) AS mo, {values}"
+            f" FROM {visits} v JOIN {timing} t ON t.{EPISODE_ID} = v.{EPISODE_ID}"
+            f" WHERE ({any_value})",
         ),
         (
             # After a later operation (shift known) the latest point at or before it is the
-            # baseline and earlier ones are left out (core.followup._restarted).
+            # baseline, on a tie the visit given as the baseline, and earlier ones are left out
+            # (core.followup._restarted).
             "traj_points",
-            f"SELECT p.{EPISODE_ID}, p.instrument, CASE WHEN p.shift IS NULL THEN p.baseline"
-            " ELSE p.at <= 0 END AS baseline, p.sgn, p.improvement, p.threshold, p.feeds, p.at,"
-            " p.value FROM (SELECT q.*, ROW_NUMBER() OVER (PARTITION BY"
-            f" q.{EPISODE_ID}, q.instrument, q.at <= 0 ORDER BY q.at DESC, q.baseline DESC)"
-            " AS nearest FROM traj_placed q WHERE q.value IS NOT NULL AND q.at IS NOT NULL) p"
-            " WHERE p.shift IS NULL OR p.at > 0 OR p.nearest = 1",
+            f"SELECT {EPISODE_ID}, mo, {_each('v_{i} AS k_{i}, baseline AS b_{i}')}"
+            " FROM traj_placed WHERE shift IS NULL AND mo IS NOT NULL"
+            f" UNION ALL SELECT {EPISODE_ID}, mo,"
+            + _each(
+                "CASE WHEN mo > 0 OR (mo = near_{i} AND (baseline OR NOT COALESCE(near_base_{i}"
+                " = near_{i}, FALSE))) THEN v_{i} END AS k_{i}, mo <= 0 AS b_{i}"
+            )
+            + " FROM (SELECT *,"
+            + _each(
+                f"MAX(CASE WHEN v_{{i}} IS NOT NULL AND mo <= 0 THEN mo END) {_W} AS near_{{i}},"
+                f" MAX(CASE WHEN v_{{i}} IS NOT NULL AND mo <= 0 AND baseline THEN mo END) {_W}"
+                " AS near_base_{i}"
+            )
+            + " FROM traj_placed WHERE shift IS NOT NULL AND mo IS NOT NULL) s",
         ),
         (
-            "traj_a",
-            "SELECT p.*,"
-            f" MAX(CASE WHEN p.baseline THEN 1 ELSE 0 END) OVER ({by}) AS has_base,"
-            f" ROW_NUMBER() OVER ({by}, p.baseline ORDER BY p.at) AS post_rank,"
-            f" SUM(CASE WHEN p.baseline THEN 0 ELSE 1 END) OVER ({by}) AS n_post,"
-            f" MAX(CASE WHEN p.baseline THEN NULL ELSE p.at END) OVER ({by}) AS latest_at"
-            " FROM traj_points p WHERE p.value IS NOT NULL AND p.at IS NOT NULL",
+            # The reference: the baseline, else the first follow-up point; and the latest point.
+            "traj_ref",
+            f"SELECT {EPISODE_ID},"
+            + _each(
+                "MAX(CASE WHEN k_{i} IS NOT NULL AND b_{i} THEN 1 ELSE 0 END) AS hb_{i},"
+                f" SUM(CASE WHEN {kept} THEN 1 ELSE 0 END) AS np_{{i}},"
+                f" MIN(CASE WHEN {kept} THEN mo END) AS fp_{{i}},"
+                f" MAX(CASE WHEN {kept} THEN mo END) AS la_{{i}},"
+                " MAX(CASE WHEN k_{i} IS NOT NULL AND b_{i} THEN k_{i} END) AS bv_{i},"
+                " MAX(CASE WHEN k_{i} IS NOT NULL AND b_{i} THEN mo END) AS ba_{i},"
+                f" MIN_BY(k_{{i}}, CASE WHEN {kept} THEN mo END) AS fv_{{i}}"
+            )
+            + f" FROM traj_points GROUP BY {EPISODE_ID}",
         ),
         (
-            "traj_b",
-            "SELECT p.*, CASE WHEN p.has_base = 1 THEN p.baseline"
-            " ELSE (NOT p.baseline AND p.post_rank = 1) END AS is_ref,"
-            " (NOT p.baseline AND (p.has_base = 1 OR p.post_rank > 1)) AS is_later"
-            " FROM traj_a p WHERE p.n_post >= (2 - p.has_base)",
+            # The gain of every later point over the reference.
+            "traj_gain",
+            f"SELECT p.{EPISODE_ID}, p.mo, "
+            + ", ".join(
+                f"CASE WHEN p.k_{i} IS NOT NULL AND NOT p.b_{i} AND (r.hb_{i} = 1 OR p.mo > r.fp_{i})"
+                f" THEN ROUND((p.k_{i} - (CASE WHEN r.hb_{i} = 1 THEN r.bv_{i} ELSE r.fv_{i} END))"
+                f" * {number(1.0 if i in HIGHER_IS_BETTER else -1.0)}, 6) END AS g_{i}"
+                for i in judged_instruments()
+            )
+            + f", {_each('r.la_{i}')}"
+            + f" FROM traj_points p JOIN traj_ref r ON r.{EPISODE_ID} = p.{EPISODE_ID}",
         ),
         (
-            "traj_c",
-            "SELECT p.*,"
-            f" MAX(CASE WHEN p.is_ref THEN p.value END) OVER ({by}) AS ref_value,"
-            f" MAX(CASE WHEN p.is_ref THEN p.at END) OVER ({by}) AS ref_at"
-            " FROM traj_b p",
+            # The largest gain, and the gain now (at the latest point).
+            "traj_max",
+            f"SELECT {EPISODE_ID},"
+            + _each("MAX(g_{i}) AS mg_{i}, MAX(CASE WHEN mo = la_{i} THEN g_{i} END) AS ng_{i}")
+            + f" FROM traj_gain GROUP BY {EPISODE_ID}",
         ),
         (
-            "traj_d",
-            "SELECT p.*, CASE WHEN p.is_later THEN ROUND((p.value - p.ref_value) * p.sgn, 6)"
-            " END AS gain FROM traj_c p",
+            "traj_top",
+            f"SELECT g.{EPISODE_ID}, g.mo, {_each('g.g_{i}, m.mg_{i}')} FROM traj_gain g"
+            f" JOIN traj_max m ON m.{EPISODE_ID} = g.{EPISODE_ID}",
         ),
         (
-            "traj_e",
-            f"SELECT p.*, MAX(p.gain) OVER ({by}) AS max_gain FROM traj_d p",
+            # The best point when a later point beats the reference (gain above 0): the earliest
+            # with the largest gain (otherwise the reference itself, taken from traj_ref).
+            "traj_best",
+            f"SELECT {EPISODE_ID},"
+            + _each("MIN(CASE WHEN mg_{i} > 0 AND g_{i} = mg_{i} THEN mo END) AS top_{i}")
+            + f" FROM traj_top GROUP BY {EPISODE_ID}",
         ),
         (
-            "traj_f",
-            # The best point: the earliest later point with the largest gain if it beats the
-            # reference (gain 0), else the reference itself.
-            "SELECT p.*,"
-            " CASE WHEN p.max_gain > 0 THEN p.max_gain ELSE 0.0 END AS best_gain,"
-            " CASE WHEN p.max_gain > 0 THEN"
-            f" MIN(CASE WHEN p.gain = p.max_gain THEN p.at END) OVER ({by})"
-            " ELSE p.ref_at END AS best_at FROM traj_e p",
+            "traj_last",
+            f"SELECT t.*, {_each('b.top_{i}')} FROM traj_top t"
+            f" JOIN traj_best b ON b.{EPISODE_ID} = t.{EPISODE_ID}",
         ),
+        ("traj_fell", _fell(thresholds)),
         (
             "traj_g",
-            f"SELECT p.{EPISODE_ID}, p.instrument, MAX(p.feeds) AS feeds,"
-            " MAX(p.has_base) AS has_base, MAX(p.latest_at) AS latest_at,"
-            " MAX(p.best_gain) AS best_gain, MAX(p.best_at) AS best_at,"
-            " MAX(p.max_gain) AS max_gain, MAX(p.improvement) AS improvement,"
-            " MAX(p.threshold) AS threshold,"
-            " MAX(CASE WHEN p.is_later AND p.at = p.latest_at THEN p.gain END) AS now_gain,"
-            # A relapse counts a fall of the smaller of the SDC and the MCID (issue 12): it is
-            # only read when the best point beat the reference by the MCID.
-            " MIN(CASE WHEN p.is_later AND p.at > p.best_at"
-            " AND p.best_gain - p.gain >= LEAST(p.threshold, p.improvement) THEN p.at END)"
-            " AS fell_at"
-            f" FROM traj_f p GROUP BY p.{EPISODE_ID}, p.instrument",
+            f"SELECT r.{EPISODE_ID},"
+            + _each(
+                "r.hb_{i}, r.np_{i}, r.la_{i}, m.mg_{i}, m.ng_{i}, f.fell_{i},"
+                " CASE WHEN m.mg_{i} > 0 THEN m.mg_{i} ELSE 0.0 END AS bg_{i},"
+                " CASE WHEN m.mg_{i} > 0 THEN b.top_{i}"
+                " WHEN r.hb_{i} = 1 THEN r.ba_{i} ELSE r.fp_{i} END AS best_{i}"
+            )
+            + f" FROM traj_ref r JOIN traj_max m ON m.{EPISODE_ID} = r.{EPISODE_ID}"
+            f" JOIN traj_best b ON b.{EPISODE_ID} = r.{EPISODE_ID}"
+            f" JOIN traj_fell f ON f.{EPISODE_ID} = r.{EPISODE_ID}",
         ),
-        (
-            "traj_pattern",
-            f"SELECT p.{EPISODE_ID}, p.feeds, p.fell_at, CASE"
-            " WHEN p.max_gain > 0 AND p.best_gain >= p.improvement"
-            " AND p.best_gain - p.now_gain >= LEAST(p.threshold, p.improvement)"
-            f" AND p.latest_at >= {early} AND p.latest_at > p.best_at THEN 'relapse'"
-            f" WHEN p.now_gain <= -p.threshold AND p.latest_at >= {early} THEN 'worsening'"
-            " WHEN p.now_gain >= p.improvement THEN 'improving'"
-            f" WHEN p.latest_at < {early} THEN 'too_early'"
-            f" WHEN p.latest_at >= {judged} AND p.has_base = 1 THEN 'not_improved'"
-            " ELSE 'plateau' END AS pattern FROM traj_g p",
-        ),
-        (
-            "traj_facts",
-            f"SELECT p.{EPISODE_ID},"
-            " CASE WHEN MAX(CASE WHEN p.feeds AND p.pattern = 'relapse' THEN 1 ELSE 0 END) = 1"
-            " THEN TRUE WHEN MAX(CASE WHEN p.feeds THEN 1 ELSE 0 END) = 1 THEN FALSE"
-            " END AS scores_relapse,"
-            " CASE WHEN MAX(CASE WHEN p.feeds AND p.pattern IN ('not_improved', 'worsening')"
-            " THEN 1 ELSE 0 END) = 1 THEN TRUE"
-            " WHEN MAX(CASE WHEN p.feeds THEN 1 ELSE 0 END) = 1 THEN FALSE"
-            " END AS scores_no_recovery,"
-            " MIN(CASE WHEN p.pattern = 'relapse' AND p.fell_at <> 0 THEN p.fell_at END)"
-            " AS scores_relapse_month"
-            f" FROM traj_pattern p GROUP BY p.{EPISODE_ID}",
-        ),
+        ("traj_pattern", f"SELECT {EPISODE_ID}, {patterns} FROM traj_g"),
+        ("traj_facts", f"SELECT {EPISODE_ID}, {facts} FROM traj_pattern"),
     ]
+
+
+def _fell(thresholds: Mapping[str, float]) -> str:
+    """The first later point after the best one that fell from it by the smaller of the SDC and
+    the MCID (issue 12); only read for a relapse, whose best point beat the reference."""
+    parts = []
+    for i in judged_instruments():
+        limit = limit_for(i, thresholds)
+        fall = number(min(limit.threshold or 0.0, limit.improvement or 0.0))
+        n = i.value
+        parts.append(
+            f"MIN(CASE WHEN g_{n} IS NOT NULL AND mo > top_{n} AND mg_{n} - g_{n} >= {fall}"
+            f" THEN mo END) AS fell_{n}"
+        )
+    return f"SELECT {EPISODE_ID}, {', '.join(parts)} FROM traj_last GROUP BY {EPISODE_ID}"
+
+
+def _patterns(thresholds: Mapping[str, float], early: str, judged: str) -> tuple[str, str]:
+    """Each instrument's pattern (NULL when there are too few points), then the facts."""
+    patterns = []
+    for i in judged_instruments():
+        limit = limit_for(i, thresholds)
+        improvement, threshold = number(limit.improvement or 0.0), number(limit.threshold or 0.0)
+        fall = number(min(limit.threshold or 0.0, limit.improvement or 0.0))
+        n = i.value
+        patterns.append(
+            f"CASE WHEN np_{n} < 2 - hb_{n} THEN NULL"
+            f" WHEN mg_{n} > 0 AND bg_{n} >= {improvement} AND bg_{n} - ng_{n} >= {fall}"
+            f" AND la_{n} >= {early} AND la_{n} > best_{n} THEN 'relapse'"
+            f" WHEN ng_{n} <= -{threshold} AND la_{n} >= {early} THEN 'worsening'"
+            f" WHEN ng_{n} >= {improvement} THEN 'improving'"
+            f" WHEN la_{n} < {early} THEN 'too_early'"
+            f" WHEN la_{n} >= {judged} AND hb_{n} = 1 THEN 'not_improved'"
+            f" ELSE 'plateau' END AS p_{n}, fell_{n}"
+        )
+    feeds = [i.value for i in judged_instruments() if i in FEEDS_SIGNS]
+    judged_any = " OR ".join(f"p_{n} IS NOT NULL" for n in feeds) or "FALSE"
+
+    def verdict(wanted: str) -> str:
+        hit = " OR ".join(f"p_{n} IN ({wanted})" for n in feeds) or "FALSE"
+        return f"CASE WHEN {hit} THEN TRUE WHEN {judged_any} THEN FALSE END"
+
+    months = ", ".join(
+        f"CASE WHEN p_{i.value} = 'relapse' AND fell_{i.value} <> 0 THEN fell_{i.value} END"
+        for i in judged_instruments()
+    )
+    relapse, stalled = verdict("'relapse'"), verdict("'not_improved', 'worsening'")
+    facts = (
+        f"{relapse} AS scores_relapse, {stalled} AS scores_no_recovery,"
+        f" LEAST({months}) AS scores_relapse_month"
+    )
+    return ", ".join(patterns), facts

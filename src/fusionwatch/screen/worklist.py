@@ -93,6 +93,10 @@ def screen(
         " screened_q.episode_id"
     )
     not_done = literal(NOT_DONE)
+    # Every later read of the result names its order (the rank, or ORDER BY _order), so DuckDB
+    # need not keep rows in arrival order: building the table and writing the worklist then run
+    # on every thread. (Set here, after the sources were read: CSV rows are numbered in order.)
+    con.execute("SET preserve_insertion_order = false")
     set_aside, join = timeline.worklist_column(con, "screened_q.episode_id")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE screened_rows AS SELECT"
