@@ -60,6 +60,8 @@ def test_a_key_error_bug_is_a_plain_500_not_a_404_that_echoes_the_key(
         assert MARKER not in response.text
         assert "secret-key" not in response.text
         assert "Something went wrong on our side" in response.text
+    # The page (not the API's JSON) also speaks Spanish, marked as such.
+    assert "<div lang='es'><h2>Lo sentimos</h2>" in response.text
     assert "unexpected KeyError" in "\n".join(r.getMessage() for r in caplog.records)
 
 

@@ -166,9 +166,14 @@ async def _plain_500(scope: Scope, send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+# Built without templates (it must work when they do not), so it speaks both patient languages:
+# a Spanish-reading patient may meet it in the middle of the self-check.
 FALLBACK_PAGE = (
-    b"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Sorry</title>"
-    b"<link rel='stylesheet' href='/static/style.css'></head><body><main id='main'>"
-    b"<h1>Sorry</h1><p>Something went wrong on our side. Nothing you entered was stored."
-    b"</p><p><a href='/'>Back to the start</a></p></main></body></html>"
-)
+    "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Sorry · Lo sentimos</title>"
+    "<link rel='stylesheet' href='/static/style.css'></head><body><main id='main'>"
+    "<h1>Sorry</h1><p>Something went wrong on our side. Nothing you entered was stored."
+    "</p><p><a href='/'>Back to the start</a></p>"
+    "<div lang='es'><h2>Lo sentimos</h2><p>Algo falló de nuestro lado. No se guardó nada de lo"
+    " que escribió.</p><p><a href='/?lang=es'>Volver al inicio</a></p></div>"
+    "</main></body></html>"
+).encode()
