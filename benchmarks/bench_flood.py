@@ -31,27 +31,9 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from soak import CASE, PASSWORD, cli, free_port, request, rss_mb, wait_for
+from soak import CASE, PASSWORD, SELF_CHECK, cli, free_port, request, rss_mb, wait_for
 
 TARGET_RATIO = 2.0
-SELF_CHECK = {
-    **dict.fromkeys(
-        (
-            "emergency.new_weakness",
-            "emergency.bladder_bowel_loss",
-            "emergency.saddle_numbness",
-            "emergency.fever_chills_worse_pain",
-            "emergency.draining_wound",
-            "emergency.unbearable_pain_neuro",
-        ),
-        "no",
-    ),
-    "surgery.months_since": "8",
-    "surgery.region": "lumbar",
-    "signs.mechanical_pain": "yes",
-    "signs.focal_pain": "yes",
-    "pain.axial": "7",
-}
 
 
 def percentile(values: list[float], p: float) -> float:
