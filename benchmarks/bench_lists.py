@@ -32,7 +32,7 @@ from fusionwatch.store import accounts, records, teams  # noqa: E402
 from fusionwatch.store.access import Role, Scope  # noqa: E402
 from fusionwatch.store.database import Database  # noqa: E402
 from fusionwatch.store.tables import AssessmentRecord, Patient, PatientNameWord  # noqa: E402
-from fusionwatch.web.app import create_app  # noqa: E402
+from fusionwatch.web.app import create_app, settle  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 30, 12, 0)
 TARGET_P99_MS = 200.0
@@ -129,7 +129,7 @@ def main() -> None:
     print(f"seeded {args.patients} patients in {time.perf_counter() - started:.0f} s ({url})")
     with db.session() as s:
         second_lowest = s.scalars(select(Patient.id).order_by(Patient.id).limit(60)).all()[-1]
-    app = create_app(Settings(database_url=url), db=db)
+    app = settle(create_app(Settings(database_url=url), db=db))  # as the server does
     auth = {"authorization": f"Bearer {token}"}
     with TestClient(app, base_url="http://127.0.0.1") as client:
         client.get("/api/v1/patients", headers=auth)

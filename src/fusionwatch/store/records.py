@@ -6,7 +6,7 @@ import unicodedata
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, load_only
 
 from fusionwatch.store.tables import (
@@ -109,17 +109,22 @@ def _by_name(db: Session, query: Select[Any], words: list[str], count: int) -> S
             .exists()
         )
 
-    narrowest: list[int] | None = None
-    for word in words:
-        ids = db.scalars(
-            select(PatientNameWord.patient_id).where(starts(word)).limit(NARROW + 1)
-        ).all()
-        if len(ids) <= NARROW and (narrowest is None or len(ids) < len(narrowest)):
-            narrowest = list(ids)
-    if narrowest is not None:
-        if not narrowest:
-            return []
-        query = query.where(Patient.id.in_(narrowest))
+    # How many names have each word, counted up to NARROW + 1 in the index (no ids fetched).
+    counts = {
+        word: db.scalar(
+            select(func.count()).select_from(
+                select(PatientNameWord.patient_id).where(starts(word)).limit(NARROW + 1).subquery()
+            )
+        )
+        or 0
+        for word in words
+    }
+    rarest = min(words, key=lambda word: counts[word])
+    if counts[rarest] == 0:
+        return []
+    if counts[rarest] <= NARROW:
+        ids = db.scalars(select(PatientNameWord.patient_id).where(starts(rarest))).all()
+        query = query.where(Patient.id.in_(ids))
     for word in words:
         query = query.where(has(word))
     return db.scalars(query.order_by(Patient.id.desc()).limit(count)).all()
