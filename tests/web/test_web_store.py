@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -200,7 +201,12 @@ def check_name_search(db: Database) -> None:
         assert [names[p.id] for p in rest] == ["Anna SMITHSON", "José O'Brien-Smith"]
 
 
-def test_name_search_on_sqlite(tmp_path: Path) -> None:
+@pytest.mark.parametrize("narrow", [records.NARROW, 1, 0])
+def test_name_search_on_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, narrow: int
+) -> None:
+    # A small NARROW makes every word "common": the same answers by the other way of looking.
+    monkeypatch.setattr(records, "NARROW", narrow)
     db = Database(f"sqlite:///{tmp_path / 's.sqlite3'}")
     check_name_search(db)
     db.close()
