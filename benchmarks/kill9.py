@@ -54,14 +54,19 @@ def start(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
+    # Generous: on a loaded shared machine a start (imports, migrations) has taken over 30 s.
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).close()
             return server
         except OSError:
+            if server.poll() is not None:
+                raise SystemExit(f"the server exited with {server.returncode}") from None
             time.sleep(0.1)
-    raise SystemExit("the server did not start")
+    server.kill()  # not left behind when the script gives up
+    server.wait()
+    raise SystemExit("the server did not start within 120 s")
 
 
 def round_trip(env: dict[str, str], token: str) -> tuple[int, int]:

@@ -138,3 +138,12 @@ def test_migration_carries_existing_data_on_postgres(postgres_url: str) -> None:
     seed_previous_head(db)
     check_carried_over(db)
     db.close()
+
+
+def test_name_search_on_postgres(postgres_url: str) -> None:
+    from test_web_store import check_name_search
+
+    db = Database(postgres_url)
+    downgrade(db.engine, "base")
+    check_name_search(db)
+    db.close()

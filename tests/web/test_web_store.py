@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -23,6 +24,7 @@ TABLES = {
     "memberships",
     "cds_token_uses",
     "login_throttle",
+    "patient_name_words",
 }
 
 
@@ -139,6 +141,8 @@ def check_carried_over(db: Database) -> None:
         ]
         (patient,) = records.patient_page(s, [team.id])
         assert (patient.display_name, patient.latest_assessment_id) == ("Old Patient", 11)
+        # The 0005 migration filled in the words of names stored before it.
+        assert [p.id for p in records.patient_page(s, [team.id], text="OLD pat")] == [3]
         assert (patient.latest_triage, patient.latest_suspicion) == ("soon", "low")
         assert str(patient.latest_as_of) == "2026-01-02"
         assert records.patient(s, [team.id + 1], 3) is None
@@ -155,3 +159,65 @@ def test_migration_carries_existing_data_into_a_default_team(tmp_path: Path) -> 
     seed_previous_head(db)
     check_carried_over(db)
     db.close()
+
+
+def check_name_search(db: Database) -> None:
+    """A name search matches the start of words, ignoring case and accents; a reference must
+    match exactly; another team's patients are never found."""
+    from conftest import NOW
+
+    db.migrate()
+    with db.session() as s:
+        user = accounts.add_user(s, "searcher", "a-long-search-password", NOW)
+        mine, other = teams.add_team(s, "search-mine", NOW), teams.add_team(s, "search-other", NOW)
+        names = {}
+        for name, reference, team in (
+            ("José O'Brien-Smith", None, mine),
+            ("Anna SMITHSON", "R-77", mine),
+            ("Bob Jones", "smith", mine),
+            ("Blacksmith Carla", None, mine),
+            ("Anna Smith", None, other),
+        ):
+            made = records.add_patient(
+                s, display_name=name, reference=reference, user_id=user.id, now=NOW, team_id=team.id
+            )
+            names[made.id] = name
+        mine_id = mine.id
+
+    def found(text: str) -> list[str]:
+        with db.session() as s:
+            return [names[p.id] for p in records.patient_page(s, [mine_id], text=text)]
+
+    assert found("smith") == ["Bob Jones", "Anna SMITHSON", "José O'Brien-Smith"]
+    assert found("jose") == found("JOSÉ") == found("o'bri") == ["José O'Brien-Smith"]
+    assert found("anna smiths") == ["Anna SMITHSON"]
+    assert found("anna jones") == []
+    assert found("mith") == found("%") == found("_") == []
+    assert found("R-77") == ["Anna SMITHSON"]
+    assert found("r-77") == []  # a reference is matched exactly
+    with db.session() as s:  # paging goes on within the matches
+        first = records.patient_page(s, [mine_id], text="smith", limit=1)
+        rest = records.patient_page(s, [mine_id], text="smith", before=first[0].id)
+        assert [names[p.id] for p in rest] == ["Anna SMITHSON", "José O'Brien-Smith"]
+
+
+@pytest.mark.parametrize("narrow", [records.NARROW, 1, 0])
+def test_name_search_on_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, narrow: int
+) -> None:
+    # A small NARROW makes every word "common": the same answers by the other way of looking.
+    monkeypatch.setattr(records, "NARROW", narrow)
+    db = Database(f"sqlite:///{tmp_path / 's.sqlite3'}")
+    check_name_search(db)
+    db.close()
+
+
+def test_the_migration_folds_names_as_the_code_does() -> None:
+    import importlib
+
+    migration = importlib.import_module(
+        "fusionwatch.store.migrations.versions.0005_patient_name_words"
+    )
+    for name in ("José O'Brien-Smith", "ÅSA  straße", "Ｆｕｌｌ　width", "李 小龍", "x" * 250, "-"):
+        assert migration._name_words(name) == records.name_words(name)
+    assert records.name_words("José O'Brien-Smith") == ["brien", "jose", "o", "smith"]

@@ -1,12 +1,37 @@
 """Patients, their immutable assessments, and the audit trail of who touched which record."""
 
 import datetime as dt
+import re
+import unicodedata
 from collections.abc import Collection, Sequence
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, load_only
 
-from fusionwatch.store.tables import AssessmentRecord, AuditEvent, CdsFeedback, Membership, Patient
+from fusionwatch.store.tables import (
+    AssessmentRecord,
+    AuditEvent,
+    CdsFeedback,
+    Membership,
+    Patient,
+    PatientNameWord,
+)
+
+WORD = re.compile(r"\w+")
+LAST_CHARACTER = "\U0010ffff"  # sorts after every character a folded word can hold
+MAX_SEARCH_WORDS = 8
+MAX_WORD_LENGTH = 200
+NARROW = 2_000  # a name word this few patients have is looked up first
+
+
+def name_words(text: str) -> list[str]:
+    """The words of a name as the search stores and looks them up: case-folded, accents
+    dropped (NFKD without combining marks), split at anything that is not a letter or digit.
+    "José O'Brien-Smith" gives jose, o, brien, smith. The 0005 migration has a copy of this."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in folded if not unicodedata.combining(c))
+    return sorted({w[:MAX_WORD_LENGTH] for w in WORD.findall(plain)})
 
 
 def add_patient(
@@ -27,6 +52,9 @@ def add_patient(
     )
     db.add(patient)
     db.flush()
+    words = name_words(display_name)
+    if words:
+        db.execute(insert(PatientNameWord), [{"word": w, "patient_id": patient.id} for w in words])
     return patient
 
 
@@ -43,18 +71,63 @@ def patient_page(
 
     Keyset paging (``before`` = the last id of the previous page) costs the same on page 1 and
     page 2,000; ``limit + 1`` rows are read so the caller knows whether there is a next page.
+    ``text`` finds the patients whose reference is exactly ``text``, and those whose name has,
+    for every word of ``text``, a word that starts with it (case and accents ignored: "jo smi"
+    finds "José Smith"), each word looked up in an index rather than by scanning the names.
     """
     query = select(Patient).where(Patient.team_id.in_(list(teams)))
     if before is not None:
         query = query.where(Patient.id < before)
-    if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(
-            or_(Patient.display_name.ilike(pattern, escape="\\"), Patient.reference == text)
-        )
     if triage:
         query = query.where(Patient.latest_triage == triage)
-    return db.scalars(query.order_by(Patient.id.desc()).limit(limit + 1)).all()
+    newest = Patient.id.desc()
+    if not text:
+        return db.scalars(query.order_by(newest).limit(limit + 1)).all()
+    by_reference = db.scalars(
+        query.where(Patient.reference == text).order_by(newest).limit(limit + 1)
+    ).all()
+    by_name = _by_name(db, query, name_words(text)[:MAX_SEARCH_WORDS], limit + 1)
+    merged = {p.id: p for p in (*by_reference, *by_name)}
+    return [merged[i] for i in sorted(merged, reverse=True)[: limit + 1]]
+
+
+def _by_name(db: Session, query: Select[Any], words: list[str], count: int) -> Sequence[Patient]:
+    """The newest ``count`` patients of ``query`` whose name has a word starting with each of
+    ``words``. A word that few names have gives the candidates (at most ``NARROW`` ids from
+    the index), checked for the other words; when every word is common, the patients are read
+    newest first and each checked in the index (patient, word) until ``count`` match."""
+    if not words:
+        return []
+
+    def starts(word: str) -> ColumnElement[bool]:
+        return and_(PatientNameWord.word >= word, PatientNameWord.word < word + LAST_CHARACTER)
+
+    def has(word: str) -> ColumnElement[bool]:
+        return (
+            select(PatientNameWord.patient_id)
+            .where(PatientNameWord.patient_id == Patient.id, starts(word))
+            .exists()
+        )
+
+    # How many names have each word, counted up to NARROW + 1 in the index (no ids fetched).
+    counts = {
+        word: db.scalar(
+            select(func.count()).select_from(
+                select(PatientNameWord.patient_id).where(starts(word)).limit(NARROW + 1).subquery()
+            )
+        )
+        or 0
+        for word in words
+    }
+    rarest = min(words, key=lambda word: counts[word])
+    if counts[rarest] == 0:
+        return []
+    if counts[rarest] <= NARROW:
+        ids = db.scalars(select(PatientNameWord.patient_id).where(starts(rarest))).all()
+        query = query.where(Patient.id.in_(ids))
+    for word in words:
+        query = query.where(has(word))
+    return db.scalars(query.order_by(Patient.id.desc()).limit(count)).all()
 
 
 def patients_with_reference(

@@ -27,6 +27,9 @@ NAMING = {
 
 # 64-bit ids (BIGINT on PostgreSQL; SQLite's INTEGER PRIMARY KEY is already 64-bit).
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# Compared code point by code point (SQLite's BINARY; PostgreSQL's "C" collation), so that the
+# words that start with a prefix are one range of the index on both databases.
+SearchWord = String(200).with_variant(String(200, collation="C"), "postgresql")
 
 
 class Base(DeclarativeBase):
@@ -118,6 +121,19 @@ class Patient(Base):
     latest_triage: Mapped[str | None] = mapped_column(String(40))
     latest_suspicion: Mapped[str | None] = mapped_column(String(40))
     latest_as_of: Mapped[dt.date | None]
+
+
+class PatientNameWord(Base):
+    """One word of a patient's name, folded for search (``records.name_words``): what a name
+    search looks up, as a range of this table's primary key, instead of scanning the names."""
+
+    __tablename__ = "patient_name_words"
+    __table_args__ = (Index("ix_patient_name_words_patient", "patient_id", "word"),)
+
+    word: Mapped[str] = mapped_column(SearchWord, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class AssessmentRecord(Base):

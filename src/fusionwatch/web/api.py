@@ -101,7 +101,13 @@ def list_patients(
     *,
     before: Before = None,
     limit: Limit = 50,
-    q: Annotated[str | None, Query(max_length=80, description="Name has, or reference is")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=80,
+            description="Reference is, or every word starts a word of the name (any case/accents)",
+        ),
+    ] = None,
     triage: Annotated[str | None, Query(max_length=40, description="Latest triage level")] = None,
 ) -> dict[str, Any]:
     with ctx.db.session() as db:

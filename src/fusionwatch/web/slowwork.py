@@ -2,12 +2,15 @@
 threads, PDFs and charts in a few processes.
 
 Each kind of work has its own small pool, whose size bounds how many run at once per worker
-process, and whose threads or processes run at a lower scheduling priority (nice +10; Linux sets
-it per thread), so that when the cores are busy the operating system serves the event loop and
-the quick requests first. argon2 releases the GIL while it hashes, so threads suffice for it.
-WeasyPrint and matplotlib hold the GIL for most of their work: on threads, two PDFs slowed every
-other request of the worker nine-fold (benchmarks/bench_flood.py), so they run in processes
-(started on first use, by spawning: forking a process that runs threads is unsafe).
+process. argon2 releases the GIL while it hashes, so threads suffice for it; they run at nice
++10 (Linux sets it per thread). WeasyPrint and matplotlib hold the GIL for most of their work:
+on threads, two PDFs slowed every other request of the worker nine-fold
+(benchmarks/bench_flood.py), so they run in processes (started on first use, by spawning:
+forking a process that runs threads is unsafe). Those processes share no lock with the server,
+so they run in Linux's SCHED_IDLE class: any ordinary task that wakes up, the event loop first
+of all, takes the core from them at once (nice +10 only shrinks their share, and a PDF still
+delayed a quick request by a time slice). The hashing threads stay at nice +10: a thread of the
+server's own process must never be starved while it holds the GIL.
 """
 
 import asyncio
@@ -30,10 +33,18 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
 
 
+def _idle_priority() -> None:
+    """The whole process in the idle scheduling class (Linux); elsewhere, a lower priority."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        _lower_priority()
+
+
 def _start_process() -> None:
-    """In each pool process: a lower priority, and an exit when the server process is gone
-    (a killed server would otherwise leave its PDF processes behind)."""
-    _lower_priority()
+    """In each pool process: the idle scheduling class, and an exit when the server process is
+    gone (a killed server would otherwise leave its PDF processes behind)."""
+    _idle_priority()
     parent = os.getppid()
 
     def watch() -> None:
@@ -46,7 +57,7 @@ def _start_process() -> None:
 
 class SlowWork:
     """At most ``workers`` calls at once, each on a low-priority thread or, with
-    ``processes=True``, in a low-priority process (the function and its arguments must then
+    ``processes=True``, in an idle-class process (the function and its arguments must then
     pickle: a module-level function, or a ``functools.partial`` of one); more wait their turn."""
 
     def __init__(self, workers: int, name: str, *, processes: bool = False) -> None:

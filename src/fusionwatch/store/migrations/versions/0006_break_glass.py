@@ -1,7 +1,7 @@
 """break the glass: recorded emergency read access to a patient outside one's teams (issue 16)
 
 Revision ID: 0006
-Revises: 0004 (to be re-chained after 0005 when both are merged)
+Revises: 0005
 Create Date: 2026-11-30 18:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
