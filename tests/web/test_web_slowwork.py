@@ -4,6 +4,8 @@ import asyncio
 import os
 import sys
 import threading
+import time
+from functools import partial
 
 import pytest
 
@@ -67,3 +69,40 @@ def test_at_most_workers_calls_run_at_once() -> None:
     finally:
         pool.close()
     assert most == 2
+
+
+def _pid_after(seconds: float) -> tuple[int, float, float]:
+    start = time.monotonic()
+    time.sleep(seconds)
+    return os.getpid(), start, time.monotonic()
+
+
+def test_pdf_processes_are_replaced_after_their_share_of_documents() -> None:
+    # A PDF process grows with every document (the soak): fresh ones take over after a while.
+    pool = SlowWork(1, "test-recycle", processes=True, recycle_after=2)
+
+    async def one_by_one() -> list[int]:
+        return [(await pool.run(partial(_pid_after, 0.0)))[0] for _ in range(5)]
+
+    try:
+        pids = asyncio.run(one_by_one())
+    finally:
+        pool.close()
+    assert pids[0] == pids[1] != pids[2] == pids[3] != pids[4]
+    assert os.getpid() not in pids
+
+
+def test_the_bound_holds_while_processes_are_replaced() -> None:
+    pool = SlowWork(2, "test-recycle-bound", processes=True, recycle_after=1)
+
+    async def many() -> list[tuple[int, float, float]]:
+        return await asyncio.gather(*(pool.run(partial(_pid_after, 0.4)) for _ in range(6)))
+
+    try:
+        spans = asyncio.run(many())
+    finally:
+        pool.close()
+    assert len({pid for pid, _, _ in spans}) == 6  # every call in a fresh process
+    # CLOCK_MONOTONIC is shared by the processes of one machine: count overlapping calls.
+    most = max(sum(1 for _, s, e in spans if s <= start < e) for _, start, _ in spans)
+    assert most <= 2
