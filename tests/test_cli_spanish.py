@@ -202,8 +202,6 @@ EXAMPLES = [
 def test_every_example_reads_in_spanish_for_the_patient(tmp_path: Path, example: str) -> None:
     """Scores, check points, imaging, goals and answers from files: no English on the patient's
     Spanish summary (the clinician line and the paper titles aside)."""
-    if example == "examples/history-extension-adjacent.yaml":
-        pytest.xfail("which operation the months count from is still described in English")
     out = tmp_path / "yo.md"
     args = ["--format", "markdown", "--for", "patient", "--out", str(out), example]
     result = invoke("assess", *AS_OF, *ES, *args)

@@ -4,13 +4,20 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import yaml
 
 from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.engine import assess
-from fusionwatch.core.errors import CaseError
-from fusionwatch.core.results import Assessment
+from fusionwatch.core.errors import CaseError, KnowledgeError
+from fusionwatch.core.results import Assessment, TimedFrom
+from fusionwatch.core.serialize import from_data, to_data
 from fusionwatch.files.case import parse_data
+from fusionwatch.knowledge import load, load_labels
+from fusionwatch.knowledge.loader import ROOT as KNOWLEDGE
+from fusionwatch.knowledge.loader import read_labels
+from fusionwatch.report.view import _Builder, build
+from fusionwatch.report.words import Words
 from tests.conftest import AS_OF
 
 
@@ -75,6 +82,81 @@ def test_an_operation_without_timing_leaves_the_timing_unknown(kb: Knowledge) ->
     assert result.suspicion.months_since_surgery is None
     assert result.suspicion.timed_from is not None
     assert "no date or month count for the extension" in result.suspicion.timed_from
+
+
+def _lines(result: Assessment, language: str, audience: str) -> str:
+    report = build(result, load_labels(language), audience)  # type: ignore[arg-type]
+    return " ".join(" ".join(s.lead) for s in (*report.summary, *report.detail))
+
+
+def test_the_timing_keeps_the_operation_it_counts_from(kb: Knowledge) -> None:
+    dated = _run(_history(date="2026-08-23"), kb).suspicion.timed_from_operation
+    assert dated == TimedFrom("extension", ("L3-L4",), dt.date(2026, 8, 23), 3, undated=False)
+    undated = _run(_history(), kb).suspicion.timed_from_operation
+    assert undated == TimedFrom("extension", ("L3-L4",), None, None, undated=True)
+    counted = _run(_history(months_since=14), kb).suspicion.timed_from_operation
+    assert counted is not None
+    assert counted.months_ago == 14
+    assert counted.date is None
+
+
+def test_a_patient_reads_which_operation_in_their_own_words(kb: Knowledge) -> None:
+    """The patient's sentence comes from the patient wording and the labels, in their language;
+    the clinician keeps the engine's sentence."""
+    dated = _run(_history(date="2025-10-01"), kb)
+    english = _lines(dated, "en", "patient")
+    assert (
+        "counted from your most recent operation on the fused levels: "
+        "extension of the fusion at L3-L4 (2025-10-01)" in english
+    )
+    assert "ampliación de la fusión en L3-L4 (1 de octubre de 2025)" in _lines(
+        dated, "es", "patient"
+    )
+    clinician = _lines(dated, "es", "clinician")
+    assert "counted from the last operation at the fused levels: extension at L3-L4" in clinician
+    counted = _lines(_run(_history(months_since=14.5), kb), "es", "patient")
+    assert "ampliación de la fusión en L3-L4 (hace 14,5 meses)" in counted
+
+
+def test_an_undated_operation_is_named_to_the_patient_in_their_language(kb: Knowledge) -> None:
+    result = _run(_history(), kb)
+    message = load_labels("es").kb.data.messages["timing.operation_undated"].patient
+    view = _Patient(result)
+    assert view.sentence("es") == message.format(
+        operation="ampliación de la fusión en L3-L4 (sin fecha ni tiempo indicados)"
+    )
+    assert "extension of the fusion at L3-L4 (timing not given)" in view.sentence("en")
+
+
+class _Patient:
+    """The sentence a patient's report builds from a result's operation (the private helper)."""
+
+    def __init__(self, result: Assessment) -> None:
+        self.result = result
+
+    def sentence(self, language: str) -> str:
+        words = Words(load_labels(language), "patient", {})
+        text = _Builder(self.result, words, {}, None)._timed_from(self.result.suspicion)
+        assert text is not None
+        return text
+
+
+def test_a_stored_result_without_the_operation_shows_the_stored_sentence(kb: Knowledge) -> None:
+    result = _run(_history(date="2025-10-01"), kb)
+    data = to_data(result)
+    del data["suspicion"]["timed_from_operation"]
+    old = from_data(data)
+    assert old.suspicion.timed_from_operation is None
+    assert old.suspicion.timed_from is not None
+    assert _Patient(old).sentence("en") == old.suspicion.timed_from
+
+
+def test_a_labels_catalogue_missing_an_operation_kind_is_refused(tmp_path: Any) -> None:
+    data = yaml.safe_load((KNOWLEDGE / "labels.yaml").read_text(encoding="utf-8"))
+    del data["en"]["operations"]["staged"]
+    (tmp_path / "labels.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="operations: no label for 'staged'"):
+        read_labels(tmp_path, load())
 
 
 def test_a_revision_for_nonunion_is_a_prior_failed_fusion(kb: Knowledge) -> None:

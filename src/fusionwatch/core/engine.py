@@ -42,6 +42,7 @@ from fusionwatch.core.results import (
     SummaryFact,
     SuspicionResult,
     TableTrace,
+    TimedFrom,
     TriageResult,
     Value,
 )
@@ -106,7 +107,7 @@ class _Run:
         env = self.env
         last = last_operation(case.surgery, as_of)
         env["derived.months_since_surgery"] = None if last is None else last.months_ago
-        self.timed_from = self._timed_from(case, as_of)
+        self.timed_from, self.timed_from_operation = self._timed_from(case, as_of)
         if prior_failed_fusion(case.surgery):
             # The history shows a revision for nonunion at these levels: an earlier fusion failed.
             env["surgery.prior_failed_fusion_same_site"] = True
@@ -127,20 +128,22 @@ class _Run:
         else:
             env.update(NOTHING_ON_RECORD)
 
-    def _timed_from(self, case: Case, as_of: dt.date) -> str | None:
+    def _timed_from(self, case: Case, as_of: dt.date) -> tuple[str | None, TimedFrom | None]:
         """Which operation the timing counts from; said only when there are several."""
         if not case.surgery.operations:
-            return None
+            return None, None
         done = history(case.surgery, as_of)
         undated = [d for d in done if d.months_ago is None]
         messages = self.kb.data.messages
         if undated:
-            return messages["timing.operation_undated"].clinician.format(
+            text = messages["timing.operation_undated"].clinician.format(
                 operation=undated[-1].describe()
             )
+            return text, _operation(undated[-1], undated=True)
         last = last_operation(case.surgery, as_of)
         described = "" if last is None else last.describe()
-        return messages["timing.last_operation"].clinician.format(operation=described)
+        text = messages["timing.last_operation"].clinician.format(operation=described)
+        return text, None if last is None else _operation(last, undated=False)
 
     def _imaging(self, case: Case, as_of: dt.date) -> ImagingResult:
         cutoffs = Cutoffs.from_thresholds(self.kb.thresholds, self.site.motion_cutoff_deg)
@@ -256,6 +259,7 @@ class _Run:
             explanation=message.clinician,
             patient_explanation=message.patient,
             timed_from=self.timed_from,
+            timed_from_operation=self.timed_from_operation,
         )
 
     def _deciding_facts_unknown(self) -> bool:
@@ -470,6 +474,10 @@ def _restart(case: Case, last: Done | None, as_of: dt.date) -> Restart | None:
     if index.months_ago is None or last.months_ago is None:
         return None
     return Restart(index.months_ago - last.months_ago, last.describe())
+
+
+def _operation(done: Done, *, undated: bool) -> TimedFrom:
+    return TimedFrom(done.kind, done.levels, done.date, done.months_ago, undated)
 
 
 def _value(value: object) -> Value:

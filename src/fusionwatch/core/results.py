@@ -4,6 +4,7 @@ Dataclasses rather than pydantic models because an assessment is built on the ho
 benchmark target is tens of microseconds); ``fusionwatch.core.serialize`` dumps and validates them.
 """
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from fusionwatch.core.followup import FollowUpResult
@@ -70,6 +71,21 @@ class TriageResult:
 
 
 @dataclass(frozen=True, slots=True)
+class TimedFrom:
+    """The operation the months since surgery count from, or the one whose timing is missing.
+
+    ``kind`` is "index" (the index fusion) or an operation kind ("extension", "revision",
+    "staged"); a report names it in the reader's words from the labels catalogue.
+    """
+
+    kind: str
+    levels: tuple[str, ...]
+    date: dt.date | None
+    months_ago: float | None
+    undated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class SuspicionResult:
     level: str
     phase: str | None
@@ -78,7 +94,10 @@ class SuspicionResult:
     limited_by: tuple[Conclusion, ...]
     explanation: str
     patient_explanation: str = ""
+    # The clinician's sentence (kept so stored results stay readable), and since knowledge
+    # 2026.11.8 the operation it names, so that a patient's report words it in their language.
     timed_from: str | None = None
+    timed_from_operation: TimedFrom | None = None
 
 
 @dataclass(frozen=True, slots=True)

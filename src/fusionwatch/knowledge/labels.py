@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.imaging import Modality
 from fusionwatch.core.knowledge import SOURCE_LANGUAGE
-from fusionwatch.core.vocab import FusionStatus, Suspicion, Triage
+from fusionwatch.core.vocab import FusionStatus, OperationKind, Suspicion, Triage
 
 Audience = Literal["patient", "clinician"]
 Value = bool | float | int | str | dt.date | None
@@ -30,6 +30,8 @@ PHASES = ("early_recovery", "healing", "fusion_assessment", "established")
 STAKES = ("emergency", "urgency", "suspicion", "plan")
 OUTCOMES = ("met", "unmet", "unknown", "noted")
 ANSWERS = ("yes", "no", "unknown")
+# The operations a report can say the months count from: the index fusion, then each later kind.
+OPERATIONS = ("index", *(k.value for k in OperationKind))
 
 
 class _Frozen(BaseModel):
@@ -63,6 +65,7 @@ class Language(_Frozen):
     outcomes: dict[str, Wording]
     candidacy: dict[str, Wording]
     stakes: dict[str, Wording]
+    operations: dict[str, Wording]
     values: dict[str, Wording]
     headings: dict[str, Wording]
     phrases: dict[str, Wording]
@@ -80,6 +83,7 @@ def required_keys() -> dict[str, tuple[str, ...]]:
         "outcomes": OUTCOMES,
         "candidacy": ANSWERS,
         "stakes": STAKES,
+        "operations": OPERATIONS,
         "values": ANSWERS,
     }
 

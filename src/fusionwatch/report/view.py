@@ -24,6 +24,7 @@ from fusionwatch.core.results import (
     Source,
     SuspicionResult,
 )
+from fusionwatch.core.spine import span_text
 from fusionwatch.core.vocab import SUSPICION_ORDER
 from fusionwatch.knowledge.labels import Audience, Catalogue
 from fusionwatch.report.detail import Detail
@@ -222,8 +223,9 @@ class _Builder:
         lead = [explanation or s.explanation]
         if s.months_since_surgery is not None and self.audience == "patient":
             lead.append(self._timing(s))
-            if s.timed_from:
-                lead.append(s.timed_from)
+            timed_from = self._timed_from(s)
+            if timed_from:
+                lead.append(timed_from)
         limits = tuple(w.item(c, prefix=f"{w.heading('limited_by')}: ") for c in s.limited_by)
         return Section(
             "suspicion",
@@ -233,6 +235,26 @@ class _Builder:
             folded_heading=w.heading("superseded") if others else "",
             folded=tuple(self._reason(c) for c in others),
         )
+
+    def _timed_from(self, s: SuspicionResult) -> str | None:
+        """Which operation the months count from. A clinician reads the engine's sentence; a
+        patient reads the message's patient wording in their language, the operation named from
+        the catalogue (results stored before the operation was kept read the engine's sentence)."""
+        op = s.timed_from_operation
+        if self.audience != "patient" or op is None:
+            return s.timed_from
+        c = self.w.catalogue
+        name = c.named("operations", op.kind, "patient")
+        if op.levels:
+            name += " " + c.phrase("operation_at", "patient").format(levels=span_text(op.levels))
+        if op.date is not None:
+            when = c.date(op.date)
+        elif op.months_ago is not None:
+            when = c.phrase("months_ago", "patient").format(months=c.number(op.months_ago))
+        else:
+            when = c.phrase("timing_not_given", "patient")
+        key = "timing.operation_undated" if op.undated else "timing.last_operation"
+        return c.kb.data.messages[key].patient.format(operation=f"{name} ({when})")
 
     def _timing(self, s: SuspicionResult) -> str:
         w = self.w
@@ -317,8 +339,9 @@ class _Builder:
         s = self.a.suspicion
         if s.months_since_surgery is not None:
             parts.append(self._timing(s))
-        if s.timed_from:
-            parts.append(s.timed_from)
+        timed_from = self._timed_from(s)
+        if timed_from:
+            parts.append(timed_from)
         if not parts:
             return None
         return Section("surgery", w.heading("surgery"), lead=("; ".join(parts),))
