@@ -5,13 +5,24 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from typing import Any, TypeVar
 
 import pytest
 
 from fusionwatch.web.slowwork import NICENESS, SlowWork
 
+T = TypeVar("T")
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="Linux scheduling classes")
+
+
+def _run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine on its own event loop in a thread of its own: other tests of the suite
+    (Playwright's sync API) may leave an event loop running in the main thread."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(lambda: asyncio.run(make())).result()
 
 
 def _policy_and_pid() -> tuple[int, int]:
@@ -26,7 +37,7 @@ def _thread_niceness() -> int:
 def test_pdf_processes_run_in_the_idle_class_apart_from_the_server() -> None:
     pool = SlowWork(2, "test-pdf", processes=True)
     try:
-        policy, pid = asyncio.run(pool.run(_policy_and_pid))
+        policy, pid = _run(lambda: pool.run(_policy_and_pid))
     finally:
         pool.close()
     assert pid != os.getpid()
@@ -39,8 +50,8 @@ def test_hashing_threads_are_niced_not_idle() -> None:
     # A thread of the server's own process may hold the GIL: it must never starve.
     pool = SlowWork(2, "test-hash")
     try:
-        niceness = asyncio.run(pool.run(_thread_niceness))
-        policy = asyncio.run(pool.run(lambda: os.sched_getscheduler(0)))
+        niceness = _run(lambda: pool.run(_thread_niceness))
+        policy = _run(lambda: pool.run(lambda: os.sched_getscheduler(0)))
     finally:
         pool.close()
     assert niceness >= NICENESS
@@ -65,7 +76,7 @@ def test_at_most_workers_calls_run_at_once() -> None:
         await asyncio.gather(*(pool.run(job) for _ in range(6)))
 
     try:
-        asyncio.run(many())
+        _run(many)
     finally:
         pool.close()
     assert most == 2
@@ -85,7 +96,7 @@ def test_pdf_processes_are_replaced_after_their_share_of_documents() -> None:
         return [(await pool.run(partial(_pid_after, 0.0)))[0] for _ in range(5)]
 
     try:
-        pids = asyncio.run(one_by_one())
+        pids = _run(one_by_one)
     finally:
         pool.close()
     assert pids[0] == pids[1] != pids[2] == pids[3] != pids[4]
@@ -99,7 +110,7 @@ def test_the_bound_holds_while_processes_are_replaced() -> None:
         return await asyncio.gather(*(pool.run(partial(_pid_after, 0.4)) for _ in range(6)))
 
     try:
-        spans = asyncio.run(many())
+        spans = _run(many)
     finally:
         pool.close()
     assert len({pid for pid, _, _ in spans}) == 6  # every call in a fresh process
