@@ -3,7 +3,6 @@
 import asyncio
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +11,10 @@ from typing import Any, TypeVar
 
 import pytest
 
-from fusionwatch.web.slowwork import NICENESS, SlowWork
+from fusionwatch.settings import Settings
+from fusionwatch.store import passwords
+from fusionwatch.web.app import create_app
+from fusionwatch.web.slowwork import SlowWork
 
 T = TypeVar("T")
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="Linux scheduling classes")
@@ -29,13 +31,13 @@ def _policy_and_pid() -> tuple[int, int]:
     return os.sched_getscheduler(0), os.getpid()
 
 
-def _thread_niceness() -> int:
-    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-
 @linux_only
-def test_pdf_processes_run_in_the_idle_class_apart_from_the_server() -> None:
-    pool = SlowWork(2, "test-pdf", processes=True)
+@pytest.mark.parametrize("kind", ["fw-pdf", "fw-hash"])
+def test_the_apps_slow_work_runs_in_idle_class_processes(kind: str) -> None:
+    # The app's own pools: PDFs and password checks never compete with quick requests for a
+    # core, and never hold the server's GIL.
+    app = create_app(Settings(database_url="sqlite://"))
+    pool = {"fw-pdf": app.state.ctx.pdfs, "fw-hash": app.state.ctx.hashing}[kind]
     try:
         policy, pid = _run(lambda: pool.run(_policy_and_pid))
     finally:
@@ -45,41 +47,20 @@ def test_pdf_processes_run_in_the_idle_class_apart_from_the_server() -> None:
     assert os.sched_getscheduler(0) != os.SCHED_IDLE  # the server itself is untouched
 
 
-@linux_only
-def test_hashing_threads_are_niced_not_idle() -> None:
-    # A thread of the server's own process may hold the GIL: it must never starve.
-    pool = SlowWork(2, "test-hash")
-    try:
-        niceness = _run(lambda: pool.run(_thread_niceness))
-        policy = _run(lambda: pool.run(lambda: os.sched_getscheduler(0)))
-    finally:
-        pool.close()
-    assert niceness >= NICENESS
-    assert policy != os.SCHED_IDLE
+def test_a_password_check_in_a_pool_process_gives_the_right_answer() -> None:
+    stored = passwords.hash_password("correct horse battery")
+    pool = SlowWork(1, "test-hash")
 
-
-def test_at_most_workers_calls_run_at_once() -> None:
-    pool = SlowWork(2, "test-bound")
-    running, most = 0, 0
-    lock, go = threading.Lock(), threading.Event()
-
-    def job() -> None:
-        nonlocal running, most
-        with lock:
-            running += 1
-            most = max(most, running)
-        go.wait(timeout=0.2)
-        with lock:
-            running -= 1
-
-    async def many() -> None:
-        await asyncio.gather(*(pool.run(job) for _ in range(6)))
+    async def both() -> list[bool]:
+        return [
+            await pool.run(partial(passwords.verify_password, stored, "correct horse battery")),
+            await pool.run(partial(passwords.verify_password, stored, "wrong horse battery")),
+        ]
 
     try:
-        _run(many)
+        assert _run(both) == [True, False]
     finally:
         pool.close()
-    assert most == 2
 
 
 def _pid_after(seconds: float) -> tuple[int, float, float]:
@@ -90,7 +71,7 @@ def _pid_after(seconds: float) -> tuple[int, float, float]:
 
 def test_pdf_processes_are_replaced_after_their_share_of_documents() -> None:
     # A PDF process grows with every document (the soak): fresh ones take over after a while.
-    pool = SlowWork(1, "test-recycle", processes=True, recycle_after=2)
+    pool = SlowWork(1, "test-recycle", recycle_after=2)
 
     async def one_by_one() -> list[int]:
         return [(await pool.run(partial(_pid_after, 0.0)))[0] for _ in range(5)]
@@ -104,7 +85,7 @@ def test_pdf_processes_are_replaced_after_their_share_of_documents() -> None:
 
 
 def test_the_bound_holds_while_processes_are_replaced() -> None:
-    pool = SlowWork(2, "test-recycle-bound", processes=True, recycle_after=1)
+    pool = SlowWork(2, "test-recycle-bound", recycle_after=1)
 
     async def many() -> list[tuple[int, float, float]]:
         return await asyncio.gather(*(pool.run(partial(_pid_after, 0.4)) for _ in range(6)))

@@ -11,17 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Table, and_, case, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from fusionwatch.store.access import MIN_PASSWORD, WRITERS, Role, Scope
+from fusionwatch.store.passwords import hash_password, needs_rehash, verify_password
 from fusionwatch.store.tables import ApiToken, LoginSession, LoginThrottle, Membership, User
 
-HASHER = PasswordHasher()
 # Verifying against this keeps the time of an unknown-user login close to a known one.
-_DUMMY_HASH = HASHER.hash("fusionwatch-timing-equaliser")
+_DUMMY_HASH = hash_password("fusionwatch-timing-equaliser")
 
 
 class LoginOutcome(StrEnum):
@@ -101,7 +99,7 @@ def add_user(db: Session, username: str, password: str, now: dt.datetime) -> Use
         raise AccountError(f"password: must be at least {MIN_PASSWORD} characters")
     if db.scalar(select(User).where(User.username == name)) is not None:
         raise AccountError(f"username: '{name}' already exists")
-    user = User(username=name, password_hash=HASHER.hash(password), created_at=now)
+    user = User(username=name, password_hash=hash_password(password), created_at=now)
     db.add(user)
     db.flush()
     return user
@@ -179,11 +177,6 @@ def _reserve_address(db: Session, address: str, now: dt.datetime, policy: LoginP
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def verify_password(stored: str, password: str) -> bool:
-    """The slow part of a sign-in (argon2): callers run it off the event loop."""
-    return _verify(stored, password)
-
-
 def finish_login(
     db: Session, target: LoginTarget, address: str, password: str, verified: bool
 ) -> tuple[LoginOutcome, User | None]:
@@ -198,8 +191,8 @@ def finish_login(
         .where(LoginThrottle.address == address[:64], LoginThrottle.failures > 0)
         .values(failures=LoginThrottle.failures - 1)
     )
-    if HASHER.check_needs_rehash(user.password_hash):
-        user.password_hash = HASHER.hash(password)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
     return LoginOutcome.OK, user
 
 
@@ -217,13 +210,6 @@ def login(
     target = begin_login(db, username, address, now, policy)
     verified = verify_password(target.password_hash, password)
     return finish_login(db, target, address, password, verified)
-
-
-def _verify(stored: str, password: str) -> bool:
-    try:
-        return HASHER.verify(stored, password)
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 def open_session(db: Session, user: User, now: dt.datetime, lifetime: dt.timedelta) -> str:
@@ -333,7 +319,7 @@ def reset_password(db: Session, username: str, password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"password: must be at least {MIN_PASSWORD} characters")
     user = user_named(db, username)
-    user.password_hash = HASHER.hash(password)
+    user.password_hash = hash_password(password)
     end_sessions(db, username)
 
 

@@ -1,7 +1,9 @@
 """The composition root: create_app(settings) wires storage, knowledge, templates and routes."""
 
+import contextlib
 import gc
 import weakref
+from collections.abc import AsyncIterator
 from importlib import resources
 from typing import Any
 
@@ -34,9 +36,19 @@ from fusionwatch.web import (
 from fusionwatch.web.context import AppContext, Clock, utc_now
 from fusionwatch.web.headers import SecurityHeaders
 from fusionwatch.web.limits import BoundedRequests
-from fusionwatch.web.slowwork import SlowWork
+from fusionwatch.web.slowwork import PDF_RECYCLE_AFTER, SlowWork
 
 HERE = resources.files("fusionwatch.web")
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # When the server stops: wait for the slow-work processes to exit, so that none is left
+    # running and none of their semaphores is left to the resource tracker.
+    ctx: AppContext = app.state.ctx
+    for pool in (ctx.pdfs, ctx.hashing):
+        pool.close(wait=True)
 
 
 def create_app(
@@ -55,6 +67,7 @@ def create_app(
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
         openapi_url="/api/v1/openapi.json",
+        lifespan=_lifespan,
     )
     templates = Jinja2Templates(env=_jinja())
     kb = kb or load()
@@ -67,10 +80,10 @@ def create_app(
         kb=kb,
         templates=templates,
         clock=clock,
-        pdfs=SlowWork(settings.max_concurrent_pdfs, "fw-pdf", processes=True),
+        pdfs=SlowWork(settings.max_concurrent_pdfs, "fw-pdf", recycle_after=PDF_RECYCLE_AFTER),
         hashing=SlowWork(settings.max_concurrent_password_checks, "fw-hash"),
     )
-    # The pools' idle threads go when the app does (tests build many apps).
+    # The pools' processes go when the app does (tests build many apps).
     weakref.finalize(app, app.state.ctx.pdfs.close)
     weakref.finalize(app, app.state.ctx.hashing.close)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

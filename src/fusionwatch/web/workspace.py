@@ -1,5 +1,6 @@
 """The clinician workspace: sign-in, patients, evaluations, explained assessments and reports."""
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from fusionwatch.files.case import read_mapping
 from fusionwatch.report import chart as charts
 from fusionwatch.report.pdf import report_pdf
 from fusionwatch.report.view import Report
-from fusionwatch.store import accounts, records, teams
+from fusionwatch.store import accounts, passwords, records, teams
 from fusionwatch.store.accounts import LoginOutcome, Principal
 from fusionwatch.web import access, evaluations, forms, series
 from fusionwatch.web.access import MAX_ID
@@ -61,7 +62,7 @@ async def login(
     target = await run_in_threadpool(_begin_login, ctx, username, address)
     # argon2 is slow and memory-hungry by design: a bounded pool, off the event loop.
     verified = await ctx.hashing.run(
-        lambda: accounts.verify_password(target.password_hash, password)
+        functools.partial(passwords.verify_password, target.password_hash, password)
     )
     token = await run_in_threadpool(_finish_login, ctx, target, address, password, verified)
     if token is None:
