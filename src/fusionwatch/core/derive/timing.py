@@ -13,7 +13,6 @@ from fusionwatch.core.months import months_between
 from fusionwatch.core.spine import span_text
 from fusionwatch.core.vocab import OperationKind, OperationReason
 
-
 # How a clinician's sentence names an operation when its kind alone would not read well.
 _NAMES = {"index": "index fusion", OperationKind.UNSPECIFIED.value: "later fusion operation"}
 
