@@ -274,7 +274,7 @@ def _visits(con: duckdb.DuckDBPyConnection, day: str) -> tuple[int, dict[str, in
     ).fetchall()
     n = con.execute("SELECT COUNT(*) FROM visits").fetchall()[0][0]
     noted = {
-        f"{source}.value_as_number: {field} score {reason} (not used)": int(k)
+        f"{source}.value_as_number: {field} score {reason}": int(k)
         for source, field, reason, k in counts
     }
     return int(n), noted
@@ -420,7 +420,7 @@ def _unused(con: duckdb.DuckDBPyConnection, day: str) -> dict[str, int]:
             f"SELECT COUNT(*) FROM raw_observation WHERE ({text('observation_source_value')} NOT IN (SELECT code FROM omop_codes) OR {text('observation_source_value')} IS NULL)"
             f" AND {scored('observation_source_value')}"
         ),
-        f"procedure_occurrence.procedure_source_value: not a fusion code ({cpt}; not read)": (
+        f"procedure_occurrence.procedure_source_value: not a fusion code ({cpt})": (
             f"SELECT COUNT(*) FROM raw_procedure_occurrence WHERE {procedure} IS NULL"
             f" OR {procedure} NOT IN ({codes})"
         ),
