@@ -148,28 +148,33 @@ def _operations(con: duckdb.DuckDBPyConnection) -> int:
 
 def _history(con: duckdb.DuckDBPyConnection) -> None:
     """Level counts and a failed fusion in the history, by the case model (``screen.history``),
-    once per distinct history, as for the registry layout."""
-    keys = con.execute(
-        "SELECT e.episode_id, e.surgery__levels, e.surgery__region, k.n FROM episodes e"
-        " LEFT JOIN (SELECT episode_id, COUNT(*) AS n FROM operations GROUP BY ALL) k"
-        " ON k.episode_id = e.episode_id"
-    ).fetchall()
+    once per distinct history (levels, region, number of later operations), as for the
+    registry layout."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE omop_history_keys AS SELECT e.episode_id,"
+        " e.surgery__levels AS levels, e.surgery__region AS region, COALESCE(k.n, 0) AS n"
+        " FROM episodes e LEFT JOIN (SELECT episode_id, COUNT(*) AS n FROM operations"
+        " GROUP BY ALL) k ON k.episode_id = e.episode_id"
+    )
     later = (LATER_KIND, None, None)
     rows = []
-    for episode, levels, region, n in keys:
-        ops = history_key([later] * int(n)) if n else None
-        h = judge(levels, region, ops)
-        rows.append((episode, h.level_count, h.vertebra_count, h.failed_fusion))
+    for levels, region, n in con.execute(
+        "SELECT DISTINCT levels, region, n FROM omop_history_keys"
+    ).fetchall():
+        h = judge(levels, region, history_key([later] * int(n)) if n else None)
+        rows.append((levels, region, n, h.level_count, h.vertebra_count, h.failed_fusion))
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE omop_history (episode_id VARCHAR, n DOUBLE, v DOUBLE,"
-        " failed BOOLEAN)"
+        "CREATE OR REPLACE TEMP TABLE omop_history (levels VARCHAR, region VARCHAR, n BIGINT,"
+        " lc DOUBLE, vc DOUBLE, failed BOOLEAN)"
     )
     if rows:
-        con.executemany("INSERT INTO omop_history VALUES (?, ?, ?, ?)", rows)
+        con.executemany("INSERT INTO omop_history VALUES (?, ?, ?, ?, ?, ?)", rows)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE episodes AS SELECT e.* REPLACE (h.n AS derived__level_count,"
-        f" h.v AS derived__vertebra_count, COALESCE(h.failed, FALSE) AS {HISTORY_FAILED})"
-        " FROM episodes e LEFT JOIN omop_history h ON h.episode_id = e.episode_id"
+        "CREATE OR REPLACE TEMP TABLE episodes AS SELECT e.* REPLACE (h.lc AS derived__level_count,"
+        f" h.vc AS derived__vertebra_count, COALESCE(h.failed, FALSE) AS {HISTORY_FAILED})"
+        " FROM episodes e JOIN omop_history_keys k ON k.episode_id = e.episode_id"
+        " LEFT JOIN omop_history h ON h.levels IS NOT DISTINCT FROM k.levels"
+        " AND h.region IS NOT DISTINCT FROM k.region AND h.n = k.n"
     )
 
 
