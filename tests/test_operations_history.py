@@ -8,6 +8,7 @@ import yaml
 
 from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.derive.timing import prior_failed_fusion
 from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError, KnowledgeError
 from fusionwatch.core.results import Assessment, TimedFrom
@@ -292,3 +293,24 @@ def test_scores_without_a_later_operation_count_from_the_fusion(kb: Knowledge) -
     assert "before surgery" in follow_up.summaries[0]
     # Best 10 at month 12, 30 at month 28: worse again by more than the detectable change.
     assert odi.pattern == "improved_then_worsened"
+
+
+def test_an_operation_of_unspecified_kind_times_the_clock_and_is_no_failed_fusion(
+    kb: Knowledge,
+) -> None:
+    """A later fusion whose kind the source does not say (OMOP): the clock restarts at it, and
+    it is never read as a revision for nonunion; the answer stays as given."""
+    data = _history(date="2026-08-23")
+    data["surgery"]["operations"] = [{"kind": "unspecified", "date": "2026-08-23"}]
+    result = _run(data, kb)
+    assert result.suspicion.months_since_surgery == 3
+    assert result.suspicion.timed_from is not None
+    assert "later fusion operation (2026-08-23)" in result.suspicion.timed_from
+    assert result.derived["derived.level_count"] == 1  # its levels are unknown: none added
+    assert prior_failed_fusion(parse_data(data, AS_OF).surgery) is False
+    data["surgery"]["operations"][0] |= {"kind": "revision", "reason": "nonunion"}
+    assert prior_failed_fusion(parse_data(data, AS_OF).surgery) is True
+    with pytest.raises(CaseError, match="reason is only given for a revision"):
+        parse_data(
+            {"surgery": {"operations": [{"kind": "unspecified", "reason": "nonunion"}]}}, AS_OF
+        )

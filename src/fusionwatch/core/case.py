@@ -112,7 +112,9 @@ class Surgery(Section):
     )
     fusion_planned: Answer = U
     operations: tuple[Operation, ...] = Field(
-        (), description="later or staged operations: extension, revision, staged", max_length=20
+        (),
+        description="later or staged operations: extension, revision, staged, unspecified",
+        max_length=20,
     )
 
     @field_validator("levels", mode="before")

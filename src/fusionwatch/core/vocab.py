@@ -64,11 +64,17 @@ class Indication(StrEnum):
 
 
 class OperationKind(StrEnum):
-    """A fusion operation after the index fusion, at the same or at new levels."""
+    """A fusion operation after the index fusion, at the same or at new levels.
+
+    ``unspecified``: a later fusion operation whose kind the source does not say (an OMOP
+    procedure code names an arthrodesis, not whether it extended, revised or completed a stage);
+    it times the healing clock like any other and is never read as a revision for nonunion.
+    """
 
     EXTENSION = "extension"
     REVISION = "revision"
     STAGED = "staged"
+    UNSPECIFIED = "unspecified"
 
 
 class OperationReason(StrEnum):

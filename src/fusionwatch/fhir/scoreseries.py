@@ -28,7 +28,7 @@ INSTRUMENT_OF_LOINC = {code: name for name, code in SCORE_LOINC.items()} | {
     "71959-1": "promis_pf",
 }
 # UCUM codes a score may carry (scores have no physical unit); a quantity may also have none.
-_UNITS = {
+SCORE_UNITS = {
     "odi": {"{score}", "%", "1"},
     "ndi": {"{score}", "%", "1"},
     "promis_pf": {"{T-score}", "{score}", "1"},
@@ -79,7 +79,8 @@ def _number(resource: Resource, field: str) -> tuple[float | None, str]:
         return None, f"{field} score is {quantity['comparator']} {quantity.get('value')}"
     if code is None and unit is not None:
         return None, f"{field} score in unit {unit!r} without a UCUM code"
-    if code is not None and (quantity.get("system") != System.UCUM or code not in _UNITS[field]):
+    known = code in SCORE_UNITS[field]
+    if code is not None and (quantity.get("system") != System.UCUM or not known):
         return None, f"{field} score in unit {code}, not a score unit"
     value = quantity.get("value")
     if not isinstance(value, int | float):

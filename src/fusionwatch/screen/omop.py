@@ -1,10 +1,14 @@
 """OMOP CDM v5.4 tables (CSV or Parquet) into the episode table, in SQL.
 
 Read: ``person``, ``procedure_occurrence`` (required), ``condition_occurrence``, ``measurement``,
-``observation``. The index fusion is a person's latest procedure whose ``procedure_source_value``
-is a fusion CPT code; other facts are matched by their *source* values against the codes the
-data dictionary gives each fact (LOINC, SNOMED CT, ICD-10-CM, or the fact id itself), the same
-index the FHIR adapter uses. Rows and codes that cannot be mapped are counted, never guessed.
+``observation``. The index fusion is a person's *first* day with a procedure whose
+``procedure_source_value`` is a fusion CPT code (on or before the screening date); each later
+such day is a later operation, as the registry layout's ``operations`` file holds them, of kind
+``unspecified`` with unknown levels and reason (a CPT code does not say them). Score visits come
+from the LOINC codes of total scores the FHIR import reads (``fhir.scoreseries``). Other facts are
+matched by their *source* values against the codes the data dictionary gives each fact (LOINC,
+SNOMED CT, ICD-10-CM, or the fact id itself), the same index the FHIR adapter uses. Rows and codes
+that cannot be mapped are counted, never guessed.
 """
 
 import datetime as dt
@@ -14,23 +18,39 @@ import duckdb
 
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.knowledge import FactType
+from fusionwatch.core.scores import Instrument, Visit
+from fusionwatch.core.vocab import OperationKind, Region
 from fusionwatch.fhir.codes import fact_index
+from fusionwatch.fhir.scoreseries import INSTRUMENT_OF_LOINC, SCORE_UNITS
 from fusionwatch.screen import plausible, timeline
-from fusionwatch.screen.columns import Check, text
-from fusionwatch.screen.compiler import literal
+from fusionwatch.screen.columns import Check, field_spec, text
+from fusionwatch.screen.compiler import literal, number
 from fusionwatch.screen.errors import ScreenInputError, Where
-from fusionwatch.screen.registry import (
-    Loaded,
-    _empty_visits,
-    check,
-    empty_operations,
-    find,
-    raw_view,
+from fusionwatch.screen.history import history_key, judge
+from fusionwatch.screen.registry import Loaded, check, find, raw_view
+from fusionwatch.screen.schema import (
+    EPISODE_ID,
+    HISTORY_FAILED,
+    VISIT_COLUMNS,
+    episode_columns,
 )
-from fusionwatch.screen.schema import EPISODE_ID, episode_columns
 
-# Index fusion procedures (CPT), from standards.md: codes seen with fusion claims.
+# Index fusion procedures (CPT), from standards.md: codes seen with fusion claims. The other
+# codes standards.md lists are not read as an operation: 22614 is an add-on for each further
+# interspace, never reported alone; 22849 is a reinsertion of spinal fixation, not an arthrodesis;
+# 20930/20936 are bone graft codes (docs/screening.md cites the sources). Each is counted.
 FUSION_CPT = ("22612", "22630")
+# A later fusion day: OMOP does not say whether it extended, revised or staged the fusion, nor
+# why or at which levels, so its kind is unspecified and its levels and reason stay unknown.
+LATER_KIND = OperationKind.UNSPECIFIED.value
+# Score visits: total-score LOINC codes → visit field, and the units a score may carry (the FHIR
+# import's, docs/interop.md: ODI 97909-6, NDI 82237-9, PROMIS PF T-score 77866-2 and 71959-1).
+SCORE_CODES = INSTRUMENT_OF_LOINC
+# The disability index must fit the fused region, as core.scores checks a series.
+_NOT_IN = {
+    "odi": (Region.CERVICAL.value,),
+    "ndi": (Region.THORACIC.value, Region.LUMBAR.value, Region.LUMBOSACRAL.value),
+}
 # The Gender domain's only two standard concepts: 8507 MALE, 8532 FEMALE (OHDSI Vocabulary-v5.0
 # wiki, "Vocab. GENDER"; the same ids in HL7's FHIR-to-OMOP ConceptMap GenderClass). Other ids
 # (0, 8551 unknown, 44814653 other) leave person.sex unknown and are counted as not used.
@@ -55,7 +75,7 @@ def _codes(kb: Knowledge) -> list[tuple[str, str, str, str | None]]:
 def load_omop(
     con: duckdb.DuckDBPyConnection, kb: Knowledge, folder: Path, as_of: dt.date
 ) -> Loaded:
-    """Read an OMOP CDM folder into the ``episodes`` table (no score visits or later operations)."""
+    """Read an OMOP CDM folder into the ``episodes``, ``operations`` and ``visits`` tables."""
     present: dict[str, Path] = {}
     for table, required in TABLES.items():
         path = find(folder, table, required=table in ("person", "procedure_occurrence"))
@@ -74,20 +94,195 @@ def load_omop(
         if date_col:
             bad = f"{text(date_col)} IS NOT NULL AND TRY_CAST({text(date_col)} AS DATE) IS NULL"
             checks.append(Check(date_col, bad, "must be a date (YYYY-MM-DD)"))
+        if "value_as_number" in columns:
+            v = text("value_as_number")
+            bad = f"{v} IS NOT NULL AND TRY_CAST({v} AS DOUBLE) IS NULL"
+            checks.append(Check("value_as_number", bad, "must be a number"))
         check(con, f"raw_{table}", path, checks)
     codes = _codes(kb)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE omop_codes (code VARCHAR, fact VARCHAR, kind VARCHAR, unit VARCHAR)"
     )
     con.executemany("INSERT INTO omop_codes VALUES (?, ?, ?, ?)", codes)
+    con.execute("CREATE OR REPLACE TEMP TABLE omop_score_codes (code VARCHAR, field VARCHAR)")
+    con.executemany("INSERT INTO omop_score_codes VALUES (?, ?)", list(SCORE_CODES.items()))
     day = f"DATE '{as_of.isoformat()}'"
     _long(con, day)
-    _episodes(con, kb, day)
-    con.execute(_empty_visits())
-    con.execute(empty_operations())
+    _fusion_days(con, day)
+    _episodes(con, kb)
+    n_ops = _operations(con)
+    _history(con)
     n = con.execute("SELECT COUNT(*) FROM episodes").fetchall()[0][0]
     unused = _unused(con, day) | _unreadable(con, kb) | plausible.set_aside(con, kb)
-    return Loaded(int(n), 0, unused | timeline.set_aside(con, as_of))
+    n_visits, scores_unused = _visits(con, day)
+    unused |= scores_unused
+    return Loaded(int(n), n_visits, unused | timeline.set_aside(con, as_of), n_ops)
+
+
+def _fusion_days(con: duckdb.DuckDBPyConnection, day: str) -> None:
+    """Each person's distinct days with a fusion procedure on or before the screening date; the
+    first is the index fusion, each later one a later operation (several codes on one day are
+    one operation)."""
+    cpt = ", ".join(literal(c) for c in FUSION_CPT)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE omop_fusion_days AS SELECT DISTINCT"
+        f" {text('person_id')} AS person_id, TRY_CAST({text('procedure_date')} AS DATE) AS day"
+        f" FROM raw_procedure_occurrence WHERE {text('procedure_source_value')} IN ({cpt})"
+        f" AND TRY_CAST({text('procedure_date')} AS DATE) <= {day}"
+    )
+
+
+def _operations(con: duckdb.DuckDBPyConnection) -> int:
+    """Later fusion days as later operations, in date order (``operations`` child table, its
+    columns as ``schema.OPERATION_COLUMNS``)."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE operations AS SELECT f.person_id AS {EPISODE_ID},"
+        " CAST(ROW_NUMBER() OVER (PARTITION BY f.person_id ORDER BY f.day) - 1 AS INTEGER) AS seq,"
+        f" {literal(LATER_KIND)} AS kind, f.day AS op_date, CAST(NULL AS DOUBLE) AS months_since,"
+        " CAST(NULL AS VARCHAR) AS levels, CAST(NULL AS VARCHAR) AS reason"
+        " FROM omop_fusion_days f JOIN episodes e ON e.episode_id = f.person_id"
+        " WHERE f.day > e.surgery__date"
+    )
+    return int(con.execute("SELECT COUNT(*) FROM operations").fetchall()[0][0])
+
+
+def _history(con: duckdb.DuckDBPyConnection) -> None:
+    """Level counts and a failed fusion in the history, by the case model (``screen.history``),
+    once per distinct history (levels, region, number of later operations), as for the
+    registry layout."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE omop_history_keys AS SELECT e.episode_id,"
+        " e.surgery__levels AS levels, e.surgery__region AS region, COALESCE(k.n, 0) AS n"
+        " FROM episodes e LEFT JOIN (SELECT episode_id, COUNT(*) AS n FROM operations"
+        " GROUP BY ALL) k ON k.episode_id = e.episode_id"
+    )
+    later = (LATER_KIND, None, None)
+    rows = []
+    for levels, region, n in con.execute(
+        "SELECT DISTINCT levels, region, n FROM omop_history_keys"
+    ).fetchall():
+        h = judge(levels, region, history_key([later] * int(n)) if n else None)
+        rows.append((levels, region, n, h.level_count, h.vertebra_count, h.failed_fusion))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE omop_history (levels VARCHAR, region VARCHAR, n BIGINT,"
+        " lc DOUBLE, vc DOUBLE, failed BOOLEAN)"
+    )
+    if rows:
+        con.executemany("INSERT INTO omop_history VALUES (?, ?, ?, ?, ?, ?)", rows)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE episodes AS SELECT e.* REPLACE (h.lc AS derived__level_count,"
+        f" h.vc AS derived__vertebra_count, COALESCE(h.failed, FALSE) AS {HISTORY_FAILED})"
+        " FROM episodes e JOIN omop_history_keys k ON k.episode_id = e.episode_id"
+        " LEFT JOIN omop_history h ON h.levels IS NOT DISTINCT FROM k.levels"
+        " AND h.region IS NOT DISTINCT FROM k.region AND h.n = k.n"
+    )
+
+
+def _score_rows(con: duckdb.DuckDBPyConnection) -> str:
+    """Every measurement and observation row with a score code, as (table, person, field,
+    value, unit, day)."""
+    parts = []
+    for table in ("measurement", "observation"):
+        raw = f"raw_{table}"
+        if not _has(con, raw, "value_as_number"):
+            continue
+        unit = text("unit_source_value") if _has(con, raw, "unit_source_value") else "NULL"
+        parts.append(
+            f"SELECT {literal(table)} AS source, {text('person_id')} AS person_id, c.field,"
+            f" TRY_CAST({text('value_as_number')} AS DOUBLE) AS value, {unit} AS unit,"
+            f" TRY_CAST({text(table + '_date')} AS DATE) AS day FROM {raw}"
+            f" JOIN omop_score_codes c ON c.code = {text(table + '_source_value')}"
+        )
+    empty = (
+        "SELECT CAST(NULL AS VARCHAR) AS source, CAST(NULL AS VARCHAR) AS person_id,"
+        " CAST(NULL AS VARCHAR) AS field, CAST(NULL AS DOUBLE) AS value,"
+        " CAST(NULL AS VARCHAR) AS unit, CAST(NULL AS DATE) AS day WHERE FALSE"
+    )
+    return " UNION ALL ".join(parts) or empty
+
+
+def _visits(con: duckdb.DuckDBPyConnection, day: str) -> tuple[int, dict[str, int]]:
+    """Scores into the ``visits`` child table, placed as ``fhir.scoreseries`` places them: one
+    visit per day after the index fusion, the latest day before it as the baseline; every
+    score not used is counted by table, score and reason."""
+    out_of_scale = " OR ".join(
+        f"(field = {literal(f)} AND (value < {number(low)} OR value > {number(high)}))"
+        for f in sorted(set(SCORE_CODES.values()))
+        for _, low, high in [field_spec(f, Visit)]
+        if low is not None and high is not None
+    )
+    units = " OR ".join(
+        f"(field = {literal(f)} AND unit IN ({', '.join(literal(u) for u in sorted(found))}))"
+        for f, found in SCORE_UNITS.items()
+    )
+    region_misfit = " OR ".join(
+        f"(field = {literal(f)} AND region IN ({', '.join(literal(r) for r in regions)}))"
+        for f, regions in _NOT_IN.items()
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE omop_scores AS SELECT s.*, e.episode_id AS episode,"
+        " e.surgery__date AS fusion, e.surgery__region AS region, CAST(NULL AS VARCHAR) AS reason"
+        f" FROM ({_score_rows(con)}) s LEFT JOIN episodes e ON e.episode_id = s.person_id"
+    )
+    # Each step sees only the scores no earlier step has left out, in this order.
+    steps = (
+        ("of a person with no fusion procedure", "episode IS NULL"),
+        ("without value_as_number", "value IS NULL"),
+        ("in a unit that is not a score unit", f"unit IS NOT NULL AND NOT ({units or 'FALSE'})"),
+        ("without a date", "day IS NULL"),
+        ("dated after the screening date", f"day > {day}"),
+        ("outside its scale", out_of_scale or "FALSE"),
+        ("on the day of the fusion (before or after it unknown)", "day = fusion"),
+        (
+            "earlier than the latest pre-operative score",
+            "day < fusion AND day < (SELECT MAX(p.day) FROM omop_scores p WHERE p.reason IS NULL"
+            " AND p.person_id = omop_scores.person_id AND p.day < p.fusion)",
+        ),
+        ("that does not fit the fused region", region_misfit),
+        (
+            "with a different value of the same score on the same day",
+            "EXISTS (SELECT 1 FROM omop_scores p WHERE p.reason IS NULL"
+            " AND p.person_id = omop_scores.person_id AND p.field = omop_scores.field"
+            " AND (p.day = omop_scores.day OR (p.day < p.fusion AND omop_scores.day"
+            " < omop_scores.fusion)) AND p.value <> omop_scores.value)",
+        ),
+        (
+            "odi and ndi in one series without surgery.region",
+            "region IS NULL AND field IN ('odi', 'ndi') AND (SELECT COUNT(DISTINCT p.field)"
+            " FROM omop_scores p WHERE p.reason IS NULL AND p.person_id = omop_scores.person_id"
+            " AND p.field IN ('odi', 'ndi')) = 2",
+        ),
+    )
+    for reason, bad in steps:
+        # The marks of one step are made together, from the scores before it.
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE omop_marked AS SELECT rowid AS id FROM omop_scores"
+            f" WHERE reason IS NULL AND COALESCE({bad}, FALSE)"
+        )
+        con.execute(
+            f"UPDATE omop_scores SET reason = {literal(reason)}"
+            " WHERE rowid IN (SELECT id FROM omop_marked)"
+        )
+    fields = ", ".join(
+        f"MAX(CASE WHEN field = {literal(i.value)} THEN value END) AS {i.value}" for i in Instrument
+    )
+    names = ", ".join(name for name, _ in VISIT_COLUMNS)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE visits AS SELECT {names} FROM (SELECT person_id AS"
+        f" {EPISODE_ID}, day < fusion AS baseline, CASE WHEN day > fusion THEN day END AS"
+        f" visit_date, CAST(NULL AS DOUBLE) AS month, {fields} FROM omop_scores"
+        " WHERE reason IS NULL GROUP BY ALL) ORDER BY episode_id, baseline DESC, visit_date"
+    )
+    counts = con.execute(
+        "SELECT source, field, reason, COUNT(*) FROM omop_scores WHERE reason IS NOT NULL"
+        " GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    n = con.execute("SELECT COUNT(*) FROM visits").fetchall()[0][0]
+    noted = {
+        f"{source}.value_as_number: {field} score {reason}": int(k)
+        for source, field, reason, k in counts
+    }
+    return int(n), noted
 
 
 def _long(con: duckdb.DuckDBPyConnection, day: str) -> None:
@@ -130,13 +325,9 @@ def _observed(con: duckdb.DuckDBPyConnection) -> str:
     return f"COALESCE({', '.join(text(p) for p in parts)})" if parts else "NULL"
 
 
-def _episodes(con: duckdb.DuckDBPyConnection, kb: Knowledge, day: str) -> None:
-    cpt = ", ".join(literal(c) for c in FUSION_CPT)
-    fusion = (
-        f"SELECT {text('person_id')} AS person_id, MAX(TRY_CAST({text('procedure_date')} AS DATE)) AS surgery_date"
-        f" FROM raw_procedure_occurrence WHERE {text('procedure_source_value')} IN ({cpt})"
-        f" AND TRY_CAST({text('procedure_date')} AS DATE) <= {day} GROUP BY ALL"
-    )
+def _episodes(con: duckdb.DuckDBPyConnection, kb: Knowledge) -> None:
+    # The index fusion is the first fusion day (later ones are later operations: _operations).
+    fusion = "SELECT person_id, MIN(day) AS surgery_date FROM omop_fusion_days GROUP BY ALL"
     facts = {f.id: f for f in kb.data.facts}
     selects = []
     for col in episode_columns(kb)[1:]:
@@ -208,8 +399,15 @@ def _unreadable(con: duckdb.DuckDBPyConnection, kb: Knowledge) -> dict[str, int]
 
 
 def _unused(con: duckdb.DuckDBPyConnection, day: str) -> dict[str, int]:
-    """Rows not used, by table and reason."""
+    """Rows not used, by table and reason (score rows are counted by ``_visits``)."""
     counts = {}
+    cpt = "/".join(FUSION_CPT)
+    codes = ", ".join(literal(c) for c in FUSION_CPT)
+    procedure = text("procedure_source_value")
+
+    def scored(cell: str) -> str:
+        return f"COALESCE({text(cell)} NOT IN (SELECT code FROM omop_score_codes), TRUE)"
+
     queries = {
         "person: no fusion procedure (CPT 22612/22630) by the screening date": (
             f"SELECT COUNT(*) FROM raw_person p WHERE {text('p.person_id')} NOT IN (SELECT {EPISODE_ID} FROM episodes)"
@@ -221,9 +419,19 @@ def _unused(con: duckdb.DuckDBPyConnection, day: str) -> dict[str, int]:
             f"SELECT COUNT(*) FROM raw_measurement m WHERE NOT EXISTS (SELECT 1 FROM omop_codes c"
             f" WHERE c.code = {text('m.measurement_source_value')} AND c.kind = 'number'"
             f" AND (c.unit IS NULL OR c.unit = {_unit(con)}))"
+            f" AND {scored('m.measurement_source_value')}"
         ),
         "observation.observation_source_value: code not mapped": (
-            f"SELECT COUNT(*) FROM raw_observation WHERE {text('observation_source_value')} NOT IN (SELECT code FROM omop_codes) OR {text('observation_source_value')} IS NULL"
+            f"SELECT COUNT(*) FROM raw_observation WHERE ({text('observation_source_value')} NOT IN (SELECT code FROM omop_codes) OR {text('observation_source_value')} IS NULL)"
+            f" AND {scored('observation_source_value')}"
+        ),
+        f"procedure_occurrence.procedure_source_value: not a fusion code ({cpt})": (
+            f"SELECT COUNT(*) FROM raw_procedure_occurrence WHERE {procedure} IS NULL"
+            f" OR {procedure} NOT IN ({codes})"
+        ),
+        "procedure_occurrence: fusion procedures dated after the screening date": (
+            f"SELECT COUNT(*) FROM raw_procedure_occurrence WHERE {procedure} IN ({codes})"
+            f" AND TRY_CAST({text('procedure_date')} AS DATE) > {day}"
         ),
         "values dated after the screening date": f"SELECT COUNT(*) FROM omop_values WHERE day > {day}",
         "person.gender_concept_id: not 8507 or 8532 (sex left unknown)": _unmapped_gender(con),

@@ -13,6 +13,9 @@ from fusionwatch.core.months import months_between
 from fusionwatch.core.spine import span_text
 from fusionwatch.core.vocab import OperationKind, OperationReason
 
+# How a clinician's sentence names an operation when its kind alone would not read well.
+_NAMES = {"index": "index fusion", OperationKind.UNSPECIFIED.value: "later fusion operation"}
+
 
 @dataclass(frozen=True, slots=True)
 class Done:
@@ -24,7 +27,7 @@ class Done:
     months_ago: float | None
 
     def describe(self) -> str:
-        name = "index fusion" if self.kind == "index" else self.kind
+        name = _NAMES.get(self.kind, self.kind)
         where = f" at {span_text(self.levels)}" if self.levels else ""
         when = self.date.isoformat() if self.date else None
         if when is None and self.months_ago is not None:
