@@ -182,6 +182,33 @@ def test_a_revision_for_nonunion_is_a_prior_failed_fusion(kb: Knowledge) -> None
     assert "FW-RISK-014" not in {t.rule for t in quiet.provenance.rules if t.outcome == "fires"}
 
 
+@pytest.mark.parametrize("kind", ["extension", "revision", "staged", "unspecified"])
+def test_a_later_operation_without_its_levels_leaves_the_count_unknown(
+    kb: Knowledge, kind: str
+) -> None:
+    # One fused level, then an operation whose levels no one recorded: it may have fused more.
+    # Counting only the known level would read "not multilevel", a reassurance from nothing.
+    data = {
+        "surgery": {
+            "months_since": 30,
+            "levels": ["L4-L5"],
+            "operations": [{"kind": kind, "months_since": 12}],
+        }
+    }
+    case = parse_data(data, AS_OF)
+    assert (case.surgery.level_count, case.surgery.vertebra_count) == (None, None)
+    outcomes = {t.rule: t.outcome for t in _run(data, kb).provenance.rules}
+    assert outcomes["FW-RISK-013"] == "unknown"
+    # With the levels named, the count is known again and the same rule is decided.
+    named = {
+        **data["surgery"],
+        "operations": [{"kind": kind, "months_since": 12, "levels": ["L3-L4"]}],
+    }
+    assert parse_data({"surgery": named}, AS_OF).surgery.level_count == 2
+    decided = {t.rule: t.outcome for t in _run({"surgery": named}, kb).provenance.rules}
+    assert decided["FW-RISK-013"] == "fires"
+
+
 def test_dated_studies_count_from_the_last_operation_at_their_level(kb: Knowledge) -> None:
     """A CT after a revision at L4-L5 is timed from the revision, not from the index fusion."""
     data = {
@@ -306,7 +333,7 @@ def test_an_operation_of_unspecified_kind_times_the_clock_and_is_no_failed_fusio
     assert result.suspicion.months_since_surgery == 3
     assert result.suspicion.timed_from is not None
     assert "later fusion operation (2026-08-23)" in result.suspicion.timed_from
-    assert result.derived["derived.level_count"] == 1  # its levels are unknown: none added
+    assert result.derived["derived.level_count"] is None  # its levels, so the count, unknown
     assert prior_failed_fusion(parse_data(data, AS_OF).surgery) is False
     data["surgery"]["operations"][0] |= {"kind": "revision", "reason": "nonunion"}
     assert prior_failed_fusion(parse_data(data, AS_OF).surgery) is True

@@ -157,12 +157,25 @@ class Surgery(Section):
         return adjacent_segments(self.fused_levels)
 
     @property
-    def level_count(self) -> int:
-        return len(self.fused_levels)
+    def levels_complete(self) -> bool:
+        """True when every later operation names its segments; one that does not may have fused
+        segments no one recorded."""
+        return all(op.levels for op in self.operations)
 
     @property
-    def vertebra_count(self) -> int:
-        return len(vertebrae_of(self.fused_levels))
+    def level_count(self) -> int | None:
+        """Fused segments; None when unknown: no levels given, or a later operation without its
+        levels (counting only the known ones would understate it, and read as reassurance)."""
+        if not self.levels_complete:
+            return None
+        return len(self.fused_levels) or None
+
+    @property
+    def vertebra_count(self) -> int | None:
+        """Vertebrae in the fused segments; None when unknown (as ``level_count``)."""
+        if not self.levels_complete:
+            return None
+        return len(vertebrae_of(self.fused_levels)) or None
 
 
 class Person(Section):

@@ -111,8 +111,8 @@ class _Run:
         if prior_failed_fusion(case.surgery):
             # The history shows a revision for nonunion at these levels: an earlier fusion failed.
             env["surgery.prior_failed_fusion_same_site"] = True
-        env["derived.level_count"] = case.surgery.level_count or None
-        env["derived.vertebra_count"] = case.surgery.vertebra_count or None
+        env["derived.level_count"] = case.surgery.level_count
+        env["derived.vertebra_count"] = case.surgery.vertebra_count
         env["derived.temperature_c"] = case.infection.temperature_c
         emergency = self.kb.emergency_questions
         env["derived.emergency_not_sure"] = sum(1 for f in self.not_sure if f in emergency)

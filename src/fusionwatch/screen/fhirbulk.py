@@ -24,7 +24,7 @@ from fusionwatch.core.vocab import Answer
 from fusionwatch.fhir.caseimport import import_resources
 from fusionwatch.screen import timeline
 from fusionwatch.screen.errors import ScreenInputError, Where
-from fusionwatch.screen.history import LEVEL_SEP
+from fusionwatch.screen.history import LEVEL_SEP, count_as_float
 from fusionwatch.screen.registry import Loaded
 from fusionwatch.screen.schema import (
     COLLECTIONS,
@@ -63,8 +63,8 @@ def episode_row(kb: Knowledge, case: Case, episode: str) -> dict[str, Any]:
         row[column(reader.fact)] = value
         if reader.answer and reader.get(case) is Answer.NOT_SURE:
             unsure.append(reader.fact)
-    row["derived__level_count"] = float(case.surgery.level_count) or None
-    row["derived__vertebra_count"] = float(case.surgery.vertebra_count) or None
+    row["derived__level_count"] = count_as_float(case.surgery.level_count)
+    row["derived__vertebra_count"] = count_as_float(case.surgery.vertebra_count)
     row[HISTORY_FAILED] = prior_failed_fusion(case.surgery)
     row[NOT_SURE] = NOT_SURE_SEP.join(unsure) or None
     return row

@@ -58,8 +58,8 @@ def judge(levels: str | None, region: str | None, operations: str | None) -> His
         data["region"] = region
     surgery = Surgery.model_validate_json(json.dumps(data))
     return History(
-        float(surgery.level_count) or None,
-        float(surgery.vertebra_count) or None,
+        count_as_float(surgery.level_count),
+        count_as_float(surgery.vertebra_count),
         prior_failed_fusion(surgery),
     )
 
@@ -82,3 +82,7 @@ def message(err: ValueError) -> str:
 def judged(rows: Sequence[tuple[str | None, str | None, str | None]]) -> list[History]:
     """``judge`` for each (levels, region, operations key)."""
     return [judge(*row) for row in rows]
+
+
+def count_as_float(count: int | None) -> float | None:
+    return None if count is None else float(count)
