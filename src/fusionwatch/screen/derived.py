@@ -3,9 +3,10 @@
 Each one mirrors a named step of ``core.engine._Run._derive``: time since the last operation
 (index fusion and later operations, unknown when any of them has no timing), a revision for
 nonunion in the history, the temperature in °C, how many emergency questions were answered "not
-sure", and what the record holds when no per-level imaging study is read (the engine's
-``NOTHING_ON_RECORD``). Facts read from per-level studies stay unknown (NULL): a screen reads
-imaging summaries only, so rules that need them neither fire nor clear in a screen.
+sure", and what the record holds (``screen.record``: which tests are on record and when, from the
+imaging studies table). The other facts derived from per-level studies are not in SQL yet: they
+stay unknown (NULL), and an episode whose studies could set them is flagged and screened as one
+without studies (``screen.record.not_read_sql``).
 """
 
 from collections.abc import Iterable
@@ -16,6 +17,7 @@ from fusionwatch.core.vocab import TemperatureUnit
 from fusionwatch.screen.compiler import literal, number
 from fusionwatch.screen.dialect import Dialect
 from fusionwatch.screen.months import months_sql
+from fusionwatch.screen.record import RECORD_SQL
 from fusionwatch.screen.schema import (
     EPISODE_ID,
     HISTORY_FAILED,
@@ -25,10 +27,17 @@ from fusionwatch.screen.schema import (
     column,
 )
 
-# Facts the engine derives from per-level imaging studies beyond the record facts: unknown here.
-STUDY_FACTS = ("derived.months_without_progress", "derived.adjacent_segment_change")
-# What the record holds when the case has no per-level studies (every screened episode).
+# Facts the engine derives from per-level imaging studies that are not in SQL yet: unknown here
+# (an episode whose studies could set them is flagged and screened as one without studies).
+STUDY_FACTS = (
+    "derived.months_without_progress",
+    "derived.adjacent_segment_change",
+    "derived.ct_solid_fusion",
+)
+# What the record holds when the case has no per-level studies.
 RECORD = record_facts((), (), ())
+if set(RECORD) != {*RECORD_SQL, "derived.ct_solid_fusion"}:  # pragma: no cover - import check
+    raise ImportError("screen.record does not derive every record fact of core.derive.record")
 TIMING = "derived.months_since_surgery"
 PRIOR_FAILED = "surgery.prior_failed_fusion_same_site"
 
@@ -117,9 +126,20 @@ def base_columns(kb: Knowledge) -> list[tuple[str, str]]:
 
 
 def constant_columns(kb: Knowledge) -> list[tuple[str, str]]:
-    """The record facts as the engine sets them without studies, and the study facts as NULL."""
-    found = [(column(fact), _constant(kb, fact, value)) for fact, value in RECORD.items()]
-    found += [(column(f), _constant(kb, f, None)) for f in STUDY_FACTS if f in kb.facts]
+    """The study facts not derived in SQL yet, as NULL (the engine's value for every episode
+    that ``screen.record`` does not flag)."""
+    return [(column(f), _constant(kb, f, None)) for f in STUDY_FACTS if f in kb.facts]
+
+
+def record_columns(kb: Knowledge, flag: str) -> list[tuple[str, str]]:
+    """The record facts: from the studies (``rf_<n>`` of ``screen.record``) unless ``flag``
+    holds; then, and without studies, as the engine sets them for a case without studies."""
+    found = []
+    for i, fact in enumerate(RECORD_SQL):
+        empty = _constant(kb, fact, RECORD[fact])
+        found.append(
+            (column(fact), f"CASE WHEN {flag} THEN {empty} ELSE COALESCE(rf_{i}, {empty}) END")
+        )
     return found
 
 
@@ -141,7 +161,7 @@ def derived_facts(kb: Knowledge) -> frozenset[str]:
         "surgery.operations",
         "derived.temperature_c",
         "derived.emergency_not_sure",
-        *RECORD,
+        *RECORD_SQL,
         *(f for f in STUDY_FACTS if f in kb.facts),
     )
     return frozenset(named)

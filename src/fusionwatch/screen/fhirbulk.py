@@ -37,6 +37,7 @@ from fusionwatch.screen.schema import (
     column,
     episode_columns,
 )
+from fusionwatch.screen.studies import empty_studies
 
 READ = ("Patient", "Procedure", "Condition", "Observation")
 # Per-level imaging studies are not screened (screen.derived): such an episode is flagged.
@@ -167,5 +168,6 @@ def load_fhir_bulk(
         schema = pa.schema([(n, _ARROW[t]) for n, t in columns])
         con.register(f"bulk_{name}", pa.Table.from_pylist(table, schema=schema))
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM bulk_{name}")
+    con.execute(empty_studies())  # the studies of a FHIR record are not read yet (flagged)
     unused.update(timeline.set_aside(con, as_of))
     return Loaded(len(rows), len(visits), dict(unused), len(operations))

@@ -28,6 +28,7 @@ from fusionwatch.screen.registry import (
     raw_view,
 )
 from fusionwatch.screen.schema import EPISODE_ID, episode_columns
+from fusionwatch.screen.studies import empty_studies
 
 # Index fusion procedures (CPT), from standards.md: codes seen with fusion claims.
 FUSION_CPT = ("22612", "22630")
@@ -85,6 +86,7 @@ def load_omop(
     _episodes(con, kb, day)
     con.execute(_empty_visits())
     con.execute(empty_operations())
+    con.execute(empty_studies())
     n = con.execute("SELECT COUNT(*) FROM episodes").fetchall()[0][0]
     unused = _unused(con, day) | _unreadable(con, kb) | plausible.set_aside(con, kb)
     return Loaded(int(n), 0, unused | timeline.set_aside(con, as_of))
