@@ -32,12 +32,10 @@ SIZE = int(os.environ.get("FUSIONWATCH_SCREEN_CASES", "100000"))
 POLICY_SIZE = min(SIZE, 2000)
 # Mutants are screened on the first MUTANT_SIZE episodes (enough for each to show).
 MUTANT_SIZE = min(SIZE, 20000)
-# Facts a screen does not derive from per-level imaging studies yet (screen.derived): rules that
-# need them cannot fire in a screen (an episode whose studies could set them is flagged and
-# screened without its studies).
-# A CT at a fused level is such a study (its level status and ct_solid_fusion are not in SQL), so
-# no screened episode has a CT month on record either.
-FIXED_IN_A_SCREEN = frozenset(STUDY_FACTS) | {"derived.last_ct_month"}
+# Facts a screen does not derive from per-level imaging studies yet (screen.derived: the
+# adjacent-segment change): rules that need them cannot fire in a screen (an episode whose
+# studies could set them is flagged and screened without its studies).
+FIXED_IN_A_SCREEN = frozenset(STUDY_FACTS)
 
 
 @pytest.fixture(scope="module")

@@ -20,15 +20,17 @@ import pyarrow as pa
 import pytest
 
 from fusionwatch.core.compiled import Knowledge
-from fusionwatch.core.derive.fusion import Cutoffs
+from fusionwatch.core.derive.fusion import SEVERITY, Cutoffs
 from fusionwatch.core.derive.studies import study_findings
 from fusionwatch.core.engine import NOTHING_ON_RECORD
+from fusionwatch.core.site import DEFAULT_SITE, Site
 from fusionwatch.screen import query
 from fusionwatch.screen.derived import RECORD
+from fusionwatch.screen.dialect import DUCKDB
 from fusionwatch.screen.duck import screen_arrow
 from fusionwatch.screen.episode import cases
 from fusionwatch.screen.query import screening_sql
-from fusionwatch.screen.record import RECORD_SQL
+from fusionwatch.screen.record import LEVEL_DERIVED, RECORD_SQL, SUMMARY
 from fusionwatch.screen.registry import load_registry
 from fusionwatch.screen.schema import STUDY_COLUMNS, column
 from fusionwatch.screen.synthetic import Cohort, generate, write_registry
@@ -43,60 +45,103 @@ def cohort(kb: Knowledge) -> Cohort:
     return generate(kb, SIZE, AS_OF, seed=1914)
 
 
-def _screened(kb: Knowledge, cohort: Cohort) -> pa.Table:
+def _screened(kb: Knowledge, cohort: Cohort, site: Site = DEFAULT_SITE) -> pa.Table:
     tables = (cohort.episodes, cohort.visits, cohort.operations)
-    return screen_arrow(kb, *tables, AS_OF, studies=cohort.studies)
+    return screen_arrow(kb, *tables, AS_OF, site=site, studies=cohort.studies)
 
 
-def _problems(kb: Knowledge, cohort: Cohort, screened: pa.Table) -> tuple[list[str], Counter]:
-    """Every episode whose record facts differ from the engine's, or whose studies would give a
-    derivation not in SQL while it is not flagged; and counts of what the cohort exercised."""
-    cutoffs = Cutoffs.from_thresholds(kb.thresholds, None)
-    rows = screened.select(["episode_id", "studies_not_read", *map(column, RECORD_SQL)])
+def _levels(
+    kb: Knowledge, cohort: Cohort, cut: Cutoffs
+) -> dict[tuple[str, str], tuple[object, ...]]:
+    """Each fused level's judgement as the study SQL gives it (``level_status``)."""
+    con = duckdb.connect()
+    for name in ("episodes", "operations", "studies"):
+        con.register(name, getattr(cohort, name))
+    today = DUCKDB.date_literal(AS_OF.isoformat())
+    ctes = query.study_ctes(DUCKDB, today, "studies", "operations", "episodes", cut)
+    body = ",\n".join(f"{name} AS ({sql})" for name, sql in ctes)
+    rows = con.execute(
+        f"WITH {body} SELECT episode_id, level, severity, deciding, m, hardware, instability,"
+        " progress, CASE WHEN progress IS FALSE THEN span END FROM level_status"
+    ).fetchall()
+    con.close()
+    return {(r[0], r[1]): tuple(r[2:]) for r in rows}
+
+
+def _problems(
+    kb: Knowledge, cohort: Cohort, screened: pa.Table, site: Site = DEFAULT_SITE
+) -> tuple[list[str], Counter]:
+    """Every episode whose facts from studies differ from the engine's (each fused level's
+    judgement, the record facts, the summary answers used, ct_solid_fusion, months without
+    progress), or that is not flagged while its studies give what the screen does not derive;
+    and counts of what the cohort exercised."""
+    cutoffs = Cutoffs.from_thresholds(kb.thresholds, site.motion_cutoff_deg)
+    facts = [*RECORD_SQL, *SUMMARY, *LEVEL_DERIVED]
+    rows = screened.select(["episode_id", "studies_not_read", *map(column, facts)])
     by_id = {r["episode_id"]: r for r in rows.to_pylist()}
+    levels = _levels(kb, cohort, cutoffs)
     wrong: list[str] = []
     seen: Counter = Counter()
     for case in cases(kb, cohort.episodes, cohort.visits, AS_OF, cohort.operations, cohort.studies):
         row = by_id[case.label]
         flagged = row["studies_not_read"]
-        got = {fact: row[column(fact)] for fact in RECORD_SQL}
+        got = {fact: row[column(fact)] for fact in facts}
+        hidden: list[str] = []
         if not case.imaging.studies:
-            expected = {f: NOTHING_ON_RECORD[f] for f in RECORD_SQL}
-            hidden: list[str] = []
+            given = {m: _given(case, m) for m in SUMMARY}
+            expected = {**NOTHING_ON_RECORD, **given, "derived.months_without_progress": None}
         else:
             found = study_findings(case, cutoffs, AS_OF)
-            hidden = _not_in_sql(found)
+            hidden = [] if found.adjacent_change is None else ["derived.adjacent_segment_change"]
             seen["with studies"] += 1
+            for lv in found.levels:
+                judged = (
+                    SEVERITY[lv.status],
+                    None if lv.modality == "none" else lv.modality,
+                    lv.months,
+                    lv.hardware_failure,
+                    lv.instability,
+                    lv.progress,
+                    lv.months_without_progress,
+                )
+                if levels.get((case.label, lv.level)) != judged:
+                    wrong.append(
+                        f"{case.label} {lv.level}: SQL {levels.get((case.label, lv.level))}"
+                        f" != engine {judged}"
+                    )
+                seen[f"level: {lv.status.value}"] += 1
+                seen["level: progress judged"] += lv.progress is not None
             if flagged:
-                expected = {f: RECORD[f] for f in RECORD_SQL}
+                expected = {**RECORD, **{m.fact: m.given for m in found.summary}}
+                expected["derived.months_without_progress"] = None
                 seen["flagged"] += 1
                 seen["flag needed"] += bool(hidden)
             else:
-                expected = {f: found.record[f] for f in RECORD_SQL}
+                expected = {**found.record, **{m.fact: m.used for m in found.summary}}
+                expected["derived.months_without_progress"] = found.months_without_progress
                 seen["read"] += 1
-                seen.update(f"read: {f}" for f in RECORD_SQL if expected[f] not in (None, False))
+                seen.update(f"read: {f}" for f in facts if expected[f] not in (None, False))
+                seen["read: summary filled"] += any(
+                    m.given is None and m.derived is not None for m in found.summary
+                )
                 if case.surgery.operations and any(
                     found.record[f] is not None for f in RECORD_SQL if "month" in f
                 ):
                     seen["read: months after a later operation"] += 1
+        expected = {f: expected[f] for f in facts}
         if got != expected:
-            wrong.append(f"{case.label}: record {got} != {expected} (flagged {flagged})")
+            diff = {f: (got[f], expected[f]) for f in facts if got[f] != expected[f]}
+            wrong.append(f"{case.label}: (screen, engine) {diff} (flagged {flagged})")
         if hidden and not flagged:
             wrong.append(f"{case.label}: not flagged, but the studies give {hidden}")
     return wrong, seen
 
 
-def _not_in_sql(found: Any) -> list[str]:
-    """What the engine derived from the studies that the screen does not derive yet."""
-    hidden = [m.fact for m in found.summary if m.given is None and m.derived is not None]
-    for name, value in (
-        ("derived.ct_solid_fusion", found.record["derived.ct_solid_fusion"]),
-        ("derived.months_without_progress", found.months_without_progress),
-        ("derived.adjacent_segment_change", found.adjacent_change),
-    ):
-        if value is not None:
-            hidden.append(name)
-    return hidden
+def _given(case: Any, fact: str) -> object:
+    value = getattr(case.imaging, fact.split(".")[1])
+    if fact == "imaging.fusion_status":
+        return None if value is None else value.value
+    return value.truth
 
 
 def test_record_facts_equal_the_engines_and_the_flag_is_sufficient(
@@ -107,9 +152,38 @@ def test_record_facts_equal_the_engines_and_the_flag_is_sufficient(
     # The cohort exercises what is read, what is flagged, and the flag being needed.
     assert seen["read"] >= SIZE // 100, seen
     assert seen["flag needed"] >= SIZE // 100, seen
-    for fact in ("derived.fe_on_record", "derived.xray_on_record", "derived.last_xray_month"):
+    for fact in (
+        "derived.ct_on_record",
+        "derived.last_ct_month",
+        "derived.fe_on_record",
+        "derived.xray_on_record",
+        "derived.last_xray_month",
+        "derived.months_without_progress",
+        "imaging.fusion_status",
+        "imaging.hardware_failure",
+        "imaging.instability_on_motion_films",
+        "imaging.nerve_compression",
+        "imaging.infection_signs",
+    ):
         assert seen[f"read: {fact}"] >= 10, seen
+    for status in ("fused", "not_yet_fused", "indeterminate", "nonunion"):
+        assert seen[f"level: {status}"] >= 10, seen
+    assert seen["read: summary filled"] >= 10, seen
+    assert seen["read: derived.ct_solid_fusion"] >= 3, seen  # every index level fused on CT
     assert seen["read: months after a later operation"] >= 10, seen
+
+
+def test_the_sites_motion_cutoff_judges_the_levels(kb: Knowledge) -> None:
+    """A site's own angular cut-off (a setting) moves the level judgements as in assess()."""
+    small = generate(kb, MUTANT_SIZE, AS_OF, seed=1917)
+    strict, lax = Site(motion_cutoff_deg=2.0), Site(motion_cutoff_deg=9.0)
+    for site in (strict, lax):
+        wrong, _ = _problems(kb, small, _screened(kb, small, site), site)
+        assert not wrong, f"{site}: {wrong[:3]}"
+    assert (
+        _screened(kb, small, strict)["imaging__fusion_status"]
+        != _screened(kb, small, lax)["imaging__fusion_status"]
+    )
 
 
 def _rewrite(old: str, new: str) -> Callable[..., list[tuple[str, str]]]:
@@ -123,15 +197,8 @@ def _rewrite(old: str, new: str) -> Callable[..., list[tuple[str, str]]]:
     return mutated
 
 
-def _never(what: str) -> Callable[[str, str], str]:
-    original = query.not_read_sql
-
-    def mutated(facts: str, row: str) -> str:
-        sql = original(facts, row)
-        assert facts + what in sql
-        return sql.replace(facts + what, "FALSE")
-
-    return mutated
+def _never_flagged(facts: str) -> str:
+    return "FALSE"
 
 
 @pytest.mark.parametrize(
@@ -144,11 +211,16 @@ def _never(what: str) -> Callable[[str, str], str]:
             "study_ctes",
             _rewrite("concat(';', s.level, ';')) > 0", "concat(';', s.level, ';')) >= 0"),
         ),
-        ("study_ctes", _rewrite("IN ('flexion_extension', 'static_xray')", "IN ('static_xray')")),
         ("study_ctes", _rewrite("THEN r.months_since", "THEN NULL")),
-        ("not_read_sql", _never(".any_adjacent")),
-        ("not_read_sql", _never(".any_ct_fused")),
-        ("not_read_sql", _never(".serial")),
+        ("study_ctes", _rewrite("IN ('flexion_extension', 'static_xray')", "IN ('static_xray')")),
+        # studies of a level in file order, not by time
+        ("study_ctes", _rewrite("months, study, seq) AS pos", "study, seq) AS pos")),
+        ("study_ctes", _rewrite("COALESCE(last_ct, last_pos)", "last_pos")),  # deciding study
+        ("study_ctes", _rewrite("facet_bridging IS NOT FALSE", "facet_bridging IS TRUE")),
+        ("study_ctes", _rewrite("WHEN BOOL_OR(hw_intact) THEN FALSE", "")),
+        ("study_ctes", _rewrite("THEN last_score > first_score", "THEN last_score >= first_score")),
+        ("study_ctes", _rewrite("(index_levels = 0 OR in_index)", "TRUE")),
+        ("not_read_sql", _never_flagged),
     ],
 )
 def test_a_mutated_study_sql_is_caught(

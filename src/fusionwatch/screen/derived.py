@@ -17,7 +17,7 @@ from fusionwatch.core.vocab import TemperatureUnit
 from fusionwatch.screen.compiler import literal, number
 from fusionwatch.screen.dialect import Dialect
 from fusionwatch.screen.months import months_sql
-from fusionwatch.screen.record import RECORD_SQL
+from fusionwatch.screen.record import LEVEL_DERIVED, RECORD_SQL, SUMMARY
 from fusionwatch.screen.schema import (
     EPISODE_ID,
     HISTORY_FAILED,
@@ -29,14 +29,12 @@ from fusionwatch.screen.schema import (
 
 # Facts the engine derives from per-level imaging studies that are not in SQL yet: unknown here
 # (an episode whose studies could set them is flagged and screened as one without studies).
-STUDY_FACTS = (
-    "derived.months_without_progress",
-    "derived.adjacent_segment_change",
-    "derived.ct_solid_fusion",
-)
+STUDY_FACTS = ("derived.adjacent_segment_change",)
 # What the record holds when the case has no per-level studies.
 RECORD = record_facts((), (), ())
-if set(RECORD) != {*RECORD_SQL, "derived.ct_solid_fusion"}:  # pragma: no cover - import check
+if set(RECORD) != {*RECORD_SQL, *LEVEL_DERIVED} - {
+    "derived.months_without_progress"
+}:  # pragma: no cover - import check
     raise ImportError("screen.record does not derive every record fact of core.derive.record")
 TIMING = "derived.months_since_surgery"
 PRIOR_FAILED = "surgery.prior_failed_fusion_same_site"
@@ -132,14 +130,24 @@ def constant_columns(kb: Knowledge) -> list[tuple[str, str]]:
 
 
 def record_columns(kb: Knowledge, flag: str) -> list[tuple[str, str]]:
-    """The record facts: from the studies (``rf_<n>`` of ``screen.record``) unless ``flag``
-    holds; then, and without studies, as the engine sets them for a case without studies."""
+    """The facts derived from the studies (``screen.record``) unless ``flag`` holds; then, and
+    without studies, as the engine sets them for a case without studies: the record facts, the
+    summary answers the judged levels fill where none was given (``given__<column>``), and
+    ``ct_solid_fusion`` and months without progress."""
     found = []
     for i, fact in enumerate(RECORD_SQL):
         empty = _constant(kb, fact, RECORD[fact])
         found.append(
             (column(fact), f"CASE WHEN {flag} THEN {empty} ELSE COALESCE(rf_{i}, {empty}) END")
         )
+    for fact, derived in SUMMARY.items():
+        given = f"given__{column(fact)}"
+        found.append(
+            (column(fact), f"CASE WHEN {flag} THEN {given} ELSE COALESCE({given}, {derived}) END")
+        )
+    for fact, derived in LEVEL_DERIVED.items():
+        empty = _constant(kb, fact, None)
+        found.append((column(fact), f"CASE WHEN {flag} THEN {empty} ELSE {derived} END"))
     return found
 
 
@@ -162,6 +170,7 @@ def derived_facts(kb: Knowledge) -> frozenset[str]:
         "derived.temperature_c",
         "derived.emergency_not_sure",
         *RECORD_SQL,
+        *LEVEL_DERIVED,
         *(f for f in STUDY_FACTS if f in kb.facts),
     )
     return frozenset(named)

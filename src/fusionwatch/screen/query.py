@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from fusionwatch.core.compiled import CompiledRule, Knowledge
+from fusionwatch.core.derive.fusion import Cutoffs
 from fusionwatch.core.derive.milestone import milestones
 from fusionwatch.core.knowledge import RuleKind
 from fusionwatch.core.site import DEFAULT_SITE, Site
@@ -38,7 +39,13 @@ from fusionwatch.screen.derived import (
 )
 from fusionwatch.screen.dialect import DUCKDB, Dialect
 from fusionwatch.screen.openq import open_questions_sql
-from fusionwatch.screen.record import RECORD_SQL, not_read_sql, study_ctes
+from fusionwatch.screen.record import (
+    LEVEL_DERIVED,
+    RECORD_SQL,
+    SUMMARY,
+    not_read_sql,
+    study_ctes,
+)
 from fusionwatch.screen.schema import EPISODE_ID, LEVEL_FACTS, column, episode_columns
 from fusionwatch.screen.trajectory import trajectory_ctes
 
@@ -163,8 +170,9 @@ def _base(  # noqa: PLR0917
     timing = timing_columns(b.dialect, today)
     derived = base_columns(b.kb)
     replaced = {name for name, _ in timing + derived}
+    summary = {column(f) for f in SUMMARY}
     columns = [
-        "e." + c.name
+        f"e.{c.name} AS given__{c.name}" if c.name in summary else "e." + c.name
         for c in episode_columns(b.kb)
         if c.fact != "follow_up" and c.name not in replaced
     ]
@@ -193,7 +201,8 @@ def _base(  # noqa: PLR0917
             f"SELECT {EPISODE_ID}, COUNT(*) AS n_visits FROM {visits} GROUP BY {EPISODE_ID}",
         )
     )
-    b.ctes += study_ctes(b.dialect, today, studies, operations, episodes)
+    cut = Cutoffs.from_thresholds(b.kb.thresholds, b.site.motion_cutoff_deg)
+    b.ctes += study_ctes(b.dialect, today, studies, operations, episodes, cut)
     relapse, stalled = "t.scores_relapse", "t.scores_no_recovery"
     answer2, answer6 = "b.signs__improved_then_worse", "b.signs__no_expected_recovery"
     constants = ", ".join(f"{sql} AS {name}" for name, sql in constant_columns(b.kb))
@@ -209,7 +218,8 @@ def _base(  # noqa: PLR0917
             f" ({_disagree(answer2, relapse)} OR {_disagree(answer6, stalled)})"
             f" AS derived__scores_disagree, {constants},"
             f" {', '.join(f'sf.rf_{i}' for i in range(len(RECORD_SQL)))},"
-            f" ({not_read_sql('sf', 'b')} OR (b.imaging__studies IS NOT NULL"
+            f" {', '.join(f'sf.{d}' for d in (*SUMMARY.values(), *LEVEL_DERIVED.values()))},"
+            f" ({not_read_sql('sf')} OR (b.imaging__studies IS NOT NULL"
             f" AND sf.{EPISODE_ID} IS NULL)) AS {STUDIES_NOT_READ}"
             f" FROM base b LEFT JOIN traj_facts t ON t.{EPISODE_ID} = b.{EPISODE_ID}"
             f" LEFT JOIN visit_count n ON n.{EPISODE_ID} = b.{EPISODE_ID}"

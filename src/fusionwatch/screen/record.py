@@ -1,32 +1,38 @@
-"""What the record holds, from the imaging studies table, in SQL (core.derive.record, vectorised).
+"""What core.derive.studies derives from the imaging studies table, in SQL, vectorised.
 
 Every study row at a level gets the months after the last operation at that level before the
 study (``core.derive.studies._months_at``): a study's own ``months_since`` as given; else from its
 date, counted from the latest later operation at that level done on or before it (the index
 fusion when there is none), by dates when that operation is dated, else by the months before
-the screening date (never below 0). Then, per episode and over the levels that are not next to
-the fused span (``core.derive.studies`` judges those apart): whether a CT, flexion-extension
-films or any radiographs are on record, and the latest month of each.
+the screening date (never below 0). Over the levels that are not next to the fused span
+(``core.derive.studies`` judges those apart), per episode: whether a CT, flexion-extension films
+or any radiographs are on record and the latest month of each (``core.derive.record``); and each
+level judged as ``core.derive.fusion`` judges it (``level_ctes``: hardware, the latest CT's
+bridging signs, the latest motion against the site's cut-off, progress between the first and last
+graded studies, the deciding study), then the summary answers the levels fill where none was
+given, ``ct_solid_fusion`` and months without progress. Window functions only number a level's
+studies by time; the rest are grouped aggregates.
 
-The rest of what ``core.derive.studies`` derives from studies (each level's fusion status and the
-summary answers it fills, ``derived.ct_solid_fusion``, months without progress, adjacent-segment
-change) is not in SQL yet. ``studies_not_read`` marks the episodes where it could matter: then
-the episode is screened as one without studies, as before, and flagged (``screen.query``).
+The adjacent-segment change (``core.derive.adjacent``) is not in SQL yet: ``not_read_sql`` marks
+the episodes with a study of a level next to the fusion, which are screened as episodes without
+studies and flagged (``screen.query``; decision 0019). Landmark points are not read from a table.
 """
 
-from fusionwatch.core.imaging import Modality
-from fusionwatch.screen.compiler import literal
+from fusionwatch.core.derive.fusion import SEVERITY, Cutoffs
+from fusionwatch.core.derive.grading import (  # the scales' ranks, as core.derive.grading.score
+    _BRANTIGAN_SCORE,
+    _BRIDWELL_SCORE,
+    _MAYFIELD_SCORE,
+)
+from fusionwatch.core.imaging import Brantigan, Modality
+from fusionwatch.core.vocab import FusionStatus
+from fusionwatch.screen.compiler import literal, number
 from fusionwatch.screen.dialect import Dialect
 from fusionwatch.screen.months import months_sql, signed_months_sql
-from fusionwatch.screen.schema import EPISODE_ID
+from fusionwatch.screen.schema import EPISODE_ID, LEVEL_FIELDS
 
 _CT, _FE, _STATIC = (
     literal(m.value) for m in (Modality.CT, Modality.FLEXION_EXTENSION, Modality.STATIC_XRAY)
-)
-_GRADED = (
-    "(bridwell IS NOT NULL OR mayfield IS NOT NULL OR brantigan IS NOT NULL"
-    " OR interbody_bridging IS NOT NULL OR posterolateral_bridging IS NOT NULL"
-    " OR facet_bridging IS NOT NULL)"
 )
 # The record facts and the SQL over one episode's rows at fused levels (``fused``) that gives them.
 RECORD_SQL = {
@@ -41,8 +47,8 @@ RECORD_SQL = {
 }
 
 
-def study_ctes(
-    dialect: Dialect, today: str, studies: str, operations: str, episodes: str
+def study_ctes(  # noqa: PLR0917
+    dialect: Dialect, today: str, studies: str, operations: str, episodes: str, cut: Cutoffs
 ) -> list[tuple[str, str]]:
     """Named CTEs ending in ``study_facts``: one row per episode with study rows, holding the
     record facts (by column name ``rf_<n>``, in ``RECORD_SQL`` order) and what the rest of the
@@ -72,8 +78,9 @@ def study_ctes(
             f"SELECT s.{EPISODE_ID}, s.seq, s.level, s.modality, s.study_date, s.months_since,"
             f" s.level IS NOT NULL AND NOT COALESCE(s.adjacent, FALSE) AS fused,"
             " COALESCE(s.adjacent, FALSE) AND s.level IS NOT NULL AS adjacent,"
-            f" {_GRADED} AS graded, s.nerve_compression IS NOT NULL AS nerve_known,"
-            " (s.infection_signs IS NOT NULL OR s.collection IS NOT NULL) AS infection_known,"
+            " s.nerve_compression, s.infection_signs, s.collection,"
+            f" {', '.join(f's.{n}' for n, _ in LEVEL_FIELDS)}, s.study,"
+            " s.in_index, s.index_levels, e.surgery__instrumented AS instrumented,"
             f" e.surgery__date AS surgery_date, {index_ago} AS index_ago,"
             f" CASE WHEN s.study_date IS NOT NULL THEN {study_ago} END AS study_ago"
             f" FROM {studies} s JOIN {episodes} e ON e.{EPISODE_ID} = s.{EPISODE_ID}",
@@ -98,39 +105,240 @@ def study_ctes(
             f" FROM study_rows r LEFT JOIN study_last_op p ON p.{EPISODE_ID} = r.{EPISODE_ID}"
             " AND p.seq = r.seq",
         ),
-        (
-            # Two graded studies with known months at one level: serial progress is judged.
-            "study_serial",
-            f"SELECT {EPISODE_ID} FROM study_months"
-            " WHERE fused AND graded AND months IS NOT NULL"
-            f" GROUP BY {EPISODE_ID}, level HAVING COUNT(*) >= 2",
-        ),
+        *level_ctes(cut),
         (
             "study_facts",
-            f"SELECT a.*, sr.{EPISODE_ID} IS NOT NULL AS serial FROM (SELECT {EPISODE_ID},"
+            f"SELECT a.*, {_summary()} FROM (SELECT {EPISODE_ID},"
             f" {record}, BOOL_OR(adjacent) AS any_adjacent,"
-            f" BOOL_OR(fused AND modality = {_CT}) AS any_ct_fused, BOOL_OR(fused) AS any_fused,"
-            " BOOL_OR(nerve_known) AS nerve_known, BOOL_OR(infection_known) AS infection_known"
+            " CASE WHEN BOOL_OR(nerve_compression) THEN TRUE"
+            " WHEN BOOL_AND(nerve_compression IS FALSE) THEN FALSE END AS d_nerve,"
+            " CASE WHEN BOOL_OR(infection_signs OR collection) THEN TRUE"
+            " WHEN BOOL_AND(infection_signs IS FALSE AND collection IS FALSE) THEN FALSE"
+            " END AS d_infection"
             f" FROM study_months GROUP BY {EPISODE_ID}) a"
-            f" LEFT JOIN (SELECT DISTINCT {EPISODE_ID} FROM study_serial) sr"
-            f" ON sr.{EPISODE_ID} = a.{EPISODE_ID}",
+            f" LEFT JOIN level_facts f ON f.{EPISODE_ID} = a.{EPISODE_ID}",
         ),
     ]
 
 
-def not_read_sql(facts: str, row: str) -> str:
-    """True when a derivation from studies that is not in SQL yet could change the episode's
-    facts: a level next to the fusion (adjacent-segment change), a CT at a fused level
-    (``ct_solid_fusion`` and the level's status), two graded studies of one level with their
-    months (months without progress), a fused level while a summary answer it could fill is
-    unknown, or a study's nerve compression or infection signs while that summary is unknown."""
-    summary = " OR ".join(
-        f"{row}.imaging__{name} IS NULL"
-        for name in ("fusion_status", "hardware_failure", "instability_on_motion_films")
-    )
+def _summary() -> str:
+    """The facts core.derive.studies derives from the judged levels, over ``f`` (level_facts)."""
+    status = " ".join(f"WHEN {n} THEN {literal(s.value)}" for s, n in SEVERITY.items())
     return (
-        f"COALESCE({facts}.any_adjacent OR {facts}.any_ct_fused OR {facts}.serial"
-        f" OR ({facts}.any_fused AND ({summary}))"
-        f" OR ({facts}.nerve_known AND {row}.imaging__nerve_compression IS NULL)"
-        f" OR ({facts}.infection_known AND {row}.imaging__infection_signs IS NULL), FALSE)"
+        f"CASE f.worst {status} END AS d_fusion_status, f.hardware_failure AS d_hardware,"
+        " f.instability AS d_instability,"
+        " CASE WHEN COALESCE(f.n_ct_levels, 0) = 0 THEN NULL WHEN f.ct_unfused THEN FALSE"
+        " WHEN f.n_ct_levels = f.wanted THEN TRUE END AS d_ct_solid,"
+        " f.stalled AS d_stalled"
     )
+
+
+# The summary answers core.derive.studies fills from the studies where none was given, and the
+# column of study_facts that holds each derived value.
+SUMMARY = {
+    "imaging.fusion_status": "d_fusion_status",
+    "imaging.hardware_failure": "d_hardware",
+    "imaging.instability_on_motion_films": "d_instability",
+    "imaging.nerve_compression": "d_nerve",
+    "imaging.infection_signs": "d_infection",
+}
+# Facts derived from the judged levels (NULL for an episode without studies, as in assess()).
+LEVEL_DERIVED = {
+    "derived.ct_solid_fusion": "d_ct_solid",
+    "derived.months_without_progress": "d_stalled",
+}
+
+
+def not_read_sql(facts: str) -> str:
+    """True when a derivation from studies that is not in SQL yet could change the episode's
+    facts: a study row at a level next to the fused span (the adjacent-segment change of
+    ``core.derive.adjacent``)."""
+    return f"COALESCE({facts}.any_adjacent, FALSE)"
+
+
+# ---- per-level fusion status (core.derive.fusion), stage 3 ----------------------------------
+
+_BRIDGED_BRANTIGAN = ", ".join(
+    literal(b.value)
+    for b in (Brantigan.BRIDGED_AT_SURGICAL_DENSITY, Brantigan.BRIDGED_AT_LEAST_HALF)
+)
+_BRIDWELL = {k.value: v for k, v in _BRIDWELL_SCORE.items()}
+_MAYFIELD = {k.value: v for k, v in _MAYFIELD_SCORE.items()}
+_BRANTIGAN = {k.value: v for k, v in _BRANTIGAN_SCORE.items()}
+
+
+def _rank(column: str, scores: dict[str, int]) -> str:
+    arms = " ".join(f"WHEN {literal(code)} THEN {n}" for code, n in scores.items())
+    return f"CASE {column} {arms} END"
+
+
+def _status_code(status: FusionStatus) -> str:
+    return str(SEVERITY[status])
+
+
+def level_ctes(cut: Cutoffs) -> list[tuple[str, str]]:
+    """Named CTEs ending in ``level_facts``: each fused level's status as ``core.derive.fusion``
+    judges it, then per episode what ``core.derive.studies`` derives from the levels (the
+    summary answers it fills, ``ct_solid_fusion``, months without progress). Reads
+    ``study_months`` (one row per study and level, with its months)."""
+    bridged = _BRIDGED_BRANTIGAN
+    answers = ("interbody_bridging", "posterolateral_bridging", "facet_bridging")
+    given = " OR ".join(f"{a} IS NOT NULL" for a in answers)
+    none_yes = " AND ".join(f"{a} IS NOT TRUE" for a in answers)
+    pro = (
+        f"(COALESCE(bridwell IN ('I', 'II'), FALSE) OR COALESCE(brantigan IN ({bridged}), FALSE)"
+        " OR COALESCE(mayfield IN ('I', 'II'), FALSE) OR interbody_bridging IS TRUE"
+        " OR facet_bridging IS TRUE"
+        " OR (posterolateral_bridging IS TRUE AND facet_bridging IS NOT FALSE))"
+    )
+    con = (
+        "(COALESCE(bridwell IN ('III', 'IV'), FALSE)"
+        f" OR COALESCE(brantigan NOT IN ({bridged}), FALSE)"
+        " OR COALESCE(mayfield IN ('III', 'IV', 'V'), FALSE) OR facet_bridging IS FALSE"
+        f" OR (({given}) AND {none_yes}) OR cage_lucency IS TRUE)"
+    )
+    halo, sunk = number(cut.halo_mm), number(cut.subsidence_mm)
+    items = ("screw_broken", "rod_broken", "cage_migration", "set_screw_loose")
+    failed = (
+        " OR ".join(f"{i} IS TRUE" for i in items)
+        + f" OR COALESCE(periscrew_lucency_mm > {halo}, FALSE)"
+        + f" OR COALESCE(cage_subsidence_mm > {sunk}, FALSE)"
+    )
+    intact = (
+        " AND ".join(f"{i} IS FALSE" for i in items)
+        + f" AND COALESCE(periscrew_lucency_mm <= {halo}, TRUE)"
+        + f" AND COALESCE(cage_subsidence_mm <= {sunk}, TRUE)"
+    )
+    scale = (
+        "CASE WHEN bridwell IS NOT NULL THEN 'bridwell' WHEN mayfield IS NOT NULL THEN 'mayfield'"
+        f" WHEN brantigan IS NOT NULL THEN 'brantigan' WHEN {given} THEN 'bridging' END"
+    )
+    yes_count = " + ".join(f"CASE WHEN {a} IS TRUE THEN 1 ELSE 0 END" for a in answers)
+    rank = (
+        f"CASE WHEN bridwell IS NOT NULL THEN {_rank('bridwell', _BRIDWELL)}"
+        f" WHEN mayfield IS NOT NULL THEN {_rank('mayfield', _MAYFIELD)}"
+        f" WHEN brantigan IS NOT NULL THEN {_rank('brantigan', _BRANTIGAN)}"
+        f" ELSE {yes_count} END"
+    )
+    w = (
+        f"OVER (PARTITION BY {EPISODE_ID}, level ROWS BETWEEN UNBOUNDED PRECEDING"
+        " AND UNBOUNDED FOLLOWING)"
+    )
+
+    def at(pos: str, value: str) -> str:
+        return f"MAX(CASE WHEN pos = {pos} THEN {value} END)"
+
+    angle, inter = (
+        number(cut.angle_deg),
+        (
+            number(cut.interspinous_fused_mm),
+            number(cut.interspinous_nonunion_mm),
+        ),
+    )
+    est = number(cut.established_months)
+    code = {s: _status_code(s) for s in SEVERITY}
+    fused, nyf = code[FusionStatus.FUSED], code[FusionStatus.NOT_YET_FUSED]
+    ind, non = code[FusionStatus.INDETERMINATE], code[FusionStatus.NONUNION]
+    cervical_non = f"(level LIKE 'C%' AND COALESCE(inter > {inter[1]}, FALSE))"
+    no_ct = (
+        f"(CASE WHEN moving IS FALSE AND instrumented IS FALSE THEN {fused}"
+        f" WHEN moving IS TRUE AND {cervical_non} THEN (CASE WHEN m >= {est} THEN {non}"
+        f" WHEN m IS NOT NULL THEN {nyf} ELSE {ind} END) ELSE {ind} END)"
+    )
+    decide = (
+        f"CASE WHEN hardware IS TRUE AND ct = 1 THEN {non}"
+        f" WHEN hardware IS TRUE AND ct = 0 THEN GREATEST({no_ct}, {ind})"
+        f" WHEN hardware IS TRUE AND ct = 2 THEN {ind}"
+        f" WHEN ct = 2 THEN (CASE WHEN moving IS TRUE THEN {ind} ELSE {fused} END)"
+        f" WHEN ct = 1 THEN (CASE WHEN m IS NULL THEN {ind} WHEN m < {est} THEN {nyf}"
+        f" WHEN progress IS TRUE THEN {ind} ELSE {non} END)"
+        f" ELSE {no_ct} END"
+    )
+    # ct_solid counts the index fusion's levels (all judged levels when it names none).
+    on_ct = f"(deciding = {_CT} AND (index_levels = 0 OR in_index))"
+    verdict_a = f"(CASE WHEN angle IS NOT NULL THEN angle >= {angle} END)"
+    verdict_i = (
+        f"(CASE WHEN level LIKE 'C%' AND inter IS NOT NULL THEN (CASE WHEN inter < {inter[0]}"
+        f" THEN FALSE WHEN inter > {inter[1]} THEN TRUE END) END)"
+    )
+    return [
+        (
+            "level_rows",
+            f"SELECT {EPISODE_ID}, level, study, seq, modality, months, instrumented, in_index,"
+            " index_levels,"
+            f" modality = {_CT} AS is_ct, modality = {_STATIC} AS is_static,"
+            f" ({failed}) AS hw_failed, ({intact}) AS hw_intact,"
+            f" CASE WHEN {pro} AND {con} THEN 0 WHEN {con} THEN 1 WHEN {pro} THEN 2 ELSE 0 END"
+            f" AS ct_code, {scale} AS scale, {rank} AS score,"
+            " angle_deg, translation_mm, interspinous_mm,"
+            f" ROW_NUMBER() OVER (PARTITION BY {EPISODE_ID}, level"
+            " ORDER BY CASE WHEN months IS NULL THEN 1 ELSE 0 END, months, study, seq) AS pos"
+            " FROM study_months WHERE fused",
+        ),
+        (
+            "level_win",
+            "SELECT *,"
+            f" MAX(CASE WHEN is_ct THEN pos END) {w} AS last_ct,"
+            f" MAX(pos) {w} AS last_pos,"
+            f" MAX(CASE WHEN angle_deg IS NOT NULL THEN pos END) {w} AS angle_pos,"
+            f" MAX(CASE WHEN translation_mm IS NOT NULL THEN pos END) {w} AS translation_pos,"
+            f" MAX(CASE WHEN interspinous_mm IS NOT NULL THEN pos END) {w} AS inter_pos,"
+            f" MIN(CASE WHEN scale IS NOT NULL AND months IS NOT NULL THEN pos END) {w}"
+            " AS first_scored,"
+            f" MAX(CASE WHEN scale IS NOT NULL AND months IS NOT NULL THEN pos END) {w}"
+            " AS last_scored,"
+            f" SUM(CASE WHEN scale IS NOT NULL AND months IS NOT NULL THEN 1 ELSE 0 END) {w}"
+            " AS n_scored FROM level_rows",
+        ),
+        (
+            "level_agg",
+            f"SELECT {EPISODE_ID}, level,"
+            " CASE WHEN BOOL_OR(hw_failed) THEN TRUE WHEN BOOL_OR(hw_intact) THEN FALSE END"
+            " AS hardware,"
+            f" COALESCE({at('last_ct', 'ct_code')}, 0) AS ct,"
+            f" {at('COALESCE(last_ct, last_pos)', 'months')} AS m,"
+            f" {at('COALESCE(last_ct, last_pos)', 'modality')} AS deciding,"
+            f" {at('angle_pos', 'angle_deg')} AS angle,"
+            f" {at('translation_pos', 'translation_mm')} AS translation,"
+            f" {at('inter_pos', 'interspinous_mm')} AS inter,"
+            " MAX(n_scored) AS n_scored, BOOL_OR(instrumented) AS instrumented,"
+            " BOOL_OR(in_index) AS in_index, MAX(index_levels) AS index_levels,"
+            f" {at('first_scored', 'scale')} AS first_scale,"
+            f" {at('last_scored', 'scale')} AS last_scale,"
+            f" {at('first_scored', 'score')} AS first_score,"
+            f" {at('last_scored', 'score')} AS last_score,"
+            f" {at('first_scored', 'months')} AS first_m,"
+            f" {at('last_scored', 'months')} AS last_m"
+            f" FROM level_win GROUP BY {EPISODE_ID}, level",
+        ),
+        (
+            "level_judged",
+            "SELECT *,"
+            f" CASE WHEN {verdict_a} IS TRUE OR {verdict_i} IS TRUE THEN TRUE"
+            f" WHEN {verdict_a} IS NOT NULL OR {verdict_i} IS NOT NULL THEN FALSE END AS moving,"
+            " CASE WHEN n_scored >= 2 AND first_scale = last_scale"
+            " THEN last_score > first_score END AS progress,"
+            " CASE WHEN n_scored >= 2 AND first_scale = last_scale"
+            " THEN ROUND(last_m - first_m, 2) END AS span"
+            " FROM level_agg",
+        ),
+        (
+            "level_status",
+            f"SELECT *, {decide} AS severity,"
+            f" CASE WHEN translation IS NOT NULL THEN translation > {number(cut.translation_mm)}"
+            " END AS instability FROM level_judged",
+        ),
+        (
+            "level_facts",
+            f"SELECT {EPISODE_ID}, MAX(severity) AS worst,"
+            " CASE WHEN BOOL_OR(hardware) THEN TRUE WHEN BOOL_AND(hardware IS FALSE) THEN FALSE"
+            " END AS hardware_failure,"
+            " CASE WHEN BOOL_OR(instability) THEN TRUE"
+            " WHEN BOOL_AND(instability IS FALSE) THEN FALSE END AS instability,"
+            f" SUM(CASE WHEN {on_ct} THEN 1 ELSE 0 END) AS n_ct_levels,"
+            f" BOOL_OR({on_ct} AND severity <> {fused}) AS ct_unfused,"
+            " CASE WHEN MAX(index_levels) > 0 THEN MAX(index_levels) ELSE COUNT(*) END AS wanted,"
+            " MAX(CASE WHEN progress IS FALSE AND span <> 0 THEN span END) AS stalled"
+            f" FROM level_status GROUP BY {EPISODE_ID}",
+        ),
+    ]

@@ -61,7 +61,9 @@ OPERATION_COLUMNS: tuple[tuple[str, str], ...] = (
 # per-level findings). ``study`` numbers the episode's studies in order, ``seq`` its rows in order
 # (the order of the case file). ``adjacent`` is worked out by the reader with the case model
 # (screen.history), once per distinct history and level: the level is next to the fused span,
-# not part of it (core.derive.studies judges such findings apart).
+# not part of it (core.derive.studies judges such findings apart); ``in_index``: the level is one
+# of the index fusion's own levels, of which there are ``index_levels`` (ct_solid_fusion counts
+# those, core.derive.record.ct_solid).
 _ANSWER_FIELDS = {"nerve_compression", "infection_signs", "collection"}
 STUDY_FIELDS: tuple[tuple[str, str], ...] = (
     ("modality", "VARCHAR"),
@@ -89,6 +91,8 @@ STUDY_COLUMNS: tuple[tuple[str, str], ...] = (
     *STUDY_FIELDS,
     ("level", "VARCHAR"),
     ("adjacent", "BOOLEAN"),
+    ("in_index", "BOOLEAN"),
+    ("index_levels", "INTEGER"),
     *LEVEL_FIELDS,
 )
 

@@ -212,7 +212,7 @@ def _same_within_study(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 @lru_cache(maxsize=65536)
 def place(
     levels: str | None, region: str | None, operations: str | None, level: str
-) -> tuple[str, bool]:
+) -> tuple[str, bool, bool, int]:
     """The one motion segment ``level`` names, and whether it is next to the fused span (not in
     it); ``ValueError`` with the case model's words when it is neither fused nor adjacent."""
     segments = parse_level(level)
@@ -235,7 +235,8 @@ def place(
         raise ValueError(
             f"{segment} is neither fused nor adjacent to the fusion; allowed levels are {allowed}"
         )
-    return segment, bool(fused) and segment in adjacent
+    index = surgery.levels
+    return segment, bool(fused) and segment in adjacent, segment in index, len(index)
 
 
 def _levels(con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -251,19 +252,21 @@ def _levels(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     rows = []
     for levels, region, ops, level, first in distinct:
         try:
-            segment, adjacent = place(levels, region, ops, level)
+            placed = place(levels, region, ops, level)
         except ValueError as err:
             raise ScreenInputError(Where(str(path), int(first), "level"), message(err)) from err
-        rows.append((levels, region, ops, level, segment, adjacent))
+        rows.append((levels, region, ops, level, *placed))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE study_places (levels VARCHAR, region VARCHAR, ops VARCHAR,"
-        " level VARCHAR, segment VARCHAR, adjacent BOOLEAN)"
+        " level VARCHAR, segment VARCHAR, adjacent BOOLEAN, in_index BOOLEAN,"
+        " index_levels INTEGER)"
     )
     if rows:
-        con.executemany("INSERT INTO study_places VALUES (?, ?, ?, ?, ?, ?)", rows)
+        con.executemany("INSERT INTO study_places VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE placed_studies AS SELECT s.*, p.segment,"
-        " COALESCE(p.adjacent, FALSE) AS adjacent FROM checked_studies s"
+        " COALESCE(p.adjacent, FALSE) AS adjacent, COALESCE(p.in_index, FALSE) AS in_index,"
+        " COALESCE(p.index_levels, 0) AS index_levels FROM checked_studies s"
         " LEFT JOIN study_keys k ON k._row = s._row"
         " LEFT JOIN study_places p ON p.levels IS NOT DISTINCT FROM k.levels"
         " AND p.region IS NOT DISTINCT FROM k.region AND p.ops IS NOT DISTINCT FROM k.ops"

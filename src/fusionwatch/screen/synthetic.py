@@ -410,14 +410,16 @@ def _studies(  # noqa: PLR0917
                 continue
             at = idx[rows]
             level = [None if name == "none" else getattr(LEVELS[f], name) for f in fusion[at]]
-            adjacent = _adjacent(fusion[at], pick[at], level)
+            placed = _adjacent(fusion[at], pick[at], level)
             table = {
                 EPISODE_ID: ids.take(pa.array(at)),
                 "study": pa.array(np.full(len(rows), study), type=pa.int32()),
                 "seq": pa.array(np.full(len(rows), study * 3 + slot), type=pa.int32()),
                 **{key: value.take(pa.array(rows)) for key, value in head.items()},
                 "level": pa.array(level, type=pa.string()),
-                "adjacent": pa.array(adjacent, type=pa.bool_()),
+                "adjacent": pa.array([p[0] for p in placed], type=pa.bool_()),
+                "in_index": pa.array([p[1] for p in placed], type=pa.bool_()),
+                "index_levels": pa.array([p[2] for p in placed], type=pa.int32()),
             }
             for field, sql in LEVEL_FIELDS:
                 table[field] = _finding(rng, field, sql, len(rows), name == "none")
@@ -444,19 +446,22 @@ def _finding(rng: np.random.Generator, field: str, sql: str, n: int, none: bool)
     return pa.array(values, type=pa.float64(), mask=missing)
 
 
-def _adjacent(fusion: np.ndarray, pick: np.ndarray, level: list[str | None]) -> list[bool]:
-    """Whether each level is next to the fused span (screen.studies.place), per distinct key."""
-    found = []
+def _adjacent(
+    fusion: np.ndarray, pick: np.ndarray, level: list[str | None]
+) -> list[tuple[bool, bool, int]]:
+    """Whether each level is next to the fused span, one of the index fusion's levels, and how
+    many those are (screen.studies.place)."""
+    found: list[tuple[bool, bool, int]] = []
     for f, (first, second), at in zip(fusion, pick, level, strict=True):
-        if at is None:
-            found.append(False)
+        if at is None:  # a study without per-level findings: no place (as the reader)
+            found.append((False, False, 0))
             continue
         done = [OPERATIONS[k] for k in (first, second) if k >= 0]
         ops = "#".join(
             operation_key(kind, reason, getattr(LEVELS[f], w) if w else None)
             for kind, reason, w in done
         )
-        found.append(place(LEVELS[f].levels, LEVELS[f].region, ops or None, at)[1])
+        found.append(place(LEVELS[f].levels, LEVELS[f].region, ops or None, at)[1:])
     return found
 
 
@@ -599,7 +604,7 @@ def write_registry(kb: Knowledge, cohort: Cohort, folder: Path, suffix: str = ".
     cells = ", ".join(
         'study_date AS "date"' if n == "study_date" else n
         for n, _ in STUDY_COLUMNS
-        if n not in {EPISODE_ID, "study", "seq", "adjacent"}
+        if n not in {EPISODE_ID, "study", "seq", "adjacent", "in_index", "index_levels"}
     )
     con.execute(
         f"COPY (SELECT {EPISODE_ID}, 'study ' || CAST(study AS VARCHAR) AS study, {cells}"
