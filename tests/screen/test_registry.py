@@ -64,11 +64,11 @@ def test_the_example_screens_as_assess_judges_each_episode(kb: Knowledge, folder
         r["episode_id"]: (r["triage"], r["suspicion"], r["fired_rules"], r["screen_not_done"])
         for r in screened
     }
-    # A level next to the fusion (E0000018) feeds the adjacent-segment change, not in SQL yet:
-    # that episode is screened without its studies, and flagged.
+    # Every derivation from studies is SQL: no episode's studies are left unread.
     flagged = {r["episode_id"] for r in screened if r["imaging_studies_not_read"]}
-    assert flagged == {"E0000018"}
-    read = studies.filter(pc.invert(pc.is_in(studies["episode_id"], pa.array(sorted(flagged)))))
+    assert flagged == set()
+    unread = pa.array(sorted(flagged), type=pa.string())
+    read = studies.filter(pc.invert(pc.is_in(studies["episode_id"], unread)))
     expected = verdicts(episodes, visits, AS_OF, DEFAULT_SITE, operations, read)
     assert {v.episode: (v.triage, v.suspicion, v.fired, v.not_done) for v in expected} == got
 

@@ -231,7 +231,8 @@ def _report(
 ) -> None:
     out.print(
         f"Screened {loaded.episodes:,} episodes ({loaded.visits:,} score visits,"
-        f" {loaded.operations:,} later operations) on {day} with knowledge {version};"
+        f" {loaded.operations:,} later operations, {loaded.studies:,} imaging study rows)"
+        f" on {day} with knowledge {version};"
         f" stimulator policy {site.stimulator_policy}."
     )
     table = Table("Group", "Triage", "Suspicion", "Time since surgery", "Episodes")

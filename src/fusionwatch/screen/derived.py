@@ -27,14 +27,14 @@ from fusionwatch.screen.schema import (
     column,
 )
 
-# Facts the engine derives from per-level imaging studies that are not in SQL yet: unknown here
-# (an episode whose studies could set them is flagged and screened as one without studies).
-STUDY_FACTS = ("derived.adjacent_segment_change",)
+# Facts the engine derives from per-level imaging studies that are not in SQL yet (none now:
+# screen.record derives them all); an episode whose studies could set one would be flagged and
+# screened as one without studies.
+STUDY_FACTS: tuple[str, ...] = ()
 # What the record holds when the case has no per-level studies.
 RECORD = record_facts((), (), ())
-if set(RECORD) != {*RECORD_SQL, *LEVEL_DERIVED} - {
-    "derived.months_without_progress"
-}:  # pragma: no cover - import check
+_FROM_LEVELS = {"derived.months_without_progress", "derived.adjacent_segment_change"}
+if set(RECORD) != {*RECORD_SQL, *LEVEL_DERIVED} - _FROM_LEVELS:  # pragma: no cover
     raise ImportError("screen.record does not derive every record fact of core.derive.record")
 TIMING = "derived.months_since_surgery"
 PRIOR_FAILED = "surgery.prior_failed_fusion_same_site"

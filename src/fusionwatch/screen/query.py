@@ -205,7 +205,7 @@ def _base(  # noqa: PLR0917
     b.ctes += study_ctes(b.dialect, today, studies, operations, episodes, cut)
     relapse, stalled = "t.scores_relapse", "t.scores_no_recovery"
     answer2, answer6 = "b.signs__improved_then_worse", "b.signs__no_expected_recovery"
-    constants = ", ".join(f"{sql} AS {name}" for name, sql in constant_columns(b.kb))
+    constants = "".join(f"{sql} AS {name}, " for name, sql in constant_columns(b.kb))
     b.ctes.append(
         (
             "derived",
@@ -216,7 +216,7 @@ def _base(  # noqa: PLR0917
             f" {_either(answer2, relapse)} AS derived__sign_relapse,"
             f" {_either(answer6, stalled)} AS derived__sign_no_recovery,"
             f" ({_disagree(answer2, relapse)} OR {_disagree(answer6, stalled)})"
-            f" AS derived__scores_disagree, {constants},"
+            f" AS derived__scores_disagree, {constants}"
             f" {', '.join(f'sf.rf_{i}' for i in range(len(RECORD_SQL)))},"
             f" {', '.join(f'sf.{d}' for d in (*SUMMARY.values(), *LEVEL_DERIVED.values()))},"
             f" ({not_read_sql('sf')} OR (b.imaging__studies IS NOT NULL"

@@ -10,12 +10,14 @@ or any radiographs are on record and the latest month of each (``core.derive.rec
 level judged as ``core.derive.fusion`` judges it (``level_ctes``: hardware, the latest CT's
 bridging signs, the latest motion against the site's cut-off, progress between the first and last
 graded studies, the deciding study), then the summary answers the levels fill where none was
-given, ``ct_solid_fusion`` and months without progress. Window functions only number a level's
-studies by time; the rest are grouped aggregates.
+given, ``ct_solid_fusion`` and months without progress; and each segment next to the fusion
+judged as ``core.derive.adjacent`` judges it (``adjacent_ctes``), then the adjacent-segment
+change. Window functions only number a level's studies by time and pick the latest later
+operation at a study's level; the rest are grouped aggregates.
 
-The adjacent-segment change (``core.derive.adjacent``) is not in SQL yet: ``not_read_sql`` marks
-the episodes with a study of a level next to the fusion, which are screened as episodes without
-studies and flagged (``screen.query``; decision 0019). Landmark points are not read from a table.
+Landmark points are not read from a table. ``not_read_sql`` names the episodes whose studies
+feed a derivation not in SQL (none now): those are screened as episodes without studies and
+flagged (``screen.query``; decision 0019).
 """
 
 from fusionwatch.core.derive.fusion import SEVERITY, Cutoffs
@@ -106,6 +108,7 @@ def study_ctes(  # noqa: PLR0917
             " AND p.seq = r.seq",
         ),
         *level_ctes(cut),
+        *adjacent_ctes(cut),
         (
             "study_facts",
             f"SELECT a.*, {_summary()} FROM (SELECT {EPISODE_ID},"
@@ -116,7 +119,8 @@ def study_ctes(  # noqa: PLR0917
             " WHEN BOOL_AND(infection_signs IS FALSE AND collection IS FALSE) THEN FALSE"
             " END AS d_infection"
             f" FROM study_months GROUP BY {EPISODE_ID}) a"
-            f" LEFT JOIN level_facts f ON f.{EPISODE_ID} = a.{EPISODE_ID}",
+            f" LEFT JOIN level_facts f ON f.{EPISODE_ID} = a.{EPISODE_ID}"
+            f" LEFT JOIN adjacent_facts j ON j.{EPISODE_ID} = a.{EPISODE_ID}",
         ),
     ]
 
@@ -129,7 +133,7 @@ def _summary() -> str:
         " f.instability AS d_instability,"
         " CASE WHEN COALESCE(f.n_ct_levels, 0) = 0 THEN NULL WHEN f.ct_unfused THEN FALSE"
         " WHEN f.n_ct_levels = f.wanted THEN TRUE END AS d_ct_solid,"
-        " f.stalled AS d_stalled"
+        " f.stalled AS d_stalled, j.change AS d_adjacent"
     )
 
 
@@ -146,14 +150,15 @@ SUMMARY = {
 LEVEL_DERIVED = {
     "derived.ct_solid_fusion": "d_ct_solid",
     "derived.months_without_progress": "d_stalled",
+    "derived.adjacent_segment_change": "d_adjacent",
 }
 
 
 def not_read_sql(facts: str) -> str:
-    """True when a derivation from studies that is not in SQL yet could change the episode's
-    facts: a study row at a level next to the fused span (the adjacent-segment change of
-    ``core.derive.adjacent``)."""
-    return f"COALESCE({facts}.any_adjacent, FALSE)"
+    """True when a derivation from studies that is not in SQL could change the episode's facts:
+    none is left for the studies table (every one of core.derive.studies is here). The flag
+    stays for input whose studies are not turned into the table (FHIR Bulk, screen.query)."""
+    return "FALSE"
 
 
 # ---- per-level fusion status (core.derive.fusion), stage 3 ----------------------------------
@@ -340,5 +345,61 @@ def level_ctes(cut: Cutoffs) -> list[tuple[str, str]]:
             " CASE WHEN MAX(index_levels) > 0 THEN MAX(index_levels) ELSE COUNT(*) END AS wanted,"
             " MAX(CASE WHEN progress IS FALSE AND span <> 0 THEN span END) AS stalled"
             f" FROM level_status GROUP BY {EPISODE_ID}",
+        ),
+    ]
+
+
+def adjacent_ctes(cut: Cutoffs) -> list[tuple[str, str]]:
+    """Named CTEs ending in ``adjacent_facts``: each segment next to the fusion judged as
+    ``core.derive.adjacent`` judges it (the latest translation against the instability cut-off,
+    a hardware problem at the end of the construct), then per episode the Kleene "any" of their
+    change (``derived.adjacent_segment_change``). Reads ``study_months``."""
+    halo = number(cut.halo_mm)
+    items = ("screw_broken", "rod_broken", "cage_migration", "set_screw_loose")
+    failed = " OR ".join(f"{i} IS TRUE" for i in items) + (
+        f" OR COALESCE(periscrew_lucency_mm > {halo}, FALSE)"
+    )
+    intact = " AND ".join(f"{i} IS FALSE" for i in items) + (
+        f" AND COALESCE(periscrew_lucency_mm <= {halo}, TRUE)"
+    )
+    w = (
+        f"OVER (PARTITION BY {EPISODE_ID}, level ROWS BETWEEN UNBOUNDED PRECEDING"
+        " AND UNBOUNDED FOLLOWING)"
+    )
+    unstable = number(cut.translation_mm)
+    return [
+        (
+            "adjacent_rows",
+            f"SELECT {EPISODE_ID}, level, translation_mm, ({failed}) AS hw_failed,"
+            f" ({intact}) AS hw_intact, ROW_NUMBER() OVER (PARTITION BY {EPISODE_ID}, level"
+            " ORDER BY CASE WHEN months IS NULL THEN 1 ELSE 0 END, months, study, seq) AS pos"
+            " FROM study_months WHERE adjacent",
+        ),
+        (
+            "adjacent_win",
+            "SELECT *,"
+            f" MAX(CASE WHEN translation_mm IS NOT NULL THEN pos END) {w} AS translation_pos"
+            " FROM adjacent_rows",
+        ),
+        (
+            "adjacent_level",
+            f"SELECT {EPISODE_ID}, level,"
+            " CASE WHEN BOOL_OR(hw_failed) THEN TRUE WHEN BOOL_OR(hw_intact) THEN FALSE END"
+            " AS hardware,"
+            " MAX(CASE WHEN pos = translation_pos THEN translation_mm END) AS translation"
+            f" FROM adjacent_win GROUP BY {EPISODE_ID}, level",
+        ),
+        (
+            "adjacent_judged",
+            f"SELECT *, CASE WHEN translation IS NOT NULL THEN translation > {unstable} END"
+            " AS instability FROM adjacent_level",
+        ),
+        (
+            "adjacent_facts",
+            f"SELECT {EPISODE_ID}, CASE WHEN BOOL_OR(change) THEN TRUE"
+            " WHEN BOOL_AND(change IS FALSE) THEN FALSE END AS change FROM (SELECT *,"
+            " CASE WHEN instability IS TRUE OR hardware IS TRUE THEN TRUE"
+            " WHEN instability IS FALSE AND hardware IS FALSE THEN FALSE END AS change"
+            f" FROM adjacent_judged) GROUP BY {EPISODE_ID}",
         ),
     ]
