@@ -156,7 +156,7 @@ def _spark(folder: Path, tmp: Path, n: int) -> None:
     load_registry(con, kb, folder, AS_OF)
 
     def stage() -> None:
-        for name in ("episodes", "visits", "operations"):
+        for name in ("episodes", "visits", "operations", "studies"):
             con.execute(f"COPY {name} TO '{staged / name}.parquet' (FORMAT PARQUET)")
 
     staging = _timed(stage)

@@ -1,20 +1,27 @@
 """Registry input: the committed example screens like assess(); bad input is named and refused."""
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from fusionwatch.cli.main import app
+from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.engine import assess
 from fusionwatch.core.site import DEFAULT_SITE
 from fusionwatch.screen.errors import ScreenInputError
+from fusionwatch.screen.query import screening_sql
 from fusionwatch.screen.reference import verdicts
 from fusionwatch.screen.registry import load_registry
+from fusionwatch.screen.saved import worklist_rows
 from fusionwatch.screen.worklist import NOT_DONE, screen
 from tests.conftest import AS_OF
 
@@ -43,19 +50,26 @@ def _load(kb: Knowledge, folder: Path) -> duckdb.DuckDBPyConnection:
 
 def test_the_example_screens_as_assess_judges_each_episode(kb: Knowledge, folder: Path) -> None:
     con = _load(kb, folder)
-    episodes, visits, operations = (
-        con.table(t).to_arrow_table() for t in ("episodes", "visits", "operations")
+    episodes, visits, operations, studies = (
+        con.table(t).to_arrow_table() for t in ("episodes", "visits", "operations", "studies")
     )
     assert episodes.num_rows == 60
     assert visits.num_rows > 100
     assert operations.num_rows > 10
+    assert studies.num_rows == 9
     assert episodes["answers_not_sure"].null_count < 60
     screen(con, kb, AS_OF, DEFAULT_SITE)
+    screened = con.table("screened").to_arrow_table().to_pylist()
     got = {
         r["episode_id"]: (r["triage"], r["suspicion"], r["fired_rules"], r["screen_not_done"])
-        for r in con.table("screened").to_arrow_table().to_pylist()
+        for r in screened
     }
-    expected = verdicts(episodes, visits, AS_OF, DEFAULT_SITE, operations)
+    # Every derivation from studies is SQL: no episode's studies are left unread.
+    flagged = {r["episode_id"] for r in screened if r["imaging_studies_not_read"]}
+    assert flagged == set()
+    unread = pa.array(sorted(flagged), type=pa.string())
+    read = studies.filter(pc.invert(pc.is_in(studies["episode_id"], unread)))
+    expected = verdicts(episodes, visits, AS_OF, DEFAULT_SITE, operations, read)
     assert {v.episode: (v.triage, v.suspicion, v.fired, v.not_done) for v in expected} == got
 
 
@@ -188,7 +202,7 @@ def test_typed_parquet_reads_as_the_csv(kb: Knowledge, folder: Path, tmp_path: P
     typed = tmp_path / "typed"
     typed.mkdir()
     con = _load(kb, folder)
-    for name in ("episodes", "visits", "operations"):
+    for name in ("episodes", "visits", "operations", "imaging_studies"):
         source = duckdb.read_csv(str(folder / f"{name}.csv"))  # DuckDB infers the types
         source.write_parquet(str(typed / f"{name}.parquet"))
     kinds = dict(
@@ -203,7 +217,7 @@ def test_typed_parquet_reads_as_the_csv(kb: Knowledge, folder: Path, tmp_path: P
     assert kinds["person.age"] in {"BIGINT", "DOUBLE"}
     assert kinds["surgery.date"] == "DATE"
     again = _load(kb, typed)
-    for name in ("episodes", "visits", "operations"):
+    for name in ("episodes", "visits", "operations", "studies"):
         order = "episode_id" if name == "episodes" else "ALL"
         first = con.sql(f"SELECT * FROM {name} ORDER BY {order}").fetchall()
         assert again.sql(f"SELECT * FROM {name} ORDER BY {order}").fetchall() == first
@@ -310,3 +324,94 @@ def test_a_dated_visit_at_the_month_of_an_undated_one(kb: Knowledge, folder: Pat
         "when",
         "the same time point as an earlier visit",
     )
+
+
+def test_studies_open_as_the_case_the_screen_read(kb: Knowledge, folder: Path) -> None:
+    """The case data of an episode carries its studies (the workspace opens the same case),
+    and the record facts come from them: films on record, months after the later operation."""
+    con = _load(kb, folder)
+    screen(con, kb, AS_OF, DEFAULT_SITE)
+    rows = {r["episode_id"]: r for r in worklist_rows(con, kb)}
+    studies = rows["E0000002"]["case_data"]["imaging"]["studies"]
+    assert [s["modality"] for s in studies] == ["static_xray", "flexion_extension", "mri"]
+    assert [lv["level"] for lv in studies[0]["levels"]] == ["T10-T11", "T11-T12"]
+    assert studies[0]["levels"][0]["periscrew_lucency_mm"] == 0.5
+    assert studies[2] == {
+        "modality": "mri",
+        "date": "2023-01-15",
+        "nerve_compression": "yes",
+        "infection_signs": "no",
+        "collection": "no",
+        "levels": [],
+    }
+    data = json.dumps(rows["E0000012"]["case_data"])
+    case = Case.model_validate_json(data, context={"as_of": AS_OF})
+    result = assess(case, kb, AS_OF, DEFAULT_SITE)
+    fired = {t.rule for t in result.provenance.rules if t.outcome == "fires"}
+    assert "FW-NEXT-011" in fired  # radiographs on record: compared with, not repeated
+    assert rows["E0000012"]["triage"] == result.triage.level
+    months = con.sql(
+        "SELECT derived__last_xray_month FROM (" + screening_sql(kb, AS_OF) + ")"
+        " WHERE episode_id = 'E0000012'"
+    ).fetchall()
+    assert months == [(0.46,)]  # 2026-10-18 revision at C5-C6 to the 2026-11-01 films
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "column", "says"),
+    [
+        ("E0000011,fe,flexion_extension", "E0000011,fe,pet", "modality", "must be one of"),
+        (
+            "E0000011,fe,flexion_extension",
+            "E9999999,fe,flexion_extension",
+            "episode_id",
+            "no episode",
+        ),
+        (",,,,T10-T11,", ",,,,L4-L5,", "level", "neither fused nor adjacent"),
+        (",,,,T10-T11,", ",,,,T10-T12,", "level", "one motion segment"),
+        (
+            "E0000002,films,static_xray,2022-08-10,,,,,T11-T12",
+            "E0000002,films,ct,2022-08-10,,,,,T11-T12",
+            "modality",
+            "same study",
+        ),
+        (
+            "E0000011,fe,flexion_extension,2023-11-10,",
+            "E0000011,fe,flexion_extension,2027-01-01,",
+            "date",
+            "after the assessment date",
+        ),
+        (
+            "E0000011,fe,flexion_extension,2023-11-10,,",
+            "E0000011,fe,flexion_extension,2023-11-10,4,",
+            "months_since",
+            "not both",
+        ),
+        (",,I,,,no,", ",,VI,,,no,", "bridwell", "unknown code"),
+        (",,,,,,,,3.0,1.0,", ",,,,,,,,50,1.0,", "angle_deg", "at most 45"),
+        (
+            "E0000002,films,static_xray,2022-08-10,,,,,T11-T12,",
+            "E0000002,films,static_xray,2022-08-10,,,,,T10-T11,",
+            "level",
+            "once per study",
+        ),
+    ],
+)
+def test_a_bad_study_row_is_named(  # noqa: PLR0917
+    kb: Knowledge, folder: Path, old: str, new: str, column: str, says: str
+) -> None:
+    _edit(folder / "imaging_studies.csv", old, new)
+    error = _error(kb, folder)
+    assert error.where.file.endswith("imaging_studies.csv")
+    assert error.where.column == column
+    assert error.where.row is not None
+    assert says in str(error)
+
+
+def test_a_study_column_outside_the_layout_is_counted(kb: Knowledge, folder: Path) -> None:
+    path = folder / "imaging_studies.csv"
+    lines = path.read_text().splitlines()
+    lines = [lines[0] + ",landmarks"] + [line + ",x" for line in lines[1:]]
+    path.write_text("\n".join(lines) + "\n")
+    loaded = load_registry(duckdb.connect(), kb, folder, AS_OF)
+    assert loaded.not_used == {"imaging_studies.csv:landmarks": 9}

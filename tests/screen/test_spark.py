@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 
 from fusionwatch.core.compiled import Knowledge
+from fusionwatch.screen.duck import screen_arrow
 from fusionwatch.screen.reference import Verdict, parallel_verdicts
 from fusionwatch.screen.spark import screen_spark, session
 from fusionwatch.screen.synthetic import generate
 from tests.conftest import AS_OF
+from tests.screen.test_equivalence import flagged_episodes, studies_read
 from tests.screen.verdict_only import switch_off
 
 SIZE = 5000
@@ -29,12 +31,22 @@ def spark() -> Iterator[Any]:
 
 def test_spark_agrees_with_assess(kb: Knowledge, spark: Any) -> None:
     cohort = generate(kb, SIZE, AS_OF, seed=5)
-    table = screen_spark(spark, kb, cohort.episodes, cohort.visits, cohort.operations, AS_OF)
+    tables = (cohort.episodes, cohort.visits, cohort.operations)
+    table = screen_spark(spark, kb, *tables, AS_OF, studies=cohort.studies)
     cols = [table[c].to_pylist() for c in ("episode_id", "triage", "suspicion", "fired")]
     flags = table["screen_not_done"].to_pylist()
     got = [Verdict(*row, bool(flag)) for *row, flag in zip(*cols, flags, strict=True)]
+    # The same episodes are flagged as on DuckDB (none: every derivation from studies is SQL).
+    flagged = flagged_episodes(table)
+    on_duckdb = flagged_episodes(screen_arrow(kb, *tables, AS_OF, studies=cohort.studies))
+    assert sorted(flagged.to_pylist()) == sorted(on_duckdb.to_pylist())
     found = parallel_verdicts(
-        cohort.episodes, cohort.visits, AS_OF, cohort.operations, initializer=switch_off
+        cohort.episodes,
+        cohort.visits,
+        AS_OF,
+        cohort.operations,
+        initializer=switch_off,
+        studies=studies_read(cohort, flagged),
     )
     expected = sorted(found, key=lambda v: v.episode)
     assert len(got) == SIZE

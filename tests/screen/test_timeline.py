@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from fusionwatch.core.case import Case
@@ -60,7 +61,7 @@ def _refused(kb: Knowledge, cohort: Cohort) -> set[tuple[str, str]]:
 
 def _loaded(cohort: Cohort) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    for name in ("episodes", "visits", "operations"):
+    for name in ("episodes", "visits", "operations", "studies"):
         con.register(f"arrow_{name}", getattr(cohort, name))
         con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM arrow_{name}")
     return con
@@ -101,15 +102,20 @@ def test_the_screen_without_the_cells_agrees_with_assess(kb: Knowledge, invalid:
     con = _loaded(invalid)
     timeline.set_aside(con, AS_OF)
     episodes = con.table("episodes").to_arrow_table()
-    with switched_off():
-        # cases() refuses an invalid timeline: the cleaned rows open as one case each.
-        expected = verdicts(episodes, invalid.visits, AS_OF, DEFAULT_SITE, invalid.operations)
     sql = screening_sql(kb, AS_OF)
     rows = con.execute(
-        f"SELECT episode_id, triage, suspicion, fired, screen_not_done FROM ({sql})"
-        " ORDER BY episode_id"
+        f"SELECT episode_id, triage, suspicion, fired, screen_not_done, studies_not_read"
+        f" FROM ({sql}) ORDER BY episode_id"
     ).fetchall()
-    got = [Verdict(*row) for row in rows]
+    got = [Verdict(*row[:5]) for row in rows]
+    # A flagged episode is screened without its studies (test_studies.py checks the flag).
+    flagged = pa.array([row[0] for row in rows if row[5]], type=pa.string())
+    studies = invalid.studies.filter(pc.invert(pc.is_in(invalid.studies["episode_id"], flagged)))
+    with switched_off():
+        # cases() refuses an invalid timeline: the cleaned rows open as one case each.
+        expected = verdicts(
+            episodes, invalid.visits, AS_OF, DEFAULT_SITE, invalid.operations, studies
+        )
     assert [v.episode for v in got] == [v.episode for v in expected]
     wrong = [(e, g) for e, g in zip(expected, got, strict=True) if e != g]
     assert not wrong, f"{len(wrong)} differ, first: {wrong[:2]}"

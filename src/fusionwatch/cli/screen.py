@@ -113,6 +113,7 @@ def screen(
                 run_screen(con, kb, day, site, computed="spark_result")
             else:
                 run_screen(con, kb, day, site)
+            _studies_not_read(con, loaded)
             if output is not None:
                 bar.update(task, description=f"Writing {output}")
                 write_worklist(con, output)
@@ -127,6 +128,19 @@ def screen(
             raise typer.Exit(ExitCode.INVALID_INPUT) from error
     _report(loaded, summary_rows(con), kb.version, day, site)
     _written(output, loaded.episodes, team, saved if saver is not None else None)
+
+
+def _studies_not_read(con: Any, loaded: Any) -> None:
+    """Count the episodes whose imaging studies were not read (screen.record): flagged rows."""
+    if not loaded.studies:
+        return
+    found = con.execute("SELECT COUNT(*) FROM screened WHERE imaging_studies_not_read").fetchall()
+    if found[0][0]:
+        note = (
+            "imaging studies of episodes screened without them (a derivation from studies not in"
+            " SQL yet could change the result; flagged imaging_studies_not_read)"
+        )
+        loaded.not_used[note] = int(found[0][0])
 
 
 def _written(output: Path | None, episodes: int, team: str | None, saved: int | None) -> None:
@@ -205,10 +219,10 @@ def _on_spark(con: Any, kb: Any, day: dt.date, site: Site, master: str) -> None:
         err.print("[bold red]Spark is not installed: install fusionwatch[spark] and Java 17+[/]")
         raise typer.Exit(ExitCode.INVALID_INPUT) from error
     spark = session(master)
-    episodes, visits, operations = (
-        con.table(t).to_arrow_table() for t in ("episodes", "visits", "operations")
+    episodes, visits, operations, studies = (
+        con.table(t).to_arrow_table() for t in ("episodes", "visits", "operations", "studies")
     )
-    result = screen_spark(spark, kb, episodes, visits, operations, day, site)
+    result = screen_spark(spark, kb, episodes, visits, operations, day, site, studies)
     con.register("spark_result", result)
 
 
@@ -217,7 +231,8 @@ def _report(
 ) -> None:
     out.print(
         f"Screened {loaded.episodes:,} episodes ({loaded.visits:,} score visits,"
-        f" {loaded.operations:,} later operations) on {day} with knowledge {version};"
+        f" {loaded.operations:,} later operations, {loaded.studies:,} imaging study rows)"
+        f" on {day} with knowledge {version};"
         f" stimulator policy {site.stimulator_policy}."
     )
     table = Table("Group", "Triage", "Suspicion", "Time since surgery", "Episodes")

@@ -3,9 +3,10 @@
 Each one mirrors a named step of ``core.engine._Run._derive``: time since the last operation
 (index fusion and later operations, unknown when any of them has no timing), a revision for
 nonunion in the history, the temperature in °C, how many emergency questions were answered "not
-sure", and what the record holds when no per-level imaging study is read (the engine's
-``NOTHING_ON_RECORD``). Facts read from per-level studies stay unknown (NULL): a screen reads
-imaging summaries only, so rules that need them neither fire nor clear in a screen.
+sure", and what the record holds (``screen.record``: which tests are on record and when, from the
+imaging studies table). The other facts derived from per-level studies are not in SQL yet: they
+stay unknown (NULL), and an episode whose studies could set them is flagged and screened as one
+without studies (``screen.record.not_read_sql``).
 """
 
 from collections.abc import Iterable
@@ -16,6 +17,7 @@ from fusionwatch.core.vocab import TemperatureUnit
 from fusionwatch.screen.compiler import literal, number
 from fusionwatch.screen.dialect import Dialect
 from fusionwatch.screen.months import months_sql
+from fusionwatch.screen.record import LEVEL_DERIVED, RECORD_SQL, SUMMARY
 from fusionwatch.screen.schema import (
     EPISODE_ID,
     HISTORY_FAILED,
@@ -25,10 +27,15 @@ from fusionwatch.screen.schema import (
     column,
 )
 
-# Facts the engine derives from per-level imaging studies beyond the record facts: unknown here.
-STUDY_FACTS = ("derived.months_without_progress", "derived.adjacent_segment_change")
-# What the record holds when the case has no per-level studies (every screened episode).
+# Facts the engine derives from per-level imaging studies that are not in SQL yet (none now:
+# screen.record derives them all); an episode whose studies could set one would be flagged and
+# screened as one without studies.
+STUDY_FACTS: tuple[str, ...] = ()
+# What the record holds when the case has no per-level studies.
 RECORD = record_facts((), (), ())
+_FROM_LEVELS = {"derived.months_without_progress", "derived.adjacent_segment_change"}
+if set(RECORD) != {*RECORD_SQL, *LEVEL_DERIVED} - _FROM_LEVELS:  # pragma: no cover
+    raise ImportError("screen.record does not derive every record fact of core.derive.record")
 TIMING = "derived.months_since_surgery"
 PRIOR_FAILED = "surgery.prior_failed_fusion_same_site"
 
@@ -117,9 +124,30 @@ def base_columns(kb: Knowledge) -> list[tuple[str, str]]:
 
 
 def constant_columns(kb: Knowledge) -> list[tuple[str, str]]:
-    """The record facts as the engine sets them without studies, and the study facts as NULL."""
-    found = [(column(fact), _constant(kb, fact, value)) for fact, value in RECORD.items()]
-    found += [(column(f), _constant(kb, f, None)) for f in STUDY_FACTS if f in kb.facts]
+    """The study facts not derived in SQL yet, as NULL (the engine's value for every episode
+    that ``screen.record`` does not flag)."""
+    return [(column(f), _constant(kb, f, None)) for f in STUDY_FACTS if f in kb.facts]
+
+
+def record_columns(kb: Knowledge, flag: str) -> list[tuple[str, str]]:
+    """The facts derived from the studies (``screen.record``) unless ``flag`` holds; then, and
+    without studies, as the engine sets them for a case without studies: the record facts, the
+    summary answers the judged levels fill where none was given (``given__<column>``), and
+    ``ct_solid_fusion`` and months without progress."""
+    found = []
+    for i, fact in enumerate(RECORD_SQL):
+        empty = _constant(kb, fact, RECORD[fact])
+        found.append(
+            (column(fact), f"CASE WHEN {flag} THEN {empty} ELSE COALESCE(rf_{i}, {empty}) END")
+        )
+    for fact, derived in SUMMARY.items():
+        given = f"given__{column(fact)}"
+        found.append(
+            (column(fact), f"CASE WHEN {flag} THEN {given} ELSE COALESCE({given}, {derived}) END")
+        )
+    for fact, derived in LEVEL_DERIVED.items():
+        empty = _constant(kb, fact, None)
+        found.append((column(fact), f"CASE WHEN {flag} THEN {empty} ELSE {derived} END"))
     return found
 
 
@@ -141,7 +169,8 @@ def derived_facts(kb: Knowledge) -> frozenset[str]:
         "surgery.operations",
         "derived.temperature_c",
         "derived.emergency_not_sure",
-        *RECORD,
+        *RECORD_SQL,
+        *LEVEL_DERIVED,
         *(f for f in STUDY_FACTS if f in kb.facts),
     )
     return frozenset(named)

@@ -20,7 +20,15 @@ from fusionwatch.core.timeline import timeline_problems
 from fusionwatch.core.vocab import Answer
 from fusionwatch.screen.columns import field_spec
 from fusionwatch.screen.history import split_levels
-from fusionwatch.screen.schema import COLLECTIONS, EPISODE_ID, NOT_SURE, NOT_SURE_SEP, column
+from fusionwatch.screen.schema import (
+    COLLECTIONS,
+    EPISODE_ID,
+    LEVEL_FIELDS,
+    NOT_SURE,
+    NOT_SURE_SEP,
+    STUDY_FIELDS,
+    column,
+)
 
 _ANSWER = {True: Answer.YES.value, False: Answer.NO.value}
 
@@ -30,6 +38,7 @@ def case_data(
     row: Mapping[str, Any],
     visits: Iterable[Mapping[str, Any]],
     operations: Iterable[Mapping[str, Any]] = (),
+    studies: Iterable[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The case-file data of one episode (unknown answers and empty cells are left out)."""
     data: dict[str, Any] = {"label": row[EPISODE_ID]}
@@ -53,7 +62,41 @@ def case_data(
     done = [_operation(op) for op in sorted(operations, key=lambda op: int(op["seq"]))]
     if done:
         data.setdefault("surgery", {})["operations"] = done
+    imaged = _studies(studies)
+    if imaged:
+        data.setdefault("imaging", {})["studies"] = imaged
     return data
+
+
+def _studies(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of the studies table (one per study and level) as the case file's studies."""
+    found: dict[int, dict[str, Any]] = {}
+    for row in sorted(rows, key=lambda r: (int(r["study"]), int(r["seq"]))):
+        study = found.get(int(row["study"]))
+        if study is None:
+            study = {"modality": row["modality"]}
+            if row.get("study_date") is not None:
+                study["date"] = row["study_date"]
+            if row.get("months_since") is not None:
+                study["months_since"] = float(row["months_since"])
+            study.update(_filled(row, (n for n, _ in STUDY_FIELDS[3:])))
+            study["levels"] = []
+            found[int(row["study"])] = study
+        if row.get("level") is not None:
+            level = {"level": row["level"], **_filled(row, (n for n, _ in LEVEL_FIELDS))}
+            study["levels"].append(level)
+    return list(found.values())
+
+
+def _filled(row: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """The given cells of ``names`` as case-file values (yes/no for answers)."""
+    found: dict[str, Any] = {}
+    for name in names:
+        value = row.get(name)
+        if value is None:
+            continue
+        found[name] = _ANSWER[value] if isinstance(value, bool) else value
+    return found
 
 
 class _Kind(Enum):
@@ -125,23 +168,24 @@ def _grouped(table: pa.Table | None) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
-def cases(
+def cases(  # noqa: PLR0917
     kb: Knowledge,
     episodes: pa.Table,
     visits: pa.Table,
     as_of: dt.date,
     operations: pa.Table | None = None,
+    studies: pa.Table | None = None,
 ) -> Iterator[Case]:
     """Every episode of a table as a case the single-case reader accepts, in table order.
 
     The case model validates each one and the reader's timeline checks (``core.timeline``) must
     hold, as when the workspace opens the episode: ``CaseError`` otherwise.
     """
-    by_episode, ops = _grouped(visits), _grouped(operations)
+    by_episode, ops, imaged = _grouped(visits), _grouped(operations), _grouped(studies)
     context = {"as_of": as_of}
     for row in episodes.to_pylist():
         key = row[EPISODE_ID]
-        data = case_data(kb, row, by_episode.get(key, ()), ops.get(key, ()))
+        data = case_data(kb, row, by_episode.get(key, ()), ops.get(key, ()), imaged.get(key, ()))
         # The case file is JSON; its reader's JSON mode turns the codes into the vocabularies.
         case = Case.model_validate_json(json.dumps(data, default=_iso), context=context)
         problems = timeline_problems(case, as_of)

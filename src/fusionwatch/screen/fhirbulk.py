@@ -30,16 +30,20 @@ from fusionwatch.screen.schema import (
     COLLECTIONS,
     EPISODE_ID,
     HISTORY_FAILED,
+    LEVEL_FIELDS,
     NOT_SURE,
     NOT_SURE_SEP,
     OPERATION_COLUMNS,
+    STUDY_COLUMNS,
+    STUDY_FIELDS,
     VISIT_COLUMNS,
     column,
     episode_columns,
 )
 
 READ = ("Patient", "Procedure", "Condition", "Observation")
-# Per-level imaging studies are not screened (screen.derived): such an episode is flagged.
+# Per-level imaging studies that cannot be table rows (study_rows) are not screened: such an
+# episode is flagged.
 STUDIES_NOT_READ = "not read"
 _ARROW = {
     "VARCHAR": pa.string(),
@@ -56,7 +60,7 @@ def episode_row(kb: Knowledge, case: Case, episode: str) -> dict[str, Any]:
     unsure = []
     for reader in kb.readers:
         value = None if reader.fact in COLLECTIONS else reader.value(case)
-        if reader.fact == "imaging.studies" and case.imaging.studies:
+        if reader.fact == "imaging.studies" and case.imaging.studies and not study_rows(case, ""):
             value = STUDIES_NOT_READ  # flagged on the worklist: the summary answers were screened
         if isinstance(value, tuple):
             value = LEVEL_SEP.join(str(v) for v in value)
@@ -84,6 +88,57 @@ def operation_rows(case: Case, episode: str) -> list[dict[str, Any]]:
         }
         for seq, op in enumerate(case.surgery.operations)
     ]
+
+
+def study_rows(case: Case, episode: str) -> list[dict[str, Any]]:
+    """The imaging studies of a case as rows of the studies table (the inverse of
+    ``episode._studies``); none when a finding cannot be a table cell (landmark points, or an
+    answer "not sure", which core.derive.adjacent reads apart from unknown): then the patient is
+    flagged and screened on the summary answers."""
+    surgery = case.surgery
+    fused, adjacent, index = surgery.fused_levels, surgery.adjacent_levels, surgery.levels
+    rows: list[dict[str, Any]] = []
+    for number, study in enumerate(case.imaging.studies):
+        head: dict[str, Any] = {
+            EPISODE_ID: episode,
+            "study": number,
+            "modality": study.modality.value,
+            "study_date": study.date,
+            "months_since": study.months_since,
+        }
+        answers = {n: getattr(study, n) for n, _ in STUDY_FIELDS[3:]}
+        findings: list[dict[str, Any]] = [{"level": None}]
+        if study.levels:
+            findings = []
+            for f in study.levels:
+                if f.landmarks is not None:
+                    return []
+                found: dict[str, Any] = {"level": f.level}
+                for name, _ in LEVEL_FIELDS:
+                    value = getattr(f, name)
+                    if isinstance(value, Answer):
+                        answers[f"{name}@{len(findings)}"] = value
+                        value = value.truth
+                    elif value is not None and not isinstance(value, float):
+                        value = value.value
+                    found[name] = value
+                findings.append(found)
+        if any(a is Answer.NOT_SURE for a in answers.values()):
+            return []
+        for found in findings:
+            level = found["level"]
+            rows.append(
+                head
+                | {n: answers[n].truth for n, _ in STUDY_FIELDS[3:]}
+                | found
+                | {
+                    "seq": len(rows),
+                    "adjacent": bool(fused) and level in adjacent,
+                    "in_index": level is not None and level in index,
+                    "index_levels": len(index) if level is not None else 0,
+                }
+            )
+    return rows
 
 
 def visit_rows(case: Case, episode: str) -> list[dict[str, Any]]:
@@ -143,7 +198,7 @@ def load_fhir_bulk(
 ) -> Loaded:
     """Read a Bulk Data export folder into the ``episodes`` and ``visits`` tables."""
     patients, unused = read_ndjson(folder)
-    rows, visits, operations = [], [], []
+    rows, visits, operations, studies = [], [], [], []
     for patient, resources in patients.items():
         try:
             imported = import_resources(resources, kb, as_of, timeline=False)
@@ -154,8 +209,10 @@ def load_fhir_bulk(
             ) from err
         for note in imported.notes:
             unused[f"{note.source.split('/')[0]}: {note.reason.split(':')[0]}"] += 1
-        if imported.case.imaging.studies:
+        imaged = study_rows(imported.case, patient)
+        if imported.case.imaging.studies and not imaged:
             unused["Observation: imaging studies per level (not screened)"] += 1
+        studies += imaged
         rows.append(episode_row(kb, imported.case, patient))
         visits += visit_rows(imported.case, patient)
         operations += operation_rows(imported.case, patient)
@@ -163,9 +220,10 @@ def load_fhir_bulk(
         ("episodes", rows, [(c.name, c.sql_type) for c in episode_columns(kb)]),
         ("visits", visits, VISIT_COLUMNS),
         ("operations", operations, OPERATION_COLUMNS),
+        ("studies", studies, STUDY_COLUMNS),
     ):
         schema = pa.schema([(n, _ARROW[t]) for n, t in columns])
         con.register(f"bulk_{name}", pa.Table.from_pylist(table, schema=schema))
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM bulk_{name}")
     unused.update(timeline.set_aside(con, as_of))
-    return Loaded(len(rows), len(visits), dict(unused), len(operations))
+    return Loaded(len(rows), len(visits), dict(unused), len(operations), len(studies))

@@ -34,6 +34,7 @@ from fusionwatch.screen.schema import (
     VISIT_COLUMNS,
     episode_columns,
 )
+from fusionwatch.screen.studies import empty_studies
 
 # Index fusion procedures (CPT), from standards.md: codes seen with fusion claims. The other
 # codes standards.md lists are not read as an operation: 22614 is an add-on for each further
@@ -112,6 +113,7 @@ def load_omop(
     _episodes(con, kb)
     n_ops = _operations(con)
     _history(con)
+    con.execute(empty_studies())
     n = con.execute("SELECT COUNT(*) FROM episodes").fetchall()[0][0]
     unused = _unused(con, day) | _unreadable(con, kb) | plausible.set_aside(con, kb)
     n_visits, scores_unused = _visits(con, day)

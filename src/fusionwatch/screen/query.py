@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from fusionwatch.core.compiled import CompiledRule, Knowledge
+from fusionwatch.core.derive.fusion import Cutoffs
 from fusionwatch.core.derive.milestone import milestones
 from fusionwatch.core.knowledge import RuleKind
 from fusionwatch.core.site import DEFAULT_SITE, Site
@@ -33,14 +34,26 @@ from fusionwatch.screen.derived import (
     derived_facts,
     not_sure,
     operations_cte,
+    record_columns,
     timing_columns,
 )
 from fusionwatch.screen.dialect import DUCKDB, Dialect
 from fusionwatch.screen.openq import open_questions_sql
+from fusionwatch.screen.record import (
+    LEVEL_DERIVED,
+    RECORD_SQL,
+    SUMMARY,
+    not_read_sql,
+    study_ctes,
+)
 from fusionwatch.screen.schema import EPISODE_ID, LEVEL_FACTS, column, episode_columns
 from fusionwatch.screen.trajectory import trajectory_ctes
 
-__all__ = ["STUDY_FACTS", "evaluated_rules", "rule_column", "screening_sql"]
+__all__ = ["STUDIES_NOT_READ", "STUDY_FACTS", "evaluated_rules", "rule_column", "screening_sql"]
+
+# True for an episode whose studies feed a derivation not in SQL yet (screen.record): it is
+# screened as an episode without studies and flagged on the worklist.
+STUDIES_NOT_READ = "studies_not_read"
 
 # Facts that code (not rules or tables) derives, and the screen derives the same way in SQL
 # (the rest are in screen.derived).
@@ -132,16 +145,17 @@ def screening_sql(
     episodes: str = "episodes",
     visits: str = "visits",
     operations: str = "operations",
+    studies: str = "studies",
     mutate: Callable[[str, str], str] | None = None,
 ) -> str:
-    """One SELECT over the episode, visit and operation tables that screens every episode.
+    """One SELECT over the episode, visit, operation and study tables that screens every episode.
 
     ``mutate(rule_id, sql)`` rewrites one rule's (or policy pathway's) SQL; the equivalence test
     uses it to prove that a wrong rule is caught.
     """
     evaluated_rules(kb, site)  # refuses an unknown policy or rule kind before any SQL is built
     b = _Builder(kb, site, dialect, mutate=mutate)
-    _base(b, as_of, episodes, visits, operations)
+    _base(b, as_of, episodes, visits, operations, studies)
     _bands_and_counts(b)
     _rules(b)
     _outputs(b)
@@ -149,13 +163,16 @@ def screening_sql(
     return f"WITH {body}\nSELECT * FROM {b.last}"
 
 
-def _base(b: _Builder, as_of: dt.date, episodes: str, visits: str, operations: str) -> None:
+def _base(  # noqa: PLR0917
+    b: _Builder, as_of: dt.date, episodes: str, visits: str, operations: str, studies: str
+) -> None:
     today = b.dialect.date_literal(as_of.isoformat())
     timing = timing_columns(b.dialect, today)
     derived = base_columns(b.kb)
     replaced = {name for name, _ in timing + derived}
+    summary = {column(f) for f in SUMMARY}
     columns = [
-        "e." + c.name
+        f"e.{c.name} AS given__{c.name}" if c.name in summary else "e." + c.name
         for c in episode_columns(b.kb)
         if c.fact != "follow_up" and c.name not in replaced
     ]
@@ -184,9 +201,11 @@ def _base(b: _Builder, as_of: dt.date, episodes: str, visits: str, operations: s
             f"SELECT {EPISODE_ID}, COUNT(*) AS n_visits FROM {visits} GROUP BY {EPISODE_ID}",
         )
     )
+    cut = Cutoffs.from_thresholds(b.kb.thresholds, b.site.motion_cutoff_deg)
+    b.ctes += study_ctes(b.dialect, today, studies, operations, episodes, cut)
     relapse, stalled = "t.scores_relapse", "t.scores_no_recovery"
     answer2, answer6 = "b.signs__improved_then_worse", "b.signs__no_expected_recovery"
-    constants = ", ".join(f"{sql} AS {name}" for name, sql in constant_columns(b.kb))
+    constants = "".join(f"{sql} AS {name}, " for name, sql in constant_columns(b.kb))
     b.ctes.append(
         (
             "derived",
@@ -198,11 +217,18 @@ def _base(b: _Builder, as_of: dt.date, episodes: str, visits: str, operations: s
             f" {_either(answer6, stalled)} AS derived__sign_no_recovery,"
             f" ({_disagree(answer2, relapse)} OR {_disagree(answer6, stalled)})"
             f" AS derived__scores_disagree, {constants}"
+            f" {', '.join(f'sf.rf_{i}' for i in range(len(RECORD_SQL)))},"
+            f" {', '.join(f'sf.{d}' for d in (*SUMMARY.values(), *LEVEL_DERIVED.values()))},"
+            f" ({not_read_sql('sf')} OR (b.imaging__studies IS NOT NULL"
+            f" AND sf.{EPISODE_ID} IS NULL)) AS {STUDIES_NOT_READ}"
             f" FROM base b LEFT JOIN traj_facts t ON t.{EPISODE_ID} = b.{EPISODE_ID}"
-            f" LEFT JOIN visit_count n ON n.{EPISODE_ID} = b.{EPISODE_ID}",
+            f" LEFT JOIN visit_count n ON n.{EPISODE_ID} = b.{EPISODE_ID}"
+            f" LEFT JOIN study_facts sf ON sf.{EPISODE_ID} = b.{EPISODE_ID}",
         )
     )
     b.last = "derived"
+    # The record facts from the studies, unless a derivation not in SQL yet could matter.
+    b.stage("record", record_columns(b.kb, STUDIES_NOT_READ))
     b.ready |= {c.fact for c in episode_columns(b.kb)} | set(CODE_FACTS) | derived_facts(b.kb)
 
 

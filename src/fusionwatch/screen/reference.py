@@ -31,17 +31,18 @@ class Verdict:
     not_done: bool
 
 
-def verdicts(
+def verdicts(  # noqa: PLR0917
     episodes: pa.Table,
     visits: pa.Table,
     as_of: dt.date,
     site: Site = DEFAULT_SITE,
     operations: pa.Table | None = None,
+    studies: pa.Table | None = None,
 ) -> list[Verdict]:
     """One ``assess()`` per episode, in table order."""
     kb = load()
     found = []
-    for case in cases(kb, episodes, visits, as_of, operations):
+    for case in cases(kb, episodes, visits, as_of, operations, studies):
         result = assess(case, kb, as_of, site)
         fired = sorted(t.rule for t in result.provenance.rules if t.outcome == "fires")
         label = case.label or ""
@@ -61,6 +62,7 @@ def parallel_verdicts(  # noqa: PLR0917
     site: Site = DEFAULT_SITE,
     workers: int = 2,
     initializer: Callable[[], None] | None = None,
+    studies: pa.Table | None = None,
 ) -> list[Verdict]:
     """``verdicts`` over chunks in worker processes (spawned: DuckDB threads make fork unsafe).
 
@@ -70,8 +72,14 @@ def parallel_verdicts(  # noqa: PLR0917
     chunks = [episodes.slice(start, size) for start in range(0, episodes.num_rows, size)]
     visit_parts = [visits.filter(pc.is_in(visits[EPISODE_ID], c[EPISODE_ID])) for c in chunks]
     op_parts = [operations.filter(pc.is_in(operations[EPISODE_ID], c[EPISODE_ID])) for c in chunks]
+    study_parts = [
+        None if studies is None else studies.filter(pc.is_in(studies[EPISODE_ID], c[EPISODE_ID]))
+        for c in chunks
+    ]
     n = len(chunks)
     context = get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=initializer) as pool:
-        results = pool.map(verdicts, chunks, visit_parts, [as_of] * n, [site] * n, op_parts)
+        results = pool.map(
+            verdicts, chunks, visit_parts, [as_of] * n, [site] * n, op_parts, study_parts
+        )
         return [v for chunk in results for v in chunk]

@@ -20,13 +20,14 @@ from fusionwatch.core.case import Operation
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.knowledge import FactType
 from fusionwatch.core.scores import Analgesics, Instrument, Visit
+from fusionwatch.core.spine import parse_level
 from fusionwatch.core.vocab import OperationKind, OperationReason, Region, TemperatureUnit
 from fusionwatch.screen import timeline
 from fusionwatch.screen.columns import Check, numeric, reading, text, unsure
 from fusionwatch.screen.compiler import literal
 from fusionwatch.screen.dialect import DUCKDB
 from fusionwatch.screen.errors import ScreenInputError, Where
-from fusionwatch.screen.history import FIELD_SEP, OP_SEP, judge, message
+from fusionwatch.screen.history import FIELD_SEP, LEVEL_SEP, OP_SEP, judge, message, split_levels
 from fusionwatch.screen.months import signed_months_sql
 from fusionwatch.screen.schema import (
     COLLECTIONS,
@@ -38,6 +39,7 @@ from fusionwatch.screen.schema import (
     VISIT_COLUMNS,
     episode_columns,
 )
+from fusionwatch.screen.studies import STEM, empty_studies, load_studies
 
 SUFFIXES = (".parquet", ".csv")
 _BASELINE = ("baseline", "pre-op", "preop")
@@ -51,6 +53,7 @@ class Loaded:
     visits: int
     not_used: dict[str, int] = field(default_factory=dict)
     operations: int = 0
+    studies: int = 0
 
 
 def find(folder: Path, stem: str, required: bool) -> Path | None:
@@ -150,6 +153,13 @@ def load_registry(
         loaded.operations, unused = _operations(con, ops_path, as_of)
         loaded.not_used.update({f"{ops_path.name}:{c}": n for c, n in unused.items()})
     _history(con, episodes_path, ops_path)
+    _segments(con)
+    studies_path = find(source, STEM, required=False) if source.is_dir() else None
+    if studies_path is None:
+        con.execute(empty_studies())
+    else:
+        loaded.studies, unused = load_studies(con, studies_path, as_of)
+        loaded.not_used.update({f"{studies_path.name}:{c}": n for c, n in unused.items()})
     if visits_path is None:
         con.execute(_empty_visits())
     else:
@@ -386,6 +396,30 @@ def _history(con: duckdb.DuckDBPyConnection, path: Path, ops_path: Path | None) 
         " LEFT JOIN history_facts h ON h.levels IS NOT DISTINCT FROM k.levels"
         " AND h.region IS NOT DISTINCT FROM k.region AND h.ops IS NOT DISTINCT FROM k.ops"
     )
+
+
+def _segments(con: duckdb.DuckDBPyConnection) -> None:
+    """Operation levels as ';'-separated segments (spans expanded, as the case model reads them),
+    so that a study's level is matched against them in SQL; once per distinct levels text."""
+    distinct = con.execute(
+        "SELECT DISTINCT levels FROM operations WHERE levels IS NOT NULL"
+    ).fetchall()
+    rows = [(levels, LEVEL_SEP.join(_segments_of(levels))) for (levels,) in distinct]
+    if all(a == b for a, b in rows):
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE op_segments (levels VARCHAR, segments VARCHAR)")
+    con.executemany("INSERT INTO op_segments VALUES (?, ?)", rows)
+    con.execute(
+        "UPDATE operations SET levels = (SELECT s.segments FROM op_segments s"
+        " WHERE s.levels = operations.levels) WHERE levels IS NOT NULL"
+    )
+
+
+def _segments_of(levels: str) -> list[str]:
+    segments: list[str] = []
+    for item in split_levels(levels):
+        segments.extend(s for s in parse_level(item) if s not in segments)
+    return segments
 
 
 def _history_where(  # noqa: PLR0917

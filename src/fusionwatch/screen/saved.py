@@ -37,6 +37,7 @@ def _grouped(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, list[dict[
 def worklist_rows(con: duckdb.DuckDBPyConnection, kb: Knowledge) -> Iterator[dict[str, Any]]:
     """Every screened episode in worklist order, with the case data of the episode."""
     visits, operations = _grouped(con, "visits"), _grouped(con, "operations")
+    studies = _grouped(con, "studies")
     episodes = {row[EPISODE_ID]: row for row in con.table("episodes").to_arrow_table().to_pylist()}
     names = ", ".join(_COLUMNS)
     cursor = con.execute(f"SELECT {names} FROM screened ORDER BY _order")
@@ -45,7 +46,13 @@ def worklist_rows(con: duckdb.DuckDBPyConnection, kb: Knowledge) -> Iterator[dic
             row = dict(zip(_COLUMNS, values, strict=True))
             key = row["episode_id"]
             row["case_data"] = _jsonable(
-                case_data(kb, episodes[key], visits.get(key, ()), operations.get(key, ()))
+                case_data(
+                    kb,
+                    episodes[key],
+                    visits.get(key, ()),
+                    operations.get(key, ()),
+                    studies.get(key, ()),
+                )
             )
             yield row
 

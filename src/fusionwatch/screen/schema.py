@@ -12,9 +12,13 @@ question differently from a question no one asked (decision 0009).
 
 from dataclasses import dataclass
 
+import pyarrow as pa
+
 from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.imaging import LevelFindings, Study
 from fusionwatch.core.knowledge import FactType
 from fusionwatch.core.scores import Instrument
+from fusionwatch.core.vocab import Answer
 
 EPISODE_ID = "episode_id"
 # Collections in the case file; in the episode table they are only "given or not".
@@ -53,6 +57,46 @@ OPERATION_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
+# Imaging studies: one row per episode, study and level (``level`` NULL for a study without
+# per-level findings). ``study`` numbers the episode's studies in order, ``seq`` its rows in order
+# (the order of the case file). ``adjacent`` is worked out by the reader with the case model
+# (screen.history), once per distinct history and level: the level is next to the fused span,
+# not part of it (core.derive.studies judges such findings apart); ``in_index``: the level is one
+# of the index fusion's own levels, of which there are ``index_levels`` (ct_solid_fusion counts
+# those, core.derive.record.ct_solid).
+_ANSWER_FIELDS = {"nerve_compression", "infection_signs", "collection"}
+STUDY_FIELDS: tuple[tuple[str, str], ...] = (
+    ("modality", "VARCHAR"),
+    ("study_date", "DATE"),
+    ("months_since", "DOUBLE"),
+    *((name, "BOOLEAN") for name in Study.model_fields if name in _ANSWER_FIELDS),
+)
+# The per-level findings read from a table (landmark points are not: give angle/translation).
+LEVEL_FIELDS: tuple[tuple[str, str], ...] = tuple(
+    (
+        name,
+        "BOOLEAN"
+        if info.annotation is Answer
+        else "VARCHAR"
+        if name in {"bridwell", "brantigan", "mayfield"}
+        else "DOUBLE",
+    )
+    for name, info in LevelFindings.model_fields.items()
+    if name not in {"level", "landmarks"}
+)
+STUDY_COLUMNS: tuple[tuple[str, str], ...] = (
+    (EPISODE_ID, "VARCHAR"),
+    ("study", "INTEGER"),
+    ("seq", "INTEGER"),
+    *STUDY_FIELDS,
+    ("level", "VARCHAR"),
+    ("adjacent", "BOOLEAN"),
+    ("in_index", "BOOLEAN"),
+    ("index_levels", "INTEGER"),
+    *LEVEL_FIELDS,
+)
+
+
 def column(fact: str) -> str:
     """The SQL column that holds a fact."""
     return fact.replace(".", "__")
@@ -79,3 +123,15 @@ def episode_columns(kb: Knowledge) -> tuple[EpisodeColumn, ...]:
     found += [EpisodeColumn(f, "DOUBLE") for f in LEVEL_FACTS]
     found += [EpisodeColumn(HISTORY_FAILED, "BOOLEAN"), EpisodeColumn(NOT_SURE, "VARCHAR")]
     return tuple(found)
+
+
+def empty_table(columns: tuple[tuple[str, str], ...]) -> pa.Table:
+    """An Arrow table with these (name, SQL type) columns and no rows."""
+    types = {
+        "VARCHAR": pa.string(),
+        "BOOLEAN": pa.bool_(),
+        "DOUBLE": pa.float64(),
+        "DATE": pa.date32(),
+        "INTEGER": pa.int32(),
+    }
+    return pa.table({name: pa.array([], type=types[sql]) for name, sql in columns})

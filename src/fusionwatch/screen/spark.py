@@ -16,7 +16,7 @@ from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.site import DEFAULT_SITE, Site
 from fusionwatch.screen.dialect import SPARK
 from fusionwatch.screen.query import screening_sql
-from fusionwatch.screen.schema import EPISODE_ID
+from fusionwatch.screen.schema import EPISODE_ID, STUDY_COLUMNS, empty_table
 from fusionwatch.screen.worklist import WORKLIST_INPUT
 
 OUTPUT = WORKLIST_INPUT
@@ -57,11 +57,15 @@ def screen_spark(  # noqa: PLR0917
     operations: pa.Table,
     as_of: dt.date,
     site: Site = DEFAULT_SITE,
+    studies: pa.Table | None = None,
 ) -> pa.Table:
     """Screen Arrow tables on Spark; the result is ordered by episode id."""
     spark.createDataFrame(episodes).createOrReplaceTempView("episodes")
     spark.createDataFrame(visits).createOrReplaceTempView("visits")
     spark.createDataFrame(operations).createOrReplaceTempView("operations")
+    spark.createDataFrame(
+        empty_table(STUDY_COLUMNS) if studies is None else studies
+    ).createOrReplaceTempView("studies")
     frame = screened_frame(spark, kb, as_of, site).orderBy(EPISODE_ID)
     table: pa.Table = frame.toArrow()
     return table
@@ -70,7 +74,7 @@ def screen_spark(  # noqa: PLR0917
 def register_parquet(spark: Any, folder: str) -> None:
     """Checked episode, visit and operation tables written as Parquet (``episodes.parquet`` ...)
     become the query's views: the way a cluster reads a large cohort from shared storage."""
-    for name in ("episodes", "visits", "operations"):
+    for name in ("episodes", "visits", "operations", "studies"):
         spark.read.parquet(f"{folder}/{name}.parquet").createOrReplaceTempView(name)
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.imaging import Brantigan, Bridwell, LevelFindings, Mayfield, Modality
 from fusionwatch.core.knowledge import Fact, FactType, RuleKind
 from fusionwatch.core.scores import Instrument
 from fusionwatch.core.timeline import SLACK_MONTHS, SLACK_WEEKS, WEEKS_PER_MONTH
@@ -34,12 +35,16 @@ from fusionwatch.screen.schema import (
     COLLECTIONS,
     EPISODE_ID,
     HISTORY_FAILED,
+    LEVEL_FIELDS,
     NOT_SURE,
     NOT_SURE_SEP,
     OPERATION_COLUMNS,
+    STUDY_COLUMNS,
+    STUDY_FIELDS,
     VISIT_COLUMNS,
     column,
 )
+from fusionwatch.screen.studies import place
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +96,7 @@ class Cohort:
     episodes: pa.Table
     visits: pa.Table
     operations: pa.Table
+    studies: pa.Table
 
 
 def field_type(path: str) -> type:
@@ -229,7 +235,8 @@ def generate(
     episodes = pa.table(columns)
     if not invalid_timelines:
         episodes = _within_timeline(episodes, operations, as_of)
-    return Cohort(episodes, visits, operations)
+    studies = _studies(rng, ids, fusion, op_pick, surgery_date, age_days)
+    return Cohort(episodes, visits, operations, studies)
 
 
 def _quit_dates(
@@ -355,6 +362,109 @@ def _history(fusion: np.ndarray, pick: np.ndarray) -> list[tuple[float | None, f
     return [found[i] for i in inverse]
 
 
+# How a study's levels are drawn: none (a study without per-level findings), a fused level, the
+# level next to the index fusion, or both.
+_STUDY_LEVELS = ((), ("same",), ("next_to",), ("same", "next_to"))
+_CHOICE_FIELDS = {"bridwell": Bridwell, "brantigan": Brantigan, "mayfield": Mayfield}
+
+
+def _studies(  # noqa: PLR0917
+    rng: np.random.Generator,
+    ids: pa.Array,
+    fusion: np.ndarray,
+    pick: np.ndarray,
+    surgery_date: np.ndarray,
+    age_days: np.ndarray,
+) -> pa.Table:
+    """Up to three imaging studies for a third of the episodes, each at none, one or two levels
+    (a fused level, the one next to the index fusion), every modality, dated after the index
+    fusion, given in months, or untimed; findings mostly unknown. The level's place (fused or
+    adjacent) is judged by the case model once per distinct history, as the registry reader
+    does."""
+    n = len(ids)
+    count = np.where(rng.random(n) < 0.35, rng.integers(1, 4, size=n), 0)
+    modalities = np.array([m.value for m in Modality], dtype=object)
+    parts = []
+    for study in range(3):
+        idx = np.nonzero(count > study)[0]
+        if not len(idx):
+            continue
+        k = len(idx)
+        how = rng.choice(3, size=k, p=(0.55, 0.35, 0.1))
+        after = (rng.random(k) * (age_days[idx] + 1)).astype("int64")
+        on = surgery_date[idx] + after * _DAY
+        months = np.round(rng.random(k) * age_days[idx] / 30.4, 1)
+        head = {
+            "modality": pa.array(modalities[rng.integers(0, len(modalities), size=k)]),
+            "study_date": pa.array(on, type=pa.date32(), mask=how != 0),
+            "months_since": pa.array(months, type=pa.float64(), mask=how != 1),
+            **{name: _rare_answers(rng, k, 0.85) for name, _ in STUDY_FIELDS[3:]},
+        }
+        which = rng.choice(len(_STUDY_LEVELS), size=k, p=(0.1, 0.6, 0.15, 0.15))
+        for slot, name in enumerate(("none", "same", "next_to")):
+            if name == "none":
+                rows = np.nonzero(which == 0)[0]
+            else:
+                rows = np.nonzero([name in _STUDY_LEVELS[w] for w in which])[0]
+            if not len(rows):
+                continue
+            at = idx[rows]
+            level = [None if name == "none" else getattr(LEVELS[f], name) for f in fusion[at]]
+            placed = _adjacent(fusion[at], pick[at], level)
+            table = {
+                EPISODE_ID: ids.take(pa.array(at)),
+                "study": pa.array(np.full(len(rows), study), type=pa.int32()),
+                "seq": pa.array(np.full(len(rows), study * 3 + slot), type=pa.int32()),
+                **{key: value.take(pa.array(rows)) for key, value in head.items()},
+                "level": pa.array(level, type=pa.string()),
+                "adjacent": pa.array([p[0] for p in placed], type=pa.bool_()),
+                "in_index": pa.array([p[1] for p in placed], type=pa.bool_()),
+                "index_levels": pa.array([p[2] for p in placed], type=pa.int32()),
+            }
+            for field, sql in LEVEL_FIELDS:
+                table[field] = _finding(rng, field, sql, len(rows), name == "none")
+            parts.append(pa.table({c: table[c] for c, _ in STUDY_COLUMNS}))
+    if not parts:
+        return _empty(STUDY_COLUMNS)
+    return pa.concat_tables(parts).sort_by([(EPISODE_ID, "ascending"), ("seq", "ascending")])
+
+
+def _rare_answers(rng: np.random.Generator, n: int, unknown: float) -> pa.Array:
+    return pa.array(rng.random(n) < 0.5, mask=rng.random(n) < unknown)
+
+
+def _finding(rng: np.random.Generator, field: str, sql: str, n: int, none: bool) -> pa.Array:
+    """One per-level finding, unknown for three rows in four (always without a level)."""
+    missing = (rng.random(n) < 0.75) | none
+    if sql == "BOOLEAN":
+        return pa.array(rng.random(n) < 0.5, mask=missing)
+    if field in _CHOICE_FIELDS:
+        codes = np.array([c.value for c in _CHOICE_FIELDS[field]], dtype=object)
+        return pa.array(codes[rng.integers(0, len(codes), size=n)], type=pa.string(), mask=missing)
+    _, low, high = field_spec(field, LevelFindings)
+    values = np.round(rng.uniform(low or 0.0, high or 10.0, size=n) / 4, 1)
+    return pa.array(values, type=pa.float64(), mask=missing)
+
+
+def _adjacent(
+    fusion: np.ndarray, pick: np.ndarray, level: list[str | None]
+) -> list[tuple[bool, bool, int]]:
+    """Whether each level is next to the fused span, one of the index fusion's levels, and how
+    many those are (screen.studies.place)."""
+    found: list[tuple[bool, bool, int]] = []
+    for f, (first, second), at in zip(fusion, pick, level, strict=True):
+        if at is None:  # a study without per-level findings: no place (as the reader)
+            found.append((False, False, 0))
+            continue
+        done = [OPERATIONS[k] for k in (first, second) if k >= 0]
+        ops = "#".join(
+            operation_key(kind, reason, getattr(LEVELS[f], w) if w else None)
+            for kind, reason, w in done
+        )
+        found.append(place(LEVELS[f].levels, LEVELS[f].region, ops or None, at)[1:])
+    return found
+
+
 def _empty(columns: tuple[tuple[str, str], ...]) -> pa.Table:
     return pa.table({name: pa.array([], type=_arrow(sql)) for name, sql in columns})
 
@@ -451,7 +561,7 @@ def _scores(  # noqa: PLR0917
 
 def write_registry(kb: Knowledge, cohort: Cohort, folder: Path, suffix: str = ".parquet") -> None:
     """Write a cohort in the registry layout (dotted case-file names, yes/no/not_sure, a ``when``
-    column for visits, an operations file)."""
+    column for visits, an operations file, an imaging studies file)."""
     folder.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.register("episodes", cohort.episodes)
@@ -489,5 +599,16 @@ def write_registry(kb: Knowledge, cohort: Cohort, folder: Path, suffix: str = ".
         f'COPY (SELECT {EPISODE_ID}, kind, op_date AS "date", months_since, levels, reason'
         f" FROM operations ORDER BY {EPISODE_ID}, seq)"
         f" TO '{folder / ('operations' + suffix)}' (FORMAT {fmt})"
+    )
+    con.register("studies", cohort.studies)
+    cells = ", ".join(
+        'study_date AS "date"' if n == "study_date" else n
+        for n, _ in STUDY_COLUMNS
+        if n not in {EPISODE_ID, "study", "seq", "adjacent", "in_index", "index_levels"}
+    )
+    con.execute(
+        f"COPY (SELECT {EPISODE_ID}, 'study ' || CAST(study AS VARCHAR) AS study, {cells}"
+        f" FROM studies ORDER BY {EPISODE_ID}, seq)"
+        f" TO '{folder / ('imaging_studies' + suffix)}' (FORMAT {fmt})"
     )
     con.close()

@@ -62,7 +62,7 @@ WORKLIST_INPUT = (
     "derived__phase",
     "derived__months_since_surgery",
     "derived__warning_signs",
-    "imaging__studies",
+    "studies_not_read",
 )
 
 
@@ -104,7 +104,7 @@ def screen(
         " derived__months_since_surgery AS months_since_surgery, derived__phase AS phase,"
         " reasons, fired AS fired_rules, open_questions, next_check AS next_follow_up,"
         " result__stimulator_candidate AS stimulator_candidate,"
-        " imaging__studies IS NOT NULL AS imaging_studies_not_read,"
+        " studies_not_read AS imaging_studies_not_read,"
         f" {set_aside}, {info.columns()}, ROW_NUMBER() OVER (ORDER BY {order}) AS _order"
         f" FROM (SELECT *, {group} AS grp FROM ({sql})) AS screened_q{join}"
     )
