@@ -71,10 +71,15 @@ def test_bulk_studies_are_screened_as_their_bundles_assess(kb: Knowledge, tmp_pa
     chosen = ("E0000002", "E0000009", "E0000012", "E0000018")
     data = {r["episode_id"]: r["case_data"] for r in worklist_rows(con, kb)}
     files: dict[str, list[str]] = {}
+    bundles: dict[str, dict[str, object]] = {}
     for key in chosen:
         case = Case.model_validate_json(json.dumps(data[key]), context={"as_of": AS_OF})
         assert case.imaging.studies
         bundle = export_case(case, kb, key)
+        patient = next(
+            e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"
+        )
+        bundles[patient["id"]] = bundle
         for entry in bundle["entry"]:
             resource = entry["resource"]
             files.setdefault(resource["resourceType"], []).append(json.dumps(resource))
@@ -84,10 +89,13 @@ def test_bulk_studies_are_screened_as_their_bundles_assess(kb: Knowledge, tmp_pa
         (folder / f"{kind}.ndjson").write_text("\n".join(lines) + "\n")
     bulk = duckdb.connect()
     loaded = load_fhir_bulk(bulk, kb, folder, AS_OF)
-    # As the Bulk reader reads each patient (an NDJSON line keeps no Bundle fullUrl, so a panel's
-    # member references may read fewer levels than from the Bundle).
+    # Each patient read in bulk is the same case as that patient read from its Bundle (an
+    # NDJSON line keeps no Bundle fullUrl: member references by urn:uuid still find the levels).
     patients, _ = read_ndjson(folder)
     imported = {p: import_resources(r, kb, AS_OF, timeline=False).case for p, r in patients.items()}
+    assert {p: c.imaging.studies for p, c in imported.items()} == {
+        p: import_bundle(b, kb, AS_OF).case.imaging.studies for p, b in bundles.items()
+    }
     assert loaded.studies == sum(len(study_rows(c, "")) for c in imported.values()) >= 4
     assert not any("not screened" in note for note in loaded.not_used)
     screen(bulk, kb, AS_OF, DEFAULT_SITE)

@@ -394,9 +394,10 @@ def _panel(reading: _Reading, kind: str, resource: Resource, source: str) -> Non
         members = [str(m.get("reference") or "") for m in resource.get("hasMember") or ()]
         reading.studies.append((source, data, members))
     elif kind == LEVEL:
-        keys = {reading.url or ""} | (
-            {f"Observation/{resource['id']}"} if "id" in resource else set()
-        )
+        # Outside a Bundle (FHIR Bulk NDJSON), a member reference written as the entry's
+        # urn:uuid still finds the panel whose id is that uuid (as `fhir export` writes them).
+        ids = {f"Observation/{resource['id']}", f"urn:uuid:{resource['id']}"}
+        keys = {reading.url or ""} | (ids if "id" in resource else set())
         reading.levels.append(_Level(source, data, keys - {""}))
     else:
         reading.visits.append(data)
