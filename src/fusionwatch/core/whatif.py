@@ -35,6 +35,8 @@ _TRIAGE_WORDS = {
 # Inputs answered through a derived fact: the question, and the derived facts a trial sets.
 _TIME = "surgery.date"
 _LEVELS = "surgery.levels"
+# With the index levels given, an unknown count means a later operation did not name its own.
+_OPERATIONS = "surgery.operations"
 _EPSILON = 0.05
 
 
@@ -109,7 +111,8 @@ def _candidates(
         yield _TIME, ("derived.months_since_surgery",), _number_values(months)
     if env.get("derived.level_count") is None:
         levels = [((n, n + 1), f"{n} level{'s' if n > 1 else ''}") for n in (1, 2, 3, 4)]
-        yield _LEVELS, ("derived.level_count", "derived.vertebra_count"), list(levels)
+        question = _OPERATIONS if env.get(_LEVELS) else _LEVELS
+        yield question, ("derived.level_count", "derived.vertebra_count"), list(levels)
     for fact in kb.data.facts:
         if fact.derived or fact.id not in movable or env.get(fact.id) is not None:
             continue

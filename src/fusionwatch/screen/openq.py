@@ -47,7 +47,7 @@ DECIDING = (
     RuleKind.SUSPICION_CAP,
 )
 # Inputs the engine tries through the facts derived from them (core.whatif).
-TIME, LEVELS = "surgery.date", "surgery.levels"
+TIME, LEVELS, OPERATIONS = "surgery.date", "surgery.levels", "surgery.operations"
 MONTHS = "derived.months_since_surgery"
 SEPARATOR = ", "
 
@@ -123,6 +123,16 @@ def _unknown(question: str) -> str:
     if question == LEVELS:
         return f"{column('derived.level_count')} IS NULL"
     return f"{column(question)} IS NULL"
+
+
+def _named(question: str) -> str:
+    """SQL naming the question as the engine's what-if does: with the index levels given, an
+    unknown level count is a later operation's levels (``surgery.operations``)."""
+    if question != LEVELS:
+        return literal(question)
+    return (
+        f"CASE WHEN {column(LEVELS)} IS NULL THEN {literal(LEVELS)} ELSE {literal(OPERATIONS)} END"
+    )
 
 
 def _candidates(kb: Knowledge) -> Iterator[str]:
@@ -219,7 +229,7 @@ def open_questions_sql(
     for question in _candidates(kb):
         if question in moves:
             test = f"{_unknown(question)} AND ({' OR '.join(dict.fromkeys(moves[question]))})"
-            parts.append(f"CASE WHEN {test} THEN {literal(question)} END")
+            parts.append(f"CASE WHEN {test} THEN {_named(question)} END")
     return f"concat_ws({literal(SEPARATOR)}, {', '.join(parts)})" if parts else "''"
 
 
