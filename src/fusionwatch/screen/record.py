@@ -22,9 +22,9 @@ flagged (``screen.query``; decision 0019).
 
 from fusionwatch.core.derive.fusion import SEVERITY, Cutoffs
 from fusionwatch.core.derive.grading import (  # the scales' ranks, as core.derive.grading.score
-    _BRANTIGAN_SCORE,
-    _BRIDWELL_SCORE,
-    _MAYFIELD_SCORE,
+    BRANTIGAN_SCORE,
+    BRIDWELL_SCORE,
+    MAYFIELD_SCORE,
 )
 from fusionwatch.core.imaging import Brantigan, Modality
 from fusionwatch.core.vocab import FusionStatus
@@ -167,9 +167,9 @@ _BRIDGED_BRANTIGAN = ", ".join(
     literal(b.value)
     for b in (Brantigan.BRIDGED_AT_SURGICAL_DENSITY, Brantigan.BRIDGED_AT_LEAST_HALF)
 )
-_BRIDWELL = {k.value: v for k, v in _BRIDWELL_SCORE.items()}
-_MAYFIELD = {k.value: v for k, v in _MAYFIELD_SCORE.items()}
-_BRANTIGAN = {k.value: v for k, v in _BRANTIGAN_SCORE.items()}
+_BRIDWELL = {k.value: v for k, v in BRIDWELL_SCORE.items()}
+_MAYFIELD = {k.value: v for k, v in MAYFIELD_SCORE.items()}
+_BRANTIGAN = {k.value: v for k, v in BRANTIGAN_SCORE.items()}
 
 
 def _rank(column: str, scores: dict[str, int]) -> str:

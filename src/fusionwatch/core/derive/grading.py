@@ -11,9 +11,9 @@ CT = "fine-cut CT with multiplanar views recommended"
 FACET = "lack of facet fusion more suggestive than absent posterolateral bone"
 
 # Higher is more bridged; used to see progress between serial studies on the same scale.
-_BRIDWELL_SCORE = {Bridwell.I: 4, Bridwell.II: 3, Bridwell.III: 2, Bridwell.IV: 1}
-_MAYFIELD_SCORE = {Mayfield.I: 5, Mayfield.II: 4, Mayfield.III: 3, Mayfield.IV: 2, Mayfield.V: 1}
-_BRANTIGAN_SCORE = {grade: 6 - i for i, grade in enumerate(Brantigan)}
+BRIDWELL_SCORE = {Bridwell.I: 4, Bridwell.II: 3, Bridwell.III: 2, Bridwell.IV: 1}
+MAYFIELD_SCORE = {Mayfield.I: 5, Mayfield.II: 4, Mayfield.III: 3, Mayfield.IV: 2, Mayfield.V: 1}
+BRANTIGAN_SCORE = {grade: 6 - i for i, grade in enumerate(Brantigan)}
 _BRIDGED_BRANTIGAN = {Brantigan.BRIDGED_AT_SURGICAL_DENSITY, Brantigan.BRIDGED_AT_LEAST_HALF}
 
 Signs = list[tuple[str, str, str]]
@@ -22,11 +22,11 @@ Signs = list[tuple[str, str, str]]
 def score(f: LevelFindings) -> tuple[str, int] | None:
     """The scale used and the level's rank on it (None when nothing was graded)."""
     if f.bridwell is not None:
-        return "bridwell", _BRIDWELL_SCORE[f.bridwell]
+        return "bridwell", BRIDWELL_SCORE[f.bridwell]
     if f.mayfield is not None:
-        return "mayfield", _MAYFIELD_SCORE[f.mayfield]
+        return "mayfield", MAYFIELD_SCORE[f.mayfield]
     if f.brantigan is not None:
-        return "brantigan", _BRANTIGAN_SCORE[f.brantigan]
+        return "brantigan", BRANTIGAN_SCORE[f.brantigan]
     answers = (f.interbody_bridging, f.posterolateral_bridging, f.facet_bridging)
     if all(a.truth is None for a in answers):
         return None
