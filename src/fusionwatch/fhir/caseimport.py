@@ -396,8 +396,9 @@ def _panel(reading: _Reading, kind: str, resource: Resource, source: str) -> Non
     elif kind == LEVEL:
         # Outside a Bundle (FHIR Bulk NDJSON), a member reference written as the entry's
         # urn:uuid still finds the panel whose id is that uuid (as `fhir export` writes them).
-        ids = {f"Observation/{resource['id']}", f"urn:uuid:{resource['id']}"}
-        keys = {reading.url or ""} | (ids if "id" in resource else set())
+        own = resource.get("id")
+        ids = {f"Observation/{own}", f"urn:uuid:{own}"} if own else set()
+        keys = {reading.url or ""} | ids
         reading.levels.append(_Level(source, data, keys - {""}))
     else:
         reading.visits.append(data)
