@@ -79,6 +79,17 @@ def _error(kb: Knowledge, folder: Path) -> ScreenInputError:
     return caught.value
 
 
+def test_a_row_wider_than_the_header_is_named(kb: Knowledge, folder: Path) -> None:
+    # DuckDB's sniffer would take the wider last row for the header ("column missing").
+    episodes = folder / "episodes.csv"
+    lines = episodes.read_text().rstrip("\n").split("\n")
+    episodes.write_text("\n".join([*lines[:-1], lines[-1] + ",surplus"]) + "\n")
+    error = _error(kb, folder)
+    assert error.where.file.endswith("episodes.csv")
+    assert error.where.row == len(lines) - 1
+    assert "fields where the header has" in str(error)
+
+
 def test_missing_required_column(kb: Knowledge, folder: Path) -> None:
     _edit(folder / "episodes.csv", "episode_id,", "id,")
     error = _error(kb, folder)

@@ -9,6 +9,7 @@ case-file field by its dotted name (``signs.mechanical_pain``, ``surgery.levels`
 layout are counted as not used, never dropped in silence.
 """
 
+import csv
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -93,7 +94,27 @@ def raw_view(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> list[str]
         raise ScreenInputError(
             Where(str(path), _line(str(err)), None), _first_line(str(err))
         ) from err
-    return [c for c in con.table(name).columns if c != "_row"]
+    columns = [c for c in con.table(name).columns if c != "_row"]
+    if path.suffix != ".parquet":
+        _same_width_as_header(path, len(columns))
+    return columns
+
+
+def _same_width_as_header(path: Path, width: int) -> None:
+    """DuckDB's CSV sniffer takes a row wider than the header for the header (then every column
+    seems missing): name the first row whose number of fields differs from the header's."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = csv.reader(handle)
+        header = next(rows, [])
+        if len(header) == width:
+            return
+        for number, row in enumerate(rows, start=1):
+            if row and len(row) != len(header):
+                raise ScreenInputError(
+                    Where(str(path), number, None),
+                    f"has {len(row)} fields where the header has {len(header)}",
+                )
+    raise ScreenInputError(Where(str(path), None, None), "cannot be read: its header is unclear")
 
 
 def _line(message: str) -> int | None:
