@@ -43,9 +43,9 @@ def split_levels(levels: str | None) -> list[str]:
     return [p.strip() for p in (levels or "").replace(",", LEVEL_SEP).split(LEVEL_SEP) if p.strip()]
 
 
-@lru_cache(maxsize=65536)
-def judge(levels: str | None, region: str | None, operations: str | None) -> History:
-    """The history facts; ``ValueError`` (the case model's message) when it is not valid."""
+def surgery_of(levels: str | None, region: str | None, operations: str | None) -> Surgery:
+    """The case model's surgery from a history key's parts; ``ValueError`` (the case model's
+    message) when it is not valid."""
     ops = []
     for op in (operations or "").split(OP_SEP) if operations else ():
         kind, reason, op_levels = op.split(FIELD_SEP)
@@ -56,7 +56,13 @@ def judge(levels: str | None, region: str | None, operations: str | None) -> His
     data: dict[str, object] = {"levels": split_levels(levels), "operations": ops}
     if region:
         data["region"] = region
-    surgery = Surgery.model_validate_json(json.dumps(data))
+    return Surgery.model_validate_json(json.dumps(data))
+
+
+@lru_cache(maxsize=65536)
+def judge(levels: str | None, region: str | None, operations: str | None) -> History:
+    """The history facts; ``ValueError`` (the case model's message) when it is not valid."""
+    surgery = surgery_of(levels, region, operations)
     return History(
         count_as_float(surgery.level_count),
         count_as_float(surgery.vertebra_count),
@@ -66,10 +72,7 @@ def judge(levels: str | None, region: str | None, operations: str | None) -> His
 
 def segments(levels: str | None, region: str | None) -> tuple[str, ...]:
     """The index fusion's levels as distinct segments (spans expanded), as the case model reads them."""
-    data: dict[str, object] = {"levels": split_levels(levels)}
-    if region:
-        data["region"] = region
-    return Surgery.model_validate_json(json.dumps(data)).levels
+    return surgery_of(levels, region, None).levels
 
 
 def message(err: ValueError) -> str:

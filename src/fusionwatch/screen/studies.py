@@ -11,19 +11,17 @@ fused span) is judged by the case model once per distinct history and level (scr
 """
 
 import datetime as dt
-import json
 from functools import lru_cache
 from pathlib import Path
 
 import duckdb
 
-from fusionwatch.core.case import Surgery
 from fusionwatch.core.imaging import Brantigan, Bridwell, LevelFindings, Mayfield, Modality, Study
 from fusionwatch.core.spine import parse_level
 from fusionwatch.screen.columns import Check, answer, numeric, text
 from fusionwatch.screen.compiler import literal
 from fusionwatch.screen.errors import ScreenInputError, Where
-from fusionwatch.screen.history import FIELD_SEP, OP_SEP, message, split_levels
+from fusionwatch.screen.history import message, surgery_of
 from fusionwatch.screen.schema import EPISODE_ID, LEVEL_FIELDS, STUDY_COLUMNS, STUDY_FIELDS
 
 STEM = "imaging_studies"
@@ -218,17 +216,7 @@ def place(
     segments = parse_level(level)
     if len(segments) != 1:
         raise ValueError(f"give one motion segment per entry, not the span {level!r}")
-    ops = []
-    for op in (operations or "").split(OP_SEP) if operations else ():
-        kind, reason, op_levels = op.split(FIELD_SEP)
-        entry: dict[str, object] = {"kind": kind, "levels": split_levels(op_levels)}
-        if reason:
-            entry["reason"] = reason
-        ops.append(entry)
-    data: dict[str, object] = {"levels": split_levels(levels), "operations": ops}
-    if region:
-        data["region"] = region
-    surgery = Surgery.model_validate_json(json.dumps(data))
+    surgery = surgery_of(levels, region, operations)
     fused, adjacent, segment = surgery.fused_levels, surgery.adjacent_levels, segments[0]
     if fused and segment not in fused and segment not in adjacent:
         allowed = ", ".join([*fused, *(f"{s} (adjacent)" for s in adjacent)])
