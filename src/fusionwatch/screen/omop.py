@@ -27,6 +27,7 @@ from fusionwatch.screen.columns import Check, field_spec, text
 from fusionwatch.screen.compiler import literal, number
 from fusionwatch.screen.errors import ScreenInputError, Where
 from fusionwatch.screen.history import history_key, judge
+from fusionwatch.screen.lookup import lookup_table
 from fusionwatch.screen.registry import Loaded, check, find, raw_view
 from fusionwatch.screen.schema import (
     EPISODE_ID,
@@ -101,12 +102,11 @@ def load_omop(
             checks.append(Check("value_as_number", bad, "must be a number"))
         check(con, f"raw_{table}", path, checks)
     codes = _codes(kb)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE omop_codes (code VARCHAR, fact VARCHAR, kind VARCHAR, unit VARCHAR)"
+    lookup_table(
+        con, "omop_codes", [(c, "VARCHAR") for c in ("code", "fact", "kind", "unit")], codes
     )
-    con.executemany("INSERT INTO omop_codes VALUES (?, ?, ?, ?)", codes)
-    con.execute("CREATE OR REPLACE TEMP TABLE omop_score_codes (code VARCHAR, field VARCHAR)")
-    con.executemany("INSERT INTO omop_score_codes VALUES (?, ?)", list(SCORE_CODES.items()))
+    score_columns = [("code", "VARCHAR"), ("field", "VARCHAR")]
+    lookup_table(con, "omop_score_codes", score_columns, list(SCORE_CODES.items()))
     day = f"DATE '{as_of.isoformat()}'"
     _long(con, day)
     _fusion_days(con, day)
@@ -165,12 +165,9 @@ def _history(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchall():
         h = judge(levels, region, history_key([later] * int(n)) if n else None)
         rows.append((levels, region, n, h.level_count, h.vertebra_count, h.failed_fusion))
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE omop_history (levels VARCHAR, region VARCHAR, n BIGINT,"
-        " lc DOUBLE, vc DOUBLE, failed BOOLEAN)"
-    )
-    if rows:
-        con.executemany("INSERT INTO omop_history VALUES (?, ?, ?, ?, ?, ?)", rows)
+    columns = [("levels", "VARCHAR"), ("region", "VARCHAR"), ("n", "BIGINT"), ("lc", "DOUBLE")]
+    columns += [("vc", "DOUBLE"), ("failed", "BOOLEAN")]
+    lookup_table(con, "omop_history", columns, rows)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE episodes AS SELECT e.* REPLACE (h.lc AS derived__level_count,"
         f" h.vc AS derived__vertebra_count, COALESCE(h.failed, FALSE) AS {HISTORY_FAILED})"
@@ -389,8 +386,7 @@ def _unreadable(con: duckdb.DuckDBPyConnection, kb: Knowledge) -> dict[str, int]
     for fact in kb.data.facts:
         if fact.type is FactType.CHOICE:
             accepted += [(fact.id, v) for v in (*fact.values, *fact.value_codes.values())]
-    con.execute("CREATE OR REPLACE TEMP TABLE omop_accepted (fact VARCHAR, value VARCHAR)")
-    con.executemany("INSERT INTO omop_accepted VALUES (?, ?)", accepted)
+    lookup_table(con, "omop_accepted", [("fact", "VARCHAR"), ("value", "VARCHAR")], accepted)
     rows = con.execute(
         "SELECT v.fact, COUNT(*) FROM omop_latest v WHERE v.kind IN ('answer', 'choice')"
         " AND v.person_id IN (SELECT episode_id FROM episodes) AND NOT EXISTS (SELECT 1 FROM"

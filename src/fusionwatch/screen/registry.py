@@ -29,6 +29,7 @@ from fusionwatch.screen.compiler import literal
 from fusionwatch.screen.dialect import DUCKDB
 from fusionwatch.screen.errors import ScreenInputError, Where
 from fusionwatch.screen.history import FIELD_SEP, LEVEL_SEP, OP_SEP, judge, message, split_levels
+from fusionwatch.screen.lookup import lookup_table
 from fusionwatch.screen.months import signed_months_sql
 from fusionwatch.screen.schema import (
     COLLECTIONS,
@@ -380,6 +381,17 @@ def _operations(
     return (int(n[0]) if n else 0), _not_used(con, "raw_operations", extra)
 
 
+# The level counts and failed fusion worked out once per distinct history.
+HISTORY_COLUMNS = (
+    ("levels", "VARCHAR"),
+    ("region", "VARCHAR"),
+    ("ops", "VARCHAR"),
+    ("n", "DOUBLE"),
+    ("v", "DOUBLE"),
+    ("failed", "BOOLEAN"),
+)
+
+
 def _history(con: duckdb.DuckDBPyConnection, path: Path, ops_path: Path | None) -> None:
     """Level counts and a failed fusion in the history, worked out once per distinct history."""
     op = f"concat_ws({literal(FIELD_SEP)}, kind, COALESCE(reason, ''), COALESCE(levels, ''))"
@@ -402,12 +414,7 @@ def _history(con: duckdb.DuckDBPyConnection, path: Path, ops_path: Path | None) 
                 _history_where(con, path, ops_path, first, episode, ops), message(err)
             ) from err
         rows.append((levels, region, ops, h.level_count, h.vertebra_count, h.failed_fusion))
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE history_facts (levels VARCHAR, region VARCHAR, ops VARCHAR,"
-        " n DOUBLE, v DOUBLE, failed BOOLEAN)"
-    )
-    if rows:
-        con.executemany("INSERT INTO history_facts VALUES (?, ?, ?, ?, ?, ?)", rows)
+    lookup_table(con, "history_facts", HISTORY_COLUMNS, rows)
     # A view: the wide table is not copied again, only joined to the small history table.
     con.execute(
         "CREATE OR REPLACE TEMP VIEW episodes AS SELECT e.* EXCLUDE (_row, derived__level_count,"
@@ -428,8 +435,7 @@ def _segments(con: duckdb.DuckDBPyConnection) -> None:
     rows = [(levels, LEVEL_SEP.join(_segments_of(levels))) for (levels,) in distinct]
     if all(a == b for a, b in rows):
         return
-    con.execute("CREATE OR REPLACE TEMP TABLE op_segments (levels VARCHAR, segments VARCHAR)")
-    con.executemany("INSERT INTO op_segments VALUES (?, ?)", rows)
+    lookup_table(con, "op_segments", (("levels", "VARCHAR"), ("segments", "VARCHAR")), rows)
     con.execute(
         "UPDATE operations SET levels = (SELECT s.segments FROM op_segments s"
         " WHERE s.levels = operations.levels) WHERE levels IS NOT NULL"

@@ -22,6 +22,7 @@ from fusionwatch.screen.columns import Check, answer, numeric, text
 from fusionwatch.screen.compiler import literal
 from fusionwatch.screen.errors import ScreenInputError, Where
 from fusionwatch.screen.history import message, surgery_of
+from fusionwatch.screen.lookup import lookup_table
 from fusionwatch.screen.schema import EPISODE_ID, LEVEL_FIELDS, STUDY_COLUMNS, STUDY_FIELDS
 
 STEM = "imaging_studies"
@@ -244,13 +245,9 @@ def _levels(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         except ValueError as err:
             raise ScreenInputError(Where(str(path), int(first), "level"), message(err)) from err
         rows.append((levels, region, ops, level, *placed))
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE study_places (levels VARCHAR, region VARCHAR, ops VARCHAR,"
-        " level VARCHAR, segment VARCHAR, adjacent BOOLEAN, in_index BOOLEAN,"
-        " index_levels INTEGER)"
-    )
-    if rows:
-        con.executemany("INSERT INTO study_places VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    columns = [(c, "VARCHAR") for c in ("levels", "region", "ops", "level", "segment")]
+    columns += [("adjacent", "BOOLEAN"), ("in_index", "BOOLEAN"), ("index_levels", "INTEGER")]
+    lookup_table(con, "study_places", columns, rows)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE placed_studies AS SELECT s.*, p.segment,"
         " COALESCE(p.adjacent, FALSE) AS adjacent, COALESCE(p.in_index, FALSE) AS in_index,"
