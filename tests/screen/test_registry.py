@@ -272,6 +272,36 @@ def test_not_sure_is_kept_apart_from_unknown(kb: Knowledge, folder: Path) -> Non
     assert listed[1] is None
 
 
+def test_other_spellings_of_the_codes_pass_and_a_later_bad_code_is_still_named(
+    kb: Knowledge, folder: Path
+) -> None:
+    """The quick scan (codes as written) sends odd spellings to the full check, which accepts
+    them; a bad code in a later row and column is still the one named."""
+    path = folder / "episodes.csv"
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("signs.mechanical_pain")] = " Yes "
+    cells[header.index("emergency.new_weakness")] = "NOT SURE"
+    cells[header.index("signs.focal_pain")] = "unknown"
+    lines[1] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    con = _load(kb, folder)
+    first = con.execute(
+        "SELECT signs__mechanical_pain, signs__focal_pain, answers_not_sure FROM episodes"
+        " ORDER BY episode_id LIMIT 1"
+    ).fetchone()
+    assert first is not None
+    assert first[:2] == (True, None)
+    assert "emergency.new_weakness" in first[2].split(";")
+    cells = lines[4].split(",")
+    cells[header.index("signs.focal_pain")] = "sometimes"
+    lines[4] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    error = _error(kb, folder)
+    assert (error.where.row, error.where.column) == (4, "signs.focal_pain")
+
+
 def test_temperature_without_its_unit(kb: Knowledge, folder: Path) -> None:
     path = folder / "episodes.csv"
     lines = path.read_text().splitlines()

@@ -26,6 +26,10 @@ class Check:
     column: str
     bad: str
     message: str
+    # A cheaper condition that holds on every row where ``bad`` holds (for example "not one of
+    # the codes as written"): the file is scanned with it first, and ``bad`` is evaluated only
+    # for the columns where it found something.
+    quick: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +94,9 @@ def answer(cell: str, name: str, raw: str = "VARCHAR") -> Reading:
     if raw == "VARCHAR":  # the codes as written: no trimming or case folding for them
         value = _fast(cell, "('yes')", "TRUE", "('no')", "FALSE", value)
         bad = f"(CASE WHEN {cell} IS NULL OR {cell} IN ('yes', 'no') THEN FALSE ELSE {bad} END)"
+        written = " AND ".join(f"{cell} <> {literal(c)}" for c in ("yes", "no", NOT_SURE_CODES[0]))
+        message = "must be yes, no, not_sure or unknown (or empty)"
+        return Reading(value, (Check(name, bad, message, quick=written),))
     return Reading(value, (Check(name, bad, "must be yes, no, not_sure or unknown (or empty)"),))
 
 

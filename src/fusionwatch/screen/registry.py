@@ -128,12 +128,22 @@ def _first_line(message: str) -> str:
 
 
 def check(con: duckdb.DuckDBPyConnection, name: str, path: Path, checks: list[Check]) -> None:
-    """One pass over the table for every check; the first failing one names its first row."""
+    """One pass over the table for every check; the first failing one names its first row.
+
+    A check with a ``quick`` form is scanned with that form, and with its full form only when
+    the quick one found a row (a second pass over those columns alone).
+    """
     if not checks:
         return
-    flags = ", ".join(f"BOOL_OR(COALESCE({c.bad}, FALSE))" for c in checks)
+    flags = ", ".join(f"BOOL_OR(COALESCE({c.quick or c.bad}, FALSE))" for c in checks)
     try:
-        found = con.execute(f"SELECT {flags} FROM {name}").fetchall()[0]
+        found = list(con.execute(f"SELECT {flags} FROM {name}").fetchall()[0])
+        again = [i for i, c in enumerate(checks) if found[i] and c.quick is not None]
+        if again:
+            full = ", ".join(f"BOOL_OR(COALESCE({checks[i].bad}, FALSE))" for i in again)
+            second = con.execute(f"SELECT {full} FROM {name}").fetchall()[0]
+            for i, failed in zip(again, second, strict=True):
+                found[i] = failed
     except (duckdb.IOException, duckdb.InvalidInputException) as err:  # a damaged Parquet page
         raise ScreenInputError(Where(str(path), None, None), _first_line(str(err))) from err
     for failed, c in zip(found, checks, strict=True):
