@@ -137,12 +137,12 @@ def choice(cell: str, name: str, fact: Fact, raw: str = "VARCHAR") -> Reading:
     # A code the model knows but the rules do not read as a value (not examined) is unknown.
     used = ", ".join(literal(a) for a in fact.values) or "''"
     value = f"(CASE WHEN {v} IN ({used}) THEN {v} END)"
+    message = f"unknown code; expected one of: {', '.join(allowed)}"
     if raw == "VARCHAR":  # the codes as written: no trimming for them
         value = f"(CASE WHEN {cell} IS NULL THEN NULL WHEN {cell} IN ({used}) THEN {cell} ELSE {value} END)"
         bad = f"(CASE WHEN {cell} IS NULL OR {cell} IN ({codes}) THEN FALSE ELSE {bad} END)"
-    return Reading(
-        value, (Check(name, bad, f"unknown code; expected one of: {', '.join(allowed)}"),)
-    )
+        return Reading(value, (Check(name, bad, message, quick=f"{cell} NOT IN ({codes})"),))
+    return Reading(value, (Check(name, bad, message),))
 
 
 def numeric(
