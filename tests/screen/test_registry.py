@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fusionwatch.cli.main import app
+from fusionwatch.cli.screen import _counted
 from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.engine import assess
@@ -197,6 +198,8 @@ def test_cli_writes_a_ranked_worklist(folder: Path, tmp_path: Path) -> None:
     assert rows[0]["site_motion_cutoff_deg"] == 5.0
     assert all(r["reasons"].startswith("FW-EMERG") for r in rows if r["triage"] == "emergency")
     assert "<11" in result.output
+    counts = " ".join(result.output.split())  # the console folds long lines
+    assert "Screened 60 episodes (139 score visits, 23 later operations," in counts
 
 
 def test_cli_bad_input_leaves_no_file(folder: Path, tmp_path: Path) -> None:
@@ -456,3 +459,9 @@ def test_a_study_column_outside_the_layout_is_counted(kb: Knowledge, folder: Pat
     path.write_text("\n".join(lines) + "\n")
     loaded = load_registry(duckdb.connect(), kb, folder, AS_OF)
     assert loaded.not_used == {"imaging_studies.csv:landmarks": 9}
+
+
+def test_counts_in_the_cli_summary_are_worded_for_one_and_many() -> None:
+    assert _counted(1, "later operation") == "1 later operation"
+    assert _counted(0, "later operation") == "0 later operations"
+    assert _counted(1_000_000, "episode") == "1,000,000 episodes"

@@ -226,12 +226,23 @@ def _on_spark(con: Any, kb: Any, day: dt.date, site: Site, master: str) -> None:
     con.register("spark_result", result)
 
 
+def _counted(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
 def _report(
     loaded: Any, rows: list[tuple[str, ...]], version: str, day: dt.date, site: Site
 ) -> None:
+    counts = ", ".join(
+        _counted(n, word)
+        for n, word in (
+            (loaded.visits, "score visit"),
+            (loaded.operations, "later operation"),
+            (loaded.studies, "imaging study row"),
+        )
+    )
     out.print(
-        f"Screened {loaded.episodes:,} episodes ({loaded.visits:,} score visits,"
-        f" {loaded.operations:,} later operations, {loaded.studies:,} imaging study rows)"
+        f"Screened {_counted(loaded.episodes, 'episode')} ({counts})"
         f" on {day} with knowledge {version};"
         f" stimulator policy {site.stimulator_policy}."
     )
