@@ -425,14 +425,20 @@ def _history(con: duckdb.DuckDBPyConnection, path: Path, ops_path: Path | None) 
             ) from err
         rows.append((levels, region, ops, h.level_count, h.vertebra_count, h.failed_fusion))
     lookup_table(con, "history_facts", HISTORY_COLUMNS, rows)
-    # A view: the wide table is not copied again, only joined to the small history table.
+    # Each episode's row of history keys takes its facts once, so the episodes view (read
+    # several times by the screening query) joins on the row number alone.
     con.execute(
-        "CREATE OR REPLACE TEMP VIEW episodes AS SELECT e.* EXCLUDE (_row, derived__level_count,"
-        f" derived__vertebra_count, {HISTORY_FAILED}), h.n AS derived__level_count,"
-        f" h.v AS derived__vertebra_count, COALESCE(h.failed, FALSE) AS {HISTORY_FAILED}"
-        " FROM typed_episodes e JOIN history_keys k ON k._row = e._row"
+        "CREATE OR REPLACE TEMP TABLE history_keys AS SELECT k.*, h.n, h.v,"
+        " COALESCE(h.failed, FALSE) AS failed FROM history_keys k"
         " LEFT JOIN history_facts h ON h.levels IS NOT DISTINCT FROM k.levels"
         " AND h.region IS NOT DISTINCT FROM k.region AND h.ops IS NOT DISTINCT FROM k.ops"
+    )
+    # A view: the wide table is not copied again, only joined to the narrow history keys.
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW episodes AS SELECT e.* EXCLUDE (_row, derived__level_count,"
+        f" derived__vertebra_count, {HISTORY_FAILED}), k.n AS derived__level_count,"
+        f" k.v AS derived__vertebra_count, k.failed AS {HISTORY_FAILED}"
+        " FROM typed_episodes e JOIN history_keys k ON k._row = e._row"
     )
 
 
