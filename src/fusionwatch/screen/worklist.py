@@ -20,7 +20,8 @@ from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.site import Site
 from fusionwatch.screen import timeline
 from fusionwatch.screen.compiler import literal, number
-from fusionwatch.screen.query import screening_sql
+from fusionwatch.screen.dialect import DUCKDB
+from fusionwatch.screen.query import screening
 
 # Cells with fewer people than this are suppressed in shared summaries (a common disclosure
 # control for health statistics; a named setting, not a clinical threshold).
@@ -64,6 +65,8 @@ WORKLIST_INPUT = (
     "derived__warning_signs",
     "studies_not_read",
 )
+# Its long texts, built from their codes (screen.packed).
+TEXTS = ("reasons", "fired", "open_questions")
 
 
 def screen(
@@ -76,8 +79,19 @@ def screen(
     """Screen the ``episodes`` and ``visits`` tables into a ``screened`` table, ranked.
 
     ``computed`` names a relation that already holds the screening query's output (from Spark).
+    Screened here, the table keeps the codes of the long texts (reasons, fired rules, open
+    questions) and the ``screened`` view builds the texts from them (``screen.packed``): the
+    ranking sort and the table then carry a few integers per row, not the strings.
     """
-    sql = screening_sql(kb, as_of, site) if computed is None else f"SELECT * FROM {computed}"
+    if computed is None:
+        query = screening(kb, as_of, site, texts=False)
+        sql = query.sql
+        kept = ", ".join(code for p in query.texts for code in p.code_names())
+        texts = {p.name: p.text(DUCKDB) for p in query.texts}
+    else:
+        sql = f"SELECT * FROM {computed}"
+        kept = ", ".join(TEXTS)
+        texts = {name: name for name in TEXTS}
     info = RunInfo(kb.version, as_of, site, kb.thresholds["motion.angular"])
     group = (
         "CASE WHEN triage = 'emergency' THEN 'emergency' WHEN triage = 'urgent' THEN 'urgent'"
@@ -102,7 +116,7 @@ def screen(
         "CREATE OR REPLACE TEMP TABLE screened_rows AS SELECT"
         " grp AS worklist_group, screened_q.episode_id, triage, screen_not_done, suspicion,"
         " derived__months_since_surgery AS months_since_surgery, derived__phase AS phase,"
-        " reasons, fired AS fired_rules, open_questions, next_check AS next_follow_up,"
+        f" {kept}, next_check AS next_follow_up,"
         " result__stimulator_candidate AS stimulator_candidate,"
         " studies_not_read AS imaging_studies_not_read,"
         f" {set_aside}, {info.columns()}, ROW_NUMBER() OVER (ORDER BY {order}) AS _order"
@@ -115,7 +129,12 @@ def screen(
     con.execute(
         "CREATE OR REPLACE TEMP VIEW screened AS SELECT"
         f" CASE WHEN worklist_group = {not_done} THEN NULL WHEN _order > {end}"
-        f" THEN _order - {block} ELSE _order END AS rank, * FROM screened_rows"
+        f" THEN _order - {block} ELSE _order END AS rank,"
+        " worklist_group, episode_id, triage, screen_not_done, suspicion, months_since_surgery,"
+        f" phase, {texts['reasons']} AS reasons, {texts['fired']} AS fired_rules,"
+        f" {texts['open_questions']} AS open_questions, next_follow_up, stimulator_candidate,"
+        f" imaging_studies_not_read, {timeline.SET_ASIDE}, knowledge_version, as_of,"
+        " site_stimulator_policy, site_motion_cutoff_deg, _order FROM screened_rows"
     )
 
 
