@@ -28,6 +28,8 @@ from fusionwatch.screen.query import screening
 SMALL_CELL = 11
 SUPPRESSED = "<11"
 NOT_DONE = "screen not done"
+# The screened rows in worklist order (the ``screened`` view unordered).
+IN_ORDER = "screened_in_order"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,8 @@ def screen(
     site: Site,
     computed: str | None = None,
 ) -> None:
-    """Screen the ``episodes`` and ``visits`` tables into a ``screened`` table, ranked.
+    """Screen the ``episodes`` and ``visits`` tables into a ``screened`` view, ranked (and
+    ``screened_in_order``, the same rows in worklist order).
 
     ``computed`` names a relation that already holds the screening query's output (from Spark).
     Screened here, the table keeps the codes of the long texts (reasons, fired rules, open
@@ -124,23 +127,31 @@ def screen(
     )
     # One sort ranks every row; the "screen not done" rows sit in one block of that order and
     # are left unranked, so the rows after the block move up by its size.
-    block = f"(SELECT COUNT(*) FROM screened_rows WHERE worklist_group = {not_done})"
-    end = f"(SELECT MAX(_order) FROM screened_rows WHERE worklist_group = {not_done})"
-    con.execute(
-        "CREATE OR REPLACE TEMP VIEW screened AS SELECT"
-        f" CASE WHEN worklist_group = {not_done} THEN NULL WHEN _order > {end}"
-        f" THEN _order - {block} ELSE _order END AS rank,"
+    block, end = con.execute(
+        f"SELECT COUNT(*), MAX(_order) FROM screened_rows WHERE worklist_group = {not_done}"
+    ).fetchall()[0]
+    columns = (
+        f"CASE WHEN worklist_group = {not_done} THEN NULL"
+        f" WHEN _order > {'NULL' if end is None else int(end)} THEN _order - {int(block)}"
+        " ELSE _order END AS rank,"
         " worklist_group, episode_id, triage, screen_not_done, suspicion, months_since_surgery,"
         f" phase, {texts['reasons']} AS reasons, {texts['fired']} AS fired_rules,"
         f" {texts['open_questions']} AS open_questions, next_follow_up, stimulator_candidate,"
         f" imaging_studies_not_read, {timeline.SET_ASIDE}, knowledge_version, as_of,"
-        " site_stimulator_policy, site_motion_cutoff_deg, _order FROM screened_rows"
+        " site_stimulator_policy, site_motion_cutoff_deg, _order"
+    )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW screened AS SELECT {columns} FROM screened_rows")
+    # The same rows in worklist order, the texts built after the sort (which then moves the
+    # codes, not the strings); DuckDB keeps a sort's order through the projection above it.
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {IN_ORDER} AS SELECT {columns}"
+        " FROM (SELECT * FROM screened_rows ORDER BY _order) AS screened_rows"
     )
 
 
 def write_worklist(con: duckdb.DuckDBPyConnection, out: Path) -> int:
     """Write the ranked worklist (one row per episode) as Parquet or CSV; returns the rows."""
-    query = "SELECT * EXCLUDE (_order) FROM screened ORDER BY _order"
+    query = f"SELECT * EXCLUDE (_order) FROM {IN_ORDER}"
     return _write(con, query, out)
 
 
@@ -171,12 +182,13 @@ def _write(con: duckdb.DuckDBPyConnection, query: str, out: Path) -> int:
         raise ValueError(f"{out}: write .parquet or .csv")
     partial = out.with_name(f".{out.name}.partial")
     try:
-        con.execute(f"COPY ({query}) TO {literal(str(partial))} (FORMAT {fmt})").fetchall()
+        written = con.execute(
+            f"COPY ({query}) TO {literal(str(partial))} (FORMAT {fmt})"
+        ).fetchall()
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)
-    rows = con.execute(f"SELECT COUNT(*) FROM ({query})").fetchall()
-    return int(rows[0][0])
+    return int(written[0][0])
 
 
 Step = Callable[[str], None]
