@@ -1,12 +1,14 @@
 """The few SQL constructs that differ between DuckDB and Spark SQL; everything else is shared."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 
 @dataclass(frozen=True, slots=True)
 class Dialect:
-    """How one engine spells date arithmetic (the compiler emits plain ANSI SQL otherwise)."""
+    """How one engine spells date arithmetic and array lookup (the compiler emits plain ANSI SQL
+    otherwise)."""
 
     name: Literal["duckdb", "spark"]
 
@@ -24,6 +26,12 @@ class Dialect:
 
     def date_literal(self, iso: str) -> str:
         return f"DATE '{iso}'"
+
+    def pick(self, items: Sequence[str], index: str) -> str:
+        """Item ``index`` (from 1) of a constant array of SQL values."""
+        if self.name == "duckdb":
+            return f"[{', '.join(items)}][{index}]"
+        return f"element_at(array({', '.join(items)}), {index})"
 
 
 DUCKDB = Dialect("duckdb")

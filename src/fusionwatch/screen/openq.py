@@ -1,5 +1,5 @@
 """The worklist's open questions: every unanswered question whose answer alone could change the
-episode's triage or suspicion band, as one SQL expression per episode.
+episode's triage or suspicion band, as one SQL test per question (packed, ``screen.packed``).
 
 The single-case engine names such questions twice, both by trial: ``missing_information``
 (``core.whatif``: each open input set to each answer and the decision run again; a change of
@@ -36,6 +36,7 @@ from fusionwatch.core.knowledge import Condition, FactType, Known, RuleKind
 from fusionwatch.core.logic import leaves
 from fusionwatch.core.vocab import SUSPICION_ORDER
 from fusionwatch.screen.compiler import ConditionCompiler, literal, number
+from fusionwatch.screen.packed import Packed
 from fusionwatch.screen.schema import column
 
 # The rule kinds that decide triage and the suspicion band (core.decision).
@@ -125,14 +126,13 @@ def _unknown(question: str) -> str:
     return f"{column(question)} IS NULL"
 
 
-def _named(question: str) -> str:
-    """SQL naming the question as the engine's what-if does: with the index levels given, an
-    unknown level count is a later operation's levels (``surgery.operations``)."""
+def _named(question: str, test: str) -> list[tuple[str, str]]:
+    """The question as the engine's what-if names it, with its test: with the index levels
+    given, an unknown level count is a later operation's levels (``surgery.operations``)."""
     if question != LEVELS:
-        return literal(question)
-    return (
-        f"CASE WHEN {column(LEVELS)} IS NULL THEN {literal(LEVELS)} ELSE {literal(OPERATIONS)} END"
-    )
+        return [(question, test)]
+    given = f"{column(LEVELS)} IS NULL"
+    return [(LEVELS, f"({test}) AND {given}"), (OPERATIONS, f"({test}) AND NOT {given}")]
 
 
 def _candidates(kb: Knowledge) -> Iterator[str]:
@@ -215,22 +215,23 @@ def _settles(kind: RuleKind, level: str | None, true: str, false: str) -> str:
     return f"({true} AND suspicion IN ({', '.join(literal(b) for b in above) or 'NULL'}))"
 
 
-def open_questions_sql(
+def open_questions(
     kb: Knowledge, read: Callable[[str], str], rule_column: Callable[[str], str]
-) -> str:
-    """One text per episode: the open questions, in the knowledge base's order.
+) -> Packed:
+    """The open questions of an episode, in the knowledge base's order, as a packed text.
 
-    Reads the rule columns and the ``triage`` and ``suspicion`` columns of the screening query.
+    Its tests read the rule columns and the ``triage`` and ``suspicion`` columns of the
+    screening query.
     """
     moves = _rule_moves(kb, read, rule_column)
     for question, test in _cannot_tell_moves(kb, read, rule_column):
         moves.setdefault(question, []).append(test)
-    parts = []
+    items: list[tuple[str, str]] = []
     for question in _candidates(kb):
         if question in moves:
             test = f"{_unknown(question)} AND ({' OR '.join(dict.fromkeys(moves[question]))})"
-            parts.append(f"CASE WHEN {test} THEN {_named(question)} END")
-    return f"concat_ws({literal(SEPARATOR)}, {', '.join(parts)})" if parts else "''"
+            items += _named(question, test)
+    return Packed("open_questions", SEPARATOR, items)
 
 
 def _count_moves(

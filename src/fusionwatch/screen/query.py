@@ -4,7 +4,8 @@ The stages follow ``core.engine`` step by step, and each rule kind sees exactly 
 has set when it runs that kind (``result.suspicion`` is unknown to the emergency rules, and so
 on). The output has one row per episode with the triage (four dispositions, decision 0009), the
 suspicion band (``cannot_tell`` included), the ids of the rules and policy pathways that fired,
-and one three-valued column per rule evaluated.
+the reasons and open questions (each text also as the small codes it is built from,
+``screen.packed``), and one three-valued column per rule evaluated.
 """
 
 import datetime as dt
@@ -38,7 +39,8 @@ from fusionwatch.screen.derived import (
     timing_columns,
 )
 from fusionwatch.screen.dialect import DUCKDB, Dialect
-from fusionwatch.screen.openq import open_questions_sql
+from fusionwatch.screen.openq import open_questions
+from fusionwatch.screen.packed import Packed
 from fusionwatch.screen.record import (
     LEVEL_DERIVED,
     RECORD_SQL,
@@ -49,7 +51,15 @@ from fusionwatch.screen.record import (
 from fusionwatch.screen.schema import EPISODE_ID, LEVEL_FACTS, column, episode_columns
 from fusionwatch.screen.trajectory import trajectory_ctes
 
-__all__ = ["STUDIES_NOT_READ", "STUDY_FACTS", "evaluated_rules", "rule_column", "screening_sql"]
+__all__ = [
+    "STUDIES_NOT_READ",
+    "STUDY_FACTS",
+    "Screening",
+    "evaluated_rules",
+    "rule_column",
+    "screening",
+    "screening_sql",
+]
 
 # True for an episode whose studies feed a derivation not in SQL yet (screen.record): it is
 # screened as an episode without studies and flagged on the worklist.
@@ -136,6 +146,15 @@ def evaluated_rules(kb: Knowledge, site: Site) -> list[CompiledRule]:
     return [r for stage in STAGES for kind in stage for r in kb.rules[kind]]
 
 
+@dataclass(frozen=True, slots=True)
+class Screening:
+    """The screening query and its packed text columns (``fired``, ``reasons``,
+    ``open_questions``): the query has their codes, and their texts too when asked for."""
+
+    sql: str
+    texts: tuple[Packed, ...]
+
+
 def screening_sql(
     kb: Knowledge,
     as_of: dt.date,
@@ -153,14 +172,44 @@ def screening_sql(
     ``mutate(rule_id, sql)`` rewrites one rule's (or policy pathway's) SQL; the equivalence test
     uses it to prove that a wrong rule is caught.
     """
+    return screening(
+        kb,
+        as_of,
+        site,
+        dialect=dialect,
+        episodes=episodes,
+        visits=visits,
+        operations=operations,
+        studies=studies,
+        mutate=mutate,
+    ).sql
+
+
+def screening(
+    kb: Knowledge,
+    as_of: dt.date,
+    site: Site = DEFAULT_SITE,
+    *,
+    dialect: Dialect = DUCKDB,
+    episodes: str = "episodes",
+    visits: str = "visits",
+    operations: str = "operations",
+    studies: str = "studies",
+    mutate: Callable[[str, str], str] | None = None,
+    texts: bool = True,
+) -> Screening:
+    """The screening query (as ``screening_sql``); without ``texts`` its text columns are left
+    as codes, for a reader that builds the texts only where they are read (``screen.worklist``)."""
     evaluated_rules(kb, site)  # refuses an unknown policy or rule kind before any SQL is built
     b = _Builder(kb, site, dialect, mutate=mutate)
     _base(b, as_of, episodes, visits, operations, studies)
     _bands_and_counts(b)
     _rules(b)
-    _outputs(b)
+    packed = _outputs(b)
+    if texts:
+        b.stage("texts", [(p.name, p.text(dialect)) for p in packed])
     body = ",\n".join(f"{name} AS ({sql})" for name, sql in b.ctes)
-    return f"WITH {body}\nSELECT * FROM {b.last}"
+    return Screening(f"WITH {body}\nSELECT * FROM {b.last}", packed)
 
 
 def _base(  # noqa: PLR0917
@@ -340,7 +389,7 @@ def _deciding_unknown(kb: Knowledge, read: Callable[[str], str]) -> str:
     return f"({timing} OR ({unanswered}))"
 
 
-def _outputs(b: _Builder) -> None:
+def _outputs(b: _Builder) -> tuple[Packed, ...]:
     kb = b.kb
     emergency = [rule_column(r.rule.id) for r in kb.rules[RuleKind.EMERGENCY]]
     urgent = [rule_column(r.rule.id) for r in kb.rules[RuleKind.URGENT]]
@@ -352,6 +401,7 @@ def _outputs(b: _Builder) -> None:
         f" WHEN {not_done} THEN 'prompt_referral'"
         f" WHEN {_any_fired(referral)} THEN 'prompt_referral' ELSE 'routine' END)"
     )
+    fired, reasons = _fired(b), _reasons(kb)
     b.stage(
         "outcome",
         [
@@ -359,12 +409,14 @@ def _outputs(b: _Builder) -> None:
             ("screen_not_done", not_done),
             ("referral_found", _any_fired(referral)),
             ("suspicion", "result__suspicion"),
-            ("fired", _fired(b)),
-            ("reasons", _reasons(kb)),
+            *fired.codes(),
+            *reasons.codes(),
             ("next_check", _next_check(kb)),
         ],
     )
-    b.stage("open", [("open_questions", open_questions_sql(kb, b.reader(), rule_column))])
+    questions = open_questions(kb, b.reader(), rule_column)
+    b.stage("open", questions.codes())
+    return fired, reasons, questions
 
 
 def _any_fired(columns: Sequence[str]) -> str:
@@ -386,24 +438,24 @@ def _screen_not_done(kb: Knowledge) -> str:
     return "(" + (" OR ".join(pending) or "FALSE") + ")"
 
 
-def _fired(b: _Builder) -> str:
+def _fired(b: _Builder) -> Packed:
     """The ids of the rules and policy pathways that fired, sorted as the reference sorts them."""
     fired: list[tuple[str, str]] = [
         (r.rule.id, f"{rule_column(r.rule.id)} IS TRUE") for r in evaluated_rules(b.kb, b.site)
     ]
     fired += [(p.id, f"in_question AND {p.column} IS TRUE") for p in pathways(b.kb, b.site)]
-    arms = ", ".join(f"CASE WHEN {test} THEN {literal(i)} END" for i, test in sorted(fired))
-    return f"concat_ws(' ', {arms})"
+    return Packed("fired", " ", sorted(fired))
 
 
-def _reasons(kb: Knowledge) -> str:
-    reasons = ", ".join(
-        f"CASE WHEN {rule_column(r.rule.id)} IS TRUE"
-        f" THEN {literal(r.rule.id + ': ' + r.rule.then.summary)} END"
+def _reasons(kb: Knowledge) -> Packed:
+    """The reasons on the worklist: ``id: summary`` of each reason rule that fired (long texts,
+    so four to a code)."""
+    reasons = [
+        (f"{r.rule.id}: {r.rule.then.summary}", f"{rule_column(r.rule.id)} IS TRUE")
         for kind in REASON_KINDS
         for r in kb.rules[kind]
-    )
-    return f"concat_ws(' | ', {reasons})"
+    ]
+    return Packed("reasons", " | ", reasons, bits=4)
 
 
 def _next_check(kb: Knowledge) -> str:

@@ -12,6 +12,7 @@ import duckdb
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.screen.episode import case_data
 from fusionwatch.screen.schema import EPISODE_ID
+from fusionwatch.screen.worklist import IN_ORDER
 
 _COLUMNS = (
     "rank",
@@ -40,7 +41,7 @@ def worklist_rows(con: duckdb.DuckDBPyConnection, kb: Knowledge) -> Iterator[dic
     studies = _grouped(con, "studies")
     episodes = {row[EPISODE_ID]: row for row in con.table("episodes").to_arrow_table().to_pylist()}
     names = ", ".join(_COLUMNS)
-    cursor = con.execute(f"SELECT {names} FROM screened ORDER BY _order")
+    cursor = con.execute(f"SELECT {names} FROM {IN_ORDER}")
     while batch := cursor.fetchmany(1_000):
         for values in batch:
             row = dict(zip(_COLUMNS, values, strict=True))

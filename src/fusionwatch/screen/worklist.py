@@ -20,13 +20,16 @@ from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.site import Site
 from fusionwatch.screen import timeline
 from fusionwatch.screen.compiler import literal, number
-from fusionwatch.screen.query import screening_sql
+from fusionwatch.screen.dialect import DUCKDB
+from fusionwatch.screen.query import screening
 
 # Cells with fewer people than this are suppressed in shared summaries (a common disclosure
 # control for health statistics; a named setting, not a clinical threshold).
 SMALL_CELL = 11
 SUPPRESSED = "<11"
 NOT_DONE = "screen not done"
+# The screened rows in worklist order (the ``screened`` view unordered).
+IN_ORDER = "screened_in_order"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,8 @@ WORKLIST_INPUT = (
     "derived__warning_signs",
     "studies_not_read",
 )
+# Its long texts, built from their codes (screen.packed).
+TEXTS = ("reasons", "fired", "open_questions")
 
 
 def screen(
@@ -73,11 +78,23 @@ def screen(
     site: Site,
     computed: str | None = None,
 ) -> None:
-    """Screen the ``episodes`` and ``visits`` tables into a ``screened`` table, ranked.
+    """Screen the ``episodes`` and ``visits`` tables into a ``screened`` view, ranked (and
+    ``screened_in_order``, the same rows in worklist order).
 
     ``computed`` names a relation that already holds the screening query's output (from Spark).
+    Screened here, the table keeps the codes of the long texts (reasons, fired rules, open
+    questions) and the ``screened`` view builds the texts from them (``screen.packed``): the
+    ranking sort and the table then carry a few integers per row, not the strings.
     """
-    sql = screening_sql(kb, as_of, site) if computed is None else f"SELECT * FROM {computed}"
+    if computed is None:
+        query = screening(kb, as_of, site, texts=False)
+        sql = query.sql
+        kept = ", ".join(code for p in query.texts for code in p.code_names())
+        texts = {p.name: p.text(DUCKDB) for p in query.texts}
+    else:
+        sql = f"SELECT * FROM {computed}"
+        kept = ", ".join(TEXTS)
+        texts = {name: name for name in TEXTS}
     info = RunInfo(kb.version, as_of, site, kb.thresholds["motion.angular"])
     group = (
         "CASE WHEN triage = 'emergency' THEN 'emergency' WHEN triage = 'urgent' THEN 'urgent'"
@@ -102,7 +119,7 @@ def screen(
         "CREATE OR REPLACE TEMP TABLE screened_rows AS SELECT"
         " grp AS worklist_group, screened_q.episode_id, triage, screen_not_done, suspicion,"
         " derived__months_since_surgery AS months_since_surgery, derived__phase AS phase,"
-        " reasons, fired AS fired_rules, open_questions, next_check AS next_follow_up,"
+        f" {kept}, next_check AS next_follow_up,"
         " result__stimulator_candidate AS stimulator_candidate,"
         " studies_not_read AS imaging_studies_not_read,"
         f" {set_aside}, {info.columns()}, ROW_NUMBER() OVER (ORDER BY {order}) AS _order"
@@ -110,18 +127,31 @@ def screen(
     )
     # One sort ranks every row; the "screen not done" rows sit in one block of that order and
     # are left unranked, so the rows after the block move up by its size.
-    block = f"(SELECT COUNT(*) FROM screened_rows WHERE worklist_group = {not_done})"
-    end = f"(SELECT MAX(_order) FROM screened_rows WHERE worklist_group = {not_done})"
+    block, end = con.execute(
+        f"SELECT COUNT(*), MAX(_order) FROM screened_rows WHERE worklist_group = {not_done}"
+    ).fetchall()[0]
+    columns = (
+        f"CASE WHEN worklist_group = {not_done} THEN NULL"
+        f" WHEN _order > {'NULL' if end is None else int(end)} THEN _order - {int(block)}"
+        " ELSE _order END AS rank,"
+        " worklist_group, episode_id, triage, screen_not_done, suspicion, months_since_surgery,"
+        f" phase, {texts['reasons']} AS reasons, {texts['fired']} AS fired_rules,"
+        f" {texts['open_questions']} AS open_questions, next_follow_up, stimulator_candidate,"
+        f" imaging_studies_not_read, {timeline.SET_ASIDE}, knowledge_version, as_of,"
+        " site_stimulator_policy, site_motion_cutoff_deg, _order"
+    )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW screened AS SELECT {columns} FROM screened_rows")
+    # The same rows in worklist order, the texts built after the sort (which then moves the
+    # codes, not the strings); DuckDB keeps a sort's order through the projection above it.
     con.execute(
-        "CREATE OR REPLACE TEMP VIEW screened AS SELECT"
-        f" CASE WHEN worklist_group = {not_done} THEN NULL WHEN _order > {end}"
-        f" THEN _order - {block} ELSE _order END AS rank, * FROM screened_rows"
+        f"CREATE OR REPLACE TEMP VIEW {IN_ORDER} AS SELECT {columns}"
+        " FROM (SELECT * FROM screened_rows ORDER BY _order) AS screened_rows"
     )
 
 
 def write_worklist(con: duckdb.DuckDBPyConnection, out: Path) -> int:
     """Write the ranked worklist (one row per episode) as Parquet or CSV; returns the rows."""
-    query = "SELECT * EXCLUDE (_order) FROM screened ORDER BY _order"
+    query = f"SELECT * EXCLUDE (_order) FROM {IN_ORDER}"
     return _write(con, query, out)
 
 
@@ -152,12 +182,13 @@ def _write(con: duckdb.DuckDBPyConnection, query: str, out: Path) -> int:
         raise ValueError(f"{out}: write .parquet or .csv")
     partial = out.with_name(f".{out.name}.partial")
     try:
-        con.execute(f"COPY ({query}) TO {literal(str(partial))} (FORMAT {fmt})").fetchall()
+        written = con.execute(
+            f"COPY ({query}) TO {literal(str(partial))} (FORMAT {fmt})"
+        ).fetchall()
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)
-    rows = con.execute(f"SELECT COUNT(*) FROM ({query})").fetchall()
-    return int(rows[0][0])
+    return int(written[0][0])
 
 
 Step = Callable[[str], None]
