@@ -1,18 +1,26 @@
 """Score trajectories for a whole cohort in SQL (core.derive.trajectory, vectorised).
 
-Each step mirrors one line of ``core.derive.trajectory``: the reference point (the baseline, else
-the first follow-up), the gain of every later point, the best point (largest gain, earliest of
-equals; the reference when nothing beats it), the latest point, and then the same pattern
-decisions in the same order. Only the facts the rules read leave this module.
+The same decisions as ``core.derive.trajectory`` in the same order: the reference point (the
+baseline, else the first follow-up; after a later operation the latest point at or before it,
+the baseline visit on a tie: ``core.followup._restarted``), the gain of every later point, the
+best point (largest gain, earliest of equals), the latest point, then the patterns. Only the
+facts the rules read leave this module.
 
-The visits stay one row each, with one column set per judged instrument (not one row per visit
-and instrument), and each step is a grouped aggregate per episode joined back to the visits: the
-earliest and latest points are minimums and maximums, and the value at the first follow-up is
-``min_by``. Window functions cost DuckDB about as much per expression as a sort, and this form
-needs one only for the restart: after a later operation the latest point at or before it becomes
-the baseline, and only those episodes' visits go through that window. Time points are unique
-within an episode's series (the readers refuse two visits at one point, as ``track import``
-does), so no tie needs an order.
+The visits are placed once (one row each), then unpivoted to one row per visit and judged score
+with the score turned so that a larger number is better (``w``; the gain is then
+``ROUND(w - reference, 6)``, bit for bit the engine's ``(value - reference) * sign``). One
+grouped aggregate per series (episode and instrument) gives everything but the best point's
+time: the gain only grows with the score, so the largest gain and the gain now are those of the
+best and of the latest score (without a baseline the first follow-up's own gain, 0, is among
+them, which changes nothing: only a largest gain above 0 is read), and the first follow-up's,
+the latest and the pre-operative points' scores are ``min_by``/``max_by`` of the time. The best point's time and the first fall
+after it are only needed where every other condition of a relapse holds; only those series are
+joined back to their visits, twice (the fall needs the best point). There is no window function
+(DuckDB's window operator costs about as much per expression as a sort).
+
+Time points are unique within an episode's series and an episode has at most one baseline visit
+(the readers refuse a second visit at one point, as ``track import`` does; the engine takes the
+same), so no tie needs an order beyond the baseline visit's at a later operation.
 """
 
 from collections.abc import Mapping
@@ -25,8 +33,6 @@ from fusionwatch.screen.dialect import Dialect
 from fusionwatch.screen.months import signed_months_sql
 from fusionwatch.screen.schema import EPISODE_ID
 
-_W = f"OVER (PARTITION BY {EPISODE_ID})"
-
 
 def judged_instruments() -> tuple[Instrument, ...]:
     """Instruments with a published limit (the others are shown only and never raise a sign)."""
@@ -36,6 +42,18 @@ def judged_instruments() -> tuple[Instrument, ...]:
 def _each(template: str) -> str:
     """``template`` with ``{i}`` filled in for every judged instrument, comma-separated."""
     return ", ".join(template.format(i=i.value) for i in judged_instruments())
+
+
+def _by_instrument(values: Mapping[Instrument, str], inst: str = "inst") -> str:
+    """Each instrument's SQL picked by ``inst``, its index in ``judged_instruments()``."""
+    judged = judged_instruments()
+    cases = " ".join(f"WHEN {k} THEN {values[i]}" for k, i in enumerate(judged))
+    return f"(CASE {inst} {cases} END)"
+
+
+def _gain_scale(instrument: Instrument, value: str) -> str:
+    """``value`` turned so that a larger number is better (the sign of every gain)."""
+    return value if instrument in HIGHER_IS_BETTER else f"{value} * CAST(-1.0 AS DOUBLE)"
 
 
 def trajectory_ctes(
@@ -51,158 +69,123 @@ def trajectory_ctes(
     early = number(thresholds["months.early_recovery"])
     judged = number(thresholds["months.fusion_assessment"])
     placed = f"COALESCE(v.month, {signed_months_sql(dialect, 't.surgery__date', 'v.visit_date')})"
-    values = _each("v.{i} AS v_{i}")
-    any_value = " OR ".join(f"v.{i.value} IS NOT NULL" for i in judged_instruments())
-    kept = " AND ".join(("k_{i} IS NOT NULL", "NOT b_{i}"))
-    patterns, facts = _patterns(thresholds, early, judged)
+    mo = (
+        f"(CASE WHEN v.baseline THEN LEAST(COALESCE({placed}, 0.0), 0.0) ELSE {placed} END)"
+        " - COALESCE(t.score_shift, 0.0)"
+    )
+    # pt: 0 a follow-up point, 2 the visit given as the baseline; after a later operation
+    # (core.followup._restarted) every other point at or before it is 1.
+    pt = (
+        "CASE WHEN shift IS NULL THEN (CASE WHEN baseline THEN 2 ELSE 0 END)"
+        " WHEN mo <= 0 THEN (CASE WHEN baseline THEN 2 ELSE 1 END) ELSE 0 END"
+    )
+    instruments = judged_instruments()
+    limits = {i: limit_for(i, thresholds) for i in instruments}
+    rise = {i: number(lim.improvement or 0.0) for i, lim in limits.items()}
+    drop = {i: number(lim.threshold or 0.0) for i, lim in limits.items()}
+    fall = {
+        i: number(min(lim.threshold or 0.0, lim.improvement or 0.0)) for i, lim in limits.items()
+    }
+    key = f"{EPISODE_ID}, inst"
+    # The score of the series a candidate row names, read from a visit row.
+    scored = _by_instrument({i: _gain_scale(i, f"p.v_{i.value}") for i in instruments}, "c.inst")
+    best, now = "ROUND(kb - ref, 6)", "ROUND(lw - ref, 6)"
+    pattern = (
+        "CASE WHEN np < 2 - hb THEN NULL"
+        " WHEN cm IS NOT NULL AND la > top THEN 'relapse'"
+        f" WHEN ng <= -{_by_instrument(drop, 'g.inst')} AND la >= {early} THEN 'worsening'"
+        f" WHEN ng >= {_by_instrument(rise, 'g.inst')} THEN 'improving'"
+        f" WHEN la < {early} THEN 'too_early'"
+        f" WHEN la >= {judged} AND hb = 1 THEN 'not_improved'"
+        " ELSE 'plateau' END"
+    )
+    feeds = " OR ".join(f"inst = {k}" for k, i in enumerate(instruments) if i in FEEDS_SIGNS)
+
+    def verdict(wanted: str) -> str:
+        def seen(condition: str) -> str:
+            return f"MAX(CASE WHEN ({feeds or 'FALSE'}) AND {condition} THEN 1 END) = 1"
+
+        hit, judged_any = seen(f"p IN ({wanted})"), seen("p IS NOT NULL")
+        return f"CASE WHEN {hit} THEN TRUE WHEN {judged_any} THEN FALSE END"
+
+    relapse, stalled = verdict("'relapse'"), verdict("'not_improved', 'worsening'")
     return [
         (
             "traj_placed",
-            f"SELECT v.{EPISODE_ID}, v.baseline, t.score_shift AS shift,"
-            f" (CASE WHEN v.baseline THEN LEAST(COALESCE({placed}, 0.0), 0.0)"
-            f" ELSE {placed} END) - COALESCE(t.score_shift, 0.0) AS mo, {values}"
+            f"SELECT {EPISODE_ID}, mo, {pt} AS pt, {_each('v_{i}')} FROM (SELECT v.{EPISODE_ID},"
+            f" v.baseline, t.score_shift AS shift, {mo} AS mo, {_each('v.{i} AS v_{i}')}"
             f" FROM {visits} v JOIN {timing} t ON t.{EPISODE_ID} = v.{EPISODE_ID}"
-            f" WHERE ({any_value})",
+            f" WHERE {' OR '.join(f'v.{i.value} IS NOT NULL' for i in instruments)}) s",
         ),
         (
-            # After a later operation (shift known) the latest point at or before it is the
-            # baseline, on a tie the visit given as the baseline, and earlier ones are left out
-            # (core.followup._restarted).
-            "traj_points",
-            f"SELECT {EPISODE_ID}, mo, {_each('v_{i} AS k_{i}, baseline AS b_{i}')}"
-            " FROM traj_placed WHERE shift IS NULL AND mo IS NOT NULL"
-            f" UNION ALL SELECT {EPISODE_ID}, mo,"
-            + _each(
-                "CASE WHEN mo > 0 OR (mo = near_{i} AND (baseline OR NOT COALESCE(near_base_{i}"
-                " = near_{i}, FALSE))) THEN v_{i} END AS k_{i}, mo <= 0 AS b_{i}"
-            )
-            + " FROM (SELECT *,"
-            + _each(
-                f"MAX(CASE WHEN v_{{i}} IS NOT NULL AND mo <= 0 THEN mo END) {_W} AS near_{{i}},"
-                f" MAX(CASE WHEN v_{{i}} IS NOT NULL AND mo <= 0 AND baseline THEN mo END) {_W}"
-                " AS near_base_{i}"
-            )
-            + " FROM traj_placed WHERE shift IS NOT NULL AND mo IS NOT NULL) s",
+            # One row per visit and judged score, the score turned so that larger is better.
+            "traj_long",
+            " UNION ALL ".join(
+                f"SELECT {EPISODE_ID}, {k} AS inst, mo, pt, {_gain_scale(i, f'v_{i.value}')} AS w"
+                f" FROM traj_placed WHERE v_{i.value} IS NOT NULL AND mo IS NOT NULL"
+                for k, i in enumerate(instruments)
+            ),
         ),
         (
-            # The reference: the baseline, else the first follow-up point; and the latest point.
+            # Per series: the follow-up count, the latest point and its score, the first
+            # follow-up's score, the best score; the baseline visit's score and time, and
+            # after a later operation the latest other point at or before it.
+            "traj_agg",
+            f"SELECT {key},"
+            " COUNT(*) FILTER (WHERE pt = 0) AS np, MAX(mo) FILTER (WHERE pt = 0) AS la,"
+            " MAX_BY(w, mo) FILTER (WHERE pt = 0) AS lw, MIN_BY(w, mo) FILTER (WHERE pt = 0) AS fw,"
+            " MAX(w) FILTER (WHERE pt = 0) AS kb, MAX(w) FILTER (WHERE pt = 2) AS bw,"
+            " MAX(mo) FILTER (WHERE pt = 2) AS ba, MAX_BY(w, mo) FILTER (WHERE pt = 1) AS nw,"
+            f" MAX(mo) FILTER (WHERE pt = 1) AS na FROM traj_long GROUP BY {key}",
+        ),
+        (
+            # The reference: the baseline (the latest point at or before a later operation,
+            # the baseline visit on a tie), else the first follow-up point.
             "traj_ref",
-            f"SELECT {EPISODE_ID},"
-            + _each(
-                "MAX(CASE WHEN k_{i} IS NOT NULL AND b_{i} THEN 1 ELSE 0 END) AS hb_{i},"
-                f" SUM(CASE WHEN {kept} THEN 1 ELSE 0 END) AS np_{{i}},"
-                f" MIN(CASE WHEN {kept} THEN mo END) AS fp_{{i}},"
-                f" MAX(CASE WHEN {kept} THEN mo END) AS la_{{i}},"
-                " MAX(CASE WHEN k_{i} IS NOT NULL AND b_{i} THEN k_{i} END) AS bv_{i},"
-                " MAX(CASE WHEN k_{i} IS NOT NULL AND b_{i} THEN mo END) AS ba_{i},"
-                f" MIN_BY(k_{{i}}, CASE WHEN {kept} THEN mo END) AS fv_{{i}}"
-            )
-            + f" FROM traj_points GROUP BY {EPISODE_ID}",
+            f"SELECT {key}, np, la, kb, lw,"
+            " CASE WHEN ba IS NOT NULL OR na IS NOT NULL THEN 1 ELSE 0 END AS hb,"
+            " COALESCE(CASE WHEN ba >= na OR na IS NULL THEN bw ELSE nw END, fw) AS ref"
+            " FROM traj_agg",
         ),
         (
-            # The gain of every later point over the reference.
-            "traj_gain",
-            f"SELECT p.{EPISODE_ID}, p.mo, "
-            + ", ".join(
-                f"CASE WHEN p.k_{i} IS NOT NULL AND NOT p.b_{i} AND (r.hb_{i} = 1 OR p.mo > r.fp_{i})"
-                f" THEN ROUND((p.k_{i} - (CASE WHEN r.hb_{i} = 1 THEN r.bv_{i} ELSE r.fv_{i} END))"
-                f" * {number(1.0 if i in HIGHER_IS_BETTER else -1.0)}, 6) END AS g_{i}"
-                for i in judged_instruments()
-            )
-            + f", {_each('r.la_{i}')}"
-            + f" FROM traj_points p JOIN traj_ref r ON r.{EPISODE_ID} = p.{EPISODE_ID}",
-        ),
-        (
-            # The largest gain, and the gain now (at the latest point).
-            "traj_max",
-            f"SELECT {EPISODE_ID},"
-            + _each("MAX(g_{i}) AS mg_{i}, MAX(CASE WHEN mo = la_{i} THEN g_{i} END) AS ng_{i}")
-            + f" FROM traj_gain GROUP BY {EPISODE_ID}",
-        ),
-        (
-            "traj_top",
-            f"SELECT g.{EPISODE_ID}, g.mo, {_each('g.g_{i}, m.mg_{i}')} FROM traj_gain g"
-            f" JOIN traj_max m ON m.{EPISODE_ID} = g.{EPISODE_ID}",
-        ),
-        (
-            # The best point when a later point beats the reference (gain above 0): the earliest
-            # with the largest gain (otherwise the reference itself, taken from traj_ref).
-            "traj_best",
-            f"SELECT {EPISODE_ID},"
-            + _each("MIN(CASE WHEN mg_{i} > 0 AND g_{i} = mg_{i} THEN mo END) AS top_{i}")
-            + f" FROM traj_top GROUP BY {EPISODE_ID}",
-        ),
-        (
-            "traj_last",
-            f"SELECT t.*, {_each('b.top_{i}')} FROM traj_top t"
-            f" JOIN traj_best b ON b.{EPISODE_ID} = t.{EPISODE_ID}",
-        ),
-        ("traj_fell", _fell(thresholds)),
-        (
+            # The gain now and the largest gain are those of the latest and the best score.
+            # cm: the largest gain, for a series that is a relapse if its latest point comes
+            # after its best one (all other conditions of a relapse hold).
             "traj_g",
-            f"SELECT r.{EPISODE_ID},"
-            + _each(
-                "r.hb_{i}, r.np_{i}, r.la_{i}, m.mg_{i}, m.ng_{i}, f.fell_{i},"
-                " CASE WHEN m.mg_{i} > 0 THEN m.mg_{i} ELSE 0.0 END AS bg_{i},"
-                " CASE WHEN m.mg_{i} > 0 THEN b.top_{i}"
-                " WHEN r.hb_{i} = 1 THEN r.ba_{i} ELSE r.fp_{i} END AS best_{i}"
-            )
-            + f" FROM traj_ref r JOIN traj_max m ON m.{EPISODE_ID} = r.{EPISODE_ID}"
-            f" JOIN traj_best b ON b.{EPISODE_ID} = r.{EPISODE_ID}"
-            f" JOIN traj_fell f ON f.{EPISODE_ID} = r.{EPISODE_ID}",
+            f"SELECT {key}, np, la, hb, ref, {now} AS ng,"
+            f" CASE WHEN np >= 2 - hb AND {best} > 0 AND {best} >= {_by_instrument(rise)}"
+            f" AND {best} - {now} >= {_by_instrument(fall)} AND la >= {early}"
+            f" THEN {best} END AS cm FROM traj_ref",
         ),
-        ("traj_pattern", f"SELECT {EPISODE_ID}, {patterns} FROM traj_g"),
-        ("traj_facts", f"SELECT {EPISODE_ID}, {facts} FROM traj_pattern"),
+        ("traj_cand", f"SELECT {key}, ref, cm FROM traj_g WHERE cm IS NOT NULL"),
+        (
+            # The best point of those series: the earliest with the largest gain.
+            "traj_top",
+            f"SELECT p.{EPISODE_ID}, c.inst, MIN(c.ref) AS ref, MIN(c.cm) AS cm,"
+            f" MIN(p.mo) FILTER (WHERE p.pt = 0 AND ROUND({scored} - c.ref, 6) = c.cm) AS top"
+            f" FROM traj_placed p JOIN traj_cand c ON c.{EPISODE_ID} = p.{EPISODE_ID}"
+            f" GROUP BY p.{EPISODE_ID}, c.inst",
+        ),
+        (
+            # The first later point that fell from the best one by the smaller of the SDC and
+            # the MCID (issue 12).
+            "traj_fell",
+            f"SELECT p.{EPISODE_ID}, c.inst, MIN(c.top) AS top,"
+            " MIN(p.mo) FILTER (WHERE p.pt = 0 AND p.mo > c.top"
+            f" AND c.cm - ROUND({scored} - c.ref, 6) >= {_by_instrument(fall, 'c.inst')})"
+            f" AS fell FROM traj_placed p JOIN traj_top c ON c.{EPISODE_ID} = p.{EPISODE_ID}"
+            f" GROUP BY p.{EPISODE_ID}, c.inst",
+        ),
+        (
+            "traj_pattern",
+            f"SELECT g.{EPISODE_ID}, g.inst, {pattern} AS p, f.fell"
+            f" FROM traj_g g LEFT JOIN traj_fell f"
+            f" ON f.{EPISODE_ID} = g.{EPISODE_ID} AND f.inst = g.inst",
+        ),
+        (
+            "traj_facts",
+            f"SELECT {EPISODE_ID}, {relapse} AS scores_relapse, {stalled} AS scores_no_recovery,"
+            " MIN(CASE WHEN p = 'relapse' AND fell <> 0 THEN fell END) AS scores_relapse_month"
+            f" FROM traj_pattern GROUP BY {EPISODE_ID}",
+        ),
     ]
-
-
-def _fell(thresholds: Mapping[str, float]) -> str:
-    """The first later point after the best one that fell from it by the smaller of the SDC and
-    the MCID (issue 12); only read for a relapse, whose best point beat the reference."""
-    parts = []
-    for i in judged_instruments():
-        limit = limit_for(i, thresholds)
-        fall = number(min(limit.threshold or 0.0, limit.improvement or 0.0))
-        n = i.value
-        parts.append(
-            f"MIN(CASE WHEN g_{n} IS NOT NULL AND mo > top_{n} AND mg_{n} - g_{n} >= {fall}"
-            f" THEN mo END) AS fell_{n}"
-        )
-    return f"SELECT {EPISODE_ID}, {', '.join(parts)} FROM traj_last GROUP BY {EPISODE_ID}"
-
-
-def _patterns(thresholds: Mapping[str, float], early: str, judged: str) -> tuple[str, str]:
-    """Each instrument's pattern (NULL when there are too few points), then the facts."""
-    patterns = []
-    for i in judged_instruments():
-        limit = limit_for(i, thresholds)
-        improvement, threshold = number(limit.improvement or 0.0), number(limit.threshold or 0.0)
-        fall = number(min(limit.threshold or 0.0, limit.improvement or 0.0))
-        n = i.value
-        patterns.append(
-            f"CASE WHEN np_{n} < 2 - hb_{n} THEN NULL"
-            f" WHEN mg_{n} > 0 AND bg_{n} >= {improvement} AND bg_{n} - ng_{n} >= {fall}"
-            f" AND la_{n} >= {early} AND la_{n} > best_{n} THEN 'relapse'"
-            f" WHEN ng_{n} <= -{threshold} AND la_{n} >= {early} THEN 'worsening'"
-            f" WHEN ng_{n} >= {improvement} THEN 'improving'"
-            f" WHEN la_{n} < {early} THEN 'too_early'"
-            f" WHEN la_{n} >= {judged} AND hb_{n} = 1 THEN 'not_improved'"
-            f" ELSE 'plateau' END AS p_{n}, fell_{n}"
-        )
-    feeds = [i.value for i in judged_instruments() if i in FEEDS_SIGNS]
-    judged_any = " OR ".join(f"p_{n} IS NOT NULL" for n in feeds) or "FALSE"
-
-    def verdict(wanted: str) -> str:
-        hit = " OR ".join(f"p_{n} IN ({wanted})" for n in feeds) or "FALSE"
-        return f"CASE WHEN {hit} THEN TRUE WHEN {judged_any} THEN FALSE END"
-
-    months = ", ".join(
-        f"CASE WHEN p_{i.value} = 'relapse' AND fell_{i.value} <> 0 THEN fell_{i.value} END"
-        for i in judged_instruments()
-    )
-    relapse, stalled = verdict("'relapse'"), verdict("'not_improved', 'worsening'")
-    facts = (
-        f"{relapse} AS scores_relapse, {stalled} AS scores_no_recovery,"
-        f" LEAST({months}) AS scores_relapse_month"
-    )
-    return ", ".join(patterns), facts
