@@ -187,7 +187,7 @@ def _say(text: str, style: str) -> None:
 
 
 def _disclaimer(kb: Knowledge) -> str:
-    return str(next(e.body for e in kb.data.education if e.kind.value == "disclaimer"))
+    return kb.education_items[kb.disclaimers["patient"]].body
 
 
 Mode = Annotated[str, typer.Option(help="'patient' (plain words) or 'clinician'.")]

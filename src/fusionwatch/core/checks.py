@@ -309,9 +309,14 @@ def _tables(kb: KnowledgeBase) -> Iterator[str]:
 
 
 def _education(kb: KnowledgeBase) -> Iterator[str]:
-    disclaimers = [e for e in kb.education if e.kind.value == "disclaimer"]
-    if len(disclaimers) != 1:
-        yield f"exactly one disclaimer is required, found {len(disclaimers)}"
+    for reader in ("patient", "clinician"):
+        found = [
+            e.id
+            for e in kb.education
+            if e.kind.value == "disclaimer" and e.audience in {reader, "both"}
+        ]
+        if len(found) != 1:
+            yield f"exactly one disclaimer for the {reader} is required, found {len(found)}"
     for item in kb.education:
         if item.section not in kb.manifest.sections:
             yield f"education {item.id}: unknown article section {item.section!r}"

@@ -190,6 +190,14 @@ class Knowledge:
             )
             for e in data.education
         }
+        # The notice each reader's report ends with (the checker requires one per reader).
+        self.disclaimers: Mapping[str, str] = {
+            reader: e.id
+            for e in data.education
+            if e.kind.value == "disclaimer"
+            for reader in ("patient", "clinician")
+            if e.audience in {reader, "both"}
+        }
         self.translations: Mapping[str, Mapping[str, EducationItem]] = {
             language: {t.id: self._translated(t) for t in items}
             for language, items in data.translations.items()

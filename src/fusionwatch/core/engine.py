@@ -443,7 +443,7 @@ class _Run:
             timeline=tuple(e for e in education if e.kind == "timeline"),
             education=tuple(e for e in education if e.kind not in {"timeline", "disclaimer"}),
             missing_information=self._changing(),
-            disclaimer=next(e.body for e in education if e.kind == "disclaimer"),
+            disclaimer=self.kb.education_items[self.kb.disclaimers["patient"]].body,
             provenance=Provenance(
                 knowledge_version=self.kb.version,
                 as_of=self.as_of.isoformat(),

@@ -139,12 +139,16 @@ class _Builder:
             summary=tuple(_renumber_section(s, renumber) for s in summary),
             detail=tuple(_renumber_section(s, renumber) for s in detail),
             sources=tuple(w.source_titles(order)),
-            disclaimer=a.disclaimer,
+            disclaimer=a.disclaimer if self.audience == "patient" else self._clinician_notice(),
             stopped_at_emergency=self.emergency,
             detail_heading=w.heading("detail"),
             sources_heading=w.heading("sources"),
             clinician_line=self._clinician_line(),
         )
+
+    def _clinician_notice(self) -> str:
+        kb = self.w.catalogue.kb
+        return kb.education_items[kb.disclaimers["clinician"]].body
 
     def _clinician_line(self) -> str:
         if self.audience != "patient" or self.w.catalogue.language == locale.SOURCE:
