@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError
 from fusionwatch.fhir.caseimport import import_bundle, import_resources
 from fusionwatch.fhir.questionnaire import import_response
@@ -33,14 +34,21 @@ def _observation(code: dict[str, str], **value: Any) -> dict[str, Any]:
     }
 
 
-def _fusion(performed: str) -> dict[str, Any]:
+def _fusion(
+    performed: str, *levels: str, id: str = "f", region: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A fusion Procedure; ``region`` a coding of its body site, ``levels`` texts beside it."""
+    sites: list[dict[str, Any]] = [{"text": level} for level in levels]
+    if region:
+        sites.insert(0, {"coding": [region]})
     return {
         "resourceType": "Procedure",
-        "id": "f",
+        "id": id,
         "status": "completed",
         "code": {"coding": [{"system": "http://snomed.info/sct", "code": "55705006"}]},
         "subject": PATIENT,
         "performedDateTime": performed,
+        **({"bodySite": sites} if sites else {}),
     }
 
 
@@ -295,6 +303,7 @@ def test_a_score_after_the_assessment_date_is_not_used(kb: Knowledge) -> None:
 
 
 LUMBAR = {"system": "http://snomed.info/sct", "code": "122496007"}
+CERVICAL = {"system": "http://snomed.info/sct", "code": "122494005"}
 
 
 @pytest.mark.parametrize(
@@ -315,3 +324,57 @@ def test_levels_written_beside_a_region_code_are_read_or_noted(
     assert imported.case.surgery.levels == levels
     reasons = [n.reason for n in imported.notes if n.fact == "surgery.levels"]
     assert bool(reasons) is noted
+
+
+def test_the_first_fusion_is_the_index_and_a_later_one_an_operation_in_any_order(
+    kb: Knowledge,
+) -> None:
+    # An L4-S1 fusion extended to L3-L4 two years later, neither Procedure saying its kind: the
+    # fused span is L3-S1 (three levels), not the last operation's one level.
+    first = _fusion("2023-03-01", "L4-L5", "L5-S1", id="first", region=LUMBAR)
+    later = _fusion("2025-03-10", "L3-L4", id="later", region=LUMBAR)
+    for order in ([first, later], [later, first]):
+        imported = import_resources(order, kb, AS_OF)
+        surgery = imported.case.surgery
+        assert str(surgery.date) == "2023-03-01"
+        assert surgery.levels == ("L4-L5", "L5-S1")
+        assert [(op.kind, str(op.date), op.levels) for op in surgery.operations] == [
+            ("unspecified", "2025-03-10", ("L3-L4",))
+        ]
+        assert surgery.level_count == 3
+        notes = {n.source: n.reason for n in imported.notes}
+        assert "later operation of unspecified kind" in notes["Procedure/later"]
+
+
+def test_procedures_on_one_day_are_one_fusion(kb: Knowledge) -> None:
+    front = _fusion("2024-05-02", "L4-L5", id="front", region=LUMBAR)
+    back = _fusion("2024-05-02", "L5-S1", id="back", region=LUMBAR)
+    surgery = import_resources([front, back], kb, AS_OF).case.surgery
+    assert surgery.levels == ("L4-L5", "L5-S1")
+    assert surgery.operations == ()
+
+
+def test_a_later_fusion_in_another_region_is_noted_not_an_operation(kb: Knowledge) -> None:
+    low_back = _fusion("2023-03-01", "L4-L5", id="low", region=LUMBAR)
+    neck = _fusion("2025-01-20", "C5-C6", id="neck", region=CERVICAL)
+    imported = import_resources([neck, low_back], kb, AS_OF)
+    assert imported.case.surgery.region == "lumbar"
+    assert imported.case.surgery.operations == ()
+    notes = {n.source: n.reason for n in imported.notes}
+    assert notes["Procedure/neck"].startswith(
+        "ignored: a later fusion in another region (cervical)"
+    )
+
+
+def test_an_undated_second_fusion_leaves_timing_unknown(kb: Knowledge) -> None:
+    # It may be the last operation, so months are not counted from the dated one.
+    dated = _fusion("2023-03-01", "L4-L5", id="dated", region=LUMBAR)
+    undated = _fusion("", "L4-L5", id="undated", region=LUMBAR)
+    undated.pop("performedDateTime")
+    imported = import_resources([dated, undated], kb, AS_OF)
+    [operation] = imported.case.surgery.operations
+    assert operation.date is None
+    assert operation.months_since is None
+    derived = assess(imported.case, kb, AS_OF).derived
+    assert derived.get("derived.months_since_surgery") is None
+    assert any("cannot assess timing" in n.reason for n in imported.notes)

@@ -77,6 +77,9 @@ class _Reading:
     visits: list[dict[str, Any]] = field(default_factory=list)
     scores: list[Score] = field(default_factory=list)
     operations: list[dict[str, Any]] = field(default_factory=list)
+    # Fusion Procedures that do not say their kind, as (performed, resource, source): placed
+    # once all are read (``_place_fusions``).
+    fusions: list[tuple[str, Resource, str]] = field(default_factory=list)
 
     def put(self, fact: Fact, value: Any, when: str = "") -> None:
         earlier = self.values.get(fact.id)
@@ -148,6 +151,7 @@ def import_items(
             except (TypeError, ValueError, KeyError, AttributeError, IndexError):
                 # Valid FHIR can still hold shapes no reader expected: noted, never a crash.
                 reading.note(source, "cannot assess: this resource could not be read")
+    _place_fusions(reading)
     data = nest({k: v for k, (_, v) in sorted(reading.values.items())})
     if reading.operations:
         data.setdefault("surgery", {})["operations"] = reading.operations
@@ -248,12 +252,68 @@ def _procedure(reading: _Reading, resource: Resource, source: str) -> None:
     if kind is not None:
         _operation(reading, resource, kind, str(performed or ""), source)
         return
-    when = str(performed or "")
-    if "surgery.date" in reading.values and when < reading.values["surgery.date"][0]:
-        reading.note(source, "ignored: an earlier fusion; the latest one is the index fusion")
-        return
-    _fusion_date(reading, when, source)
-    _body_sites(reading, resource.get("bodySite") or (), source, when)
+    reading.fusions.append((str(performed or ""), resource, source))
+
+
+def _place_fusions(reading: _Reading) -> None:
+    """The first fusion day is the index fusion, each later day a later operation.
+
+    A Procedure that does not say extension, revision or staged is a later operation of kind
+    ``unspecified`` (it times the healing clock, and is never read as a revision for nonunion),
+    as the OMOP input reads later fusion days; several Procedures on one day are one operation,
+    their levels together. A fusion without a date cannot be placed in time: when a dated one
+    exists it is a later operation without a date, so timing stays unknown rather than counted
+    from a fusion that may not be the last. A later fusion in another region is not an operation
+    on the fused levels: it is noted and left out.
+    """
+    days: dict[str, list[tuple[str, Resource, str]]] = {}
+    for when, resource, source in reading.fusions:
+        days.setdefault(when[:10], []).append((when, resource, source))
+    order = sorted(days, key=lambda day: (day == "", day))
+    index_regions: set[str] = set()
+    for n, day in enumerate(order):
+        regions: set[str] = set()
+        levels: list[str] = []
+        for _, resource, source in days[day]:
+            found_regions, found_levels = _body_sites(
+                reading, resource.get("bodySite") or (), source
+            )
+            regions |= found_regions
+            levels += [lv for lv in found_levels if lv not in levels]
+        when, _, source = days[day][0]
+        if n == 0:
+            _fusion_date(reading, when, source)
+            for region in regions:
+                reading.put(_fact(reading, "surgery.region"), region, when)
+            if levels:
+                reading.put(_fact(reading, LEVEL_FACT), levels, when)
+            index_regions = regions
+        elif index_regions and regions and not regions & index_regions:
+            reading.note(
+                source,
+                f"ignored: a later fusion in another region ({', '.join(sorted(regions))});"
+                " the index fusion is the first",
+            )
+        else:
+            _later_fusion(reading, day, levels, source)
+
+
+def _later_fusion(reading: _Reading, day: str, levels: list[str], source: str) -> None:
+    operation: dict[str, Any] = {"kind": "unspecified"}
+    if len(day) == 10:
+        operation["date"] = day
+    else:
+        reading.note(
+            source, f"cannot assess timing: operation date {day or 'missing'} is not a day"
+        )
+    if levels:
+        operation["levels"] = levels
+    reading.operations.append(operation)
+    reading.note(
+        source,
+        "a later fusion: read as a later operation of unspecified kind (the Procedure does not"
+        " say extension, revision or staged)",
+    )
 
 
 def _operation(reading: _Reading, resource: Resource, kind: str, when: str, source: str) -> None:
@@ -301,13 +361,15 @@ def _fusion_date(reading: _Reading, when: str, source: str) -> None:
         )
 
 
-def _body_sites(reading: _Reading, sites: Iterable[Any], source: str, when: str) -> None:
+def _body_sites(reading: _Reading, sites: Iterable[Any], source: str) -> tuple[set[str], list[str]]:
+    """The regions coded and the levels named in a fusion's body sites."""
+    regions: set[str] = set()
     levels: list[str] = []
     for site in sites:
-        fact = _coded_value(reading, "surgery.region", site)
+        region = _coded_value(reading, "surgery.region", site)
         text = site.get("text")
-        if fact is not None:
-            reading.put(_fact(reading, "surgery.region"), fact, when)
+        if region is not None:
+            regions.add(region)
             # Beside a region code the text may name the levels ("L4-S1") or only the region.
             if isinstance(text, str) and _is_level(text):
                 levels.append(text)
@@ -317,8 +379,7 @@ def _body_sites(reading: _Reading, sites: Iterable[Any], source: str, when: str)
             reading.note(source, "cannot assess body site: code not recognised", "surgery.region")
         elif isinstance(text, str):
             levels.append(text)
-    if levels:
-        reading.put(_fact(reading, "surgery.levels"), levels, when)
+    return regions, levels
 
 
 LEVEL_FACT = "surgery.levels"
