@@ -208,4 +208,4 @@ def test_every_example_reads_in_spanish_for_the_patient(tmp_path: Path, example:
     assert result.exit_code == 0, result.output
     body = out.read_text(encoding="utf-8").split("## De dónde sale esto")[0]
     assert_spanish(FOR_CLINICIAN.sub(" ", body.replace("\\", "")))
-    assert re.findall(r"(?<![\d.])\d+\.\d+(?![\d.])", body.replace("2026.11.8", "")) == []
+    assert re.findall(r"(?<![\d.])\d+\.\d+(?![\d.])", body.replace("2026.12.1", "")) == []

@@ -1,6 +1,7 @@
 """Fusions across regions and to the pelvis; several operations, timing from the right one."""
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError, KnowledgeError
 from fusionwatch.core.results import Assessment, TimedFrom
 from fusionwatch.core.serialize import from_data, to_data
-from fusionwatch.files.case import parse_data
+from fusionwatch.files.case import parse_data, read_case
 from fusionwatch.knowledge import load, load_labels
 from fusionwatch.knowledge.loader import ROOT as KNOWLEDGE
 from fusionwatch.knowledge.loader import read_labels
@@ -209,6 +210,34 @@ def test_a_later_operation_without_its_levels_leaves_the_count_unknown(
     assert decided["FW-RISK-013"] == "fires"
 
 
+@pytest.mark.parametrize("kind", ["extension", "revision", "unspecified"])
+def test_levels_already_named_are_a_floor_when_an_operation_does_not_name_its_own(
+    kb: Knowledge, kind: str
+) -> None:
+    # L3-S1 (three segments, four vertebrae), then an operation at unrecorded levels: the count
+    # stays unknown, but the fusion spans at least three levels, so "multilevel" is known, and
+    # the explanation shows the floor it rests on.
+    data = {
+        "surgery": {
+            "months_since": 30,
+            "levels": ["L3-S1"],
+            "operations": [{"kind": kind, "months_since": 12}],
+        }
+    }
+    result = _run(data, kb)
+    assert result.derived["derived.level_count"] is None
+    assert result.derived["derived.levels_at_least"] == 3
+    assert result.derived["derived.vertebrae_at_least"] == 4
+    traced = {t.rule: t for t in result.provenance.rules}
+    assert traced["FW-RISK-013"].outcome == "fires"
+    shown = {f.fact: f.value for f in traced["FW-RISK-013"].values}
+    assert shown == {"derived.level_count": None, "derived.levels_at_least": 3}
+    # One level named: "at least one" does not decide "two or more"; still unknown.
+    data["surgery"]["levels"] = ["L4-L5"]
+    outcomes = {t.rule: t.outcome for t in _run(data, kb).provenance.rules}
+    assert outcomes["FW-RISK-013"] == "unknown"
+
+
 def test_dated_studies_count_from_the_last_operation_at_their_level(kb: Knowledge) -> None:
     """A CT after a revision at L4-L5 is timed from the revision, not from the index fusion."""
     data = {
@@ -341,3 +370,13 @@ def test_an_operation_of_unspecified_kind_times_the_clock_and_is_no_failed_fusio
         parse_data(
             {"surgery": {"operations": [{"kind": "unspecified", "reason": "nonunion"}]}}, AS_OF
         )
+
+
+def test_months_written_into_a_text_read_to_a_tenth(kb: Knowledge) -> None:
+    # The CT dated 66.53 months after the index fusion is "66.5 months" in both languages.
+    path = Path(__file__).parents[1] / "examples" / "history-extension-adjacent.yaml"
+    result = assess(read_case(path, AS_OF), kb, AS_OF)
+    assert result.derived["derived.last_ct_month"] == 66.53
+    texts = " ".join(c.patient for c in result.recommendations)
+    assert "66.5 months" in texts
+    assert "66.53" not in texts

@@ -160,7 +160,7 @@ def test_a_whole_walk_in_spanish_and_its_pdf(client: TestClient) -> None:
     assert re.search(r"\d{1,2} de [a-z]+ de \d{4}", first)
 
 
-# A decimal written with a point ("38.5"); version numbers ("0.1.0", "2026.11.8") are not decimals.
+# A decimal written with a point ("38.5"); version numbers ("0.1.0", "2026.12.1") are not decimals.
 DECIMAL_POINT = re.compile(r"(?<![\d.])\d+\.\d+(?![\d.])")
 
 

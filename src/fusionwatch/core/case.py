@@ -177,6 +177,17 @@ class Surgery(Section):
             return None
         return len(vertebrae_of(self.fused_levels)) or None
 
+    @property
+    def levels_at_least(self) -> int | None:
+        """Segments named as fused so far: the count when every operation names its levels, a
+        lower bound when one does not (it can only add segments); None when none is named."""
+        return len(self.fused_levels) or None
+
+    @property
+    def vertebrae_at_least(self) -> int | None:
+        """Vertebrae in the segments named so far (a lower bound, as ``levels_at_least``)."""
+        return len(vertebrae_of(self.fused_levels)) or None
+
 
 class Person(Section):
     age: int | None = Field(None, ge=0, le=120, description="age in years")

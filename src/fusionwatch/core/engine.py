@@ -113,6 +113,8 @@ class _Run:
             env["surgery.prior_failed_fusion_same_site"] = True
         env["derived.level_count"] = case.surgery.level_count
         env["derived.vertebra_count"] = case.surgery.vertebra_count
+        env["derived.levels_at_least"] = case.surgery.levels_at_least
+        env["derived.vertebrae_at_least"] = case.surgery.vertebrae_at_least
         env["derived.temperature_c"] = case.infection.temperature_c
         emergency = self.kb.emergency_questions
         env["derived.emergency_not_sure"] = sum(1 for f in self.not_sure if f in emergency)

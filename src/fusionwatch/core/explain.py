@@ -150,8 +150,10 @@ class Explainer:
 
 
 def _shown_value(value: object, decimal_sign: str = ".") -> str:
+    """A value written into a text. The numbers texts name are months (a study's, the time since
+    surgery), shown to a tenth: "66.5 months", not the 66.53 that dates give."""
     if isinstance(value, float):
-        return f"{value:g}".replace(".", decimal_sign)
+        return f"{round(value, 1):g}".replace(".", decimal_sign)
     return show_value(value if isinstance(value, bool | int | str) else None)
 
 

@@ -30,6 +30,7 @@ from fusionwatch.screen.schema import (
     COLLECTIONS,
     EPISODE_ID,
     HISTORY_FAILED,
+    LEVEL_FACTS,
     LEVEL_FIELDS,
     NOT_SURE,
     NOT_SURE_SEP,
@@ -67,8 +68,8 @@ def episode_row(kb: Knowledge, case: Case, episode: str) -> dict[str, Any]:
         row[column(reader.fact)] = value
         if reader.answer and reader.get(case) is Answer.NOT_SURE:
             unsure.append(reader.fact)
-    row["derived__level_count"] = count_as_float(case.surgery.level_count)
-    row["derived__vertebra_count"] = count_as_float(case.surgery.vertebra_count)
+    for fact in LEVEL_FACTS:
+        row[column(fact)] = count_as_float(getattr(case.surgery, fact.removeprefix("derived.")))
     row[HISTORY_FAILED] = prior_failed_fusion(case.surgery)
     row[NOT_SURE] = NOT_SURE_SEP.join(unsure) or None
     return row

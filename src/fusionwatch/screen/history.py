@@ -27,7 +27,19 @@ class History:
 
     level_count: float | None
     vertebra_count: float | None
+    levels_at_least: float | None
+    vertebrae_at_least: float | None
     failed_fusion: bool
+
+    @property
+    def counts(self) -> tuple[float | None, ...]:
+        """The level facts, in the order of ``schema.LEVEL_FACTS``."""
+        return (
+            self.level_count,
+            self.vertebra_count,
+            self.levels_at_least,
+            self.vertebrae_at_least,
+        )
 
 
 def operation_key(kind: str, reason: str | None, levels: str | None) -> str:
@@ -66,6 +78,8 @@ def judge(levels: str | None, region: str | None, operations: str | None) -> His
     return History(
         count_as_float(surgery.level_count),
         count_as_float(surgery.vertebra_count),
+        count_as_float(surgery.levels_at_least),
+        count_as_float(surgery.vertebrae_at_least),
         prior_failed_fusion(surgery),
     )
 

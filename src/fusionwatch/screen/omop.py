@@ -32,7 +32,9 @@ from fusionwatch.screen.registry import Loaded, check, find, raw_view
 from fusionwatch.screen.schema import (
     EPISODE_ID,
     HISTORY_FAILED,
+    LEVEL_FACTS,
     VISIT_COLUMNS,
+    column,
     episode_columns,
 )
 from fusionwatch.screen.studies import empty_studies
@@ -164,13 +166,14 @@ def _history(con: duckdb.DuckDBPyConnection) -> None:
         "SELECT DISTINCT levels, region, n FROM omop_history_keys"
     ).fetchall():
         h = judge(levels, region, history_key([later] * int(n)) if n else None)
-        rows.append((levels, region, n, h.level_count, h.vertebra_count, h.failed_fusion))
-    columns = [("levels", "VARCHAR"), ("region", "VARCHAR"), ("n", "BIGINT"), ("lc", "DOUBLE")]
-    columns += [("vc", "DOUBLE"), ("failed", "BOOLEAN")]
+        rows.append((levels, region, n, *h.counts, h.failed_fusion))
+    columns = [("levels", "VARCHAR"), ("region", "VARCHAR"), ("n", "BIGINT")]
+    columns += [(f"c{i}", "DOUBLE") for i, _ in enumerate(LEVEL_FACTS)] + [("failed", "BOOLEAN")]
     lookup_table(con, "omop_history", columns, rows)
+    counts = ", ".join(f"h.c{i} AS {column(fact)}" for i, fact in enumerate(LEVEL_FACTS))
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE episodes AS SELECT e.* REPLACE (h.lc AS derived__level_count,"
-        f" h.vc AS derived__vertebra_count, COALESCE(h.failed, FALSE) AS {HISTORY_FAILED})"
+        f"CREATE OR REPLACE TEMP TABLE episodes AS SELECT e.* REPLACE ({counts},"
+        f" COALESCE(h.failed, FALSE) AS {HISTORY_FAILED})"
         " FROM episodes e JOIN omop_history_keys k ON k.episode_id = e.episode_id"
         " LEFT JOIN omop_history h ON h.levels IS NOT DISTINCT FROM k.levels"
         " AND h.region IS NOT DISTINCT FROM k.region AND h.n = k.n"

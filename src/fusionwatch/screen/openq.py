@@ -63,6 +63,8 @@ _PASS_ON = frozenset(
         "derived.temperature_c",
         "derived.level_count",
         "derived.vertebra_count",
+        "derived.levels_at_least",
+        "derived.vertebrae_at_least",
     }
 )
 

@@ -35,10 +35,12 @@ from fusionwatch.screen.schema import (
     COLLECTIONS,
     EPISODE_ID,
     HISTORY_FAILED,
+    LEVEL_FACTS,
     NOT_SURE,
     NOT_SURE_SEP,
     OPERATION_COLUMNS,
     VISIT_COLUMNS,
+    column,
     episode_columns,
 )
 from fusionwatch.screen.studies import STEM, empty_studies, load_studies
@@ -396,8 +398,7 @@ HISTORY_COLUMNS = (
     ("levels", "VARCHAR"),
     ("region", "VARCHAR"),
     ("ops", "VARCHAR"),
-    ("n", "DOUBLE"),
-    ("v", "DOUBLE"),
+    *((f"c{i}", "DOUBLE") for i, _ in enumerate(LEVEL_FACTS)),
     ("failed", "BOOLEAN"),
 )
 
@@ -423,22 +424,31 @@ def _history(con: duckdb.DuckDBPyConnection, path: Path, ops_path: Path | None) 
             raise ScreenInputError(
                 _history_where(con, path, ops_path, first, episode, ops), message(err)
             ) from err
-        rows.append((levels, region, ops, h.level_count, h.vertebra_count, h.failed_fusion))
+        rows.append((levels, region, ops, *h.counts, h.failed_fusion))
     lookup_table(con, "history_facts", HISTORY_COLUMNS, rows)
     # Each episode's row of history keys takes its facts once, so the episodes view (read
     # several times by the screening query) joins on the row number alone.
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE history_keys AS SELECT k.*, h.n, h.v,"
+        f"CREATE OR REPLACE TEMP TABLE history_keys AS SELECT k.*, {_counts('h')},"
         " COALESCE(h.failed, FALSE) AS failed FROM history_keys k"
         " LEFT JOIN history_facts h ON h.levels IS NOT DISTINCT FROM k.levels"
         " AND h.region IS NOT DISTINCT FROM k.region AND h.ops IS NOT DISTINCT FROM k.ops"
     )
     # A view: the wide table is not copied again, only joined to the narrow history keys.
+    counted = ", ".join(column(fact) for fact in LEVEL_FACTS)
     con.execute(
-        "CREATE OR REPLACE TEMP VIEW episodes AS SELECT e.* EXCLUDE (_row, derived__level_count,"
-        f" derived__vertebra_count, {HISTORY_FAILED}), k.n AS derived__level_count,"
-        f" k.v AS derived__vertebra_count, k.failed AS {HISTORY_FAILED}"
+        f"CREATE OR REPLACE TEMP VIEW episodes AS SELECT e.* EXCLUDE (_row, {counted},"
+        f" {HISTORY_FAILED}), {_counts('k', named=True)}, k.failed AS {HISTORY_FAILED}"
         " FROM typed_episodes e JOIN history_keys k ON k._row = e._row"
+    )
+
+
+def _counts(table: str, named: bool = False) -> str:
+    """The history's level facts (``HISTORY_COLUMNS`` c0, c1, ...), named as the episode
+    columns of ``LEVEL_FACTS`` or as they are."""
+    return ", ".join(
+        f"{table}.c{i}" + (f" AS {column(fact)}" if named else "")
+        for i, fact in enumerate(LEVEL_FACTS)
     )
 
 

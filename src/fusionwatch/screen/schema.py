@@ -25,7 +25,12 @@ EPISODE_ID = "episode_id"
 COLLECTIONS = frozenset({"follow_up", "imaging.studies", "surgery.operations"})
 # Facts computed from the levels (index fusion and later operations) once per distinct history
 # when a source is read (screen.history), with the core's own functions.
-LEVEL_FACTS = ("derived.level_count", "derived.vertebra_count")
+LEVEL_FACTS = (
+    "derived.level_count",
+    "derived.vertebra_count",
+    "derived.levels_at_least",
+    "derived.vertebrae_at_least",
+)
 # The history shows a revision for nonunion at earlier fused levels (core.derive.timing).
 HISTORY_FAILED = "history_failed_fusion"
 # Answer facts given as "not sure", ';'-separated fact ids (NULL when none).

@@ -30,11 +30,12 @@ from fusionwatch.core.vocab import OperationKind, OperationReason, TemperatureUn
 from fusionwatch.screen.columns import field_spec
 from fusionwatch.screen.derived import operations_cte, timing_sql
 from fusionwatch.screen.dialect import DUCKDB
-from fusionwatch.screen.history import judge, operation_key
+from fusionwatch.screen.history import History, judge, operation_key
 from fusionwatch.screen.schema import (
     COLLECTIONS,
     EPISODE_ID,
     HISTORY_FAILED,
+    LEVEL_FACTS,
     LEVEL_FIELDS,
     NOT_SURE,
     NOT_SURE_SEP,
@@ -223,9 +224,9 @@ def generate(
         columns[name] = pa.nulls(n, type=pa.string())
     operations, op_pick = _operations(rng, ids, fusion, dated, surgery_date, age_days, today)
     history = _history(fusion, op_pick)
-    columns["derived__level_count"] = pa.array([h[0] for h in history], type=pa.float64())
-    columns["derived__vertebra_count"] = pa.array([h[1] for h in history], type=pa.float64())
-    columns[HISTORY_FAILED] = pa.array([h[2] for h in history], type=pa.bool_())
+    for i, level_fact in enumerate(LEVEL_FACTS):
+        columns[column(level_fact)] = pa.array([h.counts[i] for h in history], type=pa.float64())
+    columns[HISTORY_FAILED] = pa.array([h.failed_fusion for h in history], type=pa.bool_())
     listed = [NOT_SURE_SEP.join(u) or None for u in draws.unsure]
     columns[NOT_SURE] = pa.array(listed, type=pa.string())
     columns[column("risk.nicotine_quit_date")] = _quit_dates(
@@ -339,7 +340,7 @@ def _operations(  # noqa: PLR0917
     return pa.concat_tables(parts), pick
 
 
-def _history(fusion: np.ndarray, pick: np.ndarray) -> list[tuple[float | None, float | None, bool]]:
+def _history(fusion: np.ndarray, pick: np.ndarray) -> list[History]:
     """Level counts and a failed fusion in the history, once per distinct history."""
     keys = (
         fusion * (len(OPERATIONS) + 1) ** 2
@@ -358,7 +359,7 @@ def _history(fusion: np.ndarray, pick: np.ndarray) -> list[tuple[float | None, f
             for kind, reason, w in done
         )
         h = judge(LEVELS[f].levels, LEVELS[f].region, ops or None)
-        found.append((h.level_count, h.vertebra_count, h.failed_fusion))
+        found.append(h)
     return [found[i] for i in inverse]
 
 
