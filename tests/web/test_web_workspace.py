@@ -364,3 +364,14 @@ def test_operation_history_and_adjacent_levels_are_shown(client: TestClient) -> 
     form_again = client.get(f"{path}/evaluate").text
     assert "operations" in form_again  # the history is kept in the JSON box for the next visit
     assert 'name="surgery.operations"' not in form_again
+
+
+def test_the_footer_speaks_to_whoever_reads_the_page(client: TestClient) -> None:
+    # A patient on the self-check is told it does not replace their doctor; a signed-in
+    # clinician is told what the tool is, not to see a doctor.
+    public = " ".join(client.get("/").text.split())
+    assert "It does not replace your doctor" in public
+    sign_in(client)
+    workspace = " ".join(client.get("/patients").text.split())
+    assert "decision support" in workspace
+    assert "It does not replace your doctor" not in workspace
