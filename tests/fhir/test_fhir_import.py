@@ -354,15 +354,24 @@ def test_procedures_on_one_day_are_one_fusion(kb: Knowledge) -> None:
     assert surgery.operations == ()
 
 
-def test_a_later_fusion_in_another_region_is_noted_not_an_operation(kb: Knowledge) -> None:
+def test_a_later_fusion_in_another_region_leaves_timing_and_levels_unknown(kb: Knowledge) -> None:
+    # A neck fusion after a low-back one may be a separate fusion or, coded by region alone, the
+    # border of an extension: neither the clock nor the level count is guessed from it.
     low_back = _fusion("2023-03-01", "L4-L5", id="low", region=LUMBAR)
     neck = _fusion("2025-01-20", "C5-C6", id="neck", region=CERVICAL)
     imported = import_resources([neck, low_back], kb, AS_OF)
-    assert imported.case.surgery.region == "lumbar"
-    assert imported.case.surgery.operations == ()
+    surgery = imported.case.surgery
+    assert surgery.region == "lumbar"
+    assert [(op.kind, op.date, op.levels) for op in surgery.operations] == [
+        ("unspecified", None, ())
+    ]
+    assert surgery.level_count is None
+    assert surgery.levels_at_least == 1
+    derived = assess(imported.case, kb, AS_OF).derived
+    assert derived.get("derived.months_since_surgery") is None
     notes = {n.source: n.reason for n in imported.notes}
     assert notes["Procedure/neck"].startswith(
-        "ignored: a later fusion in another region (cervical)"
+        "cannot assess timing: a later fusion coded in another region (cervical)"
     )
 
 

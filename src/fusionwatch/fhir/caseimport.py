@@ -263,22 +263,23 @@ def _place_fusions(reading: _Reading) -> None:
     as the OMOP input reads later fusion days; several Procedures on one day are one operation,
     their levels together. A fusion without a date cannot be placed in time: when a dated one
     exists it is a later operation without a date, so timing stays unknown rather than counted
-    from a fusion that may not be the last. A later fusion in another region is not an operation
-    on the fused levels: it is noted and left out.
+    from a fusion that may not be the last. A later fusion coded in another region may extend the
+    fusion across the border or be a separate fusion elsewhere: it is an operation without a date
+    or levels, so the timing and the level count are unknown rather than guessed either way.
     """
     days: dict[str, list[tuple[str, Resource, str]]] = {}
     for when, resource, source in reading.fusions:
         days.setdefault(when[:10], []).append((when, resource, source))
     order = sorted(days, key=lambda day: (day == "", day))
-    index_regions: set[str] = set()
+    index_regions: list[str] = []
     for n, day in enumerate(order):
-        regions: set[str] = set()
+        regions: list[str] = []
         levels: list[str] = []
         for _, resource, source in days[day]:
             found_regions, found_levels = _body_sites(
                 reading, resource.get("bodySite") or (), source
             )
-            regions |= found_regions
+            regions += [r for r in found_regions if r not in regions]
             levels += [lv for lv in found_levels if lv not in levels]
         when, _, source = days[day][0]
         if n == 0:
@@ -288,11 +289,13 @@ def _place_fusions(reading: _Reading) -> None:
             if levels:
                 reading.put(_fact(reading, LEVEL_FACT), levels, when)
             index_regions = regions
-        elif index_regions and regions and not regions & index_regions:
+        elif index_regions and regions and not set(regions) & set(index_regions):
+            reading.operations.append({"kind": "unspecified"})
             reading.note(
                 source,
-                f"ignored: a later fusion in another region ({', '.join(sorted(regions))});"
-                " the index fusion is the first",
+                "cannot assess timing: a later fusion coded in another region"
+                f" ({', '.join(regions)}) may or may not be at the fused levels; read as a later"
+                " operation without a date or levels",
             )
         else:
             _later_fusion(reading, day, levels, source)
@@ -361,15 +364,17 @@ def _fusion_date(reading: _Reading, when: str, source: str) -> None:
         )
 
 
-def _body_sites(reading: _Reading, sites: Iterable[Any], source: str) -> tuple[set[str], list[str]]:
-    """The regions coded and the levels named in a fusion's body sites."""
-    regions: set[str] = set()
+def _body_sites(
+    reading: _Reading, sites: Iterable[Any], source: str
+) -> tuple[list[str], list[str]]:
+    """The regions coded and the levels named in a fusion's body sites, in their order."""
+    regions: list[str] = []
     levels: list[str] = []
     for site in sites:
         region = _coded_value(reading, "surgery.region", site)
         text = site.get("text")
         if region is not None:
-            regions.add(region)
+            regions.append(region)
             # Beside a region code the text may name the levels ("L4-S1") or only the region.
             if isinstance(text, str) and _is_level(text):
                 levels.append(text)
