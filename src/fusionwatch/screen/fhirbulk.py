@@ -17,14 +17,13 @@ import pyarrow as pa
 
 from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import Knowledge
-from fusionwatch.core.derive.timing import prior_failed_fusion
 from fusionwatch.core.errors import CaseError
 from fusionwatch.core.scores import Instrument
 from fusionwatch.core.vocab import Answer
 from fusionwatch.fhir.caseimport import import_resources
 from fusionwatch.screen import timeline
 from fusionwatch.screen.errors import ScreenInputError, Where
-from fusionwatch.screen.history import LEVEL_SEP, count_as_float
+from fusionwatch.screen.history import LEVEL_SEP, history_of
 from fusionwatch.screen.registry import Loaded
 from fusionwatch.screen.schema import (
     COLLECTIONS,
@@ -68,9 +67,9 @@ def episode_row(kb: Knowledge, case: Case, episode: str) -> dict[str, Any]:
         row[column(reader.fact)] = value
         if reader.answer and reader.get(case) is Answer.NOT_SURE:
             unsure.append(reader.fact)
-    for fact in LEVEL_FACTS:
-        row[column(fact)] = count_as_float(getattr(case.surgery, fact.removeprefix("derived.")))
-    row[HISTORY_FAILED] = prior_failed_fusion(case.surgery)
+    history = history_of(case.surgery)
+    row |= {column(fact): count for fact, count in zip(LEVEL_FACTS, history.counts, strict=True)}
+    row[HISTORY_FAILED] = history.failed_fusion
     row[NOT_SURE] = NOT_SURE_SEP.join(unsure) or None
     return row
 

@@ -74,7 +74,11 @@ def surgery_of(levels: str | None, region: str | None, operations: str | None) -
 @lru_cache(maxsize=65536)
 def judge(levels: str | None, region: str | None, operations: str | None) -> History:
     """The history facts; ``ValueError`` (the case model's message) when it is not valid."""
-    surgery = surgery_of(levels, region, operations)
+    return history_of(surgery_of(levels, region, operations))
+
+
+def history_of(surgery: Surgery) -> History:
+    """The history facts of a validated surgery (``core.case`` and ``core.derive.timing``)."""
     return History(
         count_as_float(surgery.level_count),
         count_as_float(surgery.vertebra_count),
