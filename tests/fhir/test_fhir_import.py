@@ -8,9 +8,11 @@ import pytest
 import yaml
 
 from fusionwatch.core.compiled import Knowledge
+from fusionwatch.core.derive.timing import prior_failed_fusion
 from fusionwatch.core.engine import assess
 from fusionwatch.core.errors import CaseError
 from fusionwatch.fhir.caseimport import import_bundle, import_resources
+from fusionwatch.fhir.codes import System
 from fusionwatch.fhir.questionnaire import import_response
 from fusionwatch.files.case import parse_data
 from tests.conftest import AS_OF
@@ -387,3 +389,21 @@ def test_an_undated_second_fusion_leaves_timing_unknown(kb: Knowledge) -> None:
     derived = assess(imported.case, kb, AS_OF).derived
     assert derived.get("derived.months_since_surgery") is None
     assert any("cannot assess timing" in n.reason for n in imported.notes)
+
+
+def test_later_operations_are_in_date_order_whatever_says_their_kind(kb: Knowledge) -> None:
+    # L4-L5 fused, extended to L3-L4 (a Procedure that does not say its kind), then revised at
+    # L3-L4 for nonunion: a revision at levels fused before it, so a failed fusion at the same
+    # site. Read revision first, the extension used to be listed after it and the history missed.
+    index = _fusion("2021-02-01", "L4-L5", id="index", region=LUMBAR)
+    extension = _fusion("2022-06-01", "L3-L4", id="extension", region=LUMBAR)
+    revision = _fusion("2024-09-01", "L3-L4", id="revision", region=LUMBAR) | {
+        "category": {"coding": [{"system": System.OPERATION_KIND, "code": "revision"}]},
+        "reasonCode": [{"coding": [{"system": System.OPERATION_REASON, "code": "nonunion"}]}],
+    }
+    surgery = import_resources([revision, index, extension], kb, AS_OF).case.surgery
+    assert [(op.kind, str(op.date)) for op in surgery.operations] == [
+        ("unspecified", "2022-06-01"),
+        ("revision", "2024-09-01"),
+    ]
+    assert prior_failed_fusion(surgery)

@@ -12,6 +12,7 @@ from typing import Any
 from fusionwatch.core.case import Case
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.knowledge import Fact, FactType
+from fusionwatch.core.months import months_between
 from fusionwatch.core.spine import parse_level
 from fusionwatch.fhir.codes import (
     ANSWER_CODES,
@@ -152,6 +153,7 @@ def import_items(
                 # Valid FHIR can still hold shapes no reader expected: noted, never a crash.
                 reading.note(source, "cannot assess: this resource could not be read")
     _place_fusions(reading)
+    reading.operations.sort(key=lambda op: _months_ago(op, as_of))
     data = nest({k: v for k, (_, v) in sorted(reading.values.items())})
     if reading.operations:
         data.setdefault("surgery", {})["operations"] = reading.operations
@@ -299,6 +301,21 @@ def _place_fusions(reading: _Reading) -> None:
             )
         else:
             _later_fusion(reading, day, levels, source)
+
+
+def _months_ago(operation: dict[str, Any], as_of: dt.date) -> float:
+    """Sort key of a later operation, oldest first (``prior_failed_fusion`` reads them in
+    order): a Procedure marked extension or revision may be read before an earlier unmarked one.
+    An operation without a readable date or months sorts last, in reading order (the case's
+    validation then names a date that is not one)."""
+    try:
+        if "date" in operation:
+            return -months_between(dt.date.fromisoformat(operation["date"]), as_of)
+        if operation.get("months_since") is not None:
+            return -float(operation["months_since"])
+    except (TypeError, ValueError):
+        pass
+    return float("inf")
 
 
 def _later_fusion(reading: _Reading, day: str, levels: list[str], source: str) -> None:
