@@ -18,7 +18,7 @@ from fusionwatch.files.case import parse_data, read_case
 from fusionwatch.knowledge import load, load_labels
 from fusionwatch.knowledge.loader import ROOT as KNOWLEDGE
 from fusionwatch.knowledge.loader import read_labels
-from fusionwatch.report.view import _Builder, build
+from fusionwatch.report.view import _Builder, build, for_case
 from fusionwatch.report.words import Words
 from tests.conftest import AS_OF
 
@@ -380,3 +380,38 @@ def test_months_written_into_a_text_read_to_a_tenth(kb: Knowledge) -> None:
     texts = " ".join(c.patient for c in result.recommendations)
     assert "66.5 months" in texts
     assert "66.53" not in texts
+
+
+def test_the_clinician_note_lists_every_operation_and_the_levels_fused_in_all(
+    kb: Knowledge,
+) -> None:
+    """A note that said 'Fused levels: L4-L5' after an extension to T10 understated the fusion
+    and left the revision for nonunion out."""
+    data = _history(date="2025-10-01", levels=["T10-L4"])
+    data["surgery"]["region"] = "thoracolumbar"
+    data["surgery"]["operations"].insert(
+        0, {"kind": "revision", "date": "2024-03-15", "levels": ["L4-L5"], "reason": "nonunion"}
+    )
+    case = parse_data(data, AS_OF)
+    note = _surgery_lead(assess(case, kb, AS_OF), case, kb)
+    assert note[1] == (
+        "Operations: index fusion at L4-L5 (2023-05-10); revision for nonunion at L4-L5"
+        " (2024-03-15); extension at T10-L4 (2025-10-01) · levels fused in all: T10-L5"
+    )
+    assert "Fused levels" not in note[0]
+    # Without later operations the note keeps its one line, the index levels in it.
+    data["surgery"]["operations"] = []
+    case = parse_data(data, AS_OF)
+    [line] = _surgery_lead(assess(case, kb, AS_OF), case, kb)
+    assert "Fused levels: L4-L5;" in line
+    # A later operation that does not name its levels makes the span a lower bound.
+    unnamed = parse_data(_history(date="2025-10-01", levels=[]), AS_OF)
+    assert _surgery_lead(assess(unnamed, kb, AS_OF), unnamed, kb)[1].endswith(
+        "levels fused in all (at least; a later operation does not name its levels): L4-L5"
+    )
+
+
+def _surgery_lead(result: Assessment, case: Case, kb: Knowledge) -> tuple[str, ...]:
+    report = for_case(result, case, load_labels("en"), "clinician")
+    [surgery] = [s for s in report.summary if s.key == "surgery"]
+    return surgery.lead

@@ -108,6 +108,14 @@ class _Run:
         last = last_operation(case.surgery, as_of)
         env["derived.months_since_surgery"] = None if last is None else last.months_ago
         self.timed_from, self.timed_from_operation = self._timed_from(case, as_of)
+        later = zip(history(case.surgery, as_of)[1:], case.surgery.operations, strict=True)
+        self.operations = tuple(
+            replace(
+                _operation(done, undated=done.months_ago is None),
+                reason=None if op.reason is None else op.reason.value,
+            )
+            for done, op in later
+        )
         if prior_failed_fusion(case.surgery):
             # The history shows a revision for nonunion at these levels: an earlier fusion failed.
             env["surgery.prior_failed_fusion_same_site"] = True
@@ -262,6 +270,7 @@ class _Run:
             patient_explanation=message.patient,
             timed_from=self.timed_from,
             timed_from_operation=self.timed_from_operation,
+            operations=self.operations,
         )
 
     def _deciding_facts_unknown(self) -> bool:

@@ -83,6 +83,7 @@ class TimedFrom:
     date: dt.date | None
     months_ago: float | None
     undated: bool = False
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,9 @@ class SuspicionResult:
     # 2026.11.8 the operation it names, so that a patient's report words it in their language.
     timed_from: str | None = None
     timed_from_operation: TimedFrom | None = None
+    # The later operations as the case lists them (reason given for a revision), so that a
+    # clinician's note shows the whole history: the index levels alone understate an extension.
+    operations: tuple[TimedFrom, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

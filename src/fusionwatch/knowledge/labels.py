@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from fusionwatch.core.compiled import Knowledge
 from fusionwatch.core.imaging import Modality
 from fusionwatch.core.knowledge import SOURCE_LANGUAGE
-from fusionwatch.core.vocab import FusionStatus, OperationKind, Suspicion, Triage
+from fusionwatch.core.vocab import FusionStatus, OperationKind, OperationReason, Suspicion, Triage
 
 Audience = Literal["patient", "clinician"]
 Value = bool | float | int | str | dt.date | None
@@ -32,6 +32,7 @@ OUTCOMES = ("met", "unmet", "unknown", "noted")
 ANSWERS = ("yes", "no", "unknown")
 # The operations a report can say the months count from: the index fusion, then each later kind.
 OPERATIONS = ("index", *(k.value for k in OperationKind))
+REVISION_REASONS = tuple(r.value for r in OperationReason)
 
 
 class _Frozen(BaseModel):
@@ -66,6 +67,7 @@ class Language(_Frozen):
     candidacy: dict[str, Wording]
     stakes: dict[str, Wording]
     operations: dict[str, Wording]
+    revision_reasons: dict[str, Wording]
     values: dict[str, Wording]
     headings: dict[str, Wording]
     phrases: dict[str, Wording]
@@ -84,6 +86,7 @@ def required_keys() -> dict[str, tuple[str, ...]]:
         "candidacy": ANSWERS,
         "stakes": STAKES,
         "operations": OPERATIONS,
+        "revision_reasons": REVISION_REASONS,
         "values": ANSWERS,
     }
 

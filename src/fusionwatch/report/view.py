@@ -23,8 +23,9 @@ from fusionwatch.core.results import (
     MissingItem,
     Source,
     SuspicionResult,
+    TimedFrom,
 )
-from fusionwatch.core.spine import span_text
+from fusionwatch.core.spine import sort_segments, span_text
 from fusionwatch.core.vocab import SUSPICION_ORDER
 from fusionwatch.knowledge.labels import Audience, Catalogue
 from fusionwatch.report.detail import Detail
@@ -247,18 +248,8 @@ class _Builder:
         op = s.timed_from_operation
         if self.audience != "patient" or op is None:
             return s.timed_from
-        c = self.w.catalogue
-        name = c.named("operations", op.kind, "patient")
-        if op.levels:
-            name += " " + c.phrase("operation_at", "patient").format(levels=span_text(op.levels))
-        if op.date is not None:
-            when = c.date(op.date)
-        elif op.months_ago is not None:
-            when = c.phrase("months_ago", "patient").format(months=c.number(op.months_ago))
-        else:
-            when = c.phrase("timing_not_given", "patient")
         key = "timing.operation_undated" if op.undated else "timing.last_operation"
-        return c.kb.data.messages[key].patient.format(operation=f"{name} ({when})")
+        return self.w.catalogue.kb.data.messages[key].patient.format(operation=self._operation(op))
 
     def _timing(self, s: SuspicionResult) -> str:
         w = self.w
@@ -330,7 +321,7 @@ class _Builder:
 
     def _surgery(self) -> Section | None:
         w = self.w
-        facts = (
+        facts: tuple[str, ...] = (
             "surgery.region",
             "surgery.levels",
             "surgery.approach",
@@ -339,16 +330,53 @@ class _Builder:
             "surgery.indication",
             "surgery.prior_failed_fusion_same_site",
         )
-        parts = [w.fact_line(f, self.known[f]) for f in facts if self.known.get(f) is not None]
         s = self.a.suspicion
+        if s.operations:  # the levels are in the list of operations, the index fusion's first
+            facts = tuple(f for f in facts if f != "surgery.levels")
+        parts = [w.fact_line(f, self.known[f]) for f in facts if self.known.get(f) is not None]
         if s.months_since_surgery is not None:
             parts.append(self._timing(s))
         timed_from = self._timed_from(s)
         if timed_from:
             parts.append(timed_from)
-        if not parts:
+        lead = ["; ".join(parts)] if parts else []
+        if s.operations:
+            lead.append(self._operations(s.operations))
+        if not lead:
             return None
-        return Section("surgery", w.heading("surgery"), lead=("; ".join(parts),))
+        return Section("surgery", w.heading("surgery"), lead=tuple(lead))
+
+    def _operations(self, later: tuple[TimedFrom, ...]) -> str:
+        """Every operation in order, then the levels fused by them all (a lower bound when a later
+        operation does not name its levels)."""
+        k = self.known
+        index_levels = tuple(k.get("surgery.levels") or ())
+        date = k.get("surgery.date")
+        index = TimedFrom("index", index_levels, date, k.get("surgery.months_since"))
+        named = [self._operation(op) for op in (index, *later)]
+        levels = sort_segments({*index_levels, *(lv for op in later for lv in op.levels)})
+        text = f"{self.w.phrase('operations')} {'; '.join(named)}"
+        if levels:
+            complete = all(op.levels for op in later)
+            label = self.w.phrase("levels_named" if complete else "levels_named_so_far")
+            text += f" · {label}: {span_text(levels)}"
+        return text
+
+    def _operation(self, op: TimedFrom) -> str:
+        c, audience = self.w.catalogue, self.audience
+        name = c.named("operations", op.kind, audience)
+        if op.reason:
+            name += " " + c.named("revision_reasons", op.reason, audience)
+        if op.levels:
+            name += " " + c.phrase("operation_at", audience).format(levels=span_text(op.levels))
+        if op.date is not None:
+            when = c.date(op.date)
+        elif op.months_ago is not None:
+            months = c.number(round(op.months_ago, 1))
+            when = c.phrase("months_ago", audience).format(months=months)
+        else:
+            when = c.phrase("timing_not_given", audience)
+        return f"{name} ({when})"
 
     def _findings(self) -> Section | None:
         """What was reported (positive answers, pain scores) and the counts the rules used."""
