@@ -133,6 +133,26 @@ FINDINGS = (
         "FW-URG-001",
         patient=True,
     ),
+    # A clinician who cannot exclude a finding that alone makes an emergency: same-day contact.
+    Finding(
+        "not sure about cauda equina on exam",
+        {"exam": {"cauda_equina": "not_sure"}},
+        "urgent",
+        "FW-URG-001",
+    ),
+    Finding(
+        "not sure about acute compression",
+        {"imaging": {"acute_compression": "not_sure"}},
+        "urgent",
+        "FW-URG-001",
+    ),
+    Finding(
+        "not sure whether the wound drains",
+        {"infection": {"wound_drainage": "not_sure"}},
+        "urgent",
+        "FW-URG-001",
+        patient=True,
+    ),
     Finding(
         "CRP 25 mg/L at 8 months",
         {"infection": {"crp_mg_l": 25}, "surgery": {"months_since": 8}},

@@ -73,6 +73,8 @@ def test_a_ct_before_twelve_months_may_be_repeated_with_its_reason(kb: Knowledge
     assert repeat, summaries(result)
     assert "month 7" in repeat[0].summary
     assert {s.cite for s in repeat[0].sources} >= {"ct_review2025"}
+    # The plan said both "repeat" and "no repeat CT by routine" (FW-NEXT-008) for this case.
+    assert "FW-NEXT-008" not in rules(result)
 
 
 def test_without_imaging_the_usual_tests_are_recommended(kb: Knowledge) -> None:

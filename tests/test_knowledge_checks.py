@@ -103,3 +103,28 @@ def test_every_imaging_citation_in_code_exists() -> None:
     known = {c.id for c in GOOD.citations}
     assert len(cited) >= 10, f"too few citation ids found: {cited}"
     assert cited <= known, cited - known
+
+
+def test_an_emergency_finding_whose_not_sure_is_not_counted_is_refused() -> None:
+    """'Not sure' about a finding that alone makes an emergency must be same-day contact
+    (FW-URG-001): a clinician's 'not sure' about cauda equina used to give a routine result."""
+    fact = next(f for f in GOOD.facts if f.id == "derived.emergency_not_sure")
+    fewer = fact.model_copy(
+        update={"derived_from": tuple(f for f in fact.derived_from if f != "exam.cauda_equina")}
+    )
+    facts = tuple(fewer if f.id == fact.id else f for f in GOOD.facts)
+    problems = check(GOOD.model_copy(update={"facts": facts}))
+    assert problems == [
+        "rule FW-EMERG-009: exam.cauda_equina 'yes' makes an emergency, so its 'not sure' must be"
+        " counted by derived.emergency_not_sure (derived_from)"
+    ]
+
+
+def test_an_implied_answer_between_facts_that_are_not_answers_is_refused() -> None:
+    facts = tuple(
+        f.model_copy(update={"implied_no": "risk.nicotine"}) if f.id == "signs.clicking" else f
+        for f in GOOD.facts
+    )
+    assert check(GOOD.model_copy(update={"facts": facts})) == [
+        "fact 'signs.clicking': implied_no links two answer facts given in a case"
+    ]

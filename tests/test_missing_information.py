@@ -21,7 +21,9 @@ from fusionwatch.core.engine import assess, case_facts
 from fusionwatch.core.knowledge import Compare, FactType, Known
 from fusionwatch.core.logic import leaves
 from fusionwatch.core.results import Assessment
+from fusionwatch.core.vocab import Answer
 from fusionwatch.files.case import parse_data
+from fusionwatch.intake.questionnaire import other_questions, should_ask
 from tests.conftest import AS_OF
 
 SCHEMA = Case.model_json_schema()
@@ -278,3 +280,39 @@ def test_a_sparse_case_lists_far_fewer_than_every_unknown(kb: Knowledge) -> None
         assert item.changes, item.fact
         if item.stakes in {"emergency", "urgency"}:
             assert all("triage" in line for line in item.changes if line.startswith("if "))
+
+
+def test_a_narrower_question_under_a_broader_no_is_answered_no(kb: Knowledge) -> None:
+    """facts.yaml implied_no: 'no clicking' answers 'clicking with worsening pain'; the emergency
+    question about a leaking or opening wound answers both wound questions. A well person was
+    told the result depended on 'does that clicking come with pain'."""
+    data: dict[str, Any] = {
+        "surgery": {"months_since": 14, "levels": ["L4-L5"], "region": "lumbar"},
+        "emergency": {"draining_wound": "no"},
+        "signs": {"clicking": "no"},
+    }
+    result = assess(parse_data(data, AS_OF), kb, AS_OF)
+    named = {m.fact for m in (*result.missing_information, *result.triage.depends_on)}
+    implied = {"signs.clicking_with_worsening_pain", "infection.wound_drainage"}
+    assert not implied & named
+    assert "clicking" not in result.suspicion.patient_explanation
+    env = case_facts(parse_data(data, AS_OF), kb, AS_OF)
+    assert env["infection.wound_opening"] is False
+    # A 'yes', or a 'not sure' about the narrower question, is kept.
+    data["signs"] = {"clicking": "yes"}
+    data["infection"] = {"wound_drainage": "not_sure"}
+    env = case_facts(parse_data(data, AS_OF), kb, AS_OF)
+    assert env["signs.clicking_with_worsening_pain"] is None
+    assert env["infection.wound_drainage"] is None
+    assert env["derived.emergency_not_sure"] == 1
+
+
+def test_the_self_check_does_not_ask_a_narrower_question_after_a_broader_no(
+    kb: Knowledge,
+) -> None:
+    [question] = [
+        q for q in other_questions(kb, "patient") if q.fact.id == "infection.wound_drainage"
+    ]
+    assert should_ask(kb, question, {})
+    assert should_ask(kb, question, {"emergency.draining_wound": Answer.NOT_SURE})
+    assert not should_ask(kb, question, {"emergency.draining_wound": Answer.NO})

@@ -248,8 +248,18 @@ def _open_inputs(case: Case) -> Iterator[tuple[str, str, str, Any]]:
     for section in _SECTIONS:
         part = getattr(case, section)
         for name in type(part).model_fields:
+            if _implied(case, f"{section}.{name}"):
+                continue  # answered 'no' by its broader question (facts.yaml implied_no)
             for alt in _alternatives(f"{section}.{name}", getattr(part, name)):
                 yield section, name, f"{section}.{name}", alt
+
+
+def _implied(case: Case, path: str) -> bool:
+    broader = KB.implied_no.get(path)
+    if broader is None:
+        return False
+    section, name = broader.split(".")
+    return getattr(getattr(case, section), name) is Answer.NO
 
 
 def _answered(case: Case, section: str, name: str, value: Any) -> Case | None:

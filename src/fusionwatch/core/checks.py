@@ -55,6 +55,7 @@ def check(kb: KnowledgeBase) -> list[str]:
         *_facts(kb),
         *_conditions(kb),
         *_rules(kb),
+        *_emergency_unsure(kb),
         *_tables(kb),
         *_education(kb),
         *_policies(kb),
@@ -103,6 +104,10 @@ def _facts(kb: KnowledgeBase) -> Iterator[str]:
                 yield f"fact {fact.id!r} is derived from unknown fact {source!r}"
         if fact.type is FactType.CHOICE and not fact.values:
             yield f"choice fact {fact.id!r} lists no values"
+        if fact.implied_no is not None:
+            answers = {f.id for f in kb.facts if f.type is FactType.ANSWER and not f.derived}
+            if fact.id not in answers or fact.implied_no not in answers:
+                yield f"fact {fact.id!r}: implied_no links two answer facts given in a case"
         if fact.patient and len(fact.patient) > PATIENT_TEXT_LIMIT:
             yield f"fact {fact.id!r}: patient wording longer than {PATIENT_TEXT_LIMIT} characters"
 
@@ -183,6 +188,25 @@ def _rules(kb: KnowledgeBase) -> Iterator[str]:
                     yield f"rule {rule.id}, case {case.name!r}: unknown fact {fact!r}"
                 elif fact not in read and not fact.startswith(("derived.", "result.")):
                     yield f"rule {rule.id}, case {case.name!r}: gives {fact!r}, never read"
+
+
+def _emergency_unsure(kb: KnowledgeBase) -> Iterator[str]:
+    """An answer that alone makes an emergency must make 'not sure' a same-day contact: every
+    answer an emergency rule tests for 'yes' is counted by derived.emergency_not_sure."""
+    counted = next((f.derived_from for f in kb.facts if f.id == "derived.emergency_not_sure"), None)
+    if counted is None:
+        return
+    answers = {f.id for f in kb.facts if f.type is FactType.ANSWER}
+    for rule in kb.rules:
+        if rule.kind is not RuleKind.EMERGENCY:
+            continue
+        tested = [x.fact for x in leaves(rule.when) if isinstance(x, Is) and x.is_ == "yes"]
+        for fact in tested:
+            if fact in answers and fact not in counted:
+                yield (
+                    f"rule {rule.id}: {fact} 'yes' makes an emergency, so its 'not sure'"
+                    " must be counted by derived.emergency_not_sure (derived_from)"
+                )
 
 
 def _policies(kb: KnowledgeBase) -> Iterator[str]:

@@ -28,6 +28,7 @@ from fusionwatch.core.results import EducationItem, Source
 from fusionwatch.core.vocab import Answer, ExamFinding
 
 ANSWER_LOGIC: dict[object, bool | None] = {a: a.truth for a in Answer}
+EMERGENCY_NOT_SURE = "derived.emergency_not_sure"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +153,14 @@ class Knowledge:
         self.labels = {f.id: f.clinician for f in data.facts}
         # The emergency screen: questions asked of everyone first; not asked = never routine.
         self.emergency_questions = frozenset(f.id for f in data.facts if "emergency" in f.groups)
+        # Unanswered narrower questions that a broader 'no' answers 'no' (facts.yaml implied_no).
+        self.implied_no: Mapping[str, str] = {
+            f.id: f.implied_no for f in data.facts if f.implied_no is not None
+        }
+        # Answers whose 'not sure' calls for same-day contact (FW-URG-001): the emergency
+        # questions and the findings that alone make an emergency, as facts.yaml lists them.
+        unsure = self.facts.get(EMERGENCY_NOT_SURE)
+        self.emergency_unsure = unsure.derived_from if unsure else tuple(self.emergency_questions)
         # Missing information is listed by importance, then in dictionary order.
         ranked = sorted(enumerate(data.facts), key=lambda item: (-item[1].importance, item[0]))
         self.fact_order = {f.id: rank for rank, (_, f) in enumerate(ranked)}

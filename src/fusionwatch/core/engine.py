@@ -90,6 +90,9 @@ class _Run:
         self.env: dict[str, Any] = {r.fact: r.logic(value) for r, value in raw}
         # "Not sure" (asked, could not say) is unknown to the rules but is itself a reason to act.
         self.not_sure = tuple(r.fact for r, value in raw if r.answer and value is Answer.NOT_SURE)
+        for fact, broader in kb.implied_no.items():
+            if self.env[fact] is None and fact not in self.not_sure and self.env[broader] is False:
+                self.env[fact] = False
         messages = kb.data.messages
         site_texts = {URGENT_LINE: site.urgent_line or messages[URGENT_LINE].patient}
         self.explain = Explainer(kb, self.env, site_texts)
@@ -124,7 +127,7 @@ class _Run:
         env["derived.levels_at_least"] = case.surgery.levels_at_least
         env["derived.vertebrae_at_least"] = case.surgery.vertebrae_at_least
         env["derived.temperature_c"] = case.infection.temperature_c
-        emergency = self.kb.emergency_questions
+        emergency = self.kb.emergency_unsure
         env["derived.emergency_not_sure"] = sum(1 for f in self.not_sure if f in emergency)
         # The scores' facts now; their explanation only when the assessment is put together.
         self.restart = _restart(case, last, as_of)

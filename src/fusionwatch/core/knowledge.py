@@ -115,6 +115,11 @@ class Fact(Frozen):
     count_true: tuple[Condition, ...] = ()
     importance: int = Field(50, ge=0, le=100, description="orders missing information")
     ask_if: Condition | None = Field(None, description="a follow-up question: ask only when true")
+    implied_no: str | None = Field(
+        None,
+        description="an answer fact whose 'no' answers this one 'no' too, when this is unanswered"
+        " (a narrower question under a broader one: no clicking, so no clicking with pain)",
+    )
     sources: tuple[str, ...] = Field((), description="citations for numbers in the wording")
 
     @property

@@ -77,10 +77,14 @@ def other_questions(kb: Knowledge, mode: Mode) -> Iterator[Question]:
 
 
 def should_ask(kb: Knowledge, question: Question, answers: dict[str, Any]) -> bool:
-    """Follow-up questions wait for the answer that makes them relevant."""
+    """Follow-up questions wait for the answer that makes them relevant; a narrower question is
+    not asked again after its broader one was answered 'no' (facts.yaml ``implied_no``)."""
+    env = {k: _logic(v) for k, v in answers.items()}
+    broader = question.fact.implied_no
+    if broader is not None and env.get(broader) is False:
+        return False
     if question.fact.ask_if is None:
         return True
-    env = {k: _logic(v) for k, v in answers.items()}
     return kb.compile(question.fact.ask_if).run(env) is True
 
 

@@ -104,7 +104,7 @@ def timing_columns(dialect: Dialect, today: str) -> list[tuple[str, str]]:
 
 def base_columns(kb: Knowledge) -> list[tuple[str, str]]:
     """(column, SQL) of the facts derived from the episode row ``e`` alone."""
-    emergency = sorted(kb.emergency_questions, key=lambda f: kb.fact_order[f])
+    emergency = sorted(kb.emergency_unsure, key=lambda f: kb.fact_order[f])
     unsure = " + ".join(f"(CASE WHEN {not_sure(f, 'e')} THEN 1 ELSE 0 END)" for f in emergency)
     celsius, fahrenheit = (literal(u.value) for u in TemperatureUnit)
     temp = "e.infection__temperature"
@@ -120,6 +120,14 @@ def base_columns(kb: Knowledge) -> list[tuple[str, str]]:
             f" THEN ROUND(({temp} - 32) * 5 / 9, 2) END",
         ),
         ("derived__emergency_not_sure", f"CAST({unsure or '0'} AS DOUBLE)"),
+        *(
+            (
+                column(fact),
+                f"CASE WHEN e.{column(fact)} IS NULL AND NOT {not_sure(fact, 'e')}"
+                f" AND e.{column(broader)} IS FALSE THEN FALSE ELSE e.{column(fact)} END",
+            )
+            for fact, broader in kb.implied_no.items()
+        ),
     ]
 
 
