@@ -56,6 +56,18 @@ FINDINGS = (
         "emergency",
         "FW-EMERG-011",
     ),
+    Finding(
+        "Hoffmann sign with a new reflex finding",
+        {"exam": {"reflexes": "abnormal", "reflexes_onset": "new", "hoffmann": "yes"}},
+        "emergency",
+        "FW-EMERG-011",
+    ),
+    Finding(
+        "gait ataxia with a new gait finding",
+        {"exam": {"gait": "abnormal", "gait_onset": "new", "gait_ataxia": "yes"}},
+        "emergency",
+        "FW-EMERG-011",
+    ),
     Finding("Hoffmann, onset not recorded", {"exam": {"hoffmann": "yes"}}, "urgent", "FW-URG-006"),
     Finding(
         "long-standing hyperreflexia",

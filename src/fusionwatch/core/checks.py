@@ -11,6 +11,7 @@ from fusionwatch.core.case import Case
 from fusionwatch.core.explain import PLACEHOLDER
 from fusionwatch.core.knowledge import (
     SOURCE_LANGUAGE,
+    AnyOf,
     Compare,
     Condition,
     Equals,
@@ -200,13 +201,21 @@ def _emergency_unsure(kb: KnowledgeBase) -> Iterator[str]:
     for rule in kb.rules:
         if rule.kind is not RuleKind.EMERGENCY:
             continue
-        tested = [x.fact for x in leaves(rule.when) if isinstance(x, Is) and x.is_ == "yes"]
-        for fact in tested:
+        for fact in _alone_yes(rule.when):
             if fact in answers and fact not in counted:
                 yield (
                     f"rule {rule.id}: {fact} 'yes' makes an emergency, so its 'not sure'"
                     " must be counted by derived.emergency_not_sure (derived_from)"
                 )
+
+
+def _alone_yes(cond: Condition) -> Iterator[str]:
+    """The facts whose 'yes' alone satisfies a condition (the condition, or one of an 'any')."""
+    if isinstance(cond, Is) and cond.is_ == "yes":
+        yield cond.fact
+    elif isinstance(cond, AnyOf):
+        for part in cond.any:
+            yield from _alone_yes(part)
 
 
 def _policies(kb: KnowledgeBase) -> Iterator[str]:
