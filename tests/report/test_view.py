@@ -227,3 +227,21 @@ def test_the_stimulator_section_says_when_candidacy_is_not_in_question() -> None
     assert "Site settings used:" in lead
     assert "Medicare NCD 150.2" in lead
     assert "ncd_150_2" not in lead
+
+
+def test_a_sign_the_answer_already_gives_is_not_repeated_in_the_key_findings() -> None:
+    """'Improved early, then worse: yes' was followed by '... (answer or scores): yes'."""
+    data = {
+        "surgery": {"months_since": 14, "region": "lumbar", "levels": ["L4-L5"]},
+        "signs": {
+            "mechanical_pain": "yes",
+            "improved_then_worse": "yes",
+            "functional_impact": "yes",
+        },
+    }
+    case = parse_data(data, AS_OF)
+    result = assess(case, load(), AS_OF)
+    assert "derived.sign_relapse" in {f.fact for c in result.triage.reasons for f in c.because}
+    report = for_case(result, case, load_labels("en"), "clinician")
+    [findings] = [s for s in report.summary if s.key == "findings"]
+    assert findings.lead[0].count("Improved early, then worse") == 1

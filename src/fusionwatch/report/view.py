@@ -381,18 +381,28 @@ class _Builder:
     def _findings(self) -> Section | None:
         """What was reported (positive answers, pain scores) and the counts the rules used."""
         a, w = self.a, self.w
-        reported = [
-            w.fact_line(fact, value)
+        positive = [
+            fact
             for fact, value in self.known.items()
             if fact.startswith(_REPORTED) and _positive_value(value)
         ]
+        reported = [w.fact_line(fact, self.known[fact]) for fact in positive]
         fired = [*a.triage.reasons, *a.suspicion.reasons, *a.concordance]
         seen: dict[str, Finding] = {}
         for c in fired:
             for f in c.because:
                 if _positive(f) and f.fact not in seen and f.fact not in _NOT_FINDINGS:
                     seen[f.fact] = f
-        counted = [w.finding(f) for f in seen.values() if f.fact not in self.known]
+        # A derived sign that reported answers alone already make ('answer or scores' when the
+        # answer is yes) is not repeated.
+        facts = self.w.catalogue.kb.facts
+        said = set(positive)
+        counted = [
+            w.finding(f)
+            for f in seen.values()
+            if f.fact not in self.known
+            and not (f.fact in facts and said >= set(facts[f.fact].derived_from or {""}))
+        ]
         if not reported and not counted:
             return None
         return Section("findings", w.heading("findings"), lead=("; ".join(reported + counted),))
