@@ -13,6 +13,8 @@ from fusionwatch.core.engine import assess
 from fusionwatch.core.results import Assessment
 from fusionwatch.core.site import Site
 from fusionwatch.files.case import parse_data
+from fusionwatch.knowledge import load_labels
+from fusionwatch.report.view import build
 from tests.conftest import AS_OF, SCREEN_CLEAR
 
 NO = "no"
@@ -92,6 +94,10 @@ def test_solid_ct_lowers_suspicion_and_turns_to_other_generators(kb: Knowledge) 
     assert result.suspicion.limited_by[0].sources
     assert "FW-NEXT-005" not in rules(result)
     assert "FW-GEN-008" in {c.rule for c in result.pain_generators}
+    # The note's plan (page 1) turns to the other generators first; they were in the detail only.
+    report = build(result, load_labels("en"), "clinician")
+    [plan] = [s for s in report.summary if s.key == "plan"]
+    assert plan.items[0].text.startswith("Solid fusion on CT with symptoms: look for other pain")
 
 
 def test_solid_ct_at_another_level_does_not_lower_suspicion(kb: Knowledge) -> None:

@@ -421,6 +421,10 @@ class _Builder:
     def _plan(self) -> Section | None:
         w = self.w
         items = [c for c in self.a.recommendations if c.kind in PLAN_KINDS]
+        # When imaging capped the band (a solid fusion), the plan turns first to the other pain
+        # generators, as the cap's text says; they were only in the detail.
+        if self.a.suspicion.limited_by and self.a.pain_generators:
+            items.insert(0, self.a.pain_generators[0])
         if not items:
             return None
         return Section("plan", w.heading("plan"), items=tuple(w.short(c) for c in items))
