@@ -245,3 +245,20 @@ def test_a_sign_the_answer_already_gives_is_not_repeated_in_the_key_findings() -
     report = for_case(result, case, load_labels("en"), "clinician")
     [findings] = [s for s in report.summary if s.key == "findings"]
     assert findings.lead[0].count("Improved early, then worse") == 1
+
+
+def test_a_clinicians_not_sure_is_not_shown_as_the_patients_answer() -> None:
+    data = {"surgery": {"months_since": 2, "region": "lumbar", "levels": ["L4-L5"]}}
+    data["exam"] = {"cauda_equina": "not_sure"}
+    data["emergency"] = {"saddle_numbness": "not_sure"}
+    case = parse_data(data, AS_OF)
+    result = assess(case, load(), AS_OF)
+    assert {m.fact for m in result.triage.not_sure} == {
+        "exam.cauda_equina",
+        "emergency.saddle_numbness",
+    }
+    patient = for_case(result, case, load_labels("en"), "patient").answer.not_sure
+    clinician = for_case(result, case, load_labels("en"), "clinician").answer.not_sure
+    assert len(clinician) == 2
+    assert len(patient) == 1
+    assert "cauda equina" not in patient[0].lower()

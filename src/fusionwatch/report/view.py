@@ -184,8 +184,15 @@ class _Builder:
             else tuple(w.missing(m) for m in t.unanswered_emergency),
             # "Not sure" is an answer, not a gap: named apart from the unasked questions.
             not_sure_heading=w.heading("not_sure"),
-            not_sure=tuple(w.missing(m) for m in t.not_sure),
+            not_sure=tuple(w.missing(m) for m in self._own(t.not_sure)),
         )
+
+    def _own(self, items: Iterable[MissingItem]) -> list[MissingItem]:
+        """For a patient, only the questions they answer themselves: a clinician's 'not sure'
+        about an examination finding is not shown as the patient's answer."""
+        if self.audience != "patient":
+            return list(items)
+        return [m for m in items if self.w.catalogue.patient_question(m.fact)]
 
     def _reason(self, c: Conclusion) -> Item:
         """A patient reads the reason in their words; a clinician's note keeps it to one line."""
@@ -304,9 +311,7 @@ class _Builder:
         # The unanswered emergency questions are already in the answer box, first.
         first = {m.fact for m in self.a.triage.unanswered_emergency}
         kept = [m for m in items if m.fact not in first and cat.asked_when(m.fact, self.known)]
-        if self.audience == "patient":
-            kept = [m for m in kept if cat.patient_question(m.fact)]
-        return kept
+        return self._own(kept)
 
     def _who(self) -> Section:
         w, k = self.w, self.known
