@@ -380,6 +380,9 @@ def test_months_written_into_a_text_read_to_a_tenth(kb: Knowledge) -> None:
     texts = " ".join(c.patient for c in result.recommendations)
     assert "66.5 months" in texts
     assert "66.53" not in texts
+    # And in the clinician's table of levels ("Decided by: CT, 66.5 months").
+    grid = Words(load_labels("en"), "clinician", {}).level_grid(result.imaging)  # type: ignore[arg-type]
+    assert ("L4-L5", "fused", "CT, 66.5 months") in grid.rows
 
 
 def test_the_clinician_note_lists_every_operation_and_the_levels_fused_in_all(

@@ -136,7 +136,8 @@ class Words:
         for lv in im.levels:
             study = cat.named("modalities", lv.decided_by, who)
             if lv.months_after_fusion is not None:
-                study += f", {self.number(lv.months_after_fusion)} {self.phrase('months')}"
+                months = self.number(round(lv.months_after_fusion, 1))
+                study += f", {months} {self.phrase('months')}"
             rows.append((lv.level, cat.named("level_status", lv.status, who), study + _motion(lv)))
         for adj in im.adjacent:
             position = self.phrase(adj.position) if adj.position in ("above", "below") else ""
