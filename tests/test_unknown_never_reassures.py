@@ -175,6 +175,10 @@ def _emergency_finding(c: Case) -> bool:
             x.cauda_equina is A.YES,
             i.acute_compression is A.YES and cause,
             myelopathy and x.myelopathy_onset is Onset.NEW,
+            # Myelopathy onset blank: a reflex or gait finding recorded as new (2026.12.2).
+            myelopathy
+            and x.myelopathy_onset is None
+            and Onset.NEW in (x.reflexes_onset, x.gait_onset),
             x.strength is ExamFinding.ABNORMAL and x.strength_onset is Onset.NEW,
             x.sensation is ExamFinding.ABNORMAL
             and x.sensation_onset is Onset.NEW

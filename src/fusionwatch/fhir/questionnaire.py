@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from fusionwatch.core.compiled import Knowledge
-from fusionwatch.core.knowledge import Equals, Fact, FactType, Is
+from fusionwatch.core.knowledge import Equals, Fact, FactType, Is, Known
 from fusionwatch.fhir.caseexport import choice_concept
 from fusionwatch.fhir.caseimport import Imported, import_resources
 from fusionwatch.fhir.codes import ANSWER_CODES, System, case_facts, fact_codings
@@ -133,6 +133,8 @@ def _enable_when(fact: Fact) -> Resource:
     if isinstance(condition, Equals):
         code = {"system": f"{System.FACT}/{condition.fact}", "code": condition.equals}
         return {"question": condition.fact, "operator": "=", "answerCoding": code}
+    if isinstance(condition, Known):
+        return {"question": condition.known, "operator": "exists", "answerBoolean": True}
     raise ValueError(f"{fact.id}: ask_if of this form has no enableWhen mapping")
 
 
