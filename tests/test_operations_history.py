@@ -270,6 +270,122 @@ def test_dated_studies_count_from_the_last_operation_at_their_level(kb: Knowledg
     assert level.status == "not_yet_fused"
 
 
+def _revised_with_ct(*ct_dates: str, revision: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A surgeon's review case: L4-L5 revised for nonunion, CTs at L4-L5 on the given dates."""
+    done = {"kind": "revision", "date": "2025-10-01", "levels": ["L4-L5"], "reason": "nonunion"}
+    return {
+        "label": "revision for nonunion; CT on file",
+        "surgery": {
+            "date": "2024-09-10",
+            "region": "lumbar",
+            "levels": ["L4-L5"],
+            "approach": "TLIF",
+            "instrumented": "yes",
+            "operations": [revision if revision is not None else done],
+        },
+        "signs": {
+            "mechanical_pain": "yes",
+            "improved_then_worse": "yes",
+            "worsening_began_month": 6,
+            "focal_pain": "yes",
+            "functional_impact": "yes",
+        },
+        "pain": {"axial": 7, "limb": 1, "pattern": "mechanical"},
+        "imaging": {
+            "studies": [
+                {
+                    "modality": "ct",
+                    "date": day,
+                    "levels": [{"level": "L4-L5", "interbody_bridging": "no", "bridwell": "IV"}],
+                }
+                for day in ct_dates
+            ]
+        },
+    }
+
+
+def _texts(result: Assessment) -> str:
+    return " ".join(f"{c.summary} {c.clinician}" for c in result.recommendations)
+
+
+def _fired(result: Assessment) -> set[str]:
+    return {t.rule for t in result.provenance.rules if t.outcome == "fires"}
+
+
+def test_a_study_before_a_later_operation_at_its_level_is_set_aside(kb: Knowledge) -> None:
+    """The only CT predates the revision for nonunion: it showed the fusion that was redone, so
+    it neither judges L4-L5 nor counts as the CT on record (it read 'not yet fused, month 10.7'
+    and the plan compared with, or repeated, 'the CT of month 10.7')."""
+    result = _run(_revised_with_ct("2025-08-01"), kb)
+    assert result.imaging is not None
+    assert result.imaging.levels == ()
+    assert result.imaging.not_imaged == ("L4-L5",)
+    assert result.derived["derived.ct_on_record"] is False
+    assert result.derived["derived.last_ct_month"] is None
+    assert result.derived["derived.ct_solid_fusion"] is None
+    derived = {f.fact: f.derived for f in result.imaging.summary}
+    assert derived["imaging.fusion_status"] is None
+    assert not {"FW-NEXT-008", "FW-NEXT-009"} & _fired(result)
+    assert "10.7" not in _texts(result)
+    [note] = result.imaging.set_aside
+    assert note.startswith("CT of 2025-08-01 at L4-L5 predates the revision at L4-L5 (2025-10-01)")
+    # The clinician note's imaging section says so, though no level is left to judge.
+    report = build(result, load_labels("en"), "clinician")
+    [imaging] = [s for s in report.summary if s.key == "imaging"]
+    assert note in imaging.lead
+    assert imaging.grid is None
+    # A stored result reads back with it.
+    assert from_data(to_data(result)).imaging == result.imaging
+
+
+def test_a_study_after_the_later_operation_counts_from_it(kb: Knowledge) -> None:
+    """The CT after the revision judges L4-L5, timed from the revision; the earlier one does not."""
+    result = _run(_revised_with_ct("2025-08-01", "2026-05-01"), kb)
+    assert result.imaging is not None
+    (level,) = result.imaging.levels
+    assert level.months_after_fusion == 7
+    assert level.status == "not_yet_fused"
+    assert result.derived["derived.ct_on_record"] is True
+    assert result.derived["derived.last_ct_month"] == 7
+    assert len(result.imaging.set_aside) == 1
+    # The month the CT is compared with is the one after the revision.
+    assert "FW-NEXT-009" in _fired(result)
+    assert "the CT of month 7" in _texts(result)
+
+
+@pytest.mark.parametrize(
+    "revision",
+    [
+        # No timing: the order is unknown, so nothing is set aside (as before).
+        {"kind": "revision", "levels": ["L4-L5"], "reason": "nonunion"},
+        # Another level: the reading at L4-L5 still describes the fusion there.
+        {"kind": "extension", "date": "2025-10-01", "levels": ["L3-L4"]},
+    ],
+    ids=["undated", "other-level"],
+)
+def test_a_later_operation_of_unknown_order_or_elsewhere_sets_nothing_aside(
+    kb: Knowledge, revision: dict[str, Any]
+) -> None:
+    result = _run(_revised_with_ct("2025-08-01", revision=revision), kb)
+    assert result.imaging is not None
+    assert result.imaging.set_aside == ()
+    (level,) = result.imaging.levels
+    assert level.months_after_fusion == 10.72
+    assert result.derived["derived.ct_on_record"] is True
+    assert result.derived["derived.last_ct_month"] == 10.72
+
+
+def test_a_study_timed_in_months_is_after_the_last_operation_at_its_level(kb: Knowledge) -> None:
+    data = _revised_with_ct()
+    data["imaging"]["studies"] = [
+        {"modality": "ct", "months_since": 4, "levels": [{"level": "L4-L5", "bridwell": "IV"}]}
+    ]
+    result = _run(data, kb)
+    assert result.imaging is not None
+    assert result.imaging.set_aside == ()
+    assert result.derived["derived.last_ct_month"] == 4
+
+
 def test_an_operation_before_the_index_fusion_is_refused() -> None:
     with pytest.raises(CaseError, match="before the index fusion"):
         parse_data(_history(date="2022-01-01"), AS_OF)

@@ -95,6 +95,7 @@ def _problems(
         else:
             found = study_findings(case, cutoffs, AS_OF)
             seen["with studies"] += 1
+            seen["set aside"] += len(found.set_aside)
             for lv in found.levels:
                 judged = (
                     SEVERITY[lv.status],
@@ -173,6 +174,8 @@ def test_record_facts_equal_the_engines_and_the_flag_is_sufficient(
     assert seen["read: summary filled"] >= 10, seen
     assert seen["read: derived.ct_solid_fusion"] >= 3, seen  # every index level fused on CT
     assert seen["read: months after a later operation"] >= 10, seen
+    # Readings taken before a later operation at their level (superseded) are set aside.
+    assert seen["set aside"] >= 10, seen
 
 
 def test_the_sites_motion_cutoff_judges_the_levels(kb: Knowledge) -> None:
@@ -209,6 +212,9 @@ def _rewrite(old: str, new: str) -> Callable[..., list[tuple[str, str]]]:
             "study_ctes",
             _rewrite("concat(';', s.level, ';')) > 0", "concat(';', s.level, ';')) >= 0"),
         ),
+        # a reading before a later operation at its level still judged it
+        ("study_ctes", _rewrite("o.ago < s.study_ago", "FALSE")),
+        ("study_ctes", _rewrite("AND x.seq IS NULL AS fused", "AS fused")),
         ("study_ctes", _rewrite("THEN r.months_since", "THEN NULL")),
         ("study_ctes", _rewrite("IN ('flexion_extension', 'static_xray')", "IN ('static_xray')")),
         # studies of a level in file order, not by time

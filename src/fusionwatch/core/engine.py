@@ -179,6 +179,7 @@ class _Run:
                 lv for lv in case.surgery.fused_levels if lv not in {s.level for s in found.levels}
             ),
             adjacent=tuple(self._adjacent(a) for a in found.adjacent),
+            set_aside=found.set_aside,
         )
 
     def _adjacent(self, a: AdjacentStatus) -> AdjacentResult:

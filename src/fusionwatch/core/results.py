@@ -200,6 +200,8 @@ class ImagingResult:
     cutoff_note: str
     not_imaged: tuple[str, ...] = ()
     adjacent: tuple[AdjacentResult, ...] = ()
+    # Level readings a later operation at that level superseded (clinician sentences, English).
+    set_aside: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,8 @@ class Detail:
 
     def imaging_levels(self) -> Section | None:
         im, w = self.a.imaging, self.w
-        if im is None or not (im.levels or im.adjacent):
+        clinician = self.audience == "clinician"
+        if im is None or not (im.levels or im.adjacent or (clinician and im.set_aside)):
             return None
         # The engine's reading of each study is English (clinician wording): a patient reading
         # another language gets each level's result in words, and the rule texts say the rest.
@@ -57,7 +58,8 @@ class Detail:
             sources = w.sources(s for r in adj.reasons for s in r.sources)
             text = f"{w.phrase('adjacent')}, {where}" + (f": {adj.conclusion}" if english else "")
             items.append(Item(text, detail=reasons, sources=sources))
-        lead = [im.cutoff_note] if self.audience == "clinician" else []
+        # Readings a later operation superseded: said to the clinician (English, as the reasons).
+        lead = [im.cutoff_note, *im.set_aside] if clinician else []
         conflicts = [f for f in im.summary if f.conflict]
         for f in conflicts:
             given = w.catalogue.value(f.fact, f.given, self.audience)

@@ -414,13 +414,13 @@ class _Builder:
 
     def _imaging_table(self) -> Section | None:
         im = self.a.imaging
-        if im is None or not (im.levels or im.adjacent):
+        if im is None or not (im.levels or im.adjacent or im.set_aside):
             return None
         return Section(
             "imaging",
             self.w.heading("imaging"),
-            grid=self.w.level_grid(im),
-            lead=_not_imaged(im, self.w),
+            grid=self.w.level_grid(im) if im.levels or im.adjacent else None,
+            lead=(*_not_imaged(im, self.w), *im.set_aside),
         )
 
     def _plan(self) -> Section | None:

@@ -4,7 +4,10 @@ Every study row at a level gets the months after the last operation at that leve
 study (``core.derive.studies._months_at``): a study's own ``months_since`` as given; else from its
 date, counted from the latest later operation at that level done on or before it (the index
 fusion when there is none), by dates when that operation is dated, else by the months before
-the screening date (never below 0). Over the levels that are not next to the fused span
+the screening date (never below 0). A dated study row at a level where a later timed operation
+was done after it is superseded (``core.derive.studies._later_at``): it describes the fusion that
+operation redid, so it is neither a fused nor an adjacent reading below (its study's own answers,
+nerve compression and infection, still count). Over the levels that are not next to the fused span
 (``core.derive.studies`` judges those apart), per episode: whether a CT, flexion-extension films
 or any radiographs are on record and the latest month of each (``core.derive.record``); and each
 level judged as ``core.derive.fusion`` judges it (``level_ctes``: hardware, the latest CT's
@@ -78,8 +81,8 @@ def study_ctes(  # noqa: PLR0917
             # One row per study row at a level, with the index fusion's timing.
             "study_rows",
             f"SELECT s.{EPISODE_ID}, s.seq, s.level, s.modality, s.study_date, s.months_since,"
-            f" s.level IS NOT NULL AND NOT COALESCE(s.adjacent, FALSE) AS fused,"
-            " COALESCE(s.adjacent, FALSE) AND s.level IS NOT NULL AS adjacent,"
+            f" s.level IS NOT NULL AND NOT COALESCE(s.adjacent, FALSE) AS at_fused,"
+            " COALESCE(s.adjacent, FALSE) AND s.level IS NOT NULL AS at_adjacent,"
             " s.nerve_compression, s.infection_signs, s.collection,"
             f" {', '.join(f's.{n}' for n, _ in LEVEL_FIELDS)}, s.study,"
             " s.in_index, s.index_levels, e.surgery__instrumented AS instrumented,"
@@ -99,13 +102,27 @@ def study_ctes(  # noqa: PLR0917
             " AND o.ago IS NOT NULL AND o.ago >= s.study_ago) WHERE pick = 1",
         ),
         (
+            # The dated study rows a later timed operation at their level superseded.
+            "study_superseded",
+            f"SELECT DISTINCT s.{EPISODE_ID}, s.seq FROM study_rows s"
+            f" JOIN (SELECT {EPISODE_ID}, levels, {ago} AS ago FROM {operations}) o"
+            f" ON o.{EPISODE_ID} = s.{EPISODE_ID} AND {at_level}"
+            " WHERE s.months_since IS NULL AND s.study_date IS NOT NULL AND s.level IS NOT NULL"
+            " AND o.ago IS NOT NULL AND o.ago < s.study_ago",
+        ),
+        (
+            # A superseded row is neither a fused nor an adjacent reading: it judges no level and
+            # is not on record; its study's own answers (nerve compression, infection) still count.
             "study_months",
-            f"SELECT r.*, CASE WHEN r.months_since IS NOT NULL THEN r.months_since"
+            "SELECT r.*, r.at_fused AND x.seq IS NULL AS fused,"
+            " r.at_adjacent AND x.seq IS NULL AS adjacent,"
+            " CASE WHEN r.months_since IS NOT NULL THEN r.months_since"
             " WHEN r.study_date IS NULL THEN NULL"
             f" WHEN p.seq IS NOT NULL THEN ({since_op.replace('r.op_', 'p.op_')})"
             f" ELSE ({since_index}) END AS months"
             f" FROM study_rows r LEFT JOIN study_last_op p ON p.{EPISODE_ID} = r.{EPISODE_ID}"
-            " AND p.seq = r.seq",
+            " AND p.seq = r.seq"
+            f" LEFT JOIN study_superseded x ON x.{EPISODE_ID} = r.{EPISODE_ID} AND x.seq = r.seq",
         ),
         *level_ctes(cut),
         *adjacent_ctes(cut),

@@ -13,7 +13,7 @@ from fusionwatch.core.derive.adjacent import AdjacentStatus, assess_adjacent
 from fusionwatch.core.derive.fusion import SEVERITY, Cutoffs, LevelStatus, Seen, assess_levels
 from fusionwatch.core.derive.record import Dated, record_facts
 from fusionwatch.core.derive.timing import Done, history
-from fusionwatch.core.imaging import Study
+from fusionwatch.core.imaging import Modality, Study
 from fusionwatch.core.months import months_between
 from fusionwatch.core.vocab import Answer, FusionStatus
 
@@ -39,6 +39,7 @@ class StudyFindings:
     months_without_progress: float | None
     record: dict[str, object]
     adjacent: tuple[AdjacentStatus, ...] = ()
+    set_aside: tuple[str, ...] = ()
 
     @property
     def adjacent_change(self) -> bool | None:
@@ -48,7 +49,8 @@ class StudyFindings:
 
 def study_findings(case: Case, cutoffs: Cutoffs, as_of: dt.date) -> StudyFindings:
     """Judge each level, then derive and merge the imaging summary facts."""
-    seen = list(_seen(case, as_of))
+    done = history(case.surgery, as_of)
+    seen, superseded = _seen(case, done, as_of)
     positions = case.surgery.adjacent_levels
     # Findings next to the fusion are their own thing: they never judge the fused levels.
     fused_seen = [s for s in seen if s.findings.level not in positions]
@@ -74,18 +76,80 @@ def study_findings(case: Case, cutoffs: Cutoffs, as_of: dt.date) -> StudyFinding
     stalled = [lv.months_without_progress for lv in levels if lv.months_without_progress]
     dated = (Dated(s.study.modality, s.months) for s in fused_seen)
     record = record_facts(dated, levels, case.surgery.levels)
-    return StudyFindings(levels, summary, max(stalled) if stalled else None, record, adjacent)
+    return StudyFindings(
+        levels,
+        summary,
+        max(stalled) if stalled else None,
+        record,
+        adjacent,
+        _set_aside(superseded),
+    )
 
 
 def _plain(value: object) -> object:
     return value.value if isinstance(value, FusionStatus) else value
 
 
-def _seen(case: Case, as_of: dt.date) -> Iterator[Seen]:
-    done = history(case.surgery, as_of)
+def _seen(
+    case: Case, done: tuple[Done, ...], as_of: dt.date
+) -> tuple[list[Seen], list[tuple[Study, str, Done]]]:
+    """Each study's reading at each level, and the readings a later operation there superseded.
+
+    A reading taken before a later operation that includes its level describes the fusion that
+    operation redid (a revision for nonunion, an extension through it): it no longer says how
+    that level is now, so it judges nothing. Only a known order sets a reading aside: a study or
+    operation without timing, and a study timed by ``months_since`` (months after the last
+    operation at its levels, so after every one of them), are kept as before.
+    """
+    seen: list[Seen] = []
+    superseded: list[tuple[Study, str, Done]] = []
     for study in case.imaging.studies:
         for findings in study.levels:
-            yield Seen(study, findings, _months_at(study, findings.level, done, as_of))
+            later = _later_at(study, findings.level, done, as_of)
+            if later is not None:
+                superseded.append((study, findings.level, later))
+            else:
+                seen.append(Seen(study, findings, _months_at(study, findings.level, done, as_of)))
+    return seen, superseded
+
+
+def _later_at(study: Study, level: str, done: tuple[Done, ...], as_of: dt.date) -> Done | None:
+    """The first later operation at ``level`` done after the dated study, if any.
+
+    "After" is the complement of ``_months_at``'s "on or before": an operation fewer months
+    before ``as_of`` than the study (the screen compares the same rounded months).
+    """
+    if study.months_since is not None or study.date is None:
+        return None
+    study_ago = months_between(study.date, as_of)
+    after = [
+        d
+        for d in done[1:]
+        if level in d.levels and d.months_ago is not None and d.months_ago < study_ago
+    ]
+    return max(after, key=lambda d: d.months_ago or 0.0) if after else None
+
+
+# The clinician names of the modalities (knowledge/labels.yaml ``modalities``; core cannot read it).
+_MODALITY = {
+    Modality.STATIC_XRAY: "static radiographs",
+    Modality.FLEXION_EXTENSION: "flexion-extension films",
+    Modality.CT: "CT",
+    Modality.MRI: "MRI",
+}
+
+
+def _set_aside(superseded: list[tuple[Study, str, Done]]) -> tuple[str, ...]:
+    """One sentence per study and later operation, naming the levels set aside."""
+    grouped: dict[tuple[int, int], tuple[Study, list[str], Done]] = {}
+    for study, level, later in superseded:
+        key = (id(study), id(later))
+        grouped.setdefault(key, (study, [], later))[1].append(level)
+    return tuple(
+        f"{_MODALITY[study.modality]} of {study.date} at {', '.join(levels)} predates the "
+        f"{later.describe()}: set aside (it shows the fusion before that operation)"
+        for study, levels, later in grouped.values()
+    )
 
 
 def _months_at(study: Study, level: str, done: tuple[Done, ...], as_of: dt.date) -> float | None:
