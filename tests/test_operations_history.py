@@ -534,3 +534,13 @@ def _surgery_lead(result: Assessment, case: Case, kb: Knowledge) -> tuple[str, .
     report = for_case(result, case, load_labels("en"), "clinician")
     [surgery] = [s for s in report.summary if s.key == "surgery"]
     return surgery.lead
+
+
+def test_the_engines_modality_names_are_the_catalogues() -> None:
+    """core cannot read labels.yaml, so the set-aside sentence keeps a copy of the names."""
+    from fusionwatch.core.derive.studies import _MODALITY
+
+    words = load_labels("en").words.modalities
+    assert {m.value: name for m, name in _MODALITY.items()} == {
+        key: wording.clinician for key, wording in words.items()
+    }
