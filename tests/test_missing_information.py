@@ -24,6 +24,7 @@ from fusionwatch.core.results import Assessment
 from fusionwatch.core.vocab import Answer
 from fusionwatch.files.case import parse_data
 from fusionwatch.intake.questionnaire import other_questions, should_ask
+from fusionwatch.knowledge import load_labels
 from tests.conftest import AS_OF
 
 SCHEMA = Case.model_json_schema()
@@ -316,3 +317,16 @@ def test_the_self_check_does_not_ask_a_narrower_question_after_a_broader_no(
     assert should_ask(kb, question, {})
     assert should_ask(kb, question, {"emergency.draining_wound": Answer.NOT_SURE})
     assert not should_ask(kb, question, {"emergency.draining_wound": Answer.NO})
+
+
+def test_the_temperature_unit_is_not_asked_without_a_reading(kb: Knowledge) -> None:
+    """'Was that reading in °C or °F?' was listed to a person who gave no reading: it is a
+    follow-up of the reading now, in the reports' open questions and the self-check alike."""
+    labels = load_labels("en")
+    assert not labels.asked_when("infection.temperature_unit", {})
+    assert labels.asked_when("infection.temperature_unit", {"infection.temperature": 38.5})
+    [unit] = [
+        q for q in other_questions(kb, "patient") if q.fact.id == "infection.temperature_unit"
+    ]
+    assert not should_ask(kb, unit, {})
+    assert should_ask(kb, unit, {"infection.temperature": 38.5})
