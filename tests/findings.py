@@ -1,4 +1,4 @@
-"""Each finding added by issue 11, alone on an otherwise empty case, and the tier it must reach.
+"""Findings that alone set a tier (issue 11 and later), each on an otherwise empty case.
 
 Tiers were set from the sources (evidence.md sections 11, 14-16 and the article) before the engine
 was run; ``rule`` is the rule that must be among the triage reasons. Shared by the engine, CLI,
@@ -136,6 +136,21 @@ FINDINGS = (
         {"infection": {"spreading_redness": "yes"}},
         "urgent",
         "FW-URG-003",
+        patient=True,
+    ),
+    # MyMichigan's yellow zone (evidence 11, 14.1): a call to the surgical team within 24 hours.
+    Finding(
+        "new trouble swallowing",
+        {"recovery": {"swallowing_trouble": "yes"}},
+        "urgent",
+        "FW-URG-007",
+        patient=True,
+    ),
+    Finding(
+        "a fall in the last few days",
+        {"recovery": {"recent_fall": "yes"}},
+        "urgent",
+        "FW-URG-008",
         patient=True,
     ),
     Finding(

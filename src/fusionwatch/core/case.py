@@ -314,6 +314,13 @@ class Infection(Section):
         return self.temperature
 
 
+class Recovery(Section):
+    """Other problems after the operation that need a call to the surgical team within a day."""
+
+    swallowing_trouble: Answer = U
+    recent_fall: Answer = U
+
+
 class Risk(Section):
     nicotine: Nicotine | None = None
     nicotine_quit_date: dt.date | None = Field(None, description="only with nicotine 'former'")
@@ -371,6 +378,7 @@ class Case(Section):
     emergency: Emergency = Emergency()
     exam: Exam = Exam()
     infection: Infection = Infection()
+    recovery: Recovery = Recovery()
     risk: Risk = Risk()
     care: Care = Care()
     imaging: Imaging = Imaging()

@@ -21,6 +21,7 @@ SECTION_TITLES = {
     "pain": "Pain",
     "exam": "Examination",
     "infection": "Signs of infection",
+    "recovery": "Other problems since the operation",
     "risk": "Risk factors",
     "care": "Care so far",
     "imaging": "Imaging",
@@ -57,7 +58,7 @@ PATIENT_STEPS = (
         "symptoms",
         N_("How you feel now"),
         N_("Think about the last few weeks."),
-        ("signs", "pain", "infection"),
+        ("signs", "pain", "infection", "recovery"),
     ),
     Step(
         "health",
