@@ -59,6 +59,34 @@ def test_not_sure_is_kept_apart_from_not_asked(kb: Knowledge) -> None:
     assert not unasked.triage.not_sure
 
 
+def test_emergency_not_sure_answers_are_listed_first(kb: Knowledge) -> None:
+    """A person unsure of everything reads the emergency questions first, not the ninth sign."""
+    data = {
+        "surgery": {"instrumented": "not_sure"},
+        "signs": {"mechanical_pain": "not_sure", "functional_impact": "not_sure"},
+        "infection": {"wound_drainage": "not_sure", "fever": "not_sure"},
+        "emergency": {"saddle_numbness": "not_sure"},
+        "exam": {"cauda_equina": "not_sure"},
+    }
+    order = [m.fact for m in assess(parse_data(data, AS_OF), kb, AS_OF).triage.not_sure]
+    first = set(kb.emergency_unsure)
+    assert (
+        set(order[:3])
+        == {
+            "emergency.saddle_numbness",
+            "exam.cauda_equina",
+            "infection.wound_drainage",
+        }
+        <= first
+    )
+    assert order[3] == "infection.fever"  # then by importance: fever (92) before the signs
+    assert set(order[4:]) == {
+        "surgery.instrumented",
+        "signs.mechanical_pain",
+        "signs.functional_impact",
+    }
+
+
 def test_temperature_needs_its_unit() -> None:
     with pytest.raises(Exception, match="temperature_unit"):
         parse_data({"infection": {"temperature": 38.5}}, AS_OF)

@@ -307,8 +307,13 @@ class _Run:
             clinician_headline=message.clinician,
             reasons=tuple(reasons),
             unanswered_emergency=pending,
-            not_sure=tuple(self.explain.item(f, "answered not sure", ()) for f in self.not_sure),
+            not_sure=tuple(self.explain.item(f, "answered not sure", ()) for f in self._unsure()),
         )
+
+    def _unsure(self) -> list[str]:
+        """The "not sure" answers, the emergency ones first, then by importance."""
+        first = set(self.kb.emergency_unsure)
+        return sorted(self.not_sure, key=lambda f: (f not in first, -self.kb.facts[f].importance))
 
     def _open_headlines(
         self, triage: TriageResult, suspicion: SuspicionResult, missing: tuple[MissingItem, ...]
