@@ -247,6 +247,30 @@ def test_a_sign_the_answer_already_gives_is_not_repeated_in_the_key_findings() -
     assert findings.lead[0].count("Improved early, then worse") == 1
 
 
+def test_infection_tests_and_other_problems_are_key_findings() -> None:
+    """A raised CRP and ESR, a measured temperature with its unit, and a recent fall are named on
+    page 1 (the key findings named none of them)."""
+    data = {
+        "surgery": {"months_since": 14, "region": "lumbar", "levels": ["L4-L5"]},
+        "infection": {
+            "crp_mg_l": 28,
+            "esr_mm_h": 62,
+            "temperature": 101.3,
+            "temperature_unit": "F",
+        },
+        "recovery": {"recent_fall": "yes"},
+    }
+    case = parse_data(data, AS_OF)
+    report = for_case(assess(case, load(), AS_OF), case, load_labels("en"), "clinician")
+    [findings] = [s for s in report.summary if s.key == "findings"]
+    text = findings.lead[0]
+    assert "CRP (mg/L): 28 mg/L" in text
+    assert "ESR (mm/h): 62 mm/h" in text
+    assert "Temperature: 101.3 °F" in text
+    assert "Temperature unit" not in text  # read with its number, not on a line of its own
+    assert "Fall in the last few days: yes" in text
+
+
 def test_a_clinicians_not_sure_is_not_shown_as_the_patients_answer() -> None:
     data = {"surgery": {"months_since": 2, "region": "lumbar", "levels": ["L4-L5"]}}
     data["exam"] = {"cauda_equina": "not_sure"}

@@ -391,7 +391,10 @@ class _Builder:
             for fact, value in self.known.items()
             if fact.startswith(_REPORTED) and _positive_value(value)
         ]
-        reported = [w.fact_line(fact, self.known[fact]) for fact in positive]
+        # A unit answered on its own is read with its number ("Temperature: 101.3 °F").
+        units = {f"{f}_unit" for f in positive}
+        shown = [f for f in positive if f not in units]
+        reported = [w.fact_line(fact, self.known[fact], self.known) for fact in shown]
         fired = [*a.triage.reasons, *a.suspicion.reasons, *a.concordance]
         seen: dict[str, Finding] = {}
         for c in fired:
@@ -481,8 +484,9 @@ class _Builder:
 _NOT_FINDINGS = frozenset({"derived.months_since_surgery", "result.suspicion", "derived.phase"})
 
 
-# The answers a note names when they are positive: symptoms, emergencies, pain, imaging summary.
-_REPORTED = ("emergency.", "signs.", "pain.", "imaging.", "exam.")
+# The answers a note names when they are positive: symptoms, emergencies, pain, imaging summary,
+# infection signs and tests, and the other problems since the operation.
+_REPORTED = ("emergency.", "signs.", "pain.", "imaging.", "exam.", "infection.", "recovery.")
 
 
 def _positive(f: Finding) -> bool:

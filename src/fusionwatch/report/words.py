@@ -82,11 +82,16 @@ class Words:
             return fact.patient.rstrip("?.")
         return _plain_label(fact.clinician)
 
-    def fact_line(self, fact_id: str, value: Any) -> str:
+    def fact_line(self, fact_id: str, value: Any, known: Mapping[str, Any] | None = None) -> str:
+        """'Label: value'; a number whose unit is an answer of its own reads with that unit."""
         if isinstance(value, tuple | list):
             value = ", ".join(str(v) for v in value)
             return f"{_plain_label(self.catalogue.fact(fact_id, self.audience))}: {value}"
         name = _plain_label(self.catalogue.fact(fact_id, self.audience))
+        unit = (known or {}).get(f"{fact_id}_unit")
+        if isinstance(value, int | float) and not isinstance(value, bool) and unit is not None:
+            named = self.catalogue.value(f"{fact_id}_unit", unit, self.audience)
+            return f"{name}: {self.catalogue.number(value)} {named}"
         return f"{name}: {self.catalogue.value(fact_id, value, self.audience)}"
 
     def missing(self, m: MissingItem) -> str:
