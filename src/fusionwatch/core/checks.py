@@ -42,6 +42,7 @@ REQUIRED_MESSAGES = (
     "suspicion.cannot_tell",
     "suspicion.moderate",
     "suspicion.high",
+    "timing.early_recovery",
     "imaging.motion_cutoff",
     "stimulator.not_in_question",
     "stimulator.asymptomatic_nonunion",
