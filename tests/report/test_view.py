@@ -286,3 +286,31 @@ def test_a_clinicians_not_sure_is_not_shown_as_the_patients_answer() -> None:
     assert len(clinician) == 2
     assert len(patient) == 1
     assert "cauda equina" not in patient[0].lower()
+
+
+def test_early_recovery_says_what_is_expected_first() -> None:
+    """Three weeks after surgery, with nothing pointing to a nonunion, the patient reads first
+    that some pain is expected this early (the article's sixth sign), then what is open."""
+    data = {
+        "surgery": {"months_since": 0.7, "region": "lumbar", "levels": ["L4-L5"]},
+        "signs": {"focal_pain": "yes"},
+        "pain": {"axial": 4},
+    }
+    case = parse_data(data, AS_OF)
+    result = assess(case, load(), AS_OF)
+    assert (result.suspicion.phase, result.suspicion.level) == ("early_recovery", "low")
+    [why] = [
+        s
+        for s in for_case(result, case, load_labels("en"), "patient").summary
+        if s.key == "suspicion"
+    ]
+    assert why.lead[0].startswith("In the first weeks after a fusion, some pain")
+    spanish = for_case(result, case, load_labels("es"), "patient").summary
+    [porque] = [s for s in spanish if s.key == "suspicion"]
+    assert porque.lead[0].startswith("En las primeras semanas")
+    clinician = for_case(result, case, load_labels("en"), "clinician").summary
+    assert not any("In the first weeks" in line for s in clinician for line in s.lead)
+    # Later, or when the band is raised, the sentence is not said.
+    later = parse_data({**data, "surgery": {**data["surgery"], "months_since": 7}}, AS_OF)
+    summary = for_case(assess(later, load(), AS_OF), later, load_labels("en"), "patient").summary
+    assert not any("In the first weeks" in line for s in summary for line in s.lead)

@@ -235,6 +235,9 @@ class _Builder:
         lead = [explanation or s.explanation]
         if s.months_since_surgery is not None and self.audience == "patient":
             lead.append(self._timing(s))
+            if s.phase == "early_recovery" and s.level in ("low", "cannot_tell"):
+                # What is expected this early comes first, before what is still open.
+                lead.insert(0, self.w.catalogue.kb.data.messages["timing.early_recovery"].patient)
             timed_from = self._timed_from(s)
             if timed_from:
                 lead.append(timed_from)
