@@ -314,3 +314,15 @@ def test_early_recovery_says_what_is_expected_first() -> None:
     later = parse_data({**data, "surgery": {**data["surgery"], "months_since": 7}}, AS_OF)
     summary = for_case(assess(later, load(), AS_OF), later, load_labels("en"), "patient").summary
     assert not any("In the first weeks" in line for s in summary for line in s.lead)
+
+
+def test_a_count_of_one_reads_in_the_singular() -> None:
+    """'Core signs present: 1 signs' and '1 points (0-10)' read wrongly; other units keep theirs."""
+    english, spanish = load_labels("en"), load_labels("es")
+    assert english.value("derived.core_signs", 1, "clinician") == "1 sign"
+    assert english.value("derived.core_signs", 2, "clinician") == "2 signs"
+    assert english.value("pain.axial", 1, "patient") == "1 point (0-10)"
+    assert english.value("derived.warning_signs", 1, "clinician") == "1 sign (of 9)"
+    assert english.value("infection.crp_mg_l", 1, "clinician") == "1 mg/L"
+    assert spanish.value("surgery.months_since", 1, "patient") == "1 mes"
+    assert spanish.value("surgery.months_since", 1.5, "patient") == "1,5 meses"

@@ -161,7 +161,9 @@ class Catalogue:
         if isinstance(value, dt.date):
             return self.date(value)
         number = self.number(value)
-        return f"{number} {fact.unit}" if fact is not None and fact.unit else number
+        if fact is None or not fact.unit:
+            return number
+        return f"{number} {_one(fact.unit, self.language) if value == 1 else fact.unit}"
 
     def number(self, value: float) -> str:
         """A number as the language writes it: '38.5' in English, '38,5' in Spanish (Babel, CLDR),
@@ -199,3 +201,31 @@ class Catalogue:
         """Whether a person can answer this themselves (it has a patient wording)."""
         fact = self.kb.facts.get(fact_id)
         return fact is not None and bool(fact.patient)
+
+
+# The count nouns of the units, one of each ("1 sign", "1 mes"); other units do not change.
+_SINGULAR = {
+    "en": {
+        "factors": "factor",
+        "segments": "segment",
+        "months": "month",
+        "points": "point",
+        "questions": "question",
+        "signs": "sign",
+        "vertebrae": "vertebra",
+        "weeks": "week",
+        "years": "year",
+    },
+    "es": {"meses": "mes", "años": "año", "puntos": "punto", "semanas": "semana"},
+}
+
+
+def _one(unit: str, language: str) -> str:
+    """The unit for a count of one: its first plural noun made singular."""
+    singular = _SINGULAR.get(language, {})
+    words = unit.split(" ")
+    for i, word in enumerate(words):
+        if word in singular:
+            words[i] = singular[word]
+            break
+    return " ".join(words)
