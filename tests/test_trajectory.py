@@ -140,3 +140,19 @@ def test_a_big_gain_lost_by_less_than_the_sdc_is_a_relapse_not_no_recovery() -> 
     assert judged.worsening_month == 9
     # A gain below the MCID that fades again is still no recovery, not a relapse.
     assert odi((3, 42), (9, 48), baseline=50) == Pattern.NOT_IMPROVED_BY_6_MONTHS
+
+
+def test_the_relapse_limit_is_the_step_the_pattern_uses() -> None:
+    # ODI: the MCID (12.8) is smaller than the SDC (18), so a relapse is judged by the MCID.
+    at = trajectory(Instrument.ODI, [Point(0, 50, True), Point(3, 32), Point(9, 44.8)], ODI, PHASES)
+    assert at.pattern == Pattern.IMPROVED_THEN_WORSENED
+    assert at.relapse_limit == (KB.thresholds["mcid.odi"], MCID)
+    ndi = limit_for(Instrument.NDI, KB.thresholds)  # no published SDC: the MCID throughout
+    series = [Point(0, 50, True), Point(3, 30), Point(9, 44)]
+    assert trajectory(Instrument.NDI, series, ndi, PHASES).relapse_limit == (
+        KB.thresholds["mcid.ndi"],
+        MCID,
+    )
+    walking = limit_for(Instrument.WALKING_MINUTES, KB.thresholds)
+    series = [Point(0, 5, True), Point(3, 30), Point(9, 10)]
+    assert trajectory(Instrument.WALKING_MINUTES, series, walking, PHASES).relapse_limit is None

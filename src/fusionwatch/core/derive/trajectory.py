@@ -120,6 +120,16 @@ class Trajectory:
     def has_baseline(self) -> bool:
         return self.reference is not None and self.reference.baseline
 
+    @property
+    def relapse_limit(self) -> tuple[float, str] | None:
+        """How far a score must fall back from its best to count as a relapse, and which
+        threshold that is: the smaller of the SDC and the MCID, as ``_pattern`` judges it."""
+        if self.threshold is None or self.basis is None:
+            return None
+        if self.mcid is not None and self.mcid < self.threshold:
+            return self.mcid, MCID
+        return self.threshold, self.basis
+
 
 def limit_for(instrument: Instrument, thresholds: Mapping[str, float]) -> Limit:
     """The MCID and SDC of an instrument, read from the knowledge base's thresholds."""
@@ -195,6 +205,7 @@ def _pattern(  # noqa: PLR0917  (each argument is a distinct part of one judgeme
     # Losing a clinically important gain is a relapse (sign 2) even when the fall is smaller than
     # one person's detectable change: the gain itself was beyond the MCID, so the series is not
     # "never improved" (issue 12: EQ-5D 0.35 -> 0.78 -> 0.40 was called "not improved").
+    # Trajectory.relapse_limit states the same step for charts and reports.
     step = min(threshold, improvement) if improved else threshold
     fell = gain(best) - now >= step
     if improved and fell and latest.month >= phases.early and latest.month > best.month:
