@@ -116,6 +116,10 @@ def test_scores_raise_sign_2_when_the_person_said_no_and_both_are_shown(kb: Know
     assert "DISAGREE" in check.note
     assert "fell back 22" in check.note
     assert "ODI" in check.note
+    # A relapse is judged from the best by the smaller of the SDC (18) and the MCID (12.8): the
+    # note said "worse counts from 18 (smallest detectable change)".
+    assert "a fall from the best counts from 12.8 (minimal clinically important" in check.note
+    assert "worse counts from 18" not in check.note
     fired = {c.rule for c in result.recommendations}
     assert "FW-TRAJ-001" in fired
 

@@ -272,11 +272,14 @@ def summary(t: Trajectory, before: str = "before surgery") -> str:
     if t.mcid is not None:
         reached = "reached" if t.beyond_mcid else "not reached"
         line += f"; better counts from {t.mcid:g} (MCID, {reached})"
-    if t.threshold is not None:
-        line += f"; worse counts from {t.threshold:g} ({t.basis})"
-    if t.pattern == Pattern.IMPROVED_THEN_WORSENED.value:
+    relapse = t.relapse_limit
+    if t.pattern == Pattern.IMPROVED_THEN_WORSENED.value and relapse is not None:
+        # A relapse is judged from the best score, by the smaller of the SDC and the MCID.
         fell = abs(t.latest.value - t.best.value)
+        line += f"; a fall from the best counts from {relapse[0]:g} ({relapse[1]})"
         line += f"; fell back {fell:g} from the best, from month {t.worsening_month:g}"
+    elif t.threshold is not None:
+        line += f"; worse counts from {t.threshold:g} ({t.basis})"
     return f"{line} -> {pattern}."
 
 
