@@ -326,3 +326,17 @@ def test_a_count_of_one_reads_in_the_singular() -> None:
     assert english.value("infection.crp_mg_l", 1, "clinician") == "1 mg/L"
     assert spanish.value("surgery.months_since", 1, "patient") == "1 mes"
     assert spanish.value("surgery.months_since", 1.5, "patient") == "1,5 meses"
+
+
+def test_the_clinicians_appendix_opens_with_the_band_not_its_folded_reasons() -> None:
+    """Page 2 of the clinician PDF began 'Also supported (lower or equal band)' before the
+    'Nonunion suspicion' heading that lists every reason; a patient's appendix keeps them."""
+    from fusionwatch.report.html import document
+
+    path = HERE / "tests/cases/v62-concordant-nonunion-14-months.yaml"
+    clinician = document(report_of(path, "clinician"))
+    appendix = clinician[clinician.index('class="appendix"') :]
+    assert "Also supported (lower or equal band)" not in appendix
+    assert "Nonunion suspicion: High" in appendix
+    patient = document(report_of(path, "patient"))
+    assert "Other signs pointing the same way" in patient[patient.index('class="appendix"') :]
