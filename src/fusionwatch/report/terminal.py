@@ -57,10 +57,10 @@ def answer(report: Report) -> Panel:
         body += [Text(f"  • {q}") for q in a.not_sure]
     body += [_item(i) for i in a.reasons]
     # Capitals: the disposition must stand out on a terminal without colour too.
+    # Who and when, as the last line (a panel's subtitle is cut to the width of the border).
+    body.append(Text(f"{report.title} · {report.facts_line}", style="dim"))
     title = Text(a.title.upper(), style=STYLE.get(a.level, "bold green"))
-    return Panel(
-        Group(*body), title=title, subtitle=escape(f"{report.title} · {report.facts_line}")
-    )
+    return Panel(Group(*body), title=title)
 
 
 def _section(section: Section) -> Panel:
