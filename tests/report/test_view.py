@@ -340,3 +340,20 @@ def test_the_clinicians_appendix_opens_with_the_band_not_its_folded_reasons() ->
     assert "Nonunion suspicion: High" in appendix
     patient = document(report_of(path, "patient"))
     assert "Other signs pointing the same way" in patient[patient.index('class="appendix"') :]
+
+
+def test_a_long_label_does_not_cut_the_knowledge_version_off_the_terminal_panel() -> None:
+    from rich.console import Console
+
+    from fusionwatch.report import terminal
+
+    data = {
+        "label": "ACDF C5-C6 9 months; neck pain, lucent line around the cage",
+        "pain": {"axial": 2},
+    }
+    case = parse_data(data, AS_OF)
+    report = for_case(assess(case, load(), AS_OF), case, load_labels("en"), "clinician")
+    console = Console(width=80, record=True, color_system=None)
+    console.print(terminal.answer(report))
+    flat = re.sub(r"[\s│╭╮╰╯─]+", " ", console.export_text())
+    assert f"Knowledge version: {load().version}" in flat
