@@ -326,3 +326,13 @@ def test_a_count_of_one_reads_in_the_singular() -> None:
     assert english.value("infection.crp_mg_l", 1, "clinician") == "1 mg/L"
     assert spanish.value("surgery.months_since", 1, "patient") == "1 mes"
     assert spanish.value("surgery.months_since", 1.5, "patient") == "1,5 meses"
+
+
+def test_the_level_table_names_a_cage_lucency_on_films() -> None:
+    """The level read 'static radiographs, 9 months' with the lucency only in the appendix."""
+    report = report_of(HERE / "tests/cases/v98-acdf-cage-lucency-on-plain-films.yaml", "clinician")
+    [imaging] = [s for s in report.summary if s.key == "imaging"]
+    assert imaging.grid is not None
+    [row] = [r for r in imaging.grid.rows if r[0] == "C5-C6"]
+    assert row[1] == "indeterminate"
+    assert row[2].endswith("(lucency around the cage)")
