@@ -285,3 +285,51 @@ def test_failed_hardware_never_makes_a_level_look_better(
 
     before, after = status({}), status({"rod_broken": "yes"})
     assert SEVERITY[FusionStatus(after)] >= SEVERITY[FusionStatus(before)], (before, after)
+
+
+def static(months: float, **findings: Any) -> dict[str, Any]:
+    return {
+        "modality": "static_xray",
+        "months_since": months,
+        "levels": [{"level": "L4-L5", **findings}],
+    }
+
+
+def test_cage_lucency_on_static_films_is_named_and_on_record(kb: Knowledge) -> None:
+    # Evidence 3 (Duits 2024): radiolucency around the cage is a consistently used fusion criterion.
+    result = run([static(9, cage_lucency="yes")], kb)
+    lv = level(result)
+    assert lv.status == "indeterminate"
+    assert "lucency around the cage on static radiographs at 9 months" in texts(lv)
+    assert "fine-cut CT should confirm" in texts(lv)
+    assert result.derived["derived.cage_lucency_on_record"] is True
+
+
+def test_cage_lucency_on_films_keeps_a_still_level_from_fused(kb: Knowledge) -> None:
+    surgery = {"months_since": 14, "levels": ["L4-L5"], "instrumented": "no"}
+    still = [fe(14, angle_deg=1.0), static(14, cage_lucency="yes")]
+    assert level(run(still, kb, surgery=surgery)).status == "indeterminate"
+    without = [fe(14, angle_deg=1.0), static(14, cage_lucency="no")]
+    assert level(run(without, kb, surgery=surgery)).status == "fused"
+
+
+def test_cage_lucency_on_films_disagrees_with_ct_bridging(kb: Knowledge) -> None:
+    result = run(
+        [ct(13, interbody_bridging="yes", bridwell="I"), static(14, cage_lucency="yes")], kb
+    )
+    lv = level(result)
+    assert lv.status == "indeterminate"
+    assert "CT bridging but lucency around the cage on films: the two disagree" in texts(lv)
+
+
+def test_ct_without_bridging_decides_over_film_lucency(kb: Knowledge) -> None:
+    result = run([static(13, cage_lucency="yes"), ct(14, interbody_bridging="no")], kb)
+    assert level(result).status == "nonunion"
+    assert result.derived["derived.cage_lucency_on_record"] is True
+
+
+def test_no_lucency_on_record_without_studies_or_lucency(kb: Knowledge) -> None:
+    assert (
+        run([static(9, cage_lucency="no")], kb).derived["derived.cage_lucency_on_record"] is False
+    )
+    assert run([], kb).derived["derived.cage_lucency_on_record"] is False

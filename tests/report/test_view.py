@@ -357,3 +357,13 @@ def test_a_long_label_does_not_cut_the_knowledge_version_off_the_terminal_panel(
     console.print(terminal.answer(report))
     flat = re.sub(r"[\s│╭╮╰╯─]+", " ", console.export_text())
     assert f"Knowledge version: {load().version}" in flat
+
+
+def test_the_level_table_names_a_cage_lucency_on_films() -> None:
+    """The level read 'static radiographs, 9 months' with the lucency only in the appendix."""
+    report = report_of(HERE / "tests/cases/v98-acdf-cage-lucency-on-plain-films.yaml", "clinician")
+    [imaging] = [s for s in report.summary if s.key == "imaging"]
+    assert imaging.grid is not None
+    [row] = [r for r in imaging.grid.rows if r[0] == "C5-C6"]
+    assert row[1] == "indeterminate"
+    assert row[2].endswith("(lucency around the cage)")

@@ -180,7 +180,9 @@ def test_record_facts_equal_the_engines_and_the_flag_is_sufficient(
 
 def test_the_sites_motion_cutoff_judges_the_levels(kb: Knowledge) -> None:
     """A site's own angular cut-off (a setting) moves the level judgements as in assess()."""
-    small = generate(kb, MUTANT_SIZE, AS_OF, seed=1917)
+    # A cohort in which a few levels are decided by an angle between the two cut-offs (5 of
+    # 3,000 episodes at this seed; the generator's draws move with every new case field).
+    small = generate(kb, MUTANT_SIZE, AS_OF, seed=2)
     strict, lax = Site(motion_cutoff_deg=2.0), Site(motion_cutoff_deg=9.0)
     for site in (strict, lax):
         wrong, _ = _problems(kb, small, _screened(kb, small, site), site)

@@ -220,6 +220,7 @@ class _Run:
             hardware_failure=s.hardware_failure,
             progress=s.progress,
             reasons=reasons,
+            cage_lucency=s.cage_lucency,
         )
 
     def _band(self) -> tuple[TableTrace, ...]:

@@ -163,6 +163,8 @@ class LevelResult:
     hardware_failure: bool | None
     progress: bool | None
     reasons: tuple[Criterion, ...]
+    # A lucency around the cage counted at this level (on films, or on the latest CT).
+    cage_lucency: bool = False
 
 
 @dataclass(frozen=True, slots=True)

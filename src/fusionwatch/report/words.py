@@ -162,6 +162,8 @@ def _motion(lv: Any) -> str:
         parts.append(f"interspinous {lv.interspinous_mm:g} mm")
     if lv.hardware_failure:
         parts.append("hardware failure")
+    if lv.cage_lucency:
+        parts.append("lucency around the cage")
     return f" ({', '.join(parts)})" if parts else ""
 
 

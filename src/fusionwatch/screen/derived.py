@@ -154,8 +154,11 @@ def record_columns(kb: Knowledge, flag: str) -> list[tuple[str, str]]:
             (column(fact), f"CASE WHEN {flag} THEN {given} ELSE COALESCE({given}, {derived}) END")
         )
     for fact, derived in LEVEL_DERIVED.items():
-        empty = _constant(kb, fact, None)
-        found.append((column(fact), f"CASE WHEN {flag} THEN {empty} ELSE {derived} END"))
+        # As the engine without studies: a record fact's own value (no lucency on record), else NULL.
+        empty = _constant(kb, fact, RECORD.get(fact))
+        found.append(
+            (column(fact), f"CASE WHEN {flag} THEN {empty} ELSE COALESCE({derived}, {empty}) END")
+        )
     return found
 
 

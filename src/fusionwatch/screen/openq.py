@@ -129,12 +129,14 @@ def _unknown(question: str) -> str:
 
 
 def _named(question: str, test: str) -> list[tuple[str, str]]:
-    """The question as the engine's what-if names it, with its test: with the index levels
-    given, an unknown level count is a later operation's levels (``surgery.operations``)."""
+    """The question as the engine names it, with its test. An unknown level count is the index
+    levels while they are not given; and, given or not, a later operation's levels
+    (``surgery.operations``): the what-if names the operations once the index levels are given,
+    ``depends_on`` names both whenever the levels fused at least (a count's part) are open."""
     if question != LEVELS:
         return [(question, test)]
     given = f"{column(LEVELS)} IS NULL"
-    return [(LEVELS, f"({test}) AND {given}"), (OPERATIONS, f"({test}) AND NOT {given}")]
+    return [(LEVELS, f"({test}) AND {given}"), (OPERATIONS, test)]
 
 
 def _candidates(kb: Knowledge) -> Iterator[str]:

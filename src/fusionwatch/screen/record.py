@@ -150,7 +150,8 @@ def _summary() -> str:
         " f.instability AS d_instability,"
         " CASE WHEN COALESCE(f.n_ct_levels, 0) = 0 THEN NULL WHEN f.ct_unfused THEN FALSE"
         " WHEN f.n_ct_levels = f.wanted THEN TRUE END AS d_ct_solid,"
-        " f.stalled AS d_stalled, j.change AS d_adjacent"
+        " f.stalled AS d_stalled, j.change AS d_adjacent,"
+        " COALESCE(f.cage_lucency, FALSE) AS d_cage_lucency"
     )
 
 
@@ -166,6 +167,7 @@ SUMMARY = {
 # Facts derived from the judged levels (NULL for an episode without studies, as in assess()).
 LEVEL_DERIVED = {
     "derived.ct_solid_fusion": "d_ct_solid",
+    "derived.cage_lucency_on_record": "d_cage_lucency",
     "derived.months_without_progress": "d_stalled",
     "derived.adjacent_segment_change": "d_adjacent",
 }
@@ -271,6 +273,9 @@ def level_ctes(cut: Cutoffs) -> list[tuple[str, str]]:
         f"CASE WHEN hardware IS TRUE AND ct = 1 THEN {non}"
         f" WHEN hardware IS TRUE AND ct = 0 THEN GREATEST({no_ct}, {ind})"
         f" WHEN hardware IS TRUE AND ct = 2 THEN {ind}"
+        # Lucency around the cage on films (core.derive.fusion._lucent), unless CT shows no bridging.
+        f" WHEN film_lucency AND ct = 2 THEN {ind}"
+        f" WHEN film_lucency AND ct = 0 THEN GREATEST({no_ct}, {ind})"
         f" WHEN ct = 2 THEN (CASE WHEN moving IS TRUE THEN {ind} ELSE {fused} END)"
         f" WHEN ct = 1 THEN (CASE WHEN m IS NULL THEN {ind} WHEN m < {est} THEN {nyf}"
         f" WHEN progress IS TRUE THEN {ind} ELSE {non} END)"
@@ -289,6 +294,8 @@ def level_ctes(cut: Cutoffs) -> list[tuple[str, str]]:
             f"SELECT {EPISODE_ID}, level, study, seq, modality, months, instrumented, in_index,"
             " index_levels,"
             f" modality = {_CT} AS is_ct, modality = {_STATIC} AS is_static,"
+            f" modality <> {_CT} AND cage_lucency IS TRUE AS film_lucency,"
+            " cage_lucency IS TRUE AS lucent,"
             f" ({failed}) AS hw_failed, ({intact}) AS hw_intact,"
             f" CASE WHEN {pro} AND {con} THEN 0 WHEN {con} THEN 1 WHEN {pro} THEN 2 ELSE 0 END"
             f" AS ct_code, {scale} AS scale, {rank} AS score,"
@@ -318,6 +325,9 @@ def level_ctes(cut: Cutoffs) -> list[tuple[str, str]]:
             " CASE WHEN BOOL_OR(hw_failed) THEN TRUE WHEN BOOL_OR(hw_intact) THEN FALSE END"
             " AS hardware,"
             f" COALESCE({at('last_ct', 'ct_code')}, 0) AS ct,"
+            " BOOL_OR(film_lucency) AS film_lucency,"
+            f" BOOL_OR(film_lucency) OR COALESCE({at('last_ct', 'lucent')}, FALSE)"
+            " AS cage_lucency,"
             f" {at('COALESCE(last_ct, last_pos)', 'months')} AS m,"
             f" {at('COALESCE(last_ct, last_pos)', 'modality')} AS deciding,"
             f" {at('angle_pos', 'angle_deg')} AS angle,"
@@ -360,7 +370,8 @@ def level_ctes(cut: Cutoffs) -> list[tuple[str, str]]:
             f" SUM(CASE WHEN {on_ct} THEN 1 ELSE 0 END) AS n_ct_levels,"
             f" BOOL_OR({on_ct} AND severity <> {fused}) AS ct_unfused,"
             " CASE WHEN MAX(index_levels) > 0 THEN MAX(index_levels) ELSE COUNT(*) END AS wanted,"
-            " MAX(CASE WHEN progress IS FALSE AND span <> 0 THEN span END) AS stalled"
+            " MAX(CASE WHEN progress IS FALSE AND span <> 0 THEN span END) AS stalled,"
+            " BOOL_OR(cage_lucency) AS cage_lucency"
             f" FROM level_status GROUP BY {EPISODE_ID}",
         ),
     ]

@@ -424,10 +424,30 @@ def _studies(  # noqa: PLR0917
             }
             for field, sql in LEVEL_FIELDS:
                 table[field] = _finding(rng, field, sql, len(rows), name == "none")
+            _intact_hardware(rng, table, len(rows), name == "none")
             parts.append(pa.table({c: table[c] for c, _ in STUDY_COLUMNS}))
     if not parts:
         return _empty(STUDY_COLUMNS)
     return pa.concat_tables(parts).sort_by([(EPISODE_ID, "ascending"), ("seq", "ascending")])
+
+
+# A reading that reports every hardware item intact: one row in eight with a level. Drawn one
+# item at a time, all four intact would be about one row in four thousand.
+_HARDWARE = ("screw_broken", "rod_broken", "cage_migration", "set_screw_loose")
+_ALL_INTACT = 0.125
+
+
+def _intact_hardware(
+    rng: np.random.Generator, table: dict[str, pa.Array], n: int, none: bool
+) -> None:
+    if none:
+        return
+    intact = rng.random(n) < _ALL_INTACT
+    for item in _HARDWARE:
+        drawn = table[item].to_numpy(zero_copy_only=False)
+        known = ~np.asarray(table[item].is_null())
+        value = np.where(intact, False, np.where(known, drawn, False))
+        table[item] = pa.array(value.astype(bool), mask=~(intact | known))
 
 
 def _rare_answers(rng: np.random.Generator, n: int, unknown: float) -> pa.Array:

@@ -1,9 +1,10 @@
 """Per-level fusion status (fused / not yet fused / indeterminate / nonunion) from imaging studies.
 
 Order of judgement at each level (docs/decisions/0003-imaging-assessment.md):
-hardware failure, then fine-cut CT bridging (graded scales and bridging answers), then motion on
-flexion-extension films, then time since fusion and progress between serial studies. Every
-criterion that decided a level is returned with its citation, so the result explains itself.
+hardware failure, then lucency around the cage on films, then fine-cut CT bridging (graded scales
+and bridging answers), then motion on flexion-extension films, then time since fusion and progress
+between serial studies. Every criterion that decided a level is returned with its citation, so the
+result explains itself.
 """
 
 from collections.abc import Iterable, Mapping
@@ -80,6 +81,7 @@ class LevelStatus:
     progress: bool | None
     months_without_progress: float | None
     reasons: tuple[Reason, ...]
+    cage_lucency: bool = False
 
 
 def assess_levels(
@@ -110,17 +112,24 @@ class _Level:
         self.level, self.seen, self.cut, self.instrumented = level, seen, cut, instrumented
         self.reasons: list[Reason] = []
         self.motion = self._motion()
+        self.ct_lucency = False
 
     def note(self, text: str, cite: str, locator: str) -> None:
         self.reasons.append(Reason(text, cite, locator))
 
     def status(self) -> LevelStatus:
         hardware = self._hardware()
+        films = self._film_lucency()
         ct = self._ct()
         moving = self._moving()
         progress, span = self._progress()
         deciding = self._deciding()
-        status = self._decide(hardware, ct, moving, progress, deciding.months if deciding else None)
+        months = deciding.months if deciding else None
+        status = (
+            self._lucent(ct, moving, months)
+            if films and not hardware and ct is not False
+            else self._decide(hardware, ct, moving, progress, months)
+        )
         angle, translation, interspinous = self.motion
         return LevelStatus(
             level=self.level,
@@ -135,6 +144,7 @@ class _Level:
             progress=progress,
             months_without_progress=span if progress is False else None,
             reasons=tuple(self.reasons),
+            cage_lucency=films or self.ct_lucency,
         )
 
     # ---- the decision -----------------------------------------------------------------------
@@ -166,6 +176,25 @@ class _Level:
         if ct is False:
             return self._not_bridged(progress, months)
         return self._no_ct(moving, months)
+
+    def _lucent(self, ct: bool | None, moving: bool | None, months: float | None) -> FusionStatus:
+        """Lucency around the cage on films, no CT sign against bridging: never better than
+        indeterminate, as with failed hardware seen without CT (CT without bridging decides)."""
+        if ct:
+            self.note(
+                "CT bridging but lucency around the cage on films: the two disagree",
+                "duits2024",
+                _CAGE,
+            )
+            return FusionStatus.INDETERMINATE
+        alone = self._no_ct(moving, months)
+        self.note(
+            "lucency around the cage without CT: a sign against fusion that fine-cut CT should "
+            "confirm",
+            "choudhri2014",
+            CT,
+        )
+        return max(alone, FusionStatus.INDETERMINATE, key=SEVERITY.__getitem__)
 
     def _hardware_failed(self) -> FusionStatus:
         self.note(
@@ -282,6 +311,23 @@ class _Level:
             self.note("cage migration or loose set screw", "article", "9 signs, sign 8")
         return items
 
+    def _film_lucency(self) -> bool:
+        """Lucency around the cage on any study other than CT (CT's own is a bridging sign)."""
+        films = [
+            s
+            for s in self.seen
+            if s.study.modality is not Modality.CT and s.findings.cage_lucency is Answer.YES
+        ]
+        for item in films:
+            when = "" if item.months is None else f" at {item.months:g} months"
+            self.note(
+                f"lucency around the cage on {_FILMS[item.study.modality]}{when}: a sign against "
+                "fusion",
+                "duits2024",
+                _CAGE,
+            )
+        return bool(films)
+
     def _ct(self) -> bool | None:
         """True = bridged, False = not bridged, None = no graded CT or conflicting signs."""
         cts = [s for s in self.seen if s.study.modality is Modality.CT]
@@ -289,6 +335,7 @@ class _Level:
             return None
         f = cts[-1].findings
         pro, con = bridging_signs(f)
+        self.ct_lucency = f.cage_lucency is Answer.YES
         if f.facet_bridging is Answer.NO and f.posterolateral_bridging is Answer.YES:
             self.note("no facet fusion weighs more than posterolateral bone", "choudhri2014", FACET)
         if f.facet_bridging is Answer.YES and f.posterolateral_bridging is Answer.NO:
@@ -408,6 +455,13 @@ def computed_motion(f: LevelFindings) -> Motion | None:
     return measure(f.landmarks, need_mm=False)
 
 
+_CAGE = "radiolucency around the cage"
+# How a finding on a study other than CT is named (the MRI entry keeps the finding from vanishing).
+_FILMS = {
+    Modality.STATIC_XRAY: "static radiographs",
+    Modality.FLEXION_EXTENSION: "flexion-extension films",
+    Modality.MRI: "MRI",
+}
 _STATIC = "static radiographs not recommended, especially with instrumentation"
 _FE = "no motion on flexion-extension suggests fusion; motion does not prove pseudarthrosis"
 _MOTION = "angular motion < 5° is the most consistent interbody criterion"

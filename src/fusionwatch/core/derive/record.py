@@ -35,6 +35,9 @@ def record_facts(
         "derived.xray_on_record": _any(seen, _RADIOGRAPHS),
         "derived.last_xray_month": _last(seen, _RADIOGRAPHS),
         "derived.ct_solid_fusion": ct_solid(levels, fused),
+        # A judged level counted a lucency around the cage (duits2024): "imaging does not explain
+        # the symptoms" must not be said over it (FW-REF-005).
+        "derived.cage_lucency_on_record": any(lv.cage_lucency for lv in levels),
     }
 
 
