@@ -367,3 +367,17 @@ def test_the_level_table_names_a_cage_lucency_on_films() -> None:
     [row] = [r for r in imaging.grid.rows if r[0] == "C5-C6"]
     assert row[1] == "indeterminate"
     assert row[2].endswith("(lucency around the cage)")
+
+
+def test_under_a_cap_the_band_reason_comes_first_and_the_lowered_rule_is_named() -> None:
+    """'Moderate' was followed first by 'nonunion is highly suspect' (the high rule the solid CT
+    lowered); the cap now leads and the high rule reads as what the signs alone would say."""
+    path = HERE / "tests/cases/v36-cap-solid-fusion-lowers-high.yaml"
+    for audience, limited, before in (
+        ("clinician", "Limited by: ", "Before the cap: "),
+        ("patient", "Why not higher: ", "What the signs alone would say: "),
+    ):
+        [why] = [s for s in report_of(path, audience).summary if s.key == "suspicion"]
+        assert why.heading.endswith("Moderate")
+        assert why.items[0].text.startswith(limited)
+        assert why.items[1].text.startswith(before)

@@ -194,9 +194,11 @@ class _Builder:
             return list(items)
         return [m for m in items if self.w.catalogue.patient_question(m.fact)]
 
-    def _reason(self, c: Conclusion) -> Item:
+    def _reason(self, c: Conclusion, prefix: str = "") -> Item:
         """A patient reads the reason in their words; a clinician's note keeps it to one line."""
-        return self.w.item(c, findings=False) if self.audience == "patient" else self.w.short(c)
+        if self.audience == "patient":
+            return self.w.item(c, findings=False, prefix=prefix)
+        return self.w.short(c, prefix=prefix)
 
     # ---- summary: the patient's first pages, the clinician's one-page note ----------------------
 
@@ -242,11 +244,15 @@ class _Builder:
             if timed_from:
                 lead.append(timed_from)
         limits = tuple(w.item(c, prefix=f"{w.heading('limited_by')}: ") for c in s.limited_by)
+        # Under a cap the band's reason comes first; the higher rule it lowered is named as such
+        # ("nonunion is highly suspect" first under a "Moderate" heading read as a contradiction).
+        before = f"{w.heading('before_cap')}: " if limits else ""
+        reasons = tuple(self._reason(c, prefix=before) for c in deciding)
         return Section(
             "suspicion",
             band,
             lead=tuple(lead),
-            items=tuple(self._reason(c) for c in deciding) + limits,
+            items=limits + reasons if limits else reasons,
             folded_heading=w.heading("superseded") if others else "",
             folded=tuple(self._reason(c) for c in others),
         )

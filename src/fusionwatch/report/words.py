@@ -49,9 +49,9 @@ class Words:
             title="" if patient else c.summary,
         )
 
-    def short(self, c: Conclusion) -> Item:
+    def short(self, c: Conclusion, prefix: str = "") -> Item:
         """A conclusion in one line (the clinician note's plan)."""
-        return Item(text=f"{c.summary}{self.target(c)}", sources=self.sources(c.sources))
+        return Item(text=f"{prefix}{c.summary}{self.target(c)}", sources=self.sources(c.sources))
 
     def target(self, c: Conclusion) -> str:
         if not c.target or c.target in self._policies:
