@@ -140,6 +140,19 @@ def test_more_weeks_of_rehab_than_weeks_since_surgery_are_refused() -> None:
 def test_pain_coming_back_after_today_is_refused() -> None:
     found = _problems({"surgery": {"months_since": 4}, "signs": {"worsening_began_month": 9}})
     assert found[0].startswith("signs.worsening_began_month: month 9 is later than")
+    # The month counts from the last fusion operation, and the message says so.
+    assert found[0].endswith(
+        "give the month after the last fusion operation when the pain came back"
+    )
+
+
+def test_the_worsening_month_counts_from_the_last_fusion_operation() -> None:
+    """Twenty months after the index fusion and five after a revision, 'month 9' cannot be."""
+    revision = {"kind": "revision", "months_since": 5, "reason": "nonunion"}
+    surgery = {"months_since": 20, "operations": [revision]}
+    found = _problems({"surgery": surgery, "signs": {"worsening_began_month": 9}})
+    assert found
+    assert found[0].startswith("signs.worsening_began_month: month 9 is later than")
 
 
 def test_answers_that_fit_in_time_are_accepted() -> None:

@@ -200,7 +200,8 @@ class Signs(Section):
     mechanical_pain: Answer = U
     improved_then_worse: Answer = U
     worsening_began_month: Months | None = Field(
-        None, description="months after surgery when the pain came back or plateaued"
+        None,
+        description="months after the last fusion operation when the pain came back or plateaued",
     )
     instability: Answer = U
     focal_pain: Answer = U

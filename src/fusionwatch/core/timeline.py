@@ -46,7 +46,7 @@ def timeline_problems(case: Case, as_of: dt.date) -> list[Problem]:
             Problem(
                 "signs.worsening_began_month",
                 f"month {began:g} is later than the time since surgery (about {months:.0f} "
-                "months); give the month after surgery when the pain came back",
+                "months); give the month after the last fusion operation when the pain came back",
             )
         )
     return problems
