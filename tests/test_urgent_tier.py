@@ -67,6 +67,7 @@ def test_emergency_not_sure_answers_are_listed_first(kb: Knowledge) -> None:
         "infection": {"wound_drainage": "not_sure", "fever": "not_sure"},
         "emergency": {"saddle_numbness": "not_sure"},
         "exam": {"cauda_equina": "not_sure"},
+        "recovery": {"recent_fall": "not_sure"},
     }
     order = [m.fact for m in assess(parse_data(data, AS_OF), kb, AS_OF).triage.not_sure]
     first = set(kb.emergency_unsure)
@@ -79,8 +80,10 @@ def test_emergency_not_sure_answers_are_listed_first(kb: Knowledge) -> None:
         }
         <= first
     )
-    assert order[3] == "infection.fever"  # then by importance: fever (92) before the signs
-    assert set(order[4:]) == {
+    # Then the questions of the urgent rules (a call within 24 hours), by importance: fever (92)
+    # before a fall (88), both before the signs whatever their importance.
+    assert order[3:5] == ["infection.fever", "recovery.recent_fall"]
+    assert set(order[5:]) == {
         "surgery.instrumented",
         "signs.mechanical_pain",
         "signs.functional_impact",

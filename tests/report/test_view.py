@@ -381,3 +381,22 @@ def test_under_a_cap_the_band_reason_comes_first_and_the_lowered_rule_is_named()
         assert why.heading.endswith("Moderate")
         assert why.items[0].text.startswith(limited)
         assert why.items[1].text.startswith(before)
+
+
+def test_a_spanish_question_keeps_its_closing_mark_in_based_on_your_answers() -> None:
+    """'Según sus respuestas: ¿Cuántos años tiene: 15 años' opened a question it never closed."""
+    data = {
+        "surgery": {"months_since": 7},
+        "person": {"age": 64},
+        "signs": {"mechanical_pain": "yes"},
+    }
+    case = parse_data(data, AS_OF)
+    result = assess(case, load(), AS_OF)
+    report = for_case(result, case, load_labels("es"), "patient")
+    details = [i.detail for s in (*report.summary, *report.detail) for i in s.items if i.detail]
+    asked = [d for d in details if "¿" in d]
+    assert asked
+    for detail in asked:
+        for part in detail.split("; "):
+            if "¿" in part:
+                assert "?" in part[part.index("¿") :], part

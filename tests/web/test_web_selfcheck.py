@@ -299,3 +299,13 @@ def test_one_yes_reaches_the_emergency_page_even_with_other_urgent_questions_bla
 ) -> None:
     html = post(client, "emergency", {"emergency.saddle_numbness": "yes"})
     assert "Get emergency care now" in html
+
+
+def test_the_symptoms_step_asks_what_needs_a_call_within_a_day_first(client: TestClient) -> None:
+    """Fever, the wound, swallowing and a fall came after some twenty sign and pain questions."""
+    html = client.get("/check/symptoms").text
+    names = re.findall(r'name="([a-z_]+\.[a-z_]+)"', html)
+    order = list(dict.fromkeys(names))
+    assert order.index("infection.fever") < order.index("signs.mechanical_pain")
+    assert order.index("recovery.swallowing_trouble") < order.index("signs.mechanical_pain")
+    assert order.index("recovery.recent_fall") < order.index("pain.axial")

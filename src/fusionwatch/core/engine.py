@@ -312,9 +312,16 @@ class _Run:
         )
 
     def _unsure(self) -> list[str]:
-        """The "not sure" answers, the emergency ones first, then by importance."""
+        """The "not sure" answers: the emergency ones first, then those an urgent rule reads
+        (a call within 24 hours), then the rest, each group by importance."""
         first = set(self.kb.emergency_unsure)
-        return sorted(self.not_sure, key=lambda f: (f not in first, -self.kb.facts[f].importance))
+        urgent = {f for r in self.kb.rules[RuleKind.URGENT] for f in r.when.facts}
+
+        def rank(fact: str) -> tuple[int, int]:
+            group = 0 if fact in first else 1 if fact in urgent else 2
+            return group, -self.kb.facts[fact].importance
+
+        return sorted(self.not_sure, key=rank)
 
     def _open_headlines(
         self, triage: TriageResult, suspicion: SuspicionResult, missing: tuple[MissingItem, ...]

@@ -79,7 +79,8 @@ class Words:
         if fact is None:
             return label
         if self.audience == "patient" and fact.patient:
-            return fact.patient.rstrip("?.")
+            # A question opened with "¿" (Spanish) keeps its closing "?".
+            return fact.patient if "¿" in fact.patient else fact.patient.rstrip("?.")
         return _plain_label(fact.clinician)
 
     def fact_line(self, fact_id: str, value: Any, known: Mapping[str, Any] | None = None) -> str:

@@ -58,7 +58,8 @@ PATIENT_STEPS = (
         "symptoms",
         N_("How you feel now"),
         N_("Think about the last few weeks."),
-        ("signs", "pain", "infection", "recovery"),
+        # What needs a call within a day first (infection, swallowing, a fall), then the signs.
+        ("infection", "recovery", "signs", "pain"),
     ),
     Step(
         "health",
@@ -113,7 +114,8 @@ def section_of(fact_id: str) -> str:
 
 
 def step_facts(kb: Knowledge, step: Step) -> list[Fact]:
-    return [
+    """A step's questions, section by section in the step's order (dictionary order within)."""
+    asked = [
         f
         for f in kb.data.facts
         if section_of(f.id) in step.sections
@@ -121,6 +123,7 @@ def step_facts(kb: Knowledge, step: Step) -> list[Fact]:
         and f.patient is not None
         and f.id not in qn.PATIENT_SKIPS
     ]
+    return sorted(asked, key=lambda f: step.sections.index(section_of(f.id)))
 
 
 # Score series and imaging studies are lists of rows: they have their own form (web/series.py).
