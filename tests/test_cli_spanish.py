@@ -115,7 +115,7 @@ def test_typed_decimals_come_back_with_a_decimal_comma() -> None:
     walk = [*NO_EMERGENCY, "8,5", "", "", "", "", "", "", "", "s", "s", "4.5", *[""] * 80]
     out = flat(check(*walk).stdout)
     assert "8,5 meses" in out
-    assert "4,5 meses después de la operación" in out
+    assert "4,5 meses después de su última operación de fusión" in out
     # The typed "4.5" is echoed back as typed; every number the check writes has a comma.
     assert re.findall(r"\d+\.\d+ meses", out) == []
 

@@ -231,7 +231,12 @@ def test_levels_already_named_are_a_floor_when_an_operation_does_not_name_its_ow
     traced = {t.rule: t for t in result.provenance.rules}
     assert traced["FW-RISK-013"].outcome == "fires"
     shown = {f.fact: f.value for f in traced["FW-RISK-013"].values}
-    assert shown == {"derived.level_count": None, "derived.levels_at_least": 3}
+    # The age is shown too: unknown, so the adult-only gate stays open (decision 0021).
+    assert shown == {
+        "derived.level_count": None,
+        "derived.levels_at_least": 3,
+        "person.age": None,
+    }
     # One level named: "at least one" does not decide "two or more"; still unknown.
     data["surgery"]["levels"] = ["L4-L5"]
     outcomes = {t.rule: t.outcome for t in _run(data, kb).provenance.rules}
