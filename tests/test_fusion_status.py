@@ -325,7 +325,26 @@ def test_cage_lucency_on_films_disagrees_with_ct_bridging(kb: Knowledge) -> None
 def test_ct_without_bridging_decides_over_film_lucency(kb: Knowledge) -> None:
     result = run([static(13, cage_lucency="yes"), ct(14, interbody_bridging="no")], kb)
     assert level(result).status == "nonunion"
-    assert result.derived["derived.cage_lucency_on_record"] is True
+    # The film came before the CT: the CT decides, and the film's lucency is set aside.
+    assert result.derived["derived.cage_lucency_on_record"] is False
+
+
+def test_a_film_lucency_before_a_bridging_ct_does_not_hold_the_level_back(kb: Knowledge) -> None:
+    """X-ray lucency at 6 months, then a CT at 12 months with bridging: fused by the CT (it read
+    'indeterminate ... CT, 12 months (lucency around the cage)')."""
+    result = run(
+        [static(6, cage_lucency="yes"), ct(12, interbody_bridging="yes", bridwell="I")], kb
+    )
+    lv = level(result)
+    assert lv.status == "fused"
+    assert lv.cage_lucency is False
+    film = "lucency around the cage on static radiographs at 6 months"
+    assert f"{film}, before the latest CT: the CT decides" in texts(lv)
+    later = run(
+        [ct(12, interbody_bridging="yes", bridwell="I"), static(18, cage_lucency="yes")], kb
+    )
+    assert level(later).status == "indeterminate"
+    assert level(later).cage_lucency is True
 
 
 def test_no_lucency_on_record_without_studies_or_lucency(kb: Knowledge) -> None:

@@ -325,9 +325,10 @@ def level_ctes(cut: Cutoffs) -> list[tuple[str, str]]:
             " CASE WHEN BOOL_OR(hw_failed) THEN TRUE WHEN BOOL_OR(hw_intact) THEN FALSE END"
             " AS hardware,"
             f" COALESCE({at('last_ct', 'ct_code')}, 0) AS ct,"
-            " BOOL_OR(film_lucency) AS film_lucency,"
-            f" BOOL_OR(film_lucency) OR COALESCE({at('last_ct', 'lucent')}, FALSE)"
-            " AS cage_lucency,"
+            # A film's lucency counts unless a later CT read the level (the CT decides).
+            " BOOL_OR(film_lucency AND (last_ct IS NULL OR pos > last_ct)) AS film_lucency,"
+            " BOOL_OR(film_lucency AND (last_ct IS NULL OR pos > last_ct))"
+            f" OR COALESCE({at('last_ct', 'lucent')}, FALSE) AS cage_lucency,"
             f" {at('COALESCE(last_ct, last_pos)', 'months')} AS m,"
             f" {at('COALESCE(last_ct, last_pos)', 'modality')} AS deciding,"
             f" {at('angle_pos', 'angle_deg')} AS angle,"

@@ -312,21 +312,22 @@ class _Level:
         return items
 
     def _film_lucency(self) -> bool:
-        """Lucency around the cage on any study other than CT (CT's own is a bridging sign)."""
-        films = [
-            s
-            for s in self.seen
-            if s.study.modality is not Modality.CT and s.findings.cage_lucency is Answer.YES
-        ]
-        for item in films:
+        """Lucency around the cage on any study other than CT (CT's own is a bridging sign),
+        counted unless a later CT read the level: fine-cut CT is the better test."""
+        cts = [i for i, s in enumerate(self.seen) if s.study.modality is Modality.CT]
+        last_ct = cts[-1] if cts else -1
+        counted = False
+        for i, item in enumerate(self.seen):
+            if item.study.modality is Modality.CT or item.findings.cage_lucency is not Answer.YES:
+                continue
             when = "" if item.months is None else f" at {item.months:g} months"
-            self.note(
-                f"lucency around the cage on {_FILMS[item.study.modality]}{when}: a sign against "
-                "fusion",
-                "duits2024",
-                _CAGE,
-            )
-        return bool(films)
+            seen = f"lucency around the cage on {_FILMS[item.study.modality]}{when}"
+            if i < last_ct:
+                self.note(f"{seen}, before the latest CT: the CT decides", "choudhri2014", CT)
+                continue
+            counted = True
+            self.note(f"{seen}: a sign against fusion", "duits2024", _CAGE)
+        return counted
 
     def _ct(self) -> bool | None:
         """True = bridged, False = not bridged, None = no graded CT or conflicting signs."""
